@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <trimtab/core/solver.hpp>
+
+namespace trimtab {
+
+/// The exit codes of `trimtab solve`.
+enum class SolveExit : int {
+  done = 0,           ///< budget spent or solver exhausted; the best line was printed
+  bad_input = 2,      ///< a result line was malformed or input ended early; stderr says which line
+};
+
+/// Reads earlier results (one JSON object per line: {"params": {…}, "value": v} or
+/// {"params": {…}, "failed": true}, optional "constraints": [c, …]) for Solver::seed(). Throws
+/// std::invalid_argument naming `source` and the line.
+[[nodiscard]] std::vector<Trial> read_history(const Space& space, std::istream& in, const std::string& source);
+
+/// Drives `solver` through the language-neutral ask/tell protocol of `trimtab solve`: writes
+/// {"id": n, "params": {…}} per proposal to `out`, reads one result line {"id": n, "value": v}
+/// (or "failed": true; optional "constraints") from `in` before the next proposal, and ends with
+/// {"best": …, "evaluations": n}. Errors go to `err`, naming the input line.
+[[nodiscard]] SolveExit run_solve_session(Solver& solver, std::size_t budget, std::istream& in, std::ostream& out,
+                                          std::ostream& err);
+
+} // namespace trimtab

@@ -1,0 +1,43 @@
+// trimtab: tunes live services while they run.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: trimtab <command> [options]
+
+Commands:
+  solve    drive a solver over standard input/output, one JSON object per line:
+           trimtab solve --space SPACE.yaml [--solver grid|random] [--seed N] [--budget N] [--maximize]
+
+Options:
+  -h, --help       show this help (trimtab <command> --help for a command's options)
+  -V, --version    show trimtab's version
+)";
+
+} // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << usage;
+    return 1;
+  }
+  const auto& command = args.front();
+  if (command == "-h" || command == "--help") {
+    std::cout << usage;
+    return 0;
+  }
+  if (command == "-V" || command == "--version") {
+    std::cout << "trimtab " << TRIMTAB_VERSION << '\n';
+    return 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "solve") return trimtab::cli::solve_command(rest);
+  std::cerr << "trimtab: unknown command '" << command << "'\n\n" << usage;
+  return 1;
+}

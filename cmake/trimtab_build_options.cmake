@@ -1,0 +1,31 @@
+# Warnings and sanitizers as INTERFACE targets, linked PRIVATE (and only in the build tree) by
+# every trimtab target, so they never leak into a host's flags through the installed package.
+add_library(trimtab_warnings INTERFACE)
+target_compile_options(trimtab_warnings INTERFACE -Wall -Wextra -Wpedantic)
+
+add_library(trimtab_sanitizers INTERFACE)
+if(TRIMTAB_SANITIZE)
+  target_compile_options(trimtab_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(trimtab_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+# trimtab_target_defaults(<target>): the flags every target of ours is built with.
+function(trimtab_target_defaults target)
+  target_link_libraries(${target} PRIVATE
+    $<BUILD_INTERFACE:trimtab_warnings> $<BUILD_INTERFACE:trimtab_sanitizers>)
+endfunction()
+
+# trimtab_library(<folder>): the library of one top-level folder, named trimtab::<folder>, with its
+# public headers under <folder>/include/trimtab/<folder>/.
+function(trimtab_library folder)
+  add_library(trimtab_${folder} ${ARGN})
+  add_library(trimtab::${folder} ALIAS trimtab_${folder})
+  set_target_properties(trimtab_${folder} PROPERTIES EXPORT_NAME ${folder} POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(trimtab_${folder} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(trimtab_${folder} PUBLIC cxx_std_20)
+  trimtab_target_defaults(trimtab_${folder})
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+endfunction()

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include <trimtab/core/solver.hpp>
+
+namespace trimtab {
+
+/// The solver kinds make_solver() knows, as users write them.
+[[nodiscard]] std::span<const std::string_view> solver_kinds() noexcept;
+
+/// A solver by kind name ("grid", "random"). Throws std::invalid_argument for an unknown kind,
+/// listing the known ones.
+[[nodiscard]] std::unique_ptr<Solver> make_solver(std::string_view kind, Space space, SolverOptions options);
+
+} // namespace trimtab

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <set>
+#include <vector>
+
+#include <trimtab/core/sobol_sequence.hpp>
+#include <trimtab/core/solver.hpp>
+
+namespace trimtab {
+
+/// Random search over a scrambled Sobol sequence: as cheap as uniform sampling, but its points
+/// fill the space evenly instead of clumping, so a small budget leaves no large region untried.
+/// Never proposes a configuration twice; on a finite space it returns nothing once every
+/// configuration has been proposed or told.
+class RandomSolver final : public Solver {
+public:
+  /// Throws std::invalid_argument when the space has more dimensions than SobolSequence covers.
+  RandomSolver(Space space, SolverOptions options);
+
+  [[nodiscard]] std::optional<Point> ask() override;
+
+private:
+  void on_tell(const Trial& trial) override;
+  [[nodiscard]] std::optional<Point> first_unvisited_from(std::uint64_t start) const;
+
+  SobolSequence sequence_;
+  std::vector<double> unit_;
+  std::set<Point> visited_;
+};
+
+} // namespace trimtab

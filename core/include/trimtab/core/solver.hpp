@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <trimtab/core/observation.hpp>
+#include <trimtab/core/space.hpp>
+
+namespace trimtab {
+
+struct SolverOptions {
+  /// Whether larger or smaller objective values are better.
+  Direction direction = Direction::minimize;
+  /// Every random choice a solver makes derives from this seed: same seed, same proposals.
+  std::uint64_t seed = 0;
+};
+
+/// The ask/tell interface every solver implements.
+///
+/// ask() proposes a configuration; tell() reports what it did. Asks need not alternate with tells
+/// (several candidates may be out at once), and tell() accepts configurations the solver never
+/// proposed, so results from elsewhere count too. Solvers never propose a configuration twice.
+class Solver {
+public:
+  Solver(Space space, SolverOptions options);
+  virtual ~Solver() = default;
+  Solver(const Solver&) = delete;
+  Solver& operator=(const Solver&) = delete;
+
+  /// The next configuration to evaluate, or nothing when the solver has nothing left to propose.
+  [[nodiscard]] virtual std::optional<Point> ask() = 0;
+
+  /// Records an evaluation. Throws std::invalid_argument when the point is not a configuration of
+  /// the space, or the observation is not failed yet has a non-finite value or constraint.
+  void tell(const Point& point, const Observation& observation);
+
+  /// Warm-starts from earlier evaluations (a journal, an offline study), all or nothing: throws
+  /// std::invalid_argument naming the first bad record and then records none.
+  void seed(std::span<const Trial> history);
+
+  [[nodiscard]] const Space& space() const noexcept { return space_; }
+  [[nodiscard]] const SolverOptions& options() const noexcept { return options_; }
+  [[nodiscard]] std::span<const Trial> history() const noexcept { return history_; }
+
+  /// The best feasible trial so far, by the solver's direction; nothing while none is feasible.
+  [[nodiscard]] const Trial* best() const noexcept;
+
+  /// True when `a` is a better objective value than `b` in the solver's direction.
+  [[nodiscard]] bool better(double a, double b) const noexcept {
+    return options_.direction == Direction::maximize ? a > b : a < b;
+  }
+
+protected:
+  /// Called after a trial is added to history().
+  virtual void on_tell(const Trial& /*trial*/) {}
+
+private:
+  void check_trial(const Point& point, const Observation& observation) const;
+  void record(const Point& point, const Observation& observation);
+
+  Space space_;
+  SolverOptions options_;
+  std::vector<Trial> history_;
+  std::optional<std::size_t> best_;
+};
+
+} // namespace trimtab

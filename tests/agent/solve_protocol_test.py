@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""End-to-end test of `trimtab solve`: the real binary, driven over pipes as a script in any
+language would drive it. Usage: solve_protocol_test.py TRIMTAB SPACE.yaml"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
+SPACE = sys.argv[2] if len(sys.argv) > 2 else "examples/spaces/service.yaml"
+
+
+def service_cost(params):
+    """A smooth cost with its optimum inside the space, so a solver has something to find."""
+    policy_penalty = {"lru": 0.0, "lfu": 5.0, "random": 15.0}[params["policy"]]
+    return ((params["pool_size"] - 40) ** 2 / 50
+            + (math.log(params["timeout_ms"]) - math.log(800)) ** 2 * 10
+            + abs(params["batch"] - 8) + policy_penalty)
+
+
+def drive(args, answer, timeout=60):
+    """Runs trimtab solve, answering each proposal with answer(proposal); returns
+    (exit code, proposals, summary or None, stderr)."""
+    proc = subprocess.Popen([TRIMTAB, "solve", "--space", SPACE, *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proposals, summary = [], None
+    try:
+        for line in proc.stdout:
+            message = json.loads(line)
+            if "best" in message:
+                summary = message
+                break
+            proposals.append(message)
+            reply = answer(message)
+            if reply is None:
+                proc.stdin.close()
+                break
+            proc.stdin.write(reply + "\n")
+            proc.stdin.flush()
+    except BrokenPipeError:
+        pass
+    code = proc.wait(timeout=timeout)
+    return code, proposals, summary, proc.stderr.read()
+
+
+def value_reply(message):
+    return json.dumps({"id": message["id"], "value": service_cost(message["params"])})
+
+
+class SolveProtocol(unittest.TestCase):
+    def check_proposals(self, proposals):
+        for p in proposals:
+            params = p["params"]
+            self.assertEqual(list(params), ["pool_size", "timeout_ms", "batch", "policy"])
+            self.assertIsInstance(params["pool_size"], int)
+            self.assertTrue(5 <= params["pool_size"] <= 100)
+            self.assertTrue(100 <= params["timeout_ms"] <= 5000)
+            self.assertIn(params["batch"], [4, 8, 16])
+            self.assertIn(params["policy"], ["lru", "lfu", "random"])
+        keys = [json.dumps(p["params"], sort_keys=True) for p in proposals]
+        self.assertEqual(len(keys), len(set(keys)), "a configuration was proposed twice")
+
+    def test_random_solver_end_to_end(self):
+        code, proposals, summary, err = drive(["--solver", "random", "--budget", "40", "--seed", "3"], value_reply)
+        self.assertEqual(code, 0, err)
+        self.assertEqual([p["id"] for p in proposals], list(range(40)))
+        self.check_proposals(proposals)
+        best = min(proposals, key=lambda p: service_cost(p["params"]))
+        self.assertEqual(summary["best"]["id"], best["id"])
+        self.assertEqual(summary["best"]["params"], best["params"])
+        self.assertAlmostEqual(summary["best"]["value"], service_cost(best["params"]))
+        self.assertEqual(summary["evaluations"], 40)
+
+    def test_same_seed_same_proposals(self):
+        runs = [drive(["--budget", "10", "--seed", str(s)], value_reply)[1] for s in (9, 9, 10)]
+        self.assertEqual(runs[0], runs[1])
+        self.assertNotEqual(runs[0], runs[2])
+
+    def test_grid_solver_starts_at_the_default_and_finishes(self):
+        code, proposals, summary, err = drive(["--solver", "grid", "--budget", "1000", "--maximize"], value_reply)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(proposals[0]["params"]["pool_size"], 20)  # the written default
+        self.assertEqual(proposals[0]["params"]["batch"], 8)       # the middle choice
+        self.check_proposals(proposals)
+        self.assertEqual(len(proposals), 5 * 5 * 3 * 3 + 1)       # the grid, plus the off-grid default
+        self.assertEqual(summary["best"]["value"], max(service_cost(p["params"]) for p in proposals))
+
+    def test_failed_candidates_are_recorded(self):
+        def answer(message):
+            if message["params"]["policy"] == "random":
+                return json.dumps({"id": message["id"], "failed": True})
+            return value_reply(message)
+        code, proposals, summary, err = drive(["--budget", "30"], answer)
+        self.assertEqual(code, 0, err)
+        self.assertNotEqual(summary["best"]["params"]["policy"], "random")
+
+    def test_malformed_result_exits_2_naming_the_line(self):
+        def answer(message):
+            return value_reply(message) if message["id"] == 0 else '{"id": 1, "value": oops}'
+        code, _, summary, err = drive(["--budget", "5"], answer)
+        self.assertEqual(code, 2)
+        self.assertIsNone(summary)
+        self.assertIn("trimtab solve: input line 2: not valid JSON", err)
+
+    def test_input_ending_early_exits_2(self):
+        code, proposals, summary, err = drive(["--budget", "5"], lambda m: None)
+        self.assertEqual(code, 2)
+        self.assertEqual(len(proposals), 1)
+        self.assertIn("input ended before the result for id 0", err)
+
+    def test_history_warm_start(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as history:
+            history.write(json.dumps({"params": {"pool_size": 40, "timeout_ms": 800.0, "batch": 8,
+                                                 "policy": "lru"}, "value": -1}) + "\n")
+        try:
+            code, proposals, summary, err = drive(["--budget", "5", "--history", history.name], value_reply)
+        finally:
+            os.unlink(history.name)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(summary["best"]["from_history"])
+        self.assertEqual(summary["best"]["value"], -1)
+
+    def test_config_errors_name_file_line_and_column(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as space:
+            space.write("params:\n  pool: {type: int, min: 1, mx: 5}\n")
+        try:
+            proc = subprocess.run([TRIMTAB, "solve", "--space", space.name], capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, timeout=30)
+        finally:
+            os.unlink(space.name)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(space.name + ":2:", proc.stderr)
+        self.assertIn("did you mean 'max'?", proc.stderr)
+        self.assertEqual(proc.stdout, "")
+
+    def test_usage_errors(self):
+        for args, message in ((["solve"], "--space FILE is required"),
+                              (["solve", "--space", SPACE, "--solver", "annealing"], "unknown solver 'annealing'"),
+                              (["solve", "--space", SPACE, "--budget", "many"], "budget")):
+            proc = subprocess.run([TRIMTAB, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                  timeout=30)
+            self.assertEqual(proc.returncode, 1, args)
+            self.assertIn(message, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
