@@ -30,7 +30,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("trimtab")
     parser.add_argument("space")
-    parser.add_argument("--solver", default="random")
+    parser.add_argument("--solver", default="bayes")
     parser.add_argument("--budget", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-python3 examples/solve_demo.py build/agent/trimtab examples/spaces/service.yaml --solver random --budget 30
+python3 examples/solve_demo.py build/agent/trimtab examples/spaces/service.yaml --solver bayes --budget 30

@@ -78,14 +78,19 @@ GridSolver::GridSolver(Space space, SolverOptions options, std::size_t grid_poin
   size_ = *size;
 }
 
-std::optional<Point> GridSolver::ask() {
-  if (!default_offered_) {
+std::optional<Point> GridSolver::ask(const Box& within) {
+  (void)to_unit_box(space(), within); // rejects a box that does not fit the space
+  if (!default_offered_ && box_contains(space(), within, space().default_point())) {
     default_offered_ = true;
     if (visited_.insert(space().default_point()).second) return space().default_point();
   }
-  while (next_ < size_) {
-    auto point = detail::product_point(levels_, next_++);
-    if (visited_.insert(point).second) return point;
+  // next_ only passes visited points, so a point skipped for lying outside the box stays ahead.
+  while (next_ < size_ && visited_.contains(detail::product_point(levels_, next_))) ++next_;
+  for (auto index = next_; index < size_; ++index) {
+    auto point = detail::product_point(levels_, index);
+    if (!box_contains(space(), within, point) || !visited_.insert(point).second) continue;
+    if (index == next_) ++next_;
+    return point;
   }
   return std::nullopt;
 }

@@ -41,6 +41,16 @@ void Solver::seed(std::span<const Trial> history) {
   for (const auto& trial : history) record(trial.point, trial.observation);
 }
 
+std::vector<Point> Solver::ask_batch(std::size_t k, const Box& within) {
+  std::vector<Point> points;
+  for (std::size_t i = 0; i < k; ++i) {
+    auto point = ask(within);
+    if (!point) break;
+    points.push_back(std::move(*point));
+  }
+  return points;
+}
+
 const Trial* Solver::best() const noexcept { return best_ ? &history_[*best_] : nullptr; }
 
 } // namespace trimtab

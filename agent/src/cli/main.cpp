@@ -12,7 +12,7 @@ constexpr const char* usage = R"(usage: trimtab <command> [options]
 
 Commands:
   solve    drive a solver over standard input/output, one JSON object per line:
-           trimtab solve --space SPACE.yaml [--solver grid|random] [--seed N] [--budget N] [--maximize]
+           trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
 
 Options:
   -h, --help       show this help (trimtab <command> --help for a command's options)

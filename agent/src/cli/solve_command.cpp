@@ -24,13 +24,13 @@ line per proposal on stdin, {"id": 0, "value": 12.5} or {"id": 0, "failed": true
 A malformed result line is named on stderr and ends the run with exit code 2.
 
 Options)");
-  std::string space_path, solver_kind = "random", history_path;
+  std::string space_path, solver_kind = "bayes", history_path;
   std::uint64_t seed = 0;
   std::size_t budget = 100;
   options.add_options()
       ("help,h", "show this help")
       ("space", po::value(&space_path)->value_name("FILE"), "YAML file with a `params:` map (required)")
-      ("solver", po::value(&solver_kind)->value_name("KIND")->default_value(solver_kind), "grid or random")
+      ("solver", po::value(&solver_kind)->value_name("KIND")->default_value(solver_kind), "bayes, random or grid")
       ("seed", po::value(&seed)->value_name("N")->default_value(seed), "seed of every random choice")
       ("budget", po::value(&budget)->value_name("N")->default_value(budget), "most evaluations to ask for")
       ("maximize", "larger values are better (default: smaller)")

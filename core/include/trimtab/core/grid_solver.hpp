@@ -24,7 +24,10 @@ public:
   /// std::invalid_argument when the grid has more than 2^64 - 1 points.
   GridSolver(Space space, SolverOptions options, std::size_t grid_points = 5);
 
-  [[nodiscard]] std::optional<Point> ask() override;
+  using Solver::ask;
+  /// Within a box, the first unvisited grid point inside it: points outside are not used up, so
+  /// they come later when the box moves. Scans the grid from the first unvisited point.
+  [[nodiscard]] std::optional<Point> ask(const Box& within) override;
 
   /// The values the grid visits for parameter `index`, in visiting order.
   [[nodiscard]] const std::vector<Value>& grid_values(std::size_t index) const { return levels_.at(index); }

@@ -11,7 +11,7 @@ namespace trimtab {
 /// The solver kinds make_solver() knows, as users write them.
 [[nodiscard]] std::span<const std::string_view> solver_kinds() noexcept;
 
-/// A solver by kind name ("grid", "random"). Throws std::invalid_argument for an unknown kind,
+/// A solver by kind name ("bayes", "grid", "random"). Throws std::invalid_argument for an unknown kind,
 /// listing the known ones.
 [[nodiscard]] std::unique_ptr<Solver> make_solver(std::string_view kind, Space space, SolverOptions options);
 

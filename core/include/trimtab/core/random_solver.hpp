@@ -17,11 +17,13 @@ public:
   /// Throws std::invalid_argument when the space has more dimensions than SobolSequence covers.
   RandomSolver(Space space, SolverOptions options);
 
-  [[nodiscard]] std::optional<Point> ask() override;
+  using Solver::ask;
+  /// Within a box, Sobol points are mapped into it, so they still cover it evenly.
+  [[nodiscard]] std::optional<Point> ask(const Box& within) override;
 
 private:
   void on_tell(const Trial& trial) override;
-  [[nodiscard]] std::optional<Point> first_unvisited_from(std::uint64_t start) const;
+  [[nodiscard]] std::optional<Point> first_unvisited_from(std::uint64_t start, const Box& within) const;
 
   SobolSequence sequence_;
   std::vector<double> unit_;

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include <trimtab/core/box.hpp>
 #include <trimtab/core/observation.hpp>
 #include <trimtab/core/space.hpp>
 
@@ -30,7 +31,17 @@ public:
   Solver& operator=(const Solver&) = delete;
 
   /// The next configuration to evaluate, or nothing when the solver has nothing left to propose.
-  [[nodiscard]] virtual std::optional<Point> ask() = 0;
+  [[nodiscard]] std::optional<Point> ask() { return ask(Box{}); }
+
+  /// The next configuration to evaluate within `within` (the region the guardrails let the service
+  /// reach in one step): the best the solver can propose there, rather than a far point that would
+  /// be cut short later. Nothing when no configuration is left there. Throws std::invalid_argument
+  /// for a box that does not fit the space.
+  [[nodiscard]] virtual std::optional<Point> ask(const Box& within) = 0;
+
+  /// Up to k configurations to evaluate at once (several replicas), all different. The default asks
+  /// k times; model-based solvers make each ask aware of the ones before it.
+  [[nodiscard]] virtual std::vector<Point> ask_batch(std::size_t k, const Box& within = {});
 
   /// Records an evaluation. Throws std::invalid_argument when the point is not a configuration of
   /// the space, or the observation is not failed yet has a non-finite value or constraint.

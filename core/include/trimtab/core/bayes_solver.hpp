@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <random>
+#include <set>
+#include <vector>
+
+#include <trimtab/core/sobol_sequence.hpp>
+#include <trimtab/core/solver.hpp>
+
+namespace trimtab {
+
+struct BayesOptions {
+  /// Space-filling (Sobol) points before the model takes over; 0 picks one per cube dimension plus
+  /// one, at least 5.
+  std::size_t initial_points = 0;
+};
+
+/// Bayesian optimisation: a Gaussian-process model of the objective (and of each constraint, and
+/// of where evaluations fail) proposes the configuration with the highest expected improvement,
+/// weighted by the probability that it is feasible and will not fail.
+///
+/// - Model: Matérn-5/2 kernel with a lengthscale per cube coordinate, learned noise, fitted by
+///   maximum a posteriori from the previous fit plus random restarts; losses go through a robust
+///   monotone warping first, so heavy-tailed latencies do not dominate.
+/// - Acquisition: log expected improvement over the best posterior mean seen, which keeps a slope
+///   far from the incumbent instead of rounding to zero. The prior mean is the worst value seen,
+///   so unexplored corners do not look promising for their variance alone.
+/// - Two asks in three search a region around the incumbent (TuRBO-shaped: wider along smooth
+///   coordinates) that doubles after an improvement and halves after a miss; the third searches
+///   the whole box. The first polishes the best basin to high precision, the second keeps looking
+///   for better basins.
+/// - Search: scores Sobol and local candidates, then refines the best by gradient steps on the
+///   continuous coordinates alternated with moves to neighbouring values of ints, ordinals and
+///   labels, so discrete parameters are searched as what they are rather than rounded afterwards.
+/// - Pending asks (batches, or asks before their tells) enter the model as if they had returned
+///   their predicted value (kriging believer), so a batch spreads out.
+/// Deterministic for a given seed and sequence of calls.
+class BayesSolver final : public Solver {
+public:
+  BayesSolver(Space space, SolverOptions options, BayesOptions bayes = {});
+  ~BayesSolver() override;
+
+  using Solver::ask;
+  [[nodiscard]] std::optional<Point> ask(const Box& within) override;
+
+  /// The number of initial space-filling points.
+  [[nodiscard]] std::size_t initial_points() const noexcept { return initial_points_; }
+
+private:
+  void on_tell(const Trial& trial) override;
+  [[nodiscard]] std::optional<Point> design_point(const UnitBox& box);
+  [[nodiscard]] std::optional<Point> model_point(const UnitBox& box, bool local);
+  [[nodiscard]] UnitBox local_box(const UnitBox& box) const;
+
+  std::size_t initial_points_;
+  std::mt19937_64 rng_;
+  SobolSequence design_;
+  std::set<Point> visited_; // told or pending
+  std::vector<Point> pending_;
+  std::vector<Point> pending_local_; // pending asks that came from the local region
+  // Every other model-based ask searches a region around the incumbent whose size follows how well
+  // local steps do: it doubles after an improvement and halves after a miss, which turns the
+  // search into a fast local refinement once the best basin is found, while the global asks in
+  // between keep looking elsewhere so a local optimum cannot hold the search.
+  double local_length_;
+  std::size_t model_asks_ = 0;
+  std::optional<double> best_loss_; // the best feasible loss told so far
+  // The models and the acquisition search, kept out of this header (Eigen, NLopt).
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+} // namespace trimtab

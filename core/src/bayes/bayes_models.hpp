@@ -1,0 +1,57 @@
+#pragma once
+
+// Internal: the models BayesSolver keeps of the objective, the constraints and failures, and the
+// acquisition function they make together.
+
+#include <optional>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <trimtab/core/observation.hpp>
+#include <trimtab/core/space.hpp>
+
+#include "gaussian_process.hpp"
+#include "output_warping.hpp"
+
+namespace trimtab::detail {
+
+class BayesModels {
+public:
+  explicit BayesModels(const Space& space) : space_(&space) {}
+
+  /// Rebuilds every model from `history` and refits the hyperparameters (warm-started from the
+  /// previous fit).
+  void update(std::span<const Trial> history, Direction direction, std::mt19937_64& rng);
+
+  /// True when the objective has a model (two successful evaluations or more).
+  [[nodiscard]] bool usable() const noexcept { return objective_.has_value(); }
+
+  /// Treats cube point `x` as evaluated at its predicted values: pending asks spread a batch out.
+  void add_fantasy(std::span<const double> x);
+
+  /// The log of (expected improvement x probability of feasibility), or of the probability of
+  /// feasibility alone while no evaluation has been feasible; with its gradient when asked.
+  [[nodiscard]] double acquisition(const double* x, double* gradient) const;
+
+  /// Cube points of the best evaluations so far (feasible ones first), at most `count`.
+  [[nodiscard]] std::vector<std::vector<double>> best_inputs(std::size_t count) const;
+
+  [[nodiscard]] const GaussianProcess& objective() const { return *objective_; }
+
+private:
+  struct ConstraintModel {
+    GaussianProcess gp;
+    double threshold; // the standardised value at which the constraint stops holding
+  };
+
+  const Space* space_;
+  std::optional<GaussianProcess> objective_;
+  OutputWarping warping_;
+  std::vector<ConstraintModel> constraints_; // the user's, then one for failures when any occurred
+  std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
+  std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
+  std::size_t fits_ = 0;
+};
+
+} // namespace trimtab::detail

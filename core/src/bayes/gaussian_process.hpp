@@ -1,0 +1,71 @@
+#pragma once
+
+// Internal: the Gaussian-process surrogate behind BayesSolver.
+
+#include <cstddef>
+#include <random>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+namespace trimtab::detail {
+
+/// Mean and variance of the latent function at one point.
+struct GpPrediction {
+  double mean = 0.0;
+  double variance = 0.0;
+};
+
+/// A zero-mean Gaussian process over the unit cube with a Matérn-5/2 ARD kernel and Gaussian noise,
+/// for standardised targets. Hyperparameters (one lengthscale per coordinate, signal variance,
+/// noise variance) are fitted by maximising the log marginal likelihood plus weak log-normal priors
+/// (MAP), which keeps a handful of points from driving a lengthscale to an extreme.
+class GaussianProcess {
+public:
+  explicit GaussianProcess(std::size_t dimensions);
+
+  /// Replaces the training data: one column of `x` per point.
+  void set_data(Eigen::MatrixXd x, Eigen::VectorXd y);
+  /// Adds one point and refactorises, keeping the hyperparameters (kriging-believer fantasies).
+  void add_point(const Eigen::VectorXd& x, double y);
+
+  /// MAP fit from the current hyperparameters and `extra_starts` random ones; keeps the best.
+  /// `max_evaluations` bounds each local run.
+  void fit(std::mt19937_64& rng, int extra_starts, int max_evaluations);
+
+  /// Factorises the kernel matrix with the current hyperparameters; false when that failed even
+  /// with added jitter (the model then predicts the prior).
+  bool condition();
+
+  [[nodiscard]] GpPrediction predict(const double* x) const;
+  /// Also the gradients of mean and variance with respect to x (each of dimensions() values).
+  [[nodiscard]] GpPrediction predict(const double* x, double* mean_gradient, double* variance_gradient) const;
+
+  [[nodiscard]] std::size_t dimensions() const noexcept { return dimensions_; }
+  [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(y_.size()); }
+  [[nodiscard]] const Eigen::MatrixXd& inputs() const noexcept { return x_; }
+  [[nodiscard]] const Eigen::VectorXd& targets() const noexcept { return y_; }
+  [[nodiscard]] double lengthscale(std::size_t d) const { return std::exp(theta_[static_cast<Eigen::Index>(d)]); }
+  [[nodiscard]] double signal_variance() const { return std::exp(theta_[dims()]); }
+  [[nodiscard]] double noise_variance() const { return std::exp(theta_[dims() + 1]); }
+
+  /// The negative log posterior of the hyperparameters theta = [log lengthscales, log signal
+  /// variance, log noise variance] and its gradient (when `gradient` is not null).
+  [[nodiscard]] double negative_log_posterior(const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) const;
+
+private:
+  [[nodiscard]] Eigen::Index dims() const noexcept { return static_cast<Eigen::Index>(dimensions_); }
+  // Kernel matrix of the training inputs under theta, with noise on the diagonal.
+  [[nodiscard]] Eigen::MatrixXd kernel_matrix(const Eigen::VectorXd& theta, Eigen::MatrixXd* shape_derivative) const;
+
+  std::size_t dimensions_;
+  Eigen::MatrixXd x_;
+  Eigen::VectorXd y_;
+  Eigen::VectorXd theta_;
+  Eigen::VectorXd lower_, upper_;
+  Eigen::LLT<Eigen::MatrixXd> llt_;
+  Eigen::VectorXd alpha_;
+  bool conditioned_ = false;
+};
+
+} // namespace trimtab::detail
