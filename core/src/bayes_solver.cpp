@@ -73,9 +73,9 @@ std::optional<Point> BayesSolver::design_point(const UnitBox& box) {
 }
 
 UnitBox BayesSolver::local_box(const UnitBox& box) const {
-  // Centred on the incumbent, stretched along coordinates the model finds smooth (TuRBO's shape).
+  // Centred on the incumbent (or the nearest point of the box when the incumbent lies outside it),
+  // stretched along coordinates the model finds smooth (TuRBO's shape).
   const auto& models = state_->models;
-  // Centred on the incumbent, or on the nearest point of the box when the incumbent lies outside.
   auto centre = models.best_inputs(1).front();
   for (std::size_t c = 0; c < centre.size(); ++c) centre[c] = std::clamp(centre[c], box.lower[c], box.upper[c]);
   const auto d = space().dimensions();
@@ -112,7 +112,20 @@ std::optional<Point> BayesSolver::model_point(const UnitBox& box, bool local) {
   const detail::Acquisition acquisition = [models](const double* x, double* gradient) {
     return models->acquisition(x, gradient);
   };
-  return state.search.maximise(acquisition, region, anchors, visited_, rng_);
+  const detail::BatchAcquisition batch = [models](std::span<const std::vector<double>> points, std::vector<double>& values) {
+    models->acquisition(points, values);
+  };
+  return state.search.maximise(acquisition, batch, region, anchors, visited_, rng_);
+}
+
+void BayesSolver::cancel(const Point& point) {
+  const auto it = std::find(pending_.begin(), pending_.end(), point);
+  if (it == pending_.end()) return;
+  pending_.erase(it);
+  if (const auto local = std::find(pending_local_.begin(), pending_local_.end(), point); local != pending_local_.end())
+    pending_local_.erase(local);
+  const bool told = std::any_of(history().begin(), history().end(), [&](const Trial& t) { return t.point == point; });
+  if (!told) visited_.erase(point);
 }
 
 void BayesSolver::on_tell(const Trial& trial) {

@@ -137,6 +137,23 @@ BOOST_AUTO_TEST_CASE(batches_are_distinct_and_spread) {
   BOOST_TEST((std::find(batch.begin(), batch.end(), next) == batch.end()));
 }
 
+BOOST_AUTO_TEST_CASE(cancelled_asks_can_be_proposed_again) {
+  BayesSolver solver(test::small_discrete_space(), {Direction::minimize, 14});
+  std::vector<Point> asked;
+  for (int i = 0; i < 10; ++i) {
+    asked.push_back(*solver.ask());
+    solver.tell(asked.back(), Observation{double(i), {}, false});
+  }
+  for (int i = 0; i < 14; ++i) asked.push_back(*solver.ask()); // the rest of the space, all pending
+  BOOST_TEST(!solver.ask());
+  solver.cancel(asked.back());
+  solver.cancel(asked.front()); // told already: cancelling changes nothing
+  const auto again = solver.ask();
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST((*again == asked.back()));
+  BOOST_TEST(!solver.ask());
+}
+
 BOOST_AUTO_TEST_CASE(mixed_spaces_find_the_right_label_and_choice) {
   // Latency of a model service: the best policy is lfu, the best batch 8, the best pool near 40.
   BayesSolver solver(test::service_space(), {Direction::minimize, 10});

@@ -12,8 +12,8 @@ namespace {
 // pool size from 1 to 500 has too many neighbours to walk one step at a time.
 constexpr std::uint64_t max_enumerated_values = 16;
 // Local refinements per ask, and the budget of each L-BFGS run.
-constexpr std::size_t refined_starts = 3;
-constexpr int gradient_evaluations = 60;
+constexpr std::size_t refined_starts = 2;
+constexpr int gradient_evaluations = 40;
 // Rounds of (gradient steps, then one move of a discrete parameter) per refinement.
 constexpr int refine_rounds = 3;
 // Perturbations around each of the best evaluations, at two scales (fine, to polish the
@@ -21,7 +21,7 @@ constexpr int refine_rounds = 3;
 constexpr std::size_t local_per_anchor = 12;
 constexpr double local_fine = 0.02, local_coarse = 0.1;
 
-std::size_t sweep_size(std::size_t dimensions) { return std::clamp<std::size_t>(64 + 32 * dimensions, 128, 512); }
+std::size_t sweep_size(std::size_t dimensions) { return std::clamp<std::size_t>(64 + 16 * dimensions, 96, 384); }
 
 struct GradientContext {
   const Acquisition* acquisition;
@@ -146,17 +146,17 @@ AcquisitionSearch::Candidate AcquisitionSearch::refine(const Acquisition& acquis
   return current;
 }
 
-std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition, const UnitBox& box,
-                                                 std::span<const std::vector<double>> anchors,
+std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition, const BatchAcquisition& batch,
+                                                 const UnitBox& box, std::span<const std::vector<double>> anchors,
                                                  const std::set<Point>& exclude, std::mt19937_64& rng) {
   const auto dimensions = space_->dimensions();
-  std::vector<Candidate> candidates;
+  std::vector<std::vector<double>> points;
   std::vector<double> x(dimensions);
   for (std::size_t i = 0, n = sweep_size(dimensions); i < n; ++i) {
     sweep_.next(x);
     box.place(x);
     snap(x, false);
-    candidates.push_back({acquisition(x.data(), nullptr), x});
+    points.push_back(x);
   }
   std::normal_distribution<double> normal(0.0, 1.0);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
@@ -172,9 +172,14 @@ std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition,
       }
       clamp(x, box);
       snap(x, false);
-      candidates.push_back({acquisition(x.data(), nullptr), x});
+      points.push_back(x);
     }
   }
+  std::vector<double> values;
+  batch(points, values);
+  std::vector<Candidate> candidates;
+  candidates.reserve(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) candidates.push_back({values[i], std::move(points[i])});
   std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.value > b.value; });
 
   // Refine the best few distinct starts.
@@ -185,8 +190,16 @@ std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition,
     if (!started.insert(space_->decode(candidate.x)).second) continue;
     finals.push_back(refine(acquisition, candidate.x, box));
   }
-  for (auto& candidate : candidates) snap(candidate.x, true);
-  finals.insert(finals.end(), candidates.begin(), candidates.end());
+  // The unrefined candidates, rescored once snapped (a relaxed int moves to its value), stand in
+  // when every refined point has been evaluated already.
+  points.clear();
+  for (auto& candidate : candidates) {
+    snap(candidate.x, true);
+    points.push_back(candidate.x);
+  }
+  batch(points, values);
+  for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].value = values[i];
+  finals.insert(finals.end(), std::make_move_iterator(candidates.begin()), std::make_move_iterator(candidates.end()));
   std::stable_sort(finals.begin(), finals.end(), [](const auto& a, const auto& b) { return a.value > b.value; });
   for (const auto& candidate : finals) {
     auto point = space_->decode(candidate.x);

@@ -18,6 +18,8 @@ namespace trimtab::detail {
 
 /// Log-acquisition at a cube point; writes its gradient when the second argument is not null.
 using Acquisition = std::function<double(const double*, double*)>;
+/// The same at many cube points at once, without gradients: values[i] for points[i].
+using BatchAcquisition = std::function<void(std::span<const std::vector<double>>, std::vector<double>&)>;
 
 /// Multi-start local search. Float parameters, and int parameters with many values, are searched
 /// as continuous coordinates by gradient steps (L-BFGS from NLopt); ordinals, labels and small
@@ -29,7 +31,8 @@ public:
 
   /// The configuration in `box`, not in `exclude`, with the highest acquisition found; nothing
   /// when every candidate found was excluded.
-  [[nodiscard]] std::optional<Point> maximise(const Acquisition& acquisition, const UnitBox& box,
+  [[nodiscard]] std::optional<Point> maximise(const Acquisition& acquisition, const BatchAcquisition& batch,
+                                              const UnitBox& box,
                                               std::span<const std::vector<double>> anchors,
                                               const std::set<Point>& exclude, std::mt19937_64& rng);
 

@@ -34,6 +34,9 @@ public:
   /// feasibility alone while no evaluation has been feasible; with its gradient when asked.
   [[nodiscard]] double acquisition(const double* x, double* gradient) const;
 
+  /// The acquisition (without gradients) at many cube points at once.
+  void acquisition(std::span<const std::vector<double>> points, std::vector<double>& values) const;
+
   /// Cube points of the best evaluations so far (feasible ones first), at most `count`.
   [[nodiscard]] std::vector<std::vector<double>> best_inputs(std::size_t count) const;
 
@@ -52,6 +55,7 @@ private:
   std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
   std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
   std::size_t fits_ = 0;
+  std::size_t fitted_size_ = 0; // history size at the last hyperparameter fit
 };
 
 } // namespace trimtab::detail

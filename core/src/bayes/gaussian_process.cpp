@@ -1,5 +1,6 @@
 #include "gaussian_process.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -24,6 +25,9 @@ constexpr double noise_prior_sd = 4.0;
 const double log_lengthscale_min = std::log(0.01), log_lengthscale_max = std::log(100.0);
 const double log_signal_min = std::log(0.01), log_signal_max = std::log(100.0);
 const double log_noise_min = std::log(1e-12), log_noise_max = std::log(1.0);
+
+// The most points the likelihood is fitted on; see fit().
+constexpr Eigen::Index max_fit_points = 120;
 
 // Added to the diagonal relative to the signal variance, so duplicate inputs stay factorisable.
 constexpr double base_jitter = 1e-12;
@@ -77,11 +81,38 @@ void GaussianProcess::set_data(Eigen::MatrixXd x, Eigen::VectorXd y) {
 }
 
 void GaussianProcess::add_point(const Eigen::VectorXd& x, double y) {
-  x_.conservativeResize(Eigen::NoChange, x_.cols() + 1);
-  x_.col(x_.cols() - 1) = x;
-  y_.conservativeResize(y_.size() + 1);
-  y_[y_.size() - 1] = y;
-  condition();
+  const auto n = x_.cols();
+  x_.conservativeResize(Eigen::NoChange, n + 1);
+  x_.col(n) = x;
+  y_.conservativeResize(n + 1);
+  y_[n] = y;
+  if (!conditioned_) {
+    condition();
+    return;
+  }
+  // Extend the Cholesky factor by one row, O(n^2), instead of refactorising, O(n^3).
+  Eigen::VectorXd k(n);
+  for (Eigen::Index i = 0; i < n; ++i) k[i] = kernel(x_.col(i).data(), x.data());
+  const Eigen::VectorXd row = factor_.triangularView<Eigen::Lower>().solve(k);
+  const double pivot = signal_variance() + diagonal_ - row.squaredNorm();
+  if (!(pivot > 1e-12 * signal_variance())) {
+    condition(); // numerically a duplicate: refactorise, adding jitter as needed
+    return;
+  }
+  factor_.conservativeResize(n + 1, n + 1);
+  factor_.row(n).head(n) = row.transpose();
+  factor_.col(n).head(n).setZero();
+  factor_(n, n) = std::sqrt(pivot);
+  alpha_ = factor_.triangularView<Eigen::Lower>().transpose().solve(factor_.triangularView<Eigen::Lower>().solve(y_));
+}
+
+double GaussianProcess::kernel(const double* a, const double* b) const {
+  double r2 = 0.0;
+  for (Eigen::Index c = 0; c < dims(); ++c) {
+    const double delta = a[c] - b[c];
+    r2 += delta * delta * std::exp(-2.0 * theta_[c]);
+  }
+  return signal_variance() * matern52(std::sqrt(r2));
 }
 
 Eigen::MatrixXd GaussianProcess::kernel_matrix(const Eigen::VectorXd& theta, Eigen::MatrixXd* shape_derivative) const {
@@ -154,9 +185,32 @@ double GaussianProcess::negative_log_posterior(const Eigen::VectorXd& theta, Eig
 }
 
 void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evaluations) {
-  if (y_.size() < 2) {
+  if (y_.size() < 2 || max_evaluations <= 0) {
     condition();
     return;
+  }
+  // Past max_fit_points the likelihood is evaluated on a subset (the lowest targets, which decide
+  // where the optimum is, and an even spread of the rest): each evaluation costs O(n^3), and the
+  // hyperparameters a few hundred points imply differ little from those of a hundred.
+  Eigen::MatrixXd all_x;
+  Eigen::VectorXd all_y;
+  if (y_.size() > max_fit_points) {
+    all_x = x_;
+    all_y = y_;
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(y_.size()));
+    for (Eigen::Index i = 0; i < y_.size(); ++i) order[static_cast<std::size_t>(i)] = i;
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return all_y[a] < all_y[b]; });
+    const auto half = max_fit_points / 2;
+    std::vector<Eigen::Index> keep(order.begin(), order.begin() + half);
+    const double stride = static_cast<double>(order.size() - static_cast<std::size_t>(half)) / static_cast<double>(max_fit_points - half);
+    for (Eigen::Index k = 0; k < max_fit_points - half; ++k)
+      keep.push_back(order[static_cast<std::size_t>(half) + static_cast<std::size_t>(static_cast<double>(k) * stride)]);
+    x_.resize(all_x.rows(), max_fit_points);
+    y_.resize(max_fit_points);
+    for (Eigen::Index k = 0; k < max_fit_points; ++k) {
+      x_.col(k) = all_x.col(keep[static_cast<std::size_t>(k)]);
+      y_[k] = all_y[keep[static_cast<std::size_t>(k)]];
+    }
   }
   const auto parameters = static_cast<unsigned>(theta_.size());
   nlopt_opt optimiser = nlopt_create(NLOPT_LD_LBFGS, parameters);
@@ -188,6 +242,10 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
   }
   nlopt_destroy(optimiser);
   theta_ = best;
+  if (all_y.size() > 0) {
+    x_ = std::move(all_x);
+    y_ = std::move(all_y);
+  }
   condition();
 }
 
@@ -196,11 +254,14 @@ bool GaussianProcess::condition() {
   if (y_.size() == 0) return false;
   Eigen::MatrixXd k = kernel_matrix(theta_, nullptr);
   const double signal = signal_variance();
+  diagonal_ = noise_variance() + base_jitter * signal;
   for (double jitter = 0.0; jitter <= 1e-4 * signal; jitter = jitter == 0.0 ? 1e-8 * signal : jitter * 10.0) {
-    if (jitter > 0.0) k.diagonal().array() += jitter;
-    llt_.compute(k);
-    if (llt_.info() == Eigen::Success) {
-      alpha_ = llt_.solve(y_);
+    k.diagonal().array() += jitter;
+    diagonal_ += jitter;
+    const Eigen::LLT<Eigen::MatrixXd> llt(k);
+    if (llt.info() == Eigen::Success) {
+      factor_ = llt.matrixL();
+      alpha_ = llt.solve(y_);
       conditioned_ = true;
       return true;
     }
@@ -209,6 +270,26 @@ bool GaussianProcess::condition() {
 }
 
 GpPrediction GaussianProcess::predict(const double* x) const { return predict(x, nullptr, nullptr); }
+
+void GaussianProcess::predict(const Eigen::MatrixXd& points, Eigen::VectorXd& mean, Eigen::VectorXd& variance) const {
+  const double signal = signal_variance();
+  const auto m = points.cols();
+  if (!conditioned_) {
+    mean.setZero(m);
+    variance.setConstant(m, signal);
+    return;
+  }
+  const Eigen::VectorXd inverse_lengthscale = (-theta_.head(dims())).array().exp();
+  const Eigen::MatrixXd data = inverse_lengthscale.asDiagonal() * x_;
+  const Eigen::MatrixXd query = inverse_lengthscale.asDiagonal() * points;
+  Eigen::MatrixXd cross = -2.0 * data.transpose() * query; // n x m squared distances, then kernel values
+  cross.colwise() += data.colwise().squaredNorm().transpose();
+  cross.rowwise() += query.colwise().squaredNorm();
+  cross = cross.unaryExpr([signal](double r2) { return signal * matern52(std::sqrt(std::max(r2, 0.0))); });
+  mean = cross.transpose() * alpha_;
+  factor_.triangularView<Eigen::Lower>().solveInPlace(cross);
+  variance = (signal - cross.colwise().squaredNorm().array()).max(1e-12 * signal).matrix().transpose();
+}
 
 GpPrediction GaussianProcess::predict(const double* x, double* mean_gradient, double* variance_gradient) const {
   const double signal = signal_variance();
@@ -234,11 +315,11 @@ GpPrediction GaussianProcess::predict(const double* x, double* mean_gradient, do
   }
   GpPrediction prediction;
   prediction.mean = kstar.dot(alpha_);
-  const Eigen::VectorXd v = llt_.matrixL().solve(kstar);
+  const Eigen::VectorXd v = factor_.triangularView<Eigen::Lower>().solve(kstar);
   prediction.variance = std::max(signal - v.squaredNorm(), 1e-12 * signal);
   if (mean_gradient || variance_gradient) {
     // dk_i/dx_c = -slope_i (x_c - x_ic) / l_c^2.
-    const Eigen::VectorXd weights = llt_.matrixU().solve(v); // K^-1 k*
+    const Eigen::VectorXd weights = factor_.triangularView<Eigen::Lower>().transpose().solve(v); // K^-1 k*
     for (Eigen::Index c = 0; c < d; ++c) {
       double dm = 0.0, dv = 0.0;
       for (Eigen::Index i = 0; i < n; ++i) {

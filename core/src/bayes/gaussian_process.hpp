@@ -41,6 +41,10 @@ public:
   /// Also the gradients of mean and variance with respect to x (each of dimensions() values).
   [[nodiscard]] GpPrediction predict(const double* x, double* mean_gradient, double* variance_gradient) const;
 
+  /// Means and variances at every column of `points`, with matrix products rather than one
+  /// triangular solve per point: several times faster when scoring hundreds of candidates.
+  void predict(const Eigen::MatrixXd& points, Eigen::VectorXd& mean, Eigen::VectorXd& variance) const;
+
   [[nodiscard]] std::size_t dimensions() const noexcept { return dimensions_; }
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(y_.size()); }
   [[nodiscard]] const Eigen::MatrixXd& inputs() const noexcept { return x_; }
@@ -63,7 +67,9 @@ private:
   Eigen::VectorXd y_;
   Eigen::VectorXd theta_;
   Eigen::VectorXd lower_, upper_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
+  [[nodiscard]] double kernel(const double* a, const double* b) const; // without noise
+  Eigen::MatrixXd factor_; // Cholesky factor of the kernel matrix
+  double diagonal_ = 0.0; // noise and jitter on its diagonal
   Eigen::VectorXd alpha_;
   bool conditioned_ = false;
 };

@@ -44,6 +44,7 @@ public:
 
   using Solver::ask;
   [[nodiscard]] std::optional<Point> ask(const Box& within) override;
+  void cancel(const Point& point) override;
 
   /// The number of initial space-filling points.
   [[nodiscard]] std::size_t initial_points() const noexcept { return initial_points_; }

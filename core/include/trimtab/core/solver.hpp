@@ -47,6 +47,11 @@ public:
   /// the space, or the observation is not failed yet has a non-finite value or constraint.
   void tell(const Point& point, const Observation& observation);
 
+  /// Withdraws a proposal that will not be evaluated (its apply failed before anything was
+  /// measured, an operator vetoed it): the solver stops counting it as pending. Grid and random
+  /// solvers still never propose it again; the Bayesian solver may, if it remains the best bet.
+  virtual void cancel(const Point& /*point*/) {}
+
   /// Warm-starts from earlier evaluations (a journal, an offline study), all or nothing: throws
   /// std::invalid_argument naming the first bad record and then records none.
   void seed(std::span<const Trial> history);
