@@ -66,8 +66,8 @@ json::object parse_object(const std::string& text) {
 
 bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
-json::object best_json(const Solver& solver, std::size_t seeded) {
-  const Trial* best = solver.best();
+json::object best_json(Solver& solver, std::size_t seeded) {
+  const Trial* best = solver.recommendation();
   json::object result;
   if (!best) return result;
   const auto index = static_cast<std::size_t>(best - solver.history().data());
@@ -111,6 +111,11 @@ SolveExit run_solve_session(Solver& solver, std::size_t budget, std::istream& in
     json::object proposal;
     proposal["id"] = evaluations;
     proposal["params"] = point_to_json(solver.space(), *point);
+    // What the solver would deploy now, so a driver can follow it without waiting for the end.
+    if (const Trial* incumbent = solver.recommendation()) {
+      const auto index = static_cast<std::size_t>(incumbent - solver.history().data());
+      if (index >= seeded) proposal["incumbent"] = index - seeded;
+    }
     out << to_json_text(proposal) << '\n' << std::flush;
 
     bool got_line = false;

@@ -22,6 +22,9 @@ constexpr double local_length_start = 0.4, local_length_max = 0.8, local_length_
 // on Branin and Hartmann-6, this polishes a found basin to 1e-6 within budget and, with a global
 // ask in every three, finds other basins as often as one in two did.
 constexpr std::size_t local_period = 3;
+// Noise variance, relative to the (standardised) spread of the warped losses, above which the
+// recommendation follows the model rather than the single best measurement: 1% of the spread.
+constexpr double noticeable_noise = 1e-4;
 
 } // namespace
 
@@ -91,12 +94,24 @@ UnitBox BayesSolver::local_box(const UnitBox& box) const {
   return local;
 }
 
+void BayesSolver::refresh_models() {
+  if (state_->modelled_history == history().size()) return;
+  state_->models.update(history(), options().direction, rng_);
+  state_->modelled_history = history().size();
+}
+
+const Trial* BayesSolver::recommendation() {
+  if (history().size() < initial_points_) return best();
+  refresh_models();
+  const auto& models = state_->models;
+  const auto incumbent = models.usable() ? models.incumbent_trial() : std::nullopt;
+  if (!incumbent || models.objective().noise_variance() < noticeable_noise) return best();
+  return &history()[*incumbent];
+}
+
 std::optional<Point> BayesSolver::model_point(const UnitBox& box, bool local) {
   auto& state = *state_;
-  if (state.modelled_history != history().size()) {
-    state.models.update(history(), options().direction, rng_);
-    state.modelled_history = history().size();
-  }
+  refresh_models();
   if (!state.models.usable()) return std::nullopt;
   if (local && state.models.best_inputs(1).empty()) return std::nullopt;
   const auto region = local ? local_box(box) : box;

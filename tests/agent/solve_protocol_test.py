@@ -75,6 +75,18 @@ class SolveProtocol(unittest.TestCase):
         self.assertAlmostEqual(summary["best"]["value"], service_cost(best["params"]))
         self.assertEqual(summary["evaluations"], 40)
 
+    def test_bayes_solver_end_to_end(self):
+        code, proposals, summary, err = drive(["--solver", "bayes", "--budget", "40", "--seed", "1"], value_reply)
+        self.assertEqual(code, 0, err)
+        self.check_proposals(proposals)
+        # The optimum (pool 40, timeout 800, batch 8, lru) costs 0; 40 random points get about 2.
+        self.assertLess(summary["best"]["value"], 0.5)
+        # Every proposal after the first names the incumbent: an earlier id with the lowest cost.
+        for p in proposals[1:]:
+            earlier = proposals[:p["id"]]
+            lowest = min(earlier, key=lambda q: service_cost(q["params"]))
+            self.assertEqual(service_cost(proposals[p["incumbent"]]["params"]), service_cost(lowest["params"]))
+
     def test_same_seed_same_proposals(self):
         runs = [drive(["--budget", "10", "--seed", str(s)], value_reply)[1] for s in (9, 9, 10)]
         self.assertEqual(runs[0], runs[1])

@@ -52,6 +52,11 @@ BOOST_AUTO_TEST_CASE(proposes_reads_results_and_reports_the_best) {
     BOOST_TEST(r.out[i].at("id").as_int64() == static_cast<std::int64_t>(i));
     BOOST_TEST(r.out[i].at("params").as_object().size() == 3u);
   }
+  // Each proposal names the incumbent so far: none before the first result, then the best id.
+  BOOST_TEST(!r.out[0].as_object().contains("incumbent"));
+  BOOST_TEST(r.out[1].at("incumbent").as_int64() == 0);
+  BOOST_TEST(r.out[2].at("incumbent").as_int64() == 1);
+  BOOST_TEST(r.out[3].at("incumbent").as_int64() == 1);
   const auto& summary = r.out.back().as_object();
   BOOST_TEST(summary.at("evaluations").as_int64() == 4);
   BOOST_TEST(summary.at("best").at("id").as_int64() == 1);

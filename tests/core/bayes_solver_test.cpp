@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <functional>
+#include <random>
 #include <set>
 
 #include <trimtab/core/bayes_solver.hpp>
@@ -152,6 +153,36 @@ BOOST_AUTO_TEST_CASE(cancelled_asks_can_be_proposed_again) {
   BOOST_REQUIRE(again.has_value());
   BOOST_TEST((*again == asked.back()));
   BOOST_TEST(!solver.ask());
+}
+
+BOOST_AUTO_TEST_CASE(noisy_measurements_do_not_decide_the_recommendation) {
+  Space line({Param{"x", FloatRange{0.0, 1.0}, {}, {}}});
+  BayesSolver solver(line, {Direction::minimize, 15});
+  std::mt19937_64 rng(15);
+  std::normal_distribution<double> noise(0.0, 0.02);
+  auto measure = [&](const Point& p) {
+    const double x = std::get<double>(p.values[0]);
+    return Observation{(x - 0.5) * (x - 0.5) + noise(rng), {}, false};
+  };
+  for (int i = 0; i < 30; ++i) {
+    const auto p = *solver.ask();
+    solver.tell(p, measure(p));
+  }
+  // One lucky measurement amid a cluster the solver measured (0.43 to 0.45, values around 0.01):
+  // measured below everything else, though its neighbours say otherwise.
+  const Point lucky{{Value{0.436}}};
+  solver.tell(lucky, Observation{-0.1, {}, false});
+  BOOST_TEST((solver.best()->point == lucky));
+  const auto* recommended = solver.recommendation();
+  BOOST_REQUIRE(recommended != nullptr);
+  BOOST_TEST((recommended->point != lucky));
+  BOOST_TEST(std::abs(std::get<double>(recommended->point.values[0]) - 0.5) < 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(exact_measurements_recommend_the_best) {
+  BayesSolver solver(unit_square(), {Direction::minimize, 16});
+  run(solver, bowl, 20);
+  BOOST_TEST(solver.recommendation() == solver.best());
 }
 
 BOOST_AUTO_TEST_CASE(mixed_spaces_find_the_right_label_and_choice) {

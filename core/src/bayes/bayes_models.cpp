@@ -43,11 +43,13 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   std::vector<std::vector<double>> inputs, all_inputs;
   std::vector<double> losses, failures;
   std::vector<bool> feasible;
+  std::vector<std::size_t> trial_index; // of each input, in history
   std::size_t constraint_count = 0;
   for (const auto& trial : history) {
     all_inputs.push_back(space_->encode(trial.point));
     failures.push_back(trial.observation.failed ? 1.0 : -1.0);
     if (trial.observation.failed) continue;
+    trial_index.push_back(all_inputs.size() - 1);
     inputs.push_back(all_inputs.back());
     losses.push_back(direction == Direction::maximize ? -trial.observation.value : trial.observation.value);
     feasible.push_back(trial.observation.feasible());
@@ -109,11 +111,15 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
 
   // The incumbent: the best posterior mean among feasible evaluations, robust to a lucky noisy one.
   incumbent_.reset();
+  incumbent_trial_.reset();
   ranked_inputs_.clear();
   if (objective_) {
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const double mean = objective_->predict(inputs[i].data()).mean;
-      if (feasible[i]) incumbent_ = incumbent_ ? std::min(*incumbent_, mean) : mean;
+      if (feasible[i] && (!incumbent_ || mean < *incumbent_)) {
+        incumbent_ = mean;
+        incumbent_trial_ = trial_index[i];
+      }
       // Feasible points rank ahead of infeasible ones.
       ranked_inputs_.emplace_back(feasible[i] ? mean : 1e6 + mean, inputs[i]);
     }

@@ -42,6 +42,9 @@ public:
 
   [[nodiscard]] const GaussianProcess& objective() const { return *objective_; }
 
+  /// The index in history of the feasible evaluation with the best posterior mean.
+  [[nodiscard]] std::optional<std::size_t> incumbent_trial() const noexcept { return incumbent_trial_; }
+
 private:
   struct ConstraintModel {
     GaussianProcess gp;
@@ -53,6 +56,7 @@ private:
   OutputWarping warping_;
   std::vector<ConstraintModel> constraints_; // the user's, then one for failures when any occurred
   std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
+  std::optional<std::size_t> incumbent_trial_; // and which evaluation has it
   std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
   std::size_t fits_ = 0;
   std::size_t fitted_size_ = 0; // history size at the last hyperparameter fit

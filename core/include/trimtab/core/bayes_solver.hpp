@@ -45,6 +45,9 @@ public:
   using Solver::ask;
   [[nodiscard]] std::optional<Point> ask(const Box& within) override;
   void cancel(const Point& point) override;
+  /// The feasible evaluation with the best posterior mean once the model has learned noise larger
+  /// than a trace; best() otherwise, where observations are exact.
+  [[nodiscard]] const Trial* recommendation() override;
 
   /// The number of initial space-filling points.
   [[nodiscard]] std::size_t initial_points() const noexcept { return initial_points_; }
@@ -52,6 +55,7 @@ public:
 private:
   void on_tell(const Trial& trial) override;
   [[nodiscard]] std::optional<Point> design_point(const UnitBox& box);
+  void refresh_models();
   [[nodiscard]] std::optional<Point> model_point(const UnitBox& box, bool local);
   [[nodiscard]] UnitBox local_box(const UnitBox& box) const;
 

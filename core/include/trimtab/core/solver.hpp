@@ -63,6 +63,11 @@ public:
   /// The best feasible trial so far, by the solver's direction; nothing while none is feasible.
   [[nodiscard]] const Trial* best() const noexcept;
 
+  /// The evaluated configuration the solver would run now. best() for solvers without a model; a
+  /// model-based solver that has learned the measurements are noisy picks the best estimate
+  /// instead, so one lucky measurement does not decide what gets deployed.
+  [[nodiscard]] virtual const Trial* recommendation() { return best(); }
+
   /// True when `a` is a better objective value than `b` in the solver's direction.
   [[nodiscard]] bool better(double a, double b) const noexcept {
     return options_.direction == Direction::maximize ? a > b : a < b;
