@@ -98,6 +98,23 @@ void BayesSolver::refresh_models() {
   if (state_->modelled_history == history().size()) return;
   state_->models.update(history(), options().direction, rng_);
   state_->modelled_history = history().size();
+  // A local step succeeded when the model now rates it the best evaluation: with exact
+  // measurements, when it measured lowest; with noisy ones, a lucky draw alone does not count.
+  // With exact measurements one miss halves the region (fast polishing); with noisy ones a miss
+  // is weak evidence, and it takes two in a row.
+  const auto& models = state_->models;
+  const int tolerance = models.usable() && models.objective().noise_variance() >= noticeable_noise ? 2 : 1;
+  for (auto index : local_results_) {
+    const bool improved = models.incumbent_trial() == index;
+    local_misses_ = improved ? 0 : local_misses_ + 1;
+    if (improved) local_length_ = std::min(2.0 * local_length_, local_length_max);
+    else if (local_misses_ >= tolerance) {
+      local_length_ *= 0.5;
+      local_misses_ = 0;
+    }
+    if (local_length_ < local_length_min) local_length_ = local_length_start;
+  }
+  local_results_.clear();
 }
 
 const Trial* BayesSolver::recommendation() {
@@ -147,17 +164,12 @@ void BayesSolver::on_tell(const Trial& trial) {
   visited_.insert(trial.point);
   const auto it = std::find(pending_.begin(), pending_.end(), trial.point);
   if (it != pending_.end()) pending_.erase(it);
-  const auto& o = trial.observation;
-  const std::optional<double> loss =
-      o.feasible() ? std::optional<double>(options().direction == Direction::maximize ? -o.value : o.value) : std::nullopt;
-  const bool improved = loss && (!best_loss_ || *loss < *best_loss_);
   const auto local = std::find(pending_local_.begin(), pending_local_.end(), trial.point);
   if (local != pending_local_.end()) {
     pending_local_.erase(local);
-    local_length_ = improved ? std::min(2.0 * local_length_, local_length_max) : 0.5 * local_length_;
-    if (local_length_ < local_length_min) local_length_ = local_length_start;
+    // Judged once the models include it: see refresh_models().
+    local_results_.push_back(history().size() - 1);
   }
-  if (improved) best_loss_ = loss;
 }
 
 } // namespace trimtab

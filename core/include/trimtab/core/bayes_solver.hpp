@@ -71,7 +71,8 @@ private:
   // between keep looking elsewhere so a local optimum cannot hold the search.
   double local_length_;
   std::size_t model_asks_ = 0;
-  std::optional<double> best_loss_; // the best feasible loss told so far
+  int local_misses_ = 0;
+  std::vector<std::size_t> local_results_; // local steps told since the models were refreshed
   // The models and the acquisition search, kept out of this header (Eigen, NLopt).
   struct State;
   std::unique_ptr<State> state_;
