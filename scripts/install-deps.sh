@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what building and testing trimtab needs on Debian 12, skipping apt entirely when
-# everything is already there. Boost comes as the 1.81 packages: the unversioned libboost-*-dev
-# names pull 1.74, and so do python3-scipy/python3-sklearn, which must never be installed here.
+# Installs what building and testing trimtab needs on Debian 12, plus any packages named as
+# arguments, skipping apt entirely when everything is already there. Boost comes as the 1.81
+# packages: the unversioned libboost-*-dev names pull 1.74, and so do python3-scipy and
+# python3-sklearn, which must never be installed here.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libeigen3-dev libnlopt-dev
   libbenchmark-dev
+  "$@"
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the solver benchmark needs beyond trimtab's own build dependencies: Debian's
-# Optuna 3.1 (for the TPE and random baselines) and Google Benchmark (for ask_latency).
+# Installs what the solver benchmark needs beyond trimtab's own build dependencies (which include
+# Google Benchmark, for ask_latency): Debian's Optuna 3.1, for the TPE and random baselines.
 #
 # Debian's packages install into /usr/bin/python3's dist-packages, so the benchmark runs with
 # /usr/bin/python3 rather than whatever `python3` is first on PATH (a pyenv or venv interpreter does
@@ -11,22 +11,8 @@
 # against. Optuna's default TPESampler does not need scipy.
 set -euo pipefail
 
-packages=(python3 python3-optuna libbenchmark-dev)
-
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "installing: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+cd "$(dirname "$0")/../.."
+scripts/install-deps.sh python3-optuna
 
 # Belt and braces: fail loudly if something did drag scipy in.
 if dpkg-query -W -f='${Status}' python3-scipy 2>/dev/null | grep -q "install ok installed"; then

@@ -28,9 +28,9 @@ struct BayesOptions {
 ///   far from the incumbent instead of rounding to zero. The prior mean is the worst value seen,
 ///   so unexplored corners do not look promising for their variance alone.
 /// - Two asks in three search a region around the incumbent (TuRBO-shaped: wider along smooth
-///   coordinates) that doubles after an improvement and halves after a miss; the third searches
-///   the whole box. The first polishes the best basin to high precision, the second keeps looking
-///   for better basins.
+///   coordinates) that doubles after an improvement and halves after a miss (two misses in a row
+///   once the model has learned noise); the third searches the whole box. The first polishes the
+///   best basin to high precision, the second keeps looking for better basins.
 /// - Search: scores Sobol and local candidates, then refines the best by gradient steps on the
 ///   continuous coordinates alternated with moves to neighbouring values of ints, ordinals and
 ///   labels, so discrete parameters are searched as what they are rather than rounded afterwards.
@@ -65,13 +65,10 @@ private:
   std::set<Point> visited_; // told or pending
   std::vector<Point> pending_;
   std::vector<Point> pending_local_; // pending asks that came from the local region
-  // Every other model-based ask searches a region around the incumbent whose size follows how well
-  // local steps do: it doubles after an improvement and halves after a miss, which turns the
-  // search into a fast local refinement once the best basin is found, while the global asks in
-  // between keep looking elsewhere so a local optimum cannot hold the search.
+  // The local region's side relative to the cube, following how well local steps do (see above).
   double local_length_;
-  std::size_t model_asks_ = 0;
-  int local_misses_ = 0;
+  std::size_t model_asks_ = 0; // model-based asks so far; every third one is global
+  int local_misses_ = 0;       // local steps in a row that did not improve
   std::vector<std::size_t> local_results_; // local steps told since the models were refreshed
   // The models and the acquisition search, kept out of this header (Eigen, NLopt).
   struct State;
