@@ -49,6 +49,7 @@ AcquisitionSearch::AcquisitionSearch(const Space& space, std::uint64_t seed)
     const bool relaxed = !count || (std::holds_alternative<IntRange>(param.domain) && *count > max_enumerated_values);
     relaxed_param_.push_back(relaxed);
     if (relaxed) relaxed_.push_back(space.offset(i));
+    relaxed_ints_ = relaxed_ints_ || (relaxed && count);
   }
 }
 
@@ -192,13 +193,15 @@ std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition,
   }
   // The unrefined candidates, rescored once snapped (a relaxed int moves to its value), stand in
   // when every refined point has been evaluated already.
-  points.clear();
-  for (auto& candidate : candidates) {
-    snap(candidate.x, true);
-    points.push_back(candidate.x);
+  if (relaxed_ints_) {
+    points.clear();
+    for (auto& candidate : candidates) {
+      snap(candidate.x, true);
+      points.push_back(candidate.x);
+    }
+    batch(points, values);
+    for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].value = values[i];
   }
-  batch(points, values);
-  for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].value = values[i];
   finals.insert(finals.end(), std::make_move_iterator(candidates.begin()), std::make_move_iterator(candidates.end()));
   std::stable_sort(finals.begin(), finals.end(), [](const auto& a, const auto& b) { return a.value > b.value; });
   for (const auto& candidate : finals) {

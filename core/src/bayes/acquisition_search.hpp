@@ -54,6 +54,7 @@ private:
   SobolSequence sweep_;
   std::vector<std::size_t> relaxed_;     // cube coordinates searched continuously
   std::vector<bool> relaxed_param_;      // per parameter
+  bool relaxed_ints_ = false;            // some int parameter is searched continuously
 };
 
 } // namespace trimtab::detail

@@ -114,8 +114,10 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   incumbent_trial_.reset();
   ranked_inputs_.clear();
   if (objective_) {
+    Eigen::VectorXd means, variances;
+    objective_->predict(as_matrix(inputs, dimensions), means, variances);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const double mean = objective_->predict(inputs[i].data()).mean;
+      const double mean = means[static_cast<Eigen::Index>(i)];
       if (feasible[i] && (!incumbent_ || mean < *incumbent_)) {
         incumbent_ = mean;
         incumbent_trial_ = trial_index[i];
