@@ -1,5 +1,7 @@
 #include <trimtab/core/box.hpp>
 
+#include "overloaded.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -7,7 +9,7 @@
 namespace trimtab {
 namespace {
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+using detail::overloaded;
 
 // The largest double below x: decode() maps u = i / n to value i, so a slice's closed upper end
 // must stop just short of the next slice.

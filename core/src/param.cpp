@@ -1,5 +1,7 @@
 #include <trimtab/core/param.hpp>
 
+#include "overloaded.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,7 +12,7 @@
 namespace trimtab {
 namespace {
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+using detail::overloaded;
 
 std::uint64_t int_value_count(const IntRange& r) noexcept {
   // Unsigned difference: max - min overflows int64 for ranges wider than half the type.

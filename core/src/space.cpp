@@ -1,5 +1,7 @@
 #include <trimtab/core/space.hpp>
 
+#include "overloaded.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -7,7 +9,7 @@
 namespace trimtab {
 namespace {
 
-template <class... Ts> struct overloaded : Ts... { using Ts::operator()...; };
+using detail::overloaded;
 
 double clamp_unit(double u) noexcept {
   if (!(u >= 0.0)) return 0.0; // NaN lands on the lower end rather than poisoning the index
