@@ -1,0 +1,562 @@
+#include <trimtab/core/exposition_parser.hpp>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+namespace trimtab {
+namespace {
+
+// Character classes, one table lookup per byte: the scanners below run over every byte of a
+// scrape, so they avoid <cctype> (locale-dependent) and chains of comparisons.
+enum : unsigned char {
+  metric_start = 1, // [a-zA-Z_:]
+  metric_char = 2,  // [a-zA-Z0-9_:]
+  label_start = 4,  // [a-zA-Z_]
+  label_char = 8,   // [a-zA-Z0-9_]
+  blank = 16,       // space or tab: the format's token separators
+};
+
+constexpr std::array<unsigned char, 256> make_classes() {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    unsigned char bits = 0;
+    if (alpha || c == ':') bits |= metric_start | metric_char;
+    if (alpha) bits |= label_start | label_char;
+    if (digit) bits |= metric_char | label_char;
+    if (c == ' ' || c == '\t') bits |= blank;
+    table[static_cast<std::size_t>(c)] = bits;
+  }
+  return table;
+}
+
+constexpr auto classes = make_classes();
+
+[[nodiscard]] inline bool is(char c, unsigned char cls) noexcept {
+  return (classes[static_cast<unsigned char>(c)] & cls) != 0;
+}
+
+[[nodiscard]] inline const char* skip_blanks(const char* p, const char* end) noexcept {
+  while (p != end && is(*p, blank)) ++p;
+  return p;
+}
+
+[[nodiscard]] inline const char* token_end(const char* p, const char* end) noexcept {
+  while (p != end && !is(*p, blank)) ++p;
+  return p;
+}
+
+[[nodiscard]] inline std::string_view view(const char* begin, const char* end) noexcept {
+  return {begin, static_cast<std::size_t>(end - begin)};
+}
+
+// Quoted input in messages is cut short: a message must stay readable (and small) whatever
+// the line holds.
+[[nodiscard]] std::string_view clip(std::string_view text) noexcept { return text.substr(0, 64); }
+
+// One byte as a message shows it: 'x' when printable, else its hex code (a stray CR, a NUL).
+struct ByteText {
+  char text[12];
+  std::size_t size;
+  operator std::string_view() const noexcept { return {text, size}; }
+};
+
+[[nodiscard]] ByteText describe(char c) noexcept {
+  ByteText out{};
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte >= 0x20 && byte < 0x7f) {
+    out.text[0] = '\'';
+    out.text[1] = c;
+    out.text[2] = '\'';
+    out.size = 3;
+  } else {
+    constexpr char hex[] = "0123456789abcdef";
+    std::memcpy(out.text, "byte 0x", 7);
+    out.text[7] = hex[byte >> 4];
+    out.text[8] = hex[byte & 0xf];
+    out.size = 9;
+  }
+  return out;
+}
+
+// A sample value the way Go's strconv.ParseFloat reads it, since Go exporters write most of what
+// we scrape: an optional sign (from_chars rejects '+'), Inf/NaN in any case, exponents like 1e+06.
+[[nodiscard]] bool parse_number(std::string_view token, double& out) noexcept {
+  const char* p = token.data();
+  const char* const end = p + token.size();
+  if (p != end && *p == '+') {
+    ++p;
+    if (p != end && *p == '-') return false;
+  }
+  if (p == end) return false;
+  const auto [stop, ec] = std::from_chars(p, end, out);
+  if (stop != end) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Go rounds an underflow to zero and rejects an overflow; from_chars reports both alike.
+    const auto e = token.find_first_of("eE");
+    if (e == std::string_view::npos || e + 1 >= token.size() || token[e + 1] != '-') return false;
+    out = token.front() == '-' ? -0.0 : 0.0;
+    return true;
+  }
+  return ec == std::errc();
+}
+
+// Help and label values escape backslash and newline; label values (and OpenMetrics help) also
+// escape the double quote. Other backslashes are kept as written, as Prometheus does.
+void unescape(std::string_view raw, bool quote_escape, std::string& out) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const char c = raw[i];
+    if (c == '\\' && i + 1 < raw.size()) {
+      const char next = raw[i + 1];
+      if (next == '\\' || next == 'n' || (next == '"' && quote_escape)) {
+        out += next == 'n' ? '\n' : next;
+        ++i;
+        continue;
+      }
+    }
+    out += c;
+  }
+}
+
+struct TypeName {
+  std::string_view word;
+  MetricType type;
+  bool prometheus;
+  bool openmetrics;
+};
+
+constexpr TypeName type_names[] = {
+    {"counter", MetricType::counter, true, true},
+    {"gauge", MetricType::gauge, true, true},
+    {"histogram", MetricType::histogram, true, true},
+    {"summary", MetricType::summary, true, true},
+    {"untyped", MetricType::untyped, true, false},
+    {"gaugehistogram", MetricType::gaugehistogram, false, true},
+    {"info", MetricType::info, false, true},
+    {"stateset", MetricType::stateset, false, true},
+    {"unknown", MetricType::unknown, false, true},
+};
+
+[[nodiscard]] const TypeName* find_type(std::string_view word, ExpositionFormat format) noexcept {
+  for (const auto& entry : type_names) {
+    const bool allowed = format == ExpositionFormat::prometheus ? entry.prometheus : entry.openmetrics;
+    if (allowed && entry.word == word) return &entry;
+  }
+  return nullptr;
+}
+
+static_assert(ExpositionParser::max_labels == 256, "update the 'too many labels' message");
+
+} // namespace
+
+ExpositionParser::ExpositionParser(ExpositionFormat format) : format_(format) {
+  labels_.reserve(16); // most samples have fewer; grows (up to max_labels) only when one has more
+}
+
+std::size_t ExpositionParser::scratch_capacity() const noexcept {
+  return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity();
+}
+
+ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& visitor) {
+  visitor_ = &visitor;
+  report_ = ParseReport{};
+  line_ = 1;
+  eof_seen_ = false;
+  pending_ = PendingFamily{};
+
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p != end) {
+    const auto* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    const char* line_end = newline != nullptr ? newline : end;
+    if (line_end != p && line_end[-1] == '\r') --line_end; // CRLF from Windows exporters
+    parse_line(p, line_end);
+    p = newline != nullptr ? newline + 1 : end;
+    ++line_;
+    if (eof_seen_) break;
+  }
+  flush_family();
+
+  if (format_ == ExpositionFormat::openmetrics) {
+    // Without '# EOF' a scrape cut short by a timeout would look complete.
+    if (!eof_seen_)
+      record(line_, 1, {"expected '# EOF' as the last line of an OpenMetrics exposition"});
+    else if (p != end)
+      record(line_, 1, {"unexpected content after '# EOF' (it must be the last line)"});
+  }
+  visitor_ = nullptr;
+  return std::exchange(report_, ParseReport{});
+}
+
+void ExpositionParser::parse_line(const char* begin, const char* end) {
+  const char* p = skip_blanks(begin, end);
+  if (p == end) return; // blank line
+  if (*p == '#')
+    parse_comment(begin, p, end);
+  else
+    parse_sample(begin, p, end);
+}
+
+void ExpositionParser::parse_comment(const char* begin, const char* p, const char* end) {
+  const char* const hash = p;
+  ++p;
+  if (p == end || !is(*p, blank)) return; // "#foo": an ordinary comment
+  p = skip_blanks(p, end);
+  const char* const keyword_end = token_end(p, end);
+  const std::string_view keyword = view(p, keyword_end);
+  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
+  p = keyword_end;
+
+  if (keyword == "HELP") {
+    std::string_view name;
+    if (!parse_family_name(begin, p, end, keyword, name)) return;
+    begin_family(name);
+    if (pending_.has_help) {
+      error(begin, hash, {"duplicate '# HELP' line for metric '", clip(name), "'"});
+      return;
+    }
+    const std::string_view raw = view(skip_blanks(p, end), end);
+    if (raw.find('\\') == std::string_view::npos) {
+      pending_.help = raw;
+    } else {
+      help_.clear();
+      unescape(raw, openmetrics, help_);
+      pending_.help = help_;
+    }
+    pending_.has_help = true;
+  } else if (keyword == "TYPE") {
+    std::string_view name;
+    if (!parse_family_name(begin, p, end, keyword, name)) return;
+    p = skip_blanks(p, end);
+    const char* const word_end = token_end(p, end);
+    const std::string_view word = view(p, word_end);
+    if (word.empty()) {
+      error(begin, p, {"expected a metric type after '# TYPE ", clip(name), "'"});
+      return;
+    }
+    const TypeName* type = find_type(word, format_);
+    if (type == nullptr) {
+      error(begin, p,
+            {"unknown metric type '", clip(word), "' (expected ",
+             openmetrics ? "counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown"
+                         : "counter, gauge, histogram, summary or untyped",
+             ")"});
+      return;
+    }
+    if (const char* rest = skip_blanks(word_end, end); rest != end) {
+      error(begin, rest, {"expected end of line after metric type '", word, "', found ", describe(*rest)});
+      return;
+    }
+    begin_family(name);
+    if (pending_.has_type) {
+      error(begin, hash, {"duplicate '# TYPE' line for metric '", clip(name), "'"});
+      return;
+    }
+    pending_.type = type->type;
+    pending_.has_type = true;
+  } else if (openmetrics && keyword == "UNIT") {
+    std::string_view name;
+    if (!parse_family_name(begin, p, end, keyword, name)) return;
+    p = skip_blanks(p, end);
+    const char* const unit_end = token_end(p, end);
+    if (const char* rest = skip_blanks(unit_end, end); rest != end) {
+      error(begin, rest, {"expected end of line after unit '", clip(view(p, unit_end)), "', found ", describe(*rest)});
+      return;
+    }
+    begin_family(name);
+    if (pending_.has_unit) {
+      error(begin, hash, {"duplicate '# UNIT' line for metric '", clip(name), "'"});
+      return;
+    }
+    pending_.unit = view(p, unit_end);
+    pending_.has_unit = true;
+  } else if (openmetrics && keyword == "EOF") {
+    // Still the end, so a stray word does not also cost a "missing EOF" error.
+    if (const char* rest = skip_blanks(p, end); rest != end)
+      error(begin, rest, {"expected end of line after '# EOF', found ", describe(*rest)});
+    eof_seen_ = true;
+  }
+  // Any other comment is ignored.
+}
+
+bool ExpositionParser::parse_family_name(const char* begin, const char*& p, const char* end,
+                                         std::string_view keyword, std::string_view& name) {
+  p = skip_blanks(p, end);
+  if (p == end) {
+    error(begin, p, {"expected a metric name after '# ", keyword, "'"});
+    return false;
+  }
+  const char* const name_end = token_end(p, end);
+  if (!is(*p, metric_start)) {
+    error(begin, p, {"expected a metric name after '# ", keyword, "', found ", describe(*p)});
+    return false;
+  }
+  const char* q = p + 1;
+  while (q != name_end && is(*q, metric_char)) ++q;
+  if (q != name_end) {
+    error(begin, q, {"invalid character ", describe(*q), " in metric name '", clip(view(p, name_end)), "'"});
+    return false;
+  }
+  name = view(p, name_end);
+  p = name_end;
+  return true;
+}
+
+void ExpositionParser::begin_family(std::string_view name) {
+  if (pending_.active && pending_.name == name) return;
+  flush_family();
+  pending_ = PendingFamily{};
+  pending_.name = name;
+  pending_.type = format_ == ExpositionFormat::openmetrics ? MetricType::unknown : MetricType::untyped;
+  pending_.active = true;
+}
+
+void ExpositionParser::flush_family() {
+  if (!pending_.active) return;
+  pending_.active = false;
+  visitor_->on_family(pending_.name, pending_.type, pending_.help, pending_.unit);
+}
+
+void ExpositionParser::parse_sample(const char* begin, const char* p, const char* end) {
+  flush_family(); // a family's metadata ends where its samples start
+
+  const char* const name_begin = p;
+  if (!is(*p, metric_start)) {
+    error(begin, p, {"expected a metric name, found ", describe(*p)});
+    return;
+  }
+  ++p;
+  while (p != end && is(*p, metric_char)) ++p;
+  if (p != end && *p != '{' && !is(*p, blank)) {
+    const char* token_stop = p;
+    while (token_stop != end && *token_stop != '{' && !is(*token_stop, blank)) ++token_stop;
+    error(begin, p, {"invalid character ", describe(*p), " in metric name '", clip(view(name_begin, token_stop)), "'"});
+    return;
+  }
+
+  Sample sample;
+  sample.name = view(name_begin, p);
+  sample.line = line_;
+  labels_.clear();
+  values_.clear();
+  if (p != end && *p == '{' && !parse_labels(begin, p, end)) return;
+
+  p = skip_blanks(p, end);
+  if (p == end) {
+    error(begin, p, {"expected a value after metric '", clip(sample.name), "'"});
+    return;
+  }
+  const char* const value_end = token_end(p, end);
+  if (!parse_number(view(p, value_end), sample.value)) {
+    error(begin, p,
+          {"expected a number as the value of '", clip(sample.name), "', found '", clip(view(p, value_end)), "'"});
+    return;
+  }
+  p = skip_blanks(value_end, end);
+
+  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
+  if (p != end && !(openmetrics && *p == '#')) {
+    const char* const timestamp_end = token_end(p, end);
+    std::int64_t timestamp = 0;
+    if (!parse_timestamp(begin, p, timestamp_end, timestamp)) return;
+    sample.timestamp_ms = timestamp;
+    p = skip_blanks(timestamp_end, end);
+  }
+  if (p != end) {
+    if (openmetrics && *p == '#') {
+      if (!skip_exemplar(begin, p, end)) return;
+    } else {
+      error(begin, p, {"expected end of line after the timestamp, found ", describe(*p)});
+      return;
+    }
+  }
+
+  sample.labels = std::span<const Label>(labels_.data(), labels_.size());
+  visitor_->on_sample(sample);
+  ++report_.samples;
+}
+
+bool ExpositionParser::parse_labels(const char* begin, const char*& p, const char* end) {
+  ++p; // '{'
+  bool reserved = false;
+  for (;;) {
+    p = skip_blanks(p, end);
+    if (p == end) {
+      error(begin, p, {"expected a label name or '}'"});
+      return false;
+    }
+    if (*p == '}') { // also after a trailing comma, which the Prometheus format allows
+      ++p;
+      return true;
+    }
+
+    const char* const name_begin = p;
+    if (!is(*p, label_start)) {
+      error(begin, p, {"expected a label name or '}', found ", describe(*p)});
+      return false;
+    }
+    ++p;
+    while (p != end && is(*p, label_char)) ++p;
+    const std::string_view name = view(name_begin, p);
+    if (p != end && *p != '=' && *p != '"' && *p != ',' && *p != '}' && !is(*p, blank)) {
+      const char* token_stop = p;
+      while (token_stop != end && *token_stop != '=' && *token_stop != '"' && *token_stop != ',' &&
+             *token_stop != '}' && !is(*token_stop, blank))
+        ++token_stop;
+      error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
+      return false;
+    }
+    p = skip_blanks(p, end);
+    if (p == end || *p != '=') {
+      error(begin, p, {"expected '=' after label name '", clip(name), "'"});
+      return false;
+    }
+    p = skip_blanks(p + 1, end);
+    if (p == end || *p != '"') {
+      error(begin, p, {"expected '\"' to open the value of label '", clip(name), "'"});
+      return false;
+    }
+    const char* const quote = p;
+    const char* const value_begin = ++p;
+    bool escaped = false;
+    while (p != end && *p != '"') {
+      if (*p == '\\') {
+        escaped = true;
+        if (++p == end) break;
+      }
+      ++p;
+    }
+    if (p == end) {
+      error(begin, quote, {"unterminated value of label '", clip(name), "': expected a closing '\"'"});
+      return false;
+    }
+    std::string_view value = view(value_begin, p);
+    ++p;
+    if (escaped) {
+      // Values already handed out point into values_, so it must not reallocate while this line
+      // is parsed: unescaping only shrinks text, so the line's length is always enough.
+      if (!reserved) {
+        values_.reserve(static_cast<std::size_t>(end - begin));
+        reserved = true;
+      }
+      const std::size_t start = values_.size();
+      unescape(value, true, values_);
+      value = std::string_view(values_).substr(start);
+    }
+
+    for (const Label& label : labels_) {
+      if (label.name == name) {
+        error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
+        return false;
+      }
+    }
+    if (labels_.size() == max_labels) {
+      error(begin, name_begin, {"too many labels (at most 256 per sample)"});
+      return false;
+    }
+    labels_.push_back(Label{name, value});
+
+    p = skip_blanks(p, end);
+    if (p != end && *p == ',') {
+      ++p;
+      continue;
+    }
+    if (p != end && *p == '}') {
+      ++p;
+      return true;
+    }
+    error(begin, p, {"expected ',' or '}' after the value of label '", clip(name), "'"});
+    return false;
+  }
+}
+
+bool ExpositionParser::parse_timestamp(const char* begin, const char* p, const char* end, std::int64_t& out) {
+  if (format_ == ExpositionFormat::prometheus) {
+    const char* digits = p;
+    if (digits != end && *digits == '+') ++digits;
+    long long value = 0;
+    const auto [stop, ec] = std::from_chars(digits, end, value);
+    if (ec != std::errc() || stop != end || (digits != p && *digits == '-')) {
+      error(begin, p, {"expected a timestamp in milliseconds (an integer), found '", clip(view(p, end)), "'"});
+      return false;
+    }
+    out = value;
+    return true;
+  }
+  double seconds = 0.0;
+  if (!parse_number(view(p, end), seconds) || !std::isfinite(seconds)) {
+    error(begin, p, {"expected a timestamp in seconds, found '", clip(view(p, end)), "'"});
+    return false;
+  }
+  const double ms = std::round(seconds * 1000.0);
+  if (!(std::fabs(ms) < 9.2e18)) { // beyond int64 milliseconds
+    error(begin, p, {"timestamp out of range: '", clip(view(p, end)), "'"});
+    return false;
+  }
+  out = static_cast<std::int64_t>(ms);
+  return true;
+}
+
+bool ExpositionParser::skip_exemplar(const char* begin, const char* p, const char* end) {
+  p = skip_blanks(p + 1, end); // past '#'
+  if (p == end || *p != '{') {
+    error(begin, p, {"expected '{' to open the exemplar's labels"});
+    return false;
+  }
+  const char* const open = p++;
+  bool quoted = false;
+  while (p != end && (quoted || *p != '}')) {
+    if (*p == '"')
+      quoted = !quoted;
+    else if (quoted && *p == '\\' && p + 1 != end)
+      ++p;
+    ++p;
+  }
+  if (p == end) {
+    error(begin, open, {"expected '}' to close the exemplar's labels"});
+    return false;
+  }
+  p = skip_blanks(p + 1, end);
+  const char* const value_end = token_end(p, end);
+  double value = 0.0;
+  if (!parse_number(view(p, value_end), value)) {
+    error(begin, p, {"expected a number as the exemplar's value, found '", clip(view(p, value_end)), "'"});
+    return false;
+  }
+  p = skip_blanks(value_end, end);
+  if (p == end) return true;
+  const char* const timestamp_end = token_end(p, end);
+  if (!parse_number(view(p, timestamp_end), value) || !std::isfinite(value)) {
+    error(begin, p, {"expected the exemplar's timestamp in seconds, found '", clip(view(p, timestamp_end)), "'"});
+    return false;
+  }
+  if (const char* rest = skip_blanks(timestamp_end, end); rest != end) {
+    error(begin, rest, {"expected end of line after the exemplar, found ", describe(*rest)});
+    return false;
+  }
+  return true;
+}
+
+void ExpositionParser::error(const char* begin, const char* at, std::initializer_list<std::string_view> message) {
+  record(line_, static_cast<std::size_t>(at - begin) + 1, message);
+}
+
+void ExpositionParser::record(std::size_t line, std::size_t column, std::initializer_list<std::string_view> message) {
+  // Capped so a document of garbage costs bounded memory; the message is only built when kept.
+  if (report_.errors.size() >= max_errors) {
+    report_.truncated = true;
+    return;
+  }
+  std::size_t size = 0;
+  for (const auto part : message) size += part.size();
+  std::string text;
+  text.reserve(size);
+  for (const auto part : message) text += part;
+  report_.errors.push_back(ParseError{line, column, std::move(text)});
+}
+
+} // namespace trimtab
