@@ -4,7 +4,12 @@ add_library(trimtab_warnings INTERFACE)
 target_compile_options(trimtab_warnings INTERFACE -Wall -Wextra -Wpedantic)
 
 add_library(trimtab_sanitizers INTERFACE)
-if(TRIMTAB_SANITIZE)
+if(TRIMTAB_FUZZ)
+  # Coverage for libFuzzer in every library the targets link, not just in the targets.
+  target_compile_options(trimtab_sanitizers INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(trimtab_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(TRIMTAB_SANITIZE)
   target_compile_options(trimtab_sanitizers INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(trimtab_sanitizers INTERFACE -fsanitize=address,undefined)
