@@ -2,8 +2,9 @@
 # README's second command: installs what is missing, builds, and runs every test:
 #   1. the suite (unit tests, CLI tests) on a warnings-as-errors build;
 #   2. the installed package, consumed by tests/consumer through find_package(trimtab);
-#   3. the suite again under AddressSanitizer and UndefinedBehaviorSanitizer;
-#   4. every libFuzzer target for FUZZ_SECONDS (default 20) each.
+#   3. every libFuzzer target for FUZZ_SECONDS (default 20) each;
+#   4. the suite again under AddressSanitizer and UndefinedBehaviorSanitizer (last, so the run
+#      ends with CTest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -21,10 +22,10 @@ cmake -S tests/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH
 cmake --build "$prefix/consumer-build"
 "$prefix/consumer-build/trimtab_consumer"
 
+echo "== fuzz"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
+
 echo "== build and test under ASan + UBSan"
 BUILD_DIR=build-sanitize BUILD_TYPE=Debug scripts/build.sh -DTRIMTAB_SANITIZE=ON -DCMAKE_CXX_FLAGS=-Werror
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-sanitize --output-on-failure --parallel "$jobs"
-
-echo "== fuzz"
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} scripts/fuzz.sh
