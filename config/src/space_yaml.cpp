@@ -9,7 +9,7 @@
 
 #include <trimtab/config/config_error.hpp>
 
-#include "did_you_mean.hpp"
+#include <trimtab/core/did_you_mean.hpp>
 
 namespace trimtab {
 namespace {
@@ -76,7 +76,7 @@ public:
     for (const auto& entry : body) {
       const auto key = scalar(entry.first, "a key");
       if (std::find(param_keys.begin(), param_keys.end(), key) == param_keys.end())
-        fail(entry.first.Mark(), "param '" + name + "': unknown key '" + key + "'" + detail::did_you_mean(key, param_keys));
+        fail(entry.first.Mark(), "param '" + name + "': unknown key '" + key + "'" + did_you_mean(key, param_keys));
       if (fields.contains(key)) fail(entry.first.Mark(), "param '" + name + "': '" + key + "' is written twice");
       fields.emplace(key, entry.second);
       key_marks[key] = entry.first.Mark();
@@ -87,7 +87,7 @@ public:
       fail(body.Mark(), "param '" + name + "' has no type (int, float, ordinal or categorical)");
     const auto kind = scalar(type_it->second, "type");
     if (std::find(kind_names.begin(), kind_names.end(), kind) == kind_names.end())
-      fail(type_it->second.Mark(), "param '" + name + "': unknown type '" + kind + "'" + detail::did_you_mean(kind, kind_names) +
+      fail(type_it->second.Mark(), "param '" + name + "': unknown type '" + kind + "'" + did_you_mean(kind, kind_names) +
                                        "; the types are int, float, ordinal and categorical");
     for (const auto& [key, node] : fields)
       if (!key_applies(kind, key)) fail(key_marks[key], "param '" + name + "': '" + key + "' does not apply to " + kind + " params");
@@ -186,9 +186,9 @@ Space load_space_file(const std::filesystem::path& path) {
     // A misspelt section name is the likeliest cause: point at it.
     constexpr std::array<std::string_view, 1> wanted{"params"};
     for (const auto& entry : root) {
-      if (!entry.first.IsScalar() || detail::did_you_mean(entry.first.Scalar(), wanted).empty()) continue;
+      if (!entry.first.IsScalar() || did_you_mean(entry.first.Scalar(), wanted).empty()) continue;
       ParamReader(file).fail(entry.first.Mark(), "unknown section '" + entry.first.Scalar() + "'" +
-                                                     detail::did_you_mean(entry.first.Scalar(), wanted));
+                                                     did_you_mean(entry.first.Scalar(), wanted));
     }
     throw ConfigError(file, 0, 0, "no 'params' map: the parameters to tune go under 'params:'");
   }

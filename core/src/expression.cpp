@@ -1,5 +1,7 @@
 #include <trimtab/core/expression.hpp>
 
+#include <trimtab/core/did_you_mean.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -74,23 +76,6 @@ struct Token {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
-}
-
-// Levenshtein distance, case-insensitive: enough to turn "lg" or "Sqrt" into a suggestion.
-[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 } // namespace
@@ -403,20 +388,11 @@ private:
   }
 
   [[nodiscard]] static std::string unknown_function(std::string_view name) {
-    std::string message = "unknown function '" + std::string(name) + "'";
-    // Close enough to be a slip: one edit for short names, a third of the name for longer ones.
-    const std::size_t tolerance = std::max<std::size_t>(1, name.size() / 3);
-    const Function* best = nullptr;
-    std::size_t best_distance = tolerance + 1;
-    for (const Function& function : functions) {
-      const std::size_t distance = edit_distance(name, function.name);
-      if (distance < best_distance) {
-        best = &function;
-        best_distance = distance;
-      }
-    }
-    if (best != nullptr) return message + " (did you mean '" + std::string(best->name) + "'?)";
-    return message + " (functions: min, max, abs, log, sqrt, exp)";
+    std::array<std::string_view, std::size(functions)> names{};
+    for (std::size_t i = 0; i < names.size(); ++i) names[i] = functions[i].name;
+    const auto hint = did_you_mean(name, names);
+    return "unknown function '" + std::string(name) + "'" +
+           (hint.empty() ? " (functions: min, max, abs, log, sqrt, exp)" : hint);
   }
 
   std::string_view text_;

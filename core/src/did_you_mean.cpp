@@ -1,10 +1,12 @@
-#include "did_you_mean.hpp"
+#include <trimtab/core/did_you_mean.hpp>
 
 #include <algorithm>
 #include <vector>
 
-namespace trimtab::detail {
+namespace trimtab {
 namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
 // neighbouring letters each cost one, since "tiemout" is as likely a typo as "timeot".
@@ -14,9 +16,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      const std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
       d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.size()][b.size()];
@@ -25,7 +27,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 } // namespace
 
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> candidates) {
-  const std::size_t limit = word.size() / 3 + 1; // at most about a third of the word mistyped
+  // One slip in a short word, about a third of a longer one: "foo" is not a misspelt "log".
+  const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::string_view best;
   std::size_t best_distance = limit + 1;
   for (auto candidate : candidates) {
@@ -38,4 +41,4 @@ std::string did_you_mean(std::string_view word, std::span<const std::string_view
   return best.empty() ? std::string{} : " (did you mean '" + std::string(best) + "'?)";
 }
 
-} // namespace trimtab::detail
+} // namespace trimtab
