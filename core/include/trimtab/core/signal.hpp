@@ -1,0 +1,106 @@
+#pragma once
+
+#include <optional>
+#include <regex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trimtab {
+
+/// One label condition of a signal, as PromQL writes them: `code="200"`, `code!="200"`,
+/// `code=~"5.."`, `code!~"5.."`.
+///
+/// Semantics follow Prometheus: a series without the label is matched as if its value were the
+/// empty string (so `code!="500"` keeps it and `code=~"5.."` drops it), and a regex must match the
+/// whole value (ECMAScript syntax).
+class LabelMatcher {
+public:
+  enum class Op { equal, not_equal, regex, not_regex };
+
+  /// Compiles a regex once, here, so matching a scrape never does; a regex std::regex rejects
+  /// throws std::invalid_argument naming the label and the pattern.
+  LabelMatcher(std::string label, Op op, std::string value);
+
+  [[nodiscard]] const std::string& label() const noexcept { return label_; }
+  [[nodiscard]] const std::string& value() const noexcept { return value_; }
+  [[nodiscard]] Op op() const noexcept { return op_; }
+
+  /// Whether a series whose label has `label_value` (empty when absent) passes.
+  [[nodiscard]] bool matches(std::string_view label_value) const;
+
+private:
+  std::string label_;
+  std::string value_;
+  Op op_;
+  std::optional<std::regex> regex_; // only for regex and not_regex
+};
+
+enum class SignalKind {
+  /// Per-second increase of a counter, summed across the matching series.
+  rate,
+  /// A quantile of a histogram's observations made during the window, from its `_bucket` series.
+  quantile,
+  /// A gauge, summed across the matching series at each scrape, reduced over the window.
+  gauge,
+  /// One signal divided by another (errors / requests).
+  ratio,
+};
+
+/// How a gauge's per-scrape values become one value for the window.
+enum class GaugeReduce { mean, max, last };
+
+/// A named quantity operators reason in, computed over an observation window of scrapes
+/// (`rps`, `errors`, `p99_ms`, `rss_mb`). Build one with the factories, which say which fields
+/// each kind uses; validate_signal_specs() checks a set of them before use.
+struct SignalSpec {
+  std::string name;
+  SignalKind kind = SignalKind::gauge;
+  /// The sample name for rate and gauge (`http_requests_total`); the histogram's name for
+  /// quantile (`http_request_duration_seconds`, whose `_bucket` series are read). Empty for ratio.
+  std::string metric;
+  /// All must pass for a series to count. Unused by ratio.
+  std::vector<LabelMatcher> matchers;
+  /// quantile only, in (0, 1).
+  double q = 0.0;
+  /// gauge only.
+  GaugeReduce reduce = GaugeReduce::mean;
+  /// ratio only: names of other signals of the same set.
+  std::string numerator;
+  std::string denominator;
+  /// Multiplies values and samples, so signals are in the units operators write limits in
+  /// (1000 turns seconds into milliseconds).
+  double scale = 1.0;
+
+  [[nodiscard]] static SignalSpec rate(std::string name, std::string metric, std::vector<LabelMatcher> matchers = {},
+                                       double scale = 1.0);
+  [[nodiscard]] static SignalSpec quantile(std::string name, std::string histogram, double q,
+                                           std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
+  [[nodiscard]] static SignalSpec gauge(std::string name, std::string metric, GaugeReduce reduce,
+                                        std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
+  [[nodiscard]] static SignalSpec ratio(std::string name, std::string numerator, std::string denominator,
+                                        double scale = 1.0);
+
+  /// Whether a series with these labels (sorted or not) passes every matcher.
+  template <typename Labels>
+  [[nodiscard]] bool matches(const Labels& labels) const {
+    for (const auto& matcher : matchers) {
+      std::string_view found;
+      for (const auto& [label_name, label_value] : labels)
+        if (label_name == matcher.label()) {
+          found = label_value;
+          break;
+        }
+      if (!matcher.matches(found)) return false;
+    }
+    return true;
+  }
+};
+
+/// Throws std::invalid_argument naming the first mistake: an empty or duplicate name, a missing
+/// metric, q outside (0, 1), a scale that is not finite, a ratio naming an unknown signal or
+/// itself, or ratios that refer to each other in a cycle.
+void validate_signal_specs(std::span<const SignalSpec> specs);
+
+} // namespace trimtab

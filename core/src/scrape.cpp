@@ -1,0 +1,91 @@
+#include <trimtab/core/scrape.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace trimtab {
+namespace {
+
+// An `le` value: a float, or +Inf spelled as the exposition formats allow.
+[[nodiscard]] std::optional<double> parse_bound(std::string_view text) {
+  if (text == "+Inf" || text == "Inf" || text == "+inf" || text == "inf")
+    return std::numeric_limits<double>::infinity();
+  // from_chars takes no leading '+', which some exporters write before finite bounds too.
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || std::isnan(value)) return std::nullopt;
+  return value;
+}
+
+[[nodiscard]] bool any_matches(const std::vector<const SignalSpec*>& specs, std::span<const Label> labels) {
+  return std::any_of(specs.begin(), specs.end(), [&](const SignalSpec* spec) { return spec->matches(labels); });
+}
+
+} // namespace
+
+ScrapeCollector::ScrapeCollector(std::span<const SignalSpec> specs) : specs_(specs.begin(), specs.end()) {
+  validate_signal_specs(specs_);
+  // Pointers into specs_ stay valid: it is never resized after this.
+  for (const auto& spec : specs_) {
+    switch (spec.kind) {
+    case SignalKind::rate:
+    case SignalKind::gauge:
+      needs_[spec.metric].plain.push_back(&spec);
+      break;
+    case SignalKind::quantile: {
+      auto& need = needs_[spec.metric + "_bucket"];
+      need.histogram.push_back(&spec);
+      need.histogram_name = spec.metric;
+      break;
+    }
+    case SignalKind::ratio:
+      break;
+    }
+  }
+}
+
+void ScrapeCollector::start(double time_seconds) {
+  scrape_ = Scrape{};
+  scrape_.time_seconds = time_seconds;
+}
+
+Scrape ScrapeCollector::finish() {
+  Scrape done = std::move(scrape_);
+  scrape_ = Scrape{};
+  return done;
+}
+
+void ScrapeCollector::on_family(std::string_view, MetricType, std::string_view, std::string_view) {}
+
+void ScrapeCollector::on_sample(const Sample& sample) {
+  const auto found = needs_.find(sample.name);
+  if (found == needs_.end()) return;
+  const Need& need = found->second;
+
+  if (!need.plain.empty() && any_matches(need.plain, sample.labels)) {
+    key_.clear();
+    for (const auto& label : sample.labels) key_.emplace_back(label.name, label.value);
+    std::sort(key_.begin(), key_.end());
+    scrape_.values[found->first][key_] = sample.value;
+  }
+
+  if (!need.histogram.empty() && any_matches(need.histogram, sample.labels)) {
+    std::optional<double> bound;
+    key_.clear();
+    for (const auto& label : sample.labels) {
+      if (label.name == "le")
+        bound = parse_bound(label.value);
+      else
+        key_.emplace_back(label.name, label.value);
+    }
+    if (!bound) return; // a bucket without a usable upper bound cannot be placed
+    std::sort(key_.begin(), key_.end());
+    scrape_.histograms[need.histogram_name][key_][*bound] = sample.value;
+  }
+}
+
+} // namespace trimtab
