@@ -8,5 +8,6 @@
 namespace trimtab::cli {
 
 int solve_command(const std::vector<std::string>& args);
+int probe_command(const std::vector<std::string>& args);
 
 } // namespace trimtab::cli

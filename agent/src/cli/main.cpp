@@ -13,6 +13,8 @@ constexpr const char* usage = R"(usage: trimtab <command> [options]
 Commands:
   solve    drive a solver over standard input/output, one JSON object per line:
            trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
+  probe    read a metrics exposition and list its families:
+           trimtab probe --file metrics.prom [--format prometheus|openmetrics]
 
 Options:
   -h, --help       show this help (trimtab <command> --help for a command's options)
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "solve") return trimtab::cli::solve_command(rest);
+  if (command == "probe") return trimtab::cli::probe_command(rest);
   std::cerr << "trimtab: unknown command '" << command << "'\n\n" << usage;
   return 1;
 }
