@@ -1,0 +1,129 @@
+#pragma once
+
+// The whole tuning.yaml an operator writes, read into typed structs. See config/examples/tuning.yaml
+// for every section with its defaults.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <trimtab/config/quantities.hpp>
+#include <trimtab/core/expression.hpp>
+#include <trimtab/core/signal.hpp>
+#include <trimtab/core/space.hpp>
+
+namespace trimtab {
+
+enum class MetricsFormat { prometheus, openmetrics, json };
+
+/// `target.metrics`: where the service's metrics are scraped.
+struct TargetConfig {
+  /// http://… or https://… (scraped), or file://… (read; for tests and replays).
+  std::string url;
+  MetricsFormat format = MetricsFormat::prometheus;
+  std::chrono::milliseconds interval{1000};
+  /// Must be > 0; it may exceed the interval (a slow scrape simply delays the next one).
+  std::chrono::milliseconds timeout{2000};
+};
+
+enum class ObjectiveDirection { maximize, minimize };
+
+/// `objective`: exactly one of `maximize: EXPR` or `minimize: EXPR`, over declared signals.
+struct ObjectiveConfig {
+  ObjectiveDirection direction = ObjectiveDirection::maximize;
+  Expression expression;
+};
+
+enum class SolverKind { bayes, random, grid };
+
+struct SolverConfig {
+  SolverKind kind = SolverKind::bayes;
+  std::uint64_t budget = 50; ///< > 0
+  std::uint64_t seed = 0;
+};
+
+struct WindowConfig {
+  std::chrono::milliseconds settle{10'000};   ///< >= 0: ignored time after a change
+  std::chrono::milliseconds duration{60'000}; ///< > 0: measured time
+  std::size_t min_samples = 5;                ///< >= 1 scrapes per window
+};
+
+struct GuardrailsConfig {
+  /// Per parameter, the largest change in one step ("10" or "20%"). Parameters not named are
+  /// unlimited. Every name is a declared param.
+  std::map<std::string, Amount> max_delta;
+  double max_updates_per_second = 0.05; ///< > 0
+  std::chrono::milliseconds min_dwell{60'000};
+  bool rollback_on_regression = true;
+  /// How much better than the incumbent a configuration must score before it is kept: "10%"
+  /// (relative) or an absolute number in the objective's units.
+  Amount required_improvement{10.0, true};
+  std::uint64_t max_rollbacks_per_hour = 3;
+};
+
+enum class AdapterKind { callback, http, file, command, redis, pgbouncer, postgres };
+
+/// One entry of `adapters:`. Every tuned param is owned by exactly one adapter.
+struct AdapterConfig {
+  std::string name;
+  AdapterKind kind = AdapterKind::callback;
+  std::vector<std::string> params;
+  /// Every other key, as written (scalars only); the adapter validates them when it is built.
+  std::map<std::string, std::string> options;
+  /// Where the entry starts in the file (1-based; 0 when unknown), for the adapter's own errors.
+  std::size_t line = 0;
+  std::size_t column = 0;
+};
+
+struct StateConfig {
+  /// Where the agent keeps its history; empty means "keep nothing on disk".
+  std::filesystem::path dir;
+};
+
+struct ControlConfig {
+  std::string listen = "127.0.0.1:9464"; ///< host:port
+  std::filesystem::path token_file;      ///< empty: no token
+};
+
+struct TuningConfig {
+  TargetConfig target;
+  /// In the order written; validated with validate_signal_specs.
+  std::vector<SignalSpec> signals;
+  ObjectiveConfig objective;
+  std::vector<Constraint> constraints;
+  Space space;
+  SolverConfig solver;
+  WindowConfig window;
+  GuardrailsConfig guardrails;
+  std::vector<AdapterConfig> adapters;
+  StateConfig state;
+  ControlConfig control;
+  /// False when the environment says TRIMTAB_ENABLED=false (or 0, no, off; case ignored): the
+  /// agent then observes but never changes anything. true/1/yes/on or unset/empty keep it true.
+  bool enabled = true;
+};
+
+/// Reads and validates a tuning.yaml. Throws ConfigError ("file:line:column: message") for an
+/// unreadable file, YAML syntax errors, unknown keys (with a did-you-mean suggestion), values of the
+/// wrong type or out of range, expressions that do not parse or name undeclared signals, and
+/// params owned by no adapter or by two; and ConfigError (no line) for a bad TRIMTAB_ENABLED.
+///
+/// Required sections: target, signals, objective, params, adapters. The rest have defaults.
+///
+/// Signal label matches (`match: {label: "value"}`):
+///   "value"   the label equals value
+///   "!value"  the label differs from value
+///   "~regex"  the label matches regex as a whole (ECMAScript)
+///   "!~regex" the label does not match regex
+///   "=value"  the label equals value, for literal values starting with '!', '~' or '='
+/// A series without the label is matched as if its value were "" (as Prometheus does).
+[[nodiscard]] TuningConfig load_tuning_config(const std::filesystem::path& path);
+
+/// The same for text already in memory; `file_name` names it in errors.
+[[nodiscard]] TuningConfig parse_tuning_config(const std::string& yaml_text, const std::string& file_name);
+
+} // namespace trimtab

@@ -1,0 +1,551 @@
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s regex compiler under -O1; the
+// pragma must come before <regex> is first included (via signal.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <trimtab/config/tuning_config.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+#include <trimtab/config/config_error.hpp>
+#include <trimtab/config/space_yaml.hpp>
+#include <trimtab/core/did_you_mean.hpp>
+
+namespace trimtab {
+namespace {
+
+using std::chrono::milliseconds;
+using Keys = std::span<const std::string_view>;
+
+constexpr std::array<std::string_view, 11> top_keys{"target",     "signals", "objective", "constraints",
+                                                    "params",     "solver",  "window",    "guardrails",
+                                                    "adapters",   "state",   "control"};
+constexpr std::array<std::string_view, 1> target_keys{"metrics"};
+constexpr std::array<std::string_view, 4> metrics_keys{"url", "format", "interval", "timeout"};
+constexpr std::array<std::string_view, 3> format_names{"prometheus", "openmetrics", "json"};
+constexpr std::array<std::string_view, 8> signal_keys{"rate",  "quantile", "histogram", "gauge",
+                                                      "reduce", "ratio",   "match",     "scale"};
+constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
+constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
+constexpr std::array<std::string_view, 3> solver_keys{"kind", "budget", "seed"};
+constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
+constexpr std::array<std::string_view, 3> window_keys{"settle", "duration", "min_samples"};
+constexpr std::array<std::string_view, 6> guardrail_keys{"max_delta",          "max_updates_per_second",
+                                                         "min_dwell",          "rollback_on_regression",
+                                                         "required_improvement", "max_rollbacks_per_hour"};
+constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
+                                                        "redis",    "pgbouncer", "postgres"};
+constexpr std::array<std::string_view, 1> state_keys{"dir"};
+constexpr std::array<std::string_view, 2> control_keys{"listen", "token_file"};
+
+std::string join(Keys names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+template <typename Enum>
+std::optional<Enum> index_of(Keys names, std::string_view word) {
+  const auto it = std::find(names.begin(), names.end(), word);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<Enum>(it - names.begin());
+}
+
+class Reader {
+public:
+  explicit Reader(const std::string& file) : file_(file) {}
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message, std::size_t offset = 0) const {
+    if (mark.is_null()) throw ConfigError(file_, 0, 0, message);
+    throw ConfigError(file_, static_cast<std::size_t>(mark.line) + 1,
+                      static_cast<std::size_t>(mark.column) + 1 + offset, message);
+  }
+  [[noreturn]] void fail_file(const std::string& message) const { throw ConfigError(file_, 0, 0, message); }
+
+  // The children of a map, each key checked against `allowed`.
+  std::vector<std::pair<YAML::Node, YAML::Node>> map(const YAML::Node& node, std::string_view section, Keys allowed,
+                                                     std::string_view example) const {
+    if (!node.IsMap()) fail(node.Mark(), "'" + std::string(section) + "' must be a map such as " + std::string(example));
+    std::vector<std::pair<YAML::Node, YAML::Node>> out;
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      const auto key = scalar(entry.first, "a key");
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        fail(entry.first.Mark(),
+             "unknown key '" + key + "' in '" + std::string(section) + "'" + did_you_mean(key, allowed));
+      if (!seen.insert(key).second) fail(entry.first.Mark(), "'" + key + "' is written twice in '" + std::string(section) + "'");
+      out.emplace_back(entry.first, entry.second);
+    }
+    return out;
+  }
+
+  std::string scalar(const YAML::Node& node, std::string_view what) const {
+    if (!node.IsScalar()) fail(node.Mark(), std::string(what) + " must be a single value");
+    return node.Scalar();
+  }
+
+  std::string text(const YAML::Node& node, std::string_view what) const {
+    auto value = scalar(node, what);
+    if (value.empty()) fail(node.Mark(), std::string(what) + " must not be empty");
+    return value;
+  }
+
+  double number(const YAML::Node& node, std::string_view what) const {
+    const auto value_text = scalar(node, what);
+    double value = 0;
+    if (!YAML::convert<double>::decode(node, value) || !std::isfinite(value))
+      fail(node.Mark(), std::string(what) + " must be a finite number, not '" + value_text + "'");
+    return value;
+  }
+
+  std::uint64_t count(const YAML::Node& node, std::string_view what, std::uint64_t at_least) const {
+    const auto value_text = scalar(node, what);
+    std::int64_t value = 0;
+    if (!YAML::convert<std::int64_t>::decode(node, value))
+      fail(node.Mark(), std::string(what) + " must be a whole number, not '" + value_text + "'");
+    if (value < static_cast<std::int64_t>(at_least))
+      fail(node.Mark(), std::string(what) + " must be at least " + std::to_string(at_least) + ", not " + value_text);
+    return static_cast<std::uint64_t>(value);
+  }
+
+  bool boolean(const YAML::Node& node, std::string_view what) const {
+    const auto value_text = scalar(node, what);
+    bool value = false;
+    if (!YAML::convert<bool>::decode(node, value))
+      fail(node.Mark(), std::string(what) + " must be true or false, not '" + value_text + "'");
+    return value;
+  }
+
+  milliseconds duration(const YAML::Node& node, std::string_view what, bool allow_zero) const {
+    const auto value_text = scalar(node, what);
+    auto parsed = parse_duration(value_text);
+    if (auto* why = std::get_if<std::string>(&parsed)) fail(node.Mark(), std::string(what) + ": " + *why);
+    const auto value = std::get<milliseconds>(parsed);
+    if (value.count() < 0 || (!allow_zero && value.count() == 0))
+      fail(node.Mark(), std::string(what) + " must be " + (allow_zero ? "at least 0" : "greater than 0") + ", not " + value_text);
+    return value;
+  }
+
+  Amount amount(const YAML::Node& node, std::string_view what) const {
+    const auto value_text = scalar(node, what);
+    auto parsed = parse_amount(value_text);
+    if (auto* why = std::get_if<std::string>(&parsed)) fail(node.Mark(), std::string(what) + ": " + *why);
+    return std::get<Amount>(parsed);
+  }
+
+  template <typename Enum>
+  Enum choice(const YAML::Node& node, std::string_view what, Keys names) const {
+    const auto word = scalar(node, what);
+    if (auto value = index_of<Enum>(names, word)) return *value;
+    fail(node.Mark(), "unknown " + std::string(what) + " '" + word + "'" + did_you_mean(word, names) + "; the choices are " +
+                          join(names));
+  }
+
+  // Where an expression's text starts relative to the node's mark: quoted scalars begin one
+  // character later. (Escapes in double-quoted text can shift columns; plain text is exact.)
+  static std::size_t text_start(const YAML::Node& node) { return node.Tag() == "!" ? 1 : 0; }
+
+private:
+  const std::string& file_;
+};
+
+// The 0-based offset of `name` as a whole identifier in `text`, or npos.
+std::size_t find_identifier(std::string_view text, std::string_view name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  for (auto pos = text.find(name); pos != std::string_view::npos; pos = text.find(name, pos + 1)) {
+    const bool left_ok = pos == 0 || !ident(text[pos - 1]);
+    const bool right_ok = pos + name.size() == text.size() || !ident(text[pos + name.size()]);
+    if (left_ok && right_ok) return pos;
+  }
+  return std::string_view::npos;
+}
+
+void check_variables(const Reader& reader, const YAML::Node& node, const std::string& written,
+                     const std::vector<std::string>& variables, const std::set<std::string>& signals,
+                     const std::vector<std::string_view>& signal_names, std::string_view where) {
+  for (const auto& variable : variables) {
+    if (signals.contains(variable)) continue;
+    const auto pos = find_identifier(written, variable);
+    reader.fail(node.Mark(),
+                std::string(where) + " uses '" + variable + "', which is not a declared signal" +
+                    did_you_mean(variable, signal_names),
+                Reader::text_start(node) + (pos == std::string_view::npos ? 0 : pos));
+  }
+}
+
+TargetConfig read_target(const Reader& reader, const YAML::Node& node) {
+  TargetConfig target;
+  const auto fields = reader.map(node, "target", target_keys, "{metrics: {url: http://127.0.0.1:8080/metrics}}");
+  if (fields.empty()) reader.fail(node.Mark(), "'target' needs 'metrics'");
+  const auto& metrics = fields.front().second;
+  bool has_url = false;
+  for (const auto& [key, value] : reader.map(metrics, "target.metrics", metrics_keys, "{url: http://127.0.0.1:8080/metrics}")) {
+    const auto name = key.Scalar();
+    if (name == "url") {
+      target.url = reader.text(value, "url");
+      if (!target.url.starts_with("http://") && !target.url.starts_with("https://") && !target.url.starts_with("file://"))
+        reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + target.url + "'");
+      has_url = true;
+    } else if (name == "format") {
+      target.format = reader.choice<MetricsFormat>(value, "format", format_names);
+    } else if (name == "interval") {
+      target.interval = reader.duration(value, "interval", false);
+    } else {
+      target.timeout = reader.duration(value, "timeout", false);
+    }
+  }
+  if (!has_url) reader.fail(metrics.Mark(), "'target.metrics' needs 'url'");
+  return target;
+}
+
+std::vector<LabelMatcher> read_matchers(const Reader& reader, const YAML::Node& node, const std::string& signal) {
+  std::vector<LabelMatcher> matchers;
+  for (const auto& [key, value] : reader.map(node, "signals." + signal + ".match", {}, "{code: \"5..\"}")) {
+    auto written = reader.scalar(value, "a label value");
+    auto op = LabelMatcher::Op::equal;
+    if (written.starts_with("!~")) {
+      op = LabelMatcher::Op::not_regex;
+      written.erase(0, 2);
+    } else if (written.starts_with("!")) {
+      op = LabelMatcher::Op::not_equal;
+      written.erase(0, 1);
+    } else if (written.starts_with("~")) {
+      op = LabelMatcher::Op::regex;
+      written.erase(0, 1);
+    } else if (written.starts_with("=")) {
+      written.erase(0, 1);
+    }
+    try {
+      matchers.emplace_back(key.Scalar(), op, written);
+    } catch (const std::exception& e) {
+      reader.fail(value.Mark(), "signal '" + signal + "': " + e.what());
+    }
+  }
+  return matchers;
+}
+
+SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML::Node& node) {
+  const auto section = "signals." + name;
+  const auto fields = reader.map(node, section, signal_keys, "{rate: http_requests_total}");
+  std::map<std::string, std::pair<YAML::Node, YAML::Node>> by_key;
+  for (const auto& field : fields) by_key.emplace(field.first.Scalar(), field);
+
+  std::vector<std::string> kinds;
+  for (const char* kind : {"rate", "quantile", "gauge", "ratio"})
+    if (by_key.contains(kind)) kinds.emplace_back(kind);
+  if (kinds.empty()) reader.fail(node.Mark(), "signal '" + name + "' needs one of rate, quantile, gauge or ratio");
+  if (kinds.size() > 1)
+    reader.fail(by_key[kinds[1]].first.Mark(), "signal '" + name + "' has both '" + kinds[0] + "' and '" + kinds[1] + "'; give one");
+  const auto& kind = kinds.front();
+  auto not_for = [&](const char* key, const char* owner) {
+    if (by_key.contains(key) && kind != owner)
+      reader.fail(by_key[key].first.Mark(), "signal '" + name + "': '" + key + "' applies to " + owner + " signals only");
+  };
+  not_for("histogram", "quantile");
+  not_for("reduce", "gauge");
+  if (kind == "ratio" && by_key.contains("match"))
+    reader.fail(by_key["match"].first.Mark(), "signal '" + name + "': a ratio takes no 'match'; put it on its two signals");
+
+  const double scale = by_key.contains("scale") ? reader.number(by_key["scale"].second, "scale") : 1.0;
+  const auto matchers = by_key.contains("match") ? read_matchers(reader, by_key["match"].second, name) : std::vector<LabelMatcher>{};
+  const auto& value = by_key[kind].second;
+  if (kind == "rate") return SignalSpec::rate(name, reader.text(value, "rate"), matchers, scale);
+  if (kind == "gauge") {
+    const auto reduce = by_key.contains("reduce") ? reader.choice<GaugeReduce>(by_key["reduce"].second, "reduce", reduce_names)
+                                                  : GaugeReduce::mean;
+    return SignalSpec::gauge(name, reader.text(value, "gauge"), reduce, matchers, scale);
+  }
+  if (kind == "quantile") {
+    const double q = reader.number(value, "quantile");
+    if (!(q > 0.0 && q < 1.0)) reader.fail(value.Mark(), "quantile must be between 0 and 1 (exclusive), not " + value.Scalar());
+    if (!by_key.contains("histogram")) reader.fail(node.Mark(), "signal '" + name + "' (quantile) needs 'histogram'");
+    return SignalSpec::quantile(name, reader.text(by_key["histogram"].second, "histogram"), q, matchers, scale);
+  }
+  if (!value.IsSequence() || value.size() != 2)
+    reader.fail(value.Mark(), "ratio must be a list of two signals such as [errors, rps]");
+  return SignalSpec::ratio(name, reader.text(value[0], "a ratio's numerator"), reader.text(value[1], "a ratio's denominator"), scale);
+}
+
+AdapterConfig read_adapter(const Reader& reader, const YAML::Node& node, std::size_t index) {
+  const auto section = "adapters[" + std::to_string(index) + "]";
+  AdapterConfig adapter;
+  adapter.line = static_cast<std::size_t>(node.Mark().line) + 1;
+  adapter.column = static_cast<std::size_t>(node.Mark().column) + 1;
+  bool has_kind = false, has_params = false;
+  for (const auto& [key, value] : reader.map(node, section, {}, "{name: app, kind: http, params: [pool_size]}")) {
+    const auto name = key.Scalar();
+    if (name == "name") {
+      adapter.name = reader.text(value, "an adapter's name");
+    } else if (name == "kind") {
+      adapter.kind = reader.choice<AdapterKind>(value, "adapter kind", adapter_kinds);
+      has_kind = true;
+    } else if (name == "params") {
+      if (!value.IsSequence() || value.size() == 0)
+        reader.fail(value.Mark(), "an adapter's params must be a list of parameter names such as [pool_size, batch]");
+      for (const auto& param : value) adapter.params.push_back(reader.text(param, "a parameter name"));
+      has_params = true;
+    } else {
+      adapter.options.emplace(name, reader.scalar(value, "adapter option '" + name + "'"));
+    }
+  }
+  if (adapter.name.empty()) reader.fail(node.Mark(), section + " needs a 'name'");
+  if (!has_kind) reader.fail(node.Mark(), "adapter '" + adapter.name + "' needs a 'kind' (" + join(adapter_kinds) + ")");
+  if (!has_params) reader.fail(node.Mark(), "adapter '" + adapter.name + "' needs 'params', the parameters it sets");
+  return adapter;
+}
+
+bool read_enabled(const Reader& reader) {
+  const char* raw = std::getenv("TRIMTAB_ENABLED");
+  if (raw == nullptr || *raw == '\0') return true;
+  std::string value(raw);
+  std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (value == "true" || value == "1" || value == "yes" || value == "on") return true;
+  if (value == "false" || value == "0" || value == "no" || value == "off") return false;
+  reader.fail_file("environment variable TRIMTAB_ENABLED='" + std::string(raw) +
+                   "' is not understood; use true/1/yes/on or false/0/no/off");
+}
+
+TuningConfig parse_root(const YAML::Node& root, const std::string& file) {
+  const Reader reader(file);
+  if (!root.IsMap()) reader.fail_file("expected a map of sections (target, signals, objective, params, adapters, ...)");
+  std::map<std::string, std::pair<YAML::Node, YAML::Node>> sections;
+  for (const auto& entry : root) {
+    const auto key = reader.scalar(entry.first, "a section name");
+    if (std::find(top_keys.begin(), top_keys.end(), key) == top_keys.end())
+      reader.fail(entry.first.Mark(), "unknown section '" + key + "'" + did_you_mean(key, top_keys));
+    if (sections.contains(key)) reader.fail(entry.first.Mark(), "section '" + key + "' is written twice");
+    sections.emplace(key, std::pair{entry.first, entry.second});
+  }
+  auto require = [&](const char* key) -> const YAML::Node& {
+    const auto it = sections.find(key);
+    if (it == sections.end()) reader.fail_file(std::string("no '") + key + "' section");
+    return it->second.second;
+  };
+  auto optional = [&](const char* key) -> const YAML::Node* {
+    const auto it = sections.find(key);
+    return it == sections.end() ? nullptr : &it->second.second;
+  };
+
+  // target
+  auto target = read_target(reader, require("target"));
+
+  // signals
+  const auto& signals_node = require("signals");
+  std::vector<SignalSpec> signals;
+  std::map<std::string, YAML::Mark> signal_marks;
+  if (!signals_node.IsMap() || signals_node.size() == 0)
+    reader.fail(signals_node.Mark(), "'signals' must be a map of names to definitions such as {rps: {rate: http_requests_total}}");
+  for (const auto& [key, value] : reader.map(signals_node, "signals", {}, "{rps: {rate: http_requests_total}}")) {
+    const auto name = reader.text(key, "a signal name");
+    signal_marks[name] = key.Mark();
+    signals.push_back(read_signal(reader, name, value));
+  }
+  try {
+    validate_signal_specs(signals);
+  } catch (const std::invalid_argument& e) {
+    // Point at the first signal the message names, else at the section.
+    YAML::Mark mark = signals_node.Mark();
+    for (const auto& [name, where] : signal_marks)
+      if (std::string_view(e.what()).find("'" + name + "'") != std::string_view::npos) {
+        mark = where;
+        break;
+      }
+    reader.fail(mark, e.what());
+  }
+  std::set<std::string> signal_set;
+  std::vector<std::string_view> signal_names;
+  for (const auto& spec : signals) {
+    signal_set.insert(spec.name);
+    signal_names.push_back(spec.name);
+  }
+
+  // objective
+  const auto& objective_node = require("objective");
+  const auto objective_fields = reader.map(objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
+  if (objective_fields.size() != 1)
+    reader.fail(objective_fields.empty() ? objective_node.Mark() : objective_fields[1].first.Mark(),
+                "'objective' takes exactly one of 'maximize' and 'minimize'");
+  const auto& [direction_key, expression_node] = objective_fields.front();
+  const auto direction = direction_key.Scalar() == "maximize" ? ObjectiveDirection::maximize : ObjectiveDirection::minimize;
+  const auto objective_text = reader.text(expression_node, "the objective");
+  std::optional<Expression> objective;
+  try {
+    objective = Expression::parse(objective_text);
+  } catch (const ExpressionError& e) {
+    reader.fail(expression_node.Mark(), std::string("objective: ") + e.what(), Reader::text_start(expression_node) + e.column() - 1);
+  }
+  check_variables(reader, expression_node, objective_text, objective->variables(), signal_set, signal_names, "the objective");
+
+  // constraints
+  std::vector<Constraint> constraints;
+  if (const auto* node = optional("constraints")) {
+    if (!node->IsSequence()) reader.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
+    for (const auto& item : *node) {
+      const auto written = reader.text(item, "a constraint");
+      try {
+        constraints.push_back(Constraint::parse_constraint(written));
+      } catch (const ExpressionError& e) {
+        reader.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
+      }
+      check_variables(reader, item, written, constraints.back().variables(), signal_set, signal_names, "the constraint");
+    }
+  }
+
+  // params
+  auto space = parse_space(require("params"), file);
+  std::vector<std::string_view> param_names;
+  for (const auto& param : space.params()) param_names.push_back(param.name);
+  auto check_param = [&](const YAML::Node& node, const std::string& name, const std::string& context) {
+    if (!space.find(name)) reader.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names));
+  };
+
+  // solver
+  SolverConfig solver;
+  if (const auto* node = optional("solver"))
+    for (const auto& [key, value] : reader.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}")) {
+      const auto name = key.Scalar();
+      if (name == "kind") solver.kind = reader.choice<SolverKind>(value, "solver kind", solver_names);
+      else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
+      else solver.seed = reader.count(value, "seed", 0);
+    }
+
+  // window
+  WindowConfig window;
+  if (const auto* node = optional("window"))
+    for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}")) {
+      const auto name = key.Scalar();
+      if (name == "settle") window.settle = reader.duration(value, "settle", true);
+      else if (name == "duration") window.duration = reader.duration(value, "duration", false);
+      else window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 1));
+    }
+
+  // guardrails
+  GuardrailsConfig guardrails;
+  if (const auto* node = optional("guardrails"))
+    for (const auto& [key, value] : reader.map(*node, "guardrails", guardrail_keys, "{min_dwell: 60s}")) {
+      const auto name = key.Scalar();
+      if (name == "max_delta") {
+        for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}")) {
+          check_param(param, param.Scalar(), "max_delta: ");
+          guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
+        }
+      } else if (name == "max_updates_per_second") {
+        guardrails.max_updates_per_second = reader.number(value, name);
+        if (guardrails.max_updates_per_second <= 0)
+          reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
+      } else if (name == "min_dwell") {
+        guardrails.min_dwell = reader.duration(value, name, true);
+      } else if (name == "rollback_on_regression") {
+        guardrails.rollback_on_regression = reader.boolean(value, name);
+      } else if (name == "required_improvement") {
+        guardrails.required_improvement = reader.amount(value, name);
+      } else {
+        guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
+      }
+    }
+
+  // adapters
+  const auto& adapters_node = require("adapters");
+  if (!adapters_node.IsSequence() || adapters_node.size() == 0)
+    reader.fail(adapters_node.Mark(), "'adapters' must be a list such as [{name: app, kind: http, params: [pool_size]}]");
+  std::vector<AdapterConfig> adapters;
+  std::map<std::string, std::string> owner;
+  std::set<std::string> adapter_names;
+  for (std::size_t i = 0; i < adapters_node.size(); ++i) {
+    const auto& item = adapters_node[i];
+    adapters.push_back(read_adapter(reader, item, i));
+    const auto& adapter = adapters.back();
+    if (!adapter_names.insert(adapter.name).second)
+      reader.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
+    const auto& params = item["params"];
+    for (std::size_t p = 0; p < adapter.params.size(); ++p) {
+      const auto& param = adapter.params[p];
+      check_param(params[p], param, "adapter '" + adapter.name + "': ");
+      if (auto [it, fresh] = owner.emplace(param, adapter.name); !fresh)
+        reader.fail(params[p].Mark(), "param '" + param + "' is owned by two adapters, '" + it->second + "' and '" + adapter.name + "'");
+    }
+  }
+  for (const auto& entry : require("params"))
+    if (!owner.contains(entry.first.Scalar()))
+      reader.fail(entry.first.Mark(),
+                  "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+
+  // state, control
+  StateConfig state;
+  if (const auto* node = optional("state"))
+    for (const auto& [key, value] : reader.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
+      state.dir = reader.text(value, "dir");
+  ControlConfig control;
+  if (const auto* node = optional("control"))
+    for (const auto& [key, value] : reader.map(*node, "control", control_keys, "{listen: 127.0.0.1:9464}")) {
+      if (key.Scalar() == "listen") {
+        control.listen = reader.text(value, "listen");
+        const auto colon = control.listen.rfind(':');
+        const auto port = colon == std::string::npos ? std::string() : control.listen.substr(colon + 1);
+        const bool digits = !port.empty() && port.size() <= 5 &&
+                            std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+        if (colon == 0 || !digits || std::stoul(port) > 65535)
+          reader.fail(value.Mark(), "listen must be host:port such as 127.0.0.1:9464, not '" + control.listen + "'");
+      } else {
+        control.token_file = reader.text(value, "token_file");
+      }
+    }
+
+  const bool enabled = read_enabled(reader);
+  return TuningConfig{
+      .target = std::move(target),
+      .signals = std::move(signals),
+      .objective = ObjectiveConfig{.direction = direction, .expression = std::move(*objective)},
+      .constraints = std::move(constraints),
+      .space = std::move(space),
+      .solver = solver,
+      .window = window,
+      .guardrails = std::move(guardrails),
+      .adapters = std::move(adapters),
+      .state = std::move(state),
+      .control = std::move(control),
+      .enabled = enabled,
+  };
+}
+
+YAML::Node load_yaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file, static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1, e.msg);
+  }
+}
+
+} // namespace
+
+TuningConfig parse_tuning_config(const std::string& yaml_text, const std::string& file_name) {
+  return parse_root(load_yaml(yaml_text, file_name), file_name);
+}
+
+TuningConfig load_tuning_config(const std::filesystem::path& path) {
+  const auto file = path.string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(file, 0, 0, "cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) throw ConfigError(file, 0, 0, "cannot read the file");
+  return parse_tuning_config(text.str(), file);
+}
+
+} // namespace trimtab

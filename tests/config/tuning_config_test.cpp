@@ -1,0 +1,244 @@
+#include <trimtab/config/tuning_config.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include <trimtab/config/config_error.hpp>
+
+using namespace trimtab;
+using namespace std::chrono_literals;
+
+namespace {
+
+#ifdef TRIMTAB_SOURCE_DIR
+const std::filesystem::path example_path = std::filesystem::path(TRIMTAB_SOURCE_DIR) / "config" / "examples" / "tuning.yaml";
+#else
+const std::filesystem::path example_path =
+    std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "config" / "examples" / "tuning.yaml";
+#endif
+
+// A minimal valid config; tests append or swap sections.
+const std::string target = "target:\n  metrics: {url: \"file:///tmp/m.txt\"}\n";                  // lines 1-2
+const std::string signals = "signals:\n  rps: {rate: http_requests_total}\n  errors: {rate: http_requests_total}\n"; // 3-5
+const std::string objective = "objective: {maximize: rps - errors}\n";                            // 6
+const std::string params = "params:\n  pool: {type: int, min: 1, max: 10}\n";                     // 7-8
+const std::string adapters = "adapters:\n  - {name: app, kind: callback, params: [pool]}\n";       // 9-10
+const std::string minimal = target + signals + objective + params + adapters;
+
+// Tests hold an EnvGuard so TRIMTAB_ENABLED is unset while they parse and after.
+TuningConfig parse(const std::string& text) { return parse_tuning_config(text, "t.yaml"); }
+
+std::string error_of(const std::string& text) {
+  try {
+    (void)parse(text);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+void check_error(const std::string& text, const std::string& expected) {
+  BOOST_TEST(error_of(text) == "t.yaml:" + expected);
+}
+
+struct EnvGuard {
+  EnvGuard() { unsetenv("TRIMTAB_ENABLED"); }
+  ~EnvGuard() { unsetenv("TRIMTAB_ENABLED"); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tuning_config)
+
+BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
+  EnvGuard env;
+  const auto config = load_tuning_config(example_path);
+  BOOST_TEST(config.enabled);
+  BOOST_TEST(config.target.url == "http://127.0.0.1:8080/metrics");
+  BOOST_TEST((config.target.format == MetricsFormat::prometheus));
+  BOOST_TEST(config.target.interval.count() == 1000);
+  BOOST_TEST(config.target.timeout.count() == 2000);
+
+  BOOST_REQUIRE(config.signals.size() == 6u);
+  BOOST_TEST(config.signals[0].name == "rps");
+  BOOST_TEST((config.signals[0].kind == SignalKind::rate));
+  BOOST_TEST(config.signals[0].metric == "http_requests_total");
+  BOOST_REQUIRE(config.signals[1].matchers.size() == 1u);
+  BOOST_TEST((config.signals[1].matchers[0].op() == LabelMatcher::Op::regex));
+  BOOST_TEST(config.signals[1].matchers[0].value() == "5..");
+  BOOST_TEST(config.signals[1].matchers[0].matches("503"));
+  BOOST_TEST(!config.signals[1].matchers[0].matches("200"));
+  BOOST_REQUIRE(config.signals[2].matchers.size() == 2u);
+  BOOST_TEST(config.signals[2].matchers[0].label() == "method");
+  BOOST_TEST((config.signals[2].matchers[0].op() == LabelMatcher::Op::equal));
+  BOOST_TEST((config.signals[2].matchers[1].op() == LabelMatcher::Op::not_regex));
+  BOOST_TEST((config.signals[3].kind == SignalKind::quantile));
+  BOOST_TEST(config.signals[3].q == 0.99);
+  BOOST_TEST(config.signals[3].scale == 1000.0);
+  BOOST_TEST((config.signals[4].kind == SignalKind::gauge));
+  BOOST_TEST((config.signals[4].reduce == GaugeReduce::max));
+  BOOST_TEST((config.signals[5].kind == SignalKind::ratio));
+  BOOST_TEST(config.signals[5].numerator == "errors");
+  BOOST_TEST(config.signals[5].denominator == "rps");
+
+  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
+  BOOST_TEST(config.objective.expression.text() == "rps - 10 * errors");
+  const double values[] = {100.0, 2.0};
+  BOOST_TEST(config.objective.expression.evaluate(values) == 80.0);
+  BOOST_REQUIRE(config.constraints.size() == 3u);
+  BOOST_TEST(config.constraints[0].text == "p99_ms <= 250");
+  BOOST_TEST((config.constraints[2].relation == Relation::less));
+
+  BOOST_TEST(config.space.size() == 4u);
+  BOOST_TEST(config.space.find("timeout_ms").has_value());
+
+  BOOST_TEST((config.solver.kind == SolverKind::bayes));
+  BOOST_TEST(config.solver.budget == 60u);
+  BOOST_TEST(config.solver.seed == 42u);
+  BOOST_TEST(config.window.settle.count() == 10'000);
+  BOOST_TEST(config.window.duration.count() == 60'000);
+  BOOST_TEST(config.window.min_samples == 5u);
+
+  BOOST_REQUIRE(config.guardrails.max_delta.size() == 2u);
+  BOOST_TEST(config.guardrails.max_delta.at("pool_size").value == 10.0);
+  BOOST_TEST(!config.guardrails.max_delta.at("pool_size").percent);
+  BOOST_TEST(config.guardrails.max_delta.at("timeout_ms").value == 20.0);
+  BOOST_TEST(config.guardrails.max_delta.at("timeout_ms").percent);
+  BOOST_TEST(config.guardrails.max_updates_per_second == 0.05);
+  BOOST_TEST(config.guardrails.min_dwell.count() == 60'000);
+  BOOST_TEST(config.guardrails.rollback_on_regression);
+  BOOST_TEST(config.guardrails.required_improvement.value == 10.0);
+  BOOST_TEST(config.guardrails.required_improvement.percent);
+  BOOST_TEST(config.guardrails.max_rollbacks_per_hour == 3u);
+
+  BOOST_REQUIRE(config.adapters.size() == 2u);
+  BOOST_TEST(config.adapters[0].name == "app");
+  BOOST_TEST((config.adapters[0].kind == AdapterKind::http));
+  BOOST_TEST(config.adapters[0].params.size() == 3u);
+  BOOST_TEST(config.adapters[0].options.at("url") == "http://127.0.0.1:8080/admin/config");
+  BOOST_TEST(config.adapters[0].options.at("method") == "PUT");
+  BOOST_TEST(config.adapters[0].options.size() == 2u);
+  BOOST_TEST((config.adapters[1].kind == AdapterKind::redis));
+  BOOST_TEST(config.adapters[1].params.at(0) == "cache_mode");
+
+  BOOST_TEST(config.state.dir == "/var/lib/trimtab");
+  BOOST_TEST(config.control.listen == "127.0.0.1:9464");
+  BOOST_TEST(config.control.token_file == "/etc/trimtab/token");
+}
+
+BOOST_AUTO_TEST_CASE(defaults) {
+  EnvGuard env;
+  const auto config = parse(minimal);
+  BOOST_TEST(config.enabled);
+  BOOST_TEST(config.target.url == "file:///tmp/m.txt");
+  BOOST_TEST((config.target.format == MetricsFormat::prometheus));
+  BOOST_TEST(config.target.interval.count() == 1000);
+  BOOST_TEST(config.target.timeout.count() == 2000);
+  BOOST_TEST(config.constraints.empty());
+  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
+  BOOST_TEST((config.solver.kind == SolverKind::bayes));
+  BOOST_TEST(config.solver.budget == 50u);
+  BOOST_TEST(config.solver.seed == 0u);
+  BOOST_TEST(config.window.settle.count() == 10'000);
+  BOOST_TEST(config.window.duration.count() == 60'000);
+  BOOST_TEST(config.window.min_samples == 5u);
+  BOOST_TEST(config.guardrails.max_delta.empty());
+  BOOST_TEST(config.guardrails.max_updates_per_second == 0.05);
+  BOOST_TEST(config.guardrails.min_dwell.count() == 60'000);
+  BOOST_TEST(config.guardrails.rollback_on_regression);
+  BOOST_TEST(config.guardrails.required_improvement.value == 10.0);
+  BOOST_TEST(config.guardrails.required_improvement.percent);
+  BOOST_TEST(config.guardrails.max_rollbacks_per_hour == 3u);
+  BOOST_TEST(config.state.dir.empty());
+  BOOST_TEST(config.control.listen == "127.0.0.1:9464");
+  BOOST_TEST(config.control.token_file.empty());
+  BOOST_TEST(config.adapters.at(0).options.empty());
+  BOOST_TEST(config.adapters.at(0).line == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(minimize_and_gauge_defaults) {
+  EnvGuard env;
+  const auto config = parse(target + "signals:\n  mem: {gauge: rss}\nobjective: {minimize: mem}\n" + params + adapters);
+  BOOST_TEST((config.objective.direction == ObjectiveDirection::minimize));
+  BOOST_TEST((config.signals.at(0).reduce == GaugeReduce::mean));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_with_suggestions) {
+  EnvGuard env;
+  check_error(minimal + "solver: {kind: bayes, budgte: 10}\n", "11:23: unknown key 'budgte' in 'solver' (did you mean 'budget'?)");
+  check_error(minimal + "windw: {settle: 1s}\n", "11:1: unknown section 'windw' (did you mean 'window'?)");
+  check_error("target:\n  metrics: {url: \"file:///m\", fromat: json}\n" + signals + objective + params + adapters,
+              "2:31: unknown key 'fromat' in 'target.metrics' (did you mean 'format'?)");
+  check_error(minimal + "guardrails:\n  min_dwel: 5s\n", "12:3: unknown key 'min_dwel' in 'guardrails' (did you mean 'min_dwell'?)");
+  check_error(target + "signals:\n  rps: {rate: x, scael: 2}\n" + objective + params + adapters,
+              "4:18: unknown key 'scael' in 'signals.rps' (did you mean 'scale'?)");
+}
+
+BOOST_AUTO_TEST_CASE(located_errors) {
+  EnvGuard env;
+  // A duration without a unit.
+  check_error(minimal + "window: {settle: 10}\n", "11:18: settle: '10' has no unit: write 30s or 30ms (a bare number could mean either)");
+  check_error(minimal + "window: {duration: 0s}\n", "11:20: duration must be greater than 0, not 0s");
+  // The objective names a signal nobody declared: points at the name inside the expression.
+  check_error(target + signals + "objective: {maximize: rps - 10 * erors}\n" + params + adapters, "6:34: the objective uses 'erors', which is not a declared signal (did you mean 'errors'?)");
+  check_error(target + signals + "objective:\n  minimize: \"errors / rpz\"\n" + params + adapters, "7:23: the objective uses 'rpz', which is not a declared signal (did you mean 'rps'?)");
+  check_error(target + signals + "objective: {maximize: rps -}\n" + params + adapters, "6:28: objective: unexpected end of expression");
+  // Both maximize and minimize, and neither.
+  check_error(target + signals + "objective: {maximize: rps, minimize: errors}\n" + params + adapters, "6:28: 'objective' takes exactly one of 'maximize' and 'minimize'");
+  check_error(target + signals + "objective: {}\n" + params + adapters, "6:12: 'objective' takes exactly one of 'maximize' and 'minimize'");
+  // Constraints.
+  check_error(minimal + "constraints:\n  - 0 < rps < 10\n", "12:13: constraint: a constraint takes one comparison; this is a second '<' (write two constraints)");
+  check_error(minimal + "constraints:\n  - p99 < 10\n", "12:5: the constraint uses 'p99', which is not a declared signal");
+  // max_delta for an unknown param.
+  check_error(minimal + "guardrails:\n  max_delta: {pol: 3}\n", "12:15: max_delta: 'pol' is not a declared param (did you mean 'pool'?)");
+  check_error(minimal + "guardrails:\n  max_delta: {pool: lots}\n", "12:21: max_delta of 'pool': 'lots' is not an amount such as 10 or 20%");
+  // Param ownership.
+  check_error(target + signals + objective + params +
+                  "adapters:\n  - {name: a, kind: http, params: [pool]}\n  - {name: b, kind: file, params: [pool]}\n",
+              "11:36: param 'pool' is owned by two adapters, 'a' and 'b'");
+  check_error(target + signals + objective + "params:\n  pool: {type: int, min: 1, max: 10}\n  batch: {type: int, min: 1, max: 4}\n" + adapters, "9:3: param 'batch' is owned by no adapter; list it under one adapter's 'params'");
+  check_error(target + signals + objective + params + "adapters:\n  - {name: a, kind: http, params: [pool, nope]}\n", "10:42: adapter 'a': 'nope' is not a declared param");
+  check_error(target + signals + objective + params + "adapters:\n  - {name: a, kind: htp, params: [pool]}\n", "10:21: unknown adapter kind 'htp' (did you mean 'http'?); the choices are callback, http, file, command, redis, pgbouncer or postgres");
+  // Signals.
+  check_error(target + "signals:\n  rps: {rate: x, match: {code: \"~5(\"}}\n" + objective + params + adapters, "4:32: signal 'rps': bad regex for label 'code': \"5(\" (Mismatched '(' and ')' in regular expression)");
+  check_error(target + "signals:\n  rps: {rate: x, gauge: y}\n" + objective + params + adapters, "4:18: signal 'rps' has both 'rate' and 'gauge'; give one");
+  check_error(target + "signals:\n  rps: {quantile: 1.5, histogram: h}\n" + objective + params + adapters, "4:19: quantile must be between 0 and 1 (exclusive), not 1.5");
+  check_error(target + "signals:\n  rps: {ratio: [rps, errors]}\n  errors: {rate: x}\n" + objective + params + adapters, "4:3: signal 'rps' refers to itself through 'rps'");
+  // Target.
+  check_error("target:\n  metrics: {url: \"file:///m\", format: promethus}\n" + signals + objective + params + adapters, "2:39: unknown format 'promethus' (did you mean 'prometheus'?); the choices are prometheus, openmetrics or json");
+  check_error("target:\n  metrics: {url: \"ftp://m\"}\n" + signals + objective + params + adapters, "2:18: url must start with http://, https:// or file://, not 'ftp://m'");
+  // Wrong types.
+  check_error(minimal + "solver: {budget: many}\n", "11:18: budget must be a whole number, not 'many'");
+  check_error(minimal + "solver: {kind: baye}\n", "11:16: unknown solver kind 'baye' (did you mean 'bayes'?); the choices are bayes, random or grid");
+  check_error(minimal + "guardrails: {rollback_on_regression: maybe}\n", "11:38: rollback_on_regression must be true or false, not 'maybe'");
+  check_error(minimal + "control: {listen: localhost}\n", "11:19: listen must be host:port such as 127.0.0.1:9464, not 'localhost'");
+  check_error(minimal + "state: [a]\n", "11:8: 'state' must be a map such as {dir: /var/lib/trimtab}");
+  // Missing sections, YAML syntax.
+  BOOST_TEST(error_of(target + signals + objective + params) == "t.yaml: no 'adapters' section");
+  check_error(minimal + "window: {settle: [\n", "12:1: end of sequence flow not found");
+}
+
+BOOST_AUTO_TEST_CASE(enabled_from_environment) {
+  EnvGuard env;
+  BOOST_TEST(parse(minimal).enabled);
+  for (const char* off : {"false", "0", "no", "off", "FALSE", "Off"}) {
+    setenv("TRIMTAB_ENABLED", off, 1);
+    BOOST_TEST(!parse(minimal).enabled, off);
+  }
+  for (const char* on : {"true", "1", "yes", "on", ""}) {
+    setenv("TRIMTAB_ENABLED", on, 1);
+    BOOST_TEST(parse(minimal).enabled, on);
+  }
+  setenv("TRIMTAB_ENABLED", "nope", 1);
+  BOOST_TEST(error_of(minimal) ==
+             "t.yaml: environment variable TRIMTAB_ENABLED='nope' is not understood; use true/1/yes/on or false/0/no/off");
+}
+
+BOOST_AUTO_TEST_CASE(missing_file) {
+  BOOST_CHECK_THROW((void)load_tuning_config("/nonexistent/tuning.yaml"), ConfigError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
