@@ -9,5 +9,6 @@ namespace trimtab::cli {
 
 int solve_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);
+int validate_command(const std::vector<std::string>& args);
 
 } // namespace trimtab::cli

@@ -13,6 +13,8 @@ constexpr const char* usage = R"(usage: trimtab <command> [options]
 Commands:
   solve    drive a solver over standard input/output, one JSON object per line:
            trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
+  validate check a tuning config and summarise it (exit 2 at the first mistake, located):
+           trimtab validate tuning.yaml
   probe    read a metrics exposition and list its families:
            trimtab probe --file metrics.prom [--format prometheus|openmetrics]
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (command == "solve") return trimtab::cli::solve_command(rest);
   if (command == "probe") return trimtab::cli::probe_command(rest);
+  if (command == "validate") return trimtab::cli::validate_command(rest);
   std::cerr << "trimtab: unknown command '" << command << "'\n\n" << usage;
   return 1;
 }

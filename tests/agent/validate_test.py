@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""End-to-end test of `trimtab validate`. Usage: validate_test.py TRIMTAB EXAMPLE.yaml"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
+EXAMPLE = sys.argv[2] if len(sys.argv) > 2 else "config/examples/tuning.yaml"
+
+
+def validate(path, **env):
+    return subprocess.run([TRIMTAB, "validate", path], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=30, env={**os.environ, **env})
+
+
+class Validate(unittest.TestCase):
+    def test_the_example_is_valid_and_summarised(self):
+        result = validate(EXAMPLE)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("objective:   maximize rps - 10 * errors", result.stdout)
+        self.assertIn("params:      4", result.stdout)
+        self.assertIn("applying:    yes", result.stdout)
+
+    def test_the_kill_switch_shows(self):
+        result = validate(EXAMPLE, TRIMTAB_ENABLED="false")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("applying:    no", result.stdout)
+
+    def test_a_mistake_is_located_and_exits_2(self):
+        with open(EXAMPLE) as f:
+            text = f.read().replace("budget: 60", "budgte: 60")
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as broken:
+            broken.write(text)
+        try:
+            result = validate(broken.name)
+        finally:
+            os.unlink(broken.name)
+        self.assertEqual(result.returncode, 2)
+        line = next(i for i, l in enumerate(text.splitlines(), 1) if "budgte" in l)
+        self.assertIn(f"{broken.name}:{line}:", result.stderr)
+        self.assertIn("unknown key 'budgte' in 'solver' (did you mean 'budget'?)", result.stderr)
+
+    def test_usage(self):
+        self.assertEqual(subprocess.run([TRIMTAB, "validate"], capture_output=True, timeout=30).returncode, 1)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
