@@ -2,10 +2,21 @@
 
 // The `trimtab` subcommands; each takes the arguments after its name and returns the exit code.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+
 namespace trimtab::cli {
+
+/// Parses a command's options into `vm`. Returns the exit code when the command is done already:
+/// 0 after printing --help, 1 after a usage error (named on stderr); nothing to go on.
+[[nodiscard]] std::optional<int> parse_options(std::string_view command, const std::vector<std::string>& args,
+                                               const boost::program_options::options_description& options,
+                                               boost::program_options::variables_map& vm);
 
 int solve_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);

@@ -73,17 +73,7 @@ Options)");
       ("file", po::value(&file)->value_name("FILE"), "an exposition saved from a /metrics endpoint")
       ("format", po::value(&format)->value_name("FORMAT")->default_value(format), "prometheus or openmetrics");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "trimtab probe: " << e.what() << "\n(see trimtab probe --help)\n";
-    return 1;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  if (const auto done = parse_options("probe", args, options, vm)) return *done;
   if (file.empty()) {
     std::cerr << "trimtab probe: --file FILE is required (probing a live target comes with the full config)\n";
     return 1;

@@ -37,17 +37,7 @@ Options)");
       ("history", po::value(&history_path)->value_name("FILE"),
        "earlier results to warm-start from, one JSON line each: {\"params\": {...}, \"value\": v}");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "trimtab solve: " << e.what() << "\n(see trimtab solve --help)\n";
-    return 1;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  if (const auto done = parse_options("solve", args, options, vm)) return *done;
   if (space_path.empty()) {
     std::cerr << "trimtab solve: --space FILE is required (see trimtab solve --help)\n";
     return 1;
