@@ -67,9 +67,41 @@ std::optional<Enum> index_of(Keys names, std::string_view word) {
   return static_cast<Enum>(it - names.begin());
 }
 
+// The mistakes found so far. Each section, and each entry of a list or map, is read under attempt(),
+// so one mistake costs only that entry and the rest of the file is still checked.
+class ErrorList {
+public:
+  template <typename Step>
+  bool attempt(Step&& step) {
+    try {
+      step();
+      return true;
+    } catch (const ConfigErrors& e) {
+      errors_.insert(errors_.end(), e.errors().begin(), e.errors().end());
+    } catch (const ConfigError& e) {
+      errors_.push_back(e);
+    }
+    return false;
+  }
+  void add(ConfigError error) { errors_.push_back(std::move(error)); }
+  [[nodiscard]] bool empty() const noexcept { return errors_.empty(); }
+  void throw_if_any() {
+    if (errors_.size() == 1) throw errors_.front();
+    if (!errors_.empty()) throw ConfigErrors(std::move(errors_));
+  }
+
+private:
+  std::vector<ConfigError> errors_;
+};
+
 class Reader {
 public:
-  explicit Reader(const std::string& file) : file_(file) {}
+  Reader(const std::string& file, ErrorList& errors) : file_(file), errors_(errors) {}
+
+  template <typename Step>
+  bool attempt(Step&& step) const {
+    return errors_.attempt(std::forward<Step>(step));
+  }
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message, std::size_t offset = 0) const {
     if (mark.is_null()) throw ConfigError(file_, 0, 0, message);
@@ -78,20 +110,22 @@ public:
   }
   [[noreturn]] void fail_file(const std::string& message) const { throw ConfigError(file_, 0, 0, message); }
 
-  // The children of a map, each key checked against `allowed`.
+  // The children of a map, each key checked against `allowed`. Unknown and repeated keys are
+  // recorded as mistakes and left out, so the keys around them are still read.
   std::vector<std::pair<YAML::Node, YAML::Node>> map(const YAML::Node& node, std::string_view section, Keys allowed,
                                                      std::string_view example) const {
     if (!node.IsMap()) fail(node.Mark(), "'" + std::string(section) + "' must be a map such as " + std::string(example));
     std::vector<std::pair<YAML::Node, YAML::Node>> out;
     std::set<std::string> seen;
-    for (const auto& entry : node) {
-      const auto key = scalar(entry.first, "a key");
-      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-        fail(entry.first.Mark(),
-             "unknown key '" + key + "' in '" + std::string(section) + "'" + did_you_mean(key, allowed));
-      if (!seen.insert(key).second) fail(entry.first.Mark(), "'" + key + "' is written twice in '" + std::string(section) + "'");
-      out.emplace_back(entry.first, entry.second);
-    }
+    for (const auto& entry : node)
+      attempt([&] {
+        const auto key = scalar(entry.first, "a key");
+        if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+          fail(entry.first.Mark(),
+               "unknown key '" + key + "' in '" + std::string(section) + "'" + did_you_mean(key, allowed));
+        if (!seen.insert(key).second) fail(entry.first.Mark(), "'" + key + "' is written twice in '" + std::string(section) + "'");
+        out.emplace_back(entry.first, entry.second);
+      });
     return out;
   }
 
@@ -163,6 +197,7 @@ public:
 
 private:
   const std::string& file_;
+  ErrorList& errors_;
 };
 
 // The 0-based offset of `name` as a whole identifier in `text`, or npos.
@@ -195,13 +230,14 @@ TargetConfig read_target(const Reader& reader, const YAML::Node& node) {
   if (fields.empty()) reader.fail(node.Mark(), "'target' needs 'metrics'");
   const auto& metrics = fields.front().second;
   bool has_url = false;
-  for (const auto& [key, value] : reader.map(metrics, "target.metrics", metrics_keys, "{url: http://127.0.0.1:8080/metrics}")) {
+  for (const auto& [key, value] : reader.map(metrics, "target.metrics", metrics_keys, "{url: http://127.0.0.1:8080/metrics}"))
+    reader.attempt([&, &key = key, &value = value] {
     const auto name = key.Scalar();
     if (name == "url") {
+      has_url = true;
       target.url = reader.text(value, "url");
       if (!target.url.starts_with("http://") && !target.url.starts_with("https://") && !target.url.starts_with("file://"))
         reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + target.url + "'");
-      has_url = true;
     } else if (name == "format") {
       target.format = reader.choice<MetricsFormat>(value, "format", format_names);
     } else if (name == "interval") {
@@ -209,7 +245,7 @@ TargetConfig read_target(const Reader& reader, const YAML::Node& node) {
     } else {
       target.timeout = reader.duration(value, "timeout", false);
     }
-  }
+    });
   if (!has_url) reader.fail(metrics.Mark(), "'target.metrics' needs 'url'");
   return target;
 }
@@ -322,20 +358,24 @@ bool read_enabled(const Reader& reader) {
 }
 
 TuningConfig parse_root(const YAML::Node& root, const std::string& file) {
-  const Reader reader(file);
+  ErrorList errors;
+  const Reader reader(file, errors);
   if (!root.IsMap()) reader.fail_file("expected a map of sections (target, signals, objective, params, adapters, ...)");
   std::map<std::string, std::pair<YAML::Node, YAML::Node>> sections;
-  for (const auto& entry : root) {
-    const auto key = reader.scalar(entry.first, "a section name");
-    if (std::find(top_keys.begin(), top_keys.end(), key) == top_keys.end())
-      reader.fail(entry.first.Mark(), "unknown section '" + key + "'" + did_you_mean(key, top_keys));
-    if (sections.contains(key)) reader.fail(entry.first.Mark(), "section '" + key + "' is written twice");
-    sections.emplace(key, std::pair{entry.first, entry.second});
-  }
-  auto require = [&](const char* key) -> const YAML::Node& {
+  for (const auto& entry : root)
+    reader.attempt([&] {
+      const auto key = reader.scalar(entry.first, "a section name");
+      if (std::find(top_keys.begin(), top_keys.end(), key) == top_keys.end())
+        reader.fail(entry.first.Mark(), "unknown section '" + key + "'" + did_you_mean(key, top_keys));
+      if (sections.contains(key)) reader.fail(entry.first.Mark(), "section '" + key + "' is written twice");
+      sections.emplace(key, std::pair{entry.first, entry.second});
+    });
+  // A missing required section is one mistake; what depends on it is then not checked.
+  auto require = [&](const char* key) -> const YAML::Node* {
     const auto it = sections.find(key);
-    if (it == sections.end()) reader.fail_file(std::string("no '") + key + "' section");
-    return it->second.second;
+    if (it != sections.end()) return &it->second.second;
+    errors.add(ConfigError(file, 0, 0, std::string("no '") + key + "' section"));
+    return nullptr;
   };
   auto optional = [&](const char* key) -> const YAML::Node* {
     const auto it = sections.find(key);
@@ -343,177 +383,229 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file) {
   };
 
   // target
-  auto target = read_target(reader, require("target"));
+  TargetConfig target;
+  if (const auto* node = require("target")) reader.attempt([&] { target = read_target(reader, *node); });
 
-  // signals
-  const auto& signals_node = require("signals");
+  // signals. Names are taken as declared even when their definition has a mistake, so the
+  // objective is not also blamed for using them.
   std::vector<SignalSpec> signals;
-  std::map<std::string, YAML::Mark> signal_marks;
-  if (!signals_node.IsMap() || signals_node.size() == 0)
-    reader.fail(signals_node.Mark(), "'signals' must be a map of names to definitions such as {rps: {rate: http_requests_total}}");
-  for (const auto& [key, value] : reader.map(signals_node, "signals", {}, "{rps: {rate: http_requests_total}}")) {
-    const auto name = reader.text(key, "a signal name");
-    signal_marks[name] = key.Mark();
-    signals.push_back(read_signal(reader, name, value));
-  }
-  try {
-    validate_signal_specs(signals);
-  } catch (const std::invalid_argument& e) {
-    // Point at the first signal the message names, else at the section.
-    YAML::Mark mark = signals_node.Mark();
-    for (const auto& [name, where] : signal_marks)
-      if (std::string_view(e.what()).find("'" + name + "'") != std::string_view::npos) {
-        mark = where;
-        break;
-      }
-    reader.fail(mark, e.what());
-  }
   std::set<std::string> signal_set;
-  std::vector<std::string_view> signal_names;
-  for (const auto& spec : signals) {
-    signal_set.insert(spec.name);
-    signal_names.push_back(spec.name);
-  }
+  std::vector<std::string> declared_signals;
+  if (const auto* signals_node = require("signals"))
+    reader.attempt([&] {
+      if (!signals_node->IsMap() || signals_node->size() == 0)
+        reader.fail(signals_node->Mark(), "'signals' must be a map of names to definitions such as {rps: {rate: http_requests_total}}");
+      std::map<std::string, YAML::Mark> signal_marks;
+      bool all_read = true;
+      for (const auto& [key, value] : reader.map(*signals_node, "signals", {}, "{rps: {rate: http_requests_total}}"))
+        all_read &= reader.attempt([&, &key = key, &value = value] {
+          const auto name = reader.text(key, "a signal name");
+          signal_marks[name] = key.Mark();
+          signal_set.insert(name);
+          declared_signals.push_back(name);
+          signals.push_back(read_signal(reader, name, value));
+        });
+      if (!all_read) return; // cross-signal checks would only echo the mistakes above
+      try {
+        validate_signal_specs(signals);
+      } catch (const std::invalid_argument& e) {
+        // Point at the first signal the message names, else at the section.
+        YAML::Mark mark = signals_node->Mark();
+        for (const auto& [name, where] : signal_marks)
+          if (std::string_view(e.what()).find("'" + name + "'") != std::string_view::npos) {
+            mark = where;
+            break;
+          }
+        reader.fail(mark, e.what());
+      }
+    });
+  const std::vector<std::string_view> signal_names(declared_signals.begin(), declared_signals.end());
 
   // objective
-  const auto& objective_node = require("objective");
-  const auto objective_fields = reader.map(objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
-  if (objective_fields.size() != 1)
-    reader.fail(objective_fields.empty() ? objective_node.Mark() : objective_fields[1].first.Mark(),
-                "'objective' takes exactly one of 'maximize' and 'minimize'");
-  const auto& [direction_key, expression_node] = objective_fields.front();
-  const auto direction = direction_key.Scalar() == "maximize" ? ObjectiveDirection::maximize : ObjectiveDirection::minimize;
-  const auto objective_text = reader.text(expression_node, "the objective");
+  auto direction = ObjectiveDirection::maximize;
   std::optional<Expression> objective;
-  try {
-    objective = Expression::parse(objective_text);
-  } catch (const ExpressionError& e) {
-    reader.fail(expression_node.Mark(), std::string("objective: ") + e.what(), Reader::text_start(expression_node) + e.column() - 1);
-  }
-  check_variables(reader, expression_node, objective_text, objective->variables(), signal_set, signal_names, "the objective");
+  if (const auto* objective_node = require("objective"))
+    reader.attempt([&] {
+      const auto objective_fields = reader.map(*objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
+      if (objective_fields.size() != 1)
+        reader.fail(objective_fields.empty() ? objective_node->Mark() : objective_fields[1].first.Mark(),
+                    "'objective' takes exactly one of 'maximize' and 'minimize'");
+      const auto& [direction_key, expression_node] = objective_fields.front();
+      direction = direction_key.Scalar() == "maximize" ? ObjectiveDirection::maximize : ObjectiveDirection::minimize;
+      const auto objective_text = reader.text(expression_node, "the objective");
+      try {
+        objective = Expression::parse(objective_text);
+      } catch (const ExpressionError& e) {
+        reader.fail(expression_node.Mark(), std::string("objective: ") + e.what(),
+                    Reader::text_start(expression_node) + e.column() - 1);
+      }
+      check_variables(reader, expression_node, objective_text, objective->variables(), signal_set, signal_names, "the objective");
+    });
 
   // constraints
   std::vector<Constraint> constraints;
-  if (const auto* node = optional("constraints")) {
-    if (!node->IsSequence()) reader.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
-    for (const auto& item : *node) {
-      const auto written = reader.text(item, "a constraint");
-      try {
-        constraints.push_back(Constraint::parse_constraint(written));
-      } catch (const ExpressionError& e) {
-        reader.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
-      }
-      check_variables(reader, item, written, constraints.back().variables(), signal_set, signal_names, "the constraint");
-    }
-  }
+  if (const auto* node = optional("constraints"))
+    reader.attempt([&] {
+      if (!node->IsSequence()) reader.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
+      for (const auto& item : *node)
+        reader.attempt([&] {
+          const auto written = reader.text(item, "a constraint");
+          std::optional<Constraint> constraint;
+          try {
+            constraint = Constraint::parse_constraint(written);
+          } catch (const ExpressionError& e) {
+            reader.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
+          }
+          check_variables(reader, item, written, constraint->variables(), signal_set, signal_names, "the constraint");
+          constraints.push_back(std::move(*constraint));
+        });
+    });
 
-  // params
-  auto space = parse_space(require("params"), file);
-  std::vector<std::string_view> param_names;
-  for (const auto& param : space.params()) param_names.push_back(param.name);
+  // params. As with signals, the names written count as declared even if a definition is wrong.
+  std::optional<Space> space;
+  std::set<std::string> declared_params;
+  const auto* params_node = require("params");
+  if (params_node != nullptr) {
+    if (params_node->IsMap())
+      for (const auto& entry : *params_node)
+        if (entry.first.IsScalar()) declared_params.insert(entry.first.Scalar());
+    reader.attempt([&] { space = parse_space(*params_node, file); });
+  }
+  const std::vector<std::string_view> param_names(declared_params.begin(), declared_params.end());
   auto check_param = [&](const YAML::Node& node, const std::string& name, const std::string& context) {
-    if (!space.find(name)) reader.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names));
+    if (!declared_params.contains(name))
+      reader.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names));
   };
 
   // solver
   SolverConfig solver;
   if (const auto* node = optional("solver"))
-    for (const auto& [key, value] : reader.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}")) {
-      const auto name = key.Scalar();
-      if (name == "kind") solver.kind = reader.choice<SolverKind>(value, "solver kind", solver_names);
-      else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
-      else solver.seed = reader.count(value, "seed", 0);
-    }
+    reader.attempt([&] {
+      for (const auto& [key, value] : reader.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}"))
+        reader.attempt([&, &key = key, &value = value] {
+          const auto name = key.Scalar();
+          if (name == "kind") solver.kind = reader.choice<SolverKind>(value, "solver kind", solver_names);
+          else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
+          else solver.seed = reader.count(value, "seed", 0);
+        });
+    });
 
   // window
   WindowConfig window;
   if (const auto* node = optional("window"))
-    for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}")) {
-      const auto name = key.Scalar();
-      if (name == "settle") window.settle = reader.duration(value, "settle", true);
-      else if (name == "duration") window.duration = reader.duration(value, "duration", false);
-      else window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 1));
-    }
+    reader.attempt([&] {
+      for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
+        reader.attempt([&, &key = key, &value = value] {
+          const auto name = key.Scalar();
+          if (name == "settle") window.settle = reader.duration(value, "settle", true);
+          else if (name == "duration") window.duration = reader.duration(value, "duration", false);
+          else window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 1));
+        });
+    });
 
   // guardrails
   GuardrailsConfig guardrails;
   if (const auto* node = optional("guardrails"))
-    for (const auto& [key, value] : reader.map(*node, "guardrails", guardrail_keys, "{min_dwell: 60s}")) {
-      const auto name = key.Scalar();
-      if (name == "max_delta") {
-        for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}")) {
-          check_param(param, param.Scalar(), "max_delta: ");
-          guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
-        }
-      } else if (name == "max_updates_per_second") {
-        guardrails.max_updates_per_second = reader.number(value, name);
-        if (guardrails.max_updates_per_second <= 0)
-          reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
-      } else if (name == "min_dwell") {
-        guardrails.min_dwell = reader.duration(value, name, true);
-      } else if (name == "rollback_on_regression") {
-        guardrails.rollback_on_regression = reader.boolean(value, name);
-      } else if (name == "required_improvement") {
-        guardrails.required_improvement = reader.amount(value, name);
-      } else {
-        guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
-      }
-    }
+    reader.attempt([&] {
+      for (const auto& [key, value] : reader.map(*node, "guardrails", guardrail_keys, "{min_dwell: 60s}"))
+        reader.attempt([&, &key = key, &value = value] {
+          const auto name = key.Scalar();
+          if (name == "max_delta") {
+            for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}"))
+              reader.attempt([&, &param = param, &limit = limit] {
+                check_param(param, param.Scalar(), "max_delta: ");
+                guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
+              });
+          } else if (name == "max_updates_per_second") {
+            guardrails.max_updates_per_second = reader.number(value, name);
+            if (guardrails.max_updates_per_second <= 0)
+              reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
+          } else if (name == "min_dwell") {
+            guardrails.min_dwell = reader.duration(value, name, true);
+          } else if (name == "rollback_on_regression") {
+            guardrails.rollback_on_regression = reader.boolean(value, name);
+          } else if (name == "required_improvement") {
+            guardrails.required_improvement = reader.amount(value, name);
+          } else {
+            guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
+          }
+        });
+    });
 
   // adapters
-  const auto& adapters_node = require("adapters");
-  if (!adapters_node.IsSequence() || adapters_node.size() == 0)
-    reader.fail(adapters_node.Mark(), "'adapters' must be a list such as [{name: app, kind: http, params: [pool_size]}]");
   std::vector<AdapterConfig> adapters;
   std::map<std::string, std::string> owner;
-  std::set<std::string> adapter_names;
-  for (std::size_t i = 0; i < adapters_node.size(); ++i) {
-    const auto& item = adapters_node[i];
-    adapters.push_back(read_adapter(reader, item, i));
-    const auto& adapter = adapters.back();
-    if (!adapter_names.insert(adapter.name).second)
-      reader.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
-    const auto& params = item["params"];
-    for (std::size_t p = 0; p < adapter.params.size(); ++p) {
-      const auto& param = adapter.params[p];
-      check_param(params[p], param, "adapter '" + adapter.name + "': ");
-      if (auto [it, fresh] = owner.emplace(param, adapter.name); !fresh)
-        reader.fail(params[p].Mark(), "param '" + param + "' is owned by two adapters, '" + it->second + "' and '" + adapter.name + "'");
-    }
-  }
-  for (const auto& entry : require("params"))
-    if (!owner.contains(entry.first.Scalar()))
-      reader.fail(entry.first.Mark(),
-                  "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+  bool every_adapter_read = false;
+  if (const auto* adapters_node = require("adapters"))
+    every_adapter_read = reader.attempt([&] {
+      if (!adapters_node->IsSequence() || adapters_node->size() == 0)
+        reader.fail(adapters_node->Mark(), "'adapters' must be a list such as [{name: app, kind: http, params: [pool_size]}]");
+      std::set<std::string> adapter_names;
+      bool all_read = true;
+      for (std::size_t i = 0; i < adapters_node->size(); ++i)
+        all_read &= reader.attempt([&] {
+          const auto& item = (*adapters_node)[i];
+          auto adapter = read_adapter(reader, item, i);
+          if (!adapter_names.insert(adapter.name).second)
+            reader.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
+          const auto& params = item["params"];
+          for (std::size_t p = 0; p < adapter.params.size(); ++p)
+            reader.attempt([&] {
+              const auto& param = adapter.params[p];
+              check_param(params[p], param, "adapter '" + adapter.name + "': ");
+              if (auto [it, fresh] = owner.emplace(param, adapter.name); !fresh)
+                reader.fail(params[p].Mark(),
+                            "param '" + param + "' is owned by two adapters, '" + it->second + "' and '" + adapter.name + "'");
+            });
+          adapters.push_back(std::move(adapter));
+        });
+      every_adapter_read = all_read;
+    }) && every_adapter_read;
+  // Unowned params are only worth reporting when every adapter was read: a broken adapter entry
+  // may well be the owner.
+  if (every_adapter_read && params_node != nullptr && params_node->IsMap())
+    for (const auto& entry : *params_node)
+      reader.attempt([&] {
+        if (entry.first.IsScalar() && !owner.contains(entry.first.Scalar()))
+          reader.fail(entry.first.Mark(),
+                      "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+      });
 
   // state, control
   StateConfig state;
   if (const auto* node = optional("state"))
-    for (const auto& [key, value] : reader.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
-      state.dir = reader.text(value, "dir");
+    reader.attempt([&] {
+      for (const auto& [key, value] : reader.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
+        reader.attempt([&, &value = value] { state.dir = reader.text(value, "dir"); });
+    });
   ControlConfig control;
   if (const auto* node = optional("control"))
-    for (const auto& [key, value] : reader.map(*node, "control", control_keys, "{listen: 127.0.0.1:9464}")) {
-      if (key.Scalar() == "listen") {
-        control.listen = reader.text(value, "listen");
-        const auto colon = control.listen.rfind(':');
-        const auto port = colon == std::string::npos ? std::string() : control.listen.substr(colon + 1);
-        const bool digits = !port.empty() && port.size() <= 5 &&
-                            std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-        if (colon == 0 || !digits || std::stoul(port) > 65535)
-          reader.fail(value.Mark(), "listen must be host:port such as 127.0.0.1:9464, not '" + control.listen + "'");
-      } else {
-        control.token_file = reader.text(value, "token_file");
-      }
-    }
+    reader.attempt([&] {
+      for (const auto& [key, value] : reader.map(*node, "control", control_keys, "{listen: 127.0.0.1:9464}"))
+        reader.attempt([&, &key = key, &value = value] {
+          if (key.Scalar() == "listen") {
+            control.listen = reader.text(value, "listen");
+            const auto colon = control.listen.rfind(':');
+            const auto port = colon == std::string::npos ? std::string() : control.listen.substr(colon + 1);
+            const bool digits = !port.empty() && port.size() <= 5 &&
+                                std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+            if (colon == 0 || !digits || std::stoul(port) > 65535)
+              reader.fail(value.Mark(), "listen must be host:port such as 127.0.0.1:9464, not '" + control.listen + "'");
+          } else {
+            control.token_file = reader.text(value, "token_file");
+          }
+        });
+    });
 
-  const bool enabled = read_enabled(reader);
+  bool enabled = true;
+  reader.attempt([&] { enabled = read_enabled(reader); });
+  errors.throw_if_any();
   return TuningConfig{
       .target = std::move(target),
       .signals = std::move(signals),
       .objective = ObjectiveConfig{.direction = direction, .expression = std::move(*objective)},
       .constraints = std::move(constraints),
-      .space = std::move(space),
+      .space = std::move(*space),
       .solver = solver,
       .window = window,
       .guardrails = std::move(guardrails),

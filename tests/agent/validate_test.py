@@ -43,6 +43,20 @@ class Validate(unittest.TestCase):
         self.assertIn(f"{broken.name}:{line}:", result.stderr)
         self.assertIn("unknown key 'budgte' in 'solver' (did you mean 'budget'?)", result.stderr)
 
+    def test_every_mistake_is_listed(self):
+        with open(EXAMPLE) as f:
+            text = f.read().replace("budget: 60", "budgte: 60").replace("kind: bayes", "kind: bayse")
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as broken:
+            broken.write(text)
+        try:
+            result = validate(broken.name)
+        finally:
+            os.unlink(broken.name)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown key 'budgte'", result.stderr)
+        self.assertIn("unknown solver kind 'bayse' (did you mean 'bayes'?)", result.stderr)
+        self.assertIn("2 mistakes in", result.stderr)
+
     def test_usage(self):
         self.assertEqual(subprocess.run([TRIMTAB, "validate"], capture_output=True, timeout=30).returncode, 1)
 

@@ -10,8 +10,9 @@ namespace trimtab::cli {
 int validate_command(const std::vector<std::string>& args) {
   if (args.size() == 1 && (args[0] == "-h" || args[0] == "--help")) {
     std::cout << "usage: trimtab validate TUNING.yaml\n\n"
-                 "Loads a tuning config as the agent would and reports the first mistake as\n"
-                 "file:line:column (exit 2), or a summary of what it will tune (exit 0).\n";
+                 "Loads a tuning config as the agent would and lists every mistake it finds, one\n"
+                 "per line as file:line:column: message (exit 2), or prints a summary of what it\n"
+                 "will tune (exit 0).\n";
     return 0;
   }
   if (args.size() != 1) {
@@ -31,6 +32,9 @@ int validate_command(const std::vector<std::string>& args) {
               << "  applying:    "
               << (config.enabled ? "yes" : "no (TRIMTAB_ENABLED says off: the agent observes only)") << '\n';
     return 0;
+  } catch (const ConfigErrors& e) {
+    std::cerr << e.what() << '\n' << e.errors().size() << " mistakes in " << args[0] << '\n';
+    return 2;
   } catch (const ConfigError& e) {
     std::cerr << e.what() << '\n';
     return 2;

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace trimtab {
 
@@ -21,6 +22,18 @@ private:
   std::string file_;
   std::size_t line_;
   std::size_t column_;
+};
+
+/// Every mistake found in one pass over a file, so an operator fixes them all in one edit. It is a
+/// ConfigError located at the first mistake; what() lists each one on a line of its own.
+class ConfigErrors : public ConfigError {
+public:
+  explicit ConfigErrors(std::vector<ConfigError> errors); ///< not empty
+
+  [[nodiscard]] const std::vector<ConfigError>& errors() const noexcept { return errors_; }
+
+private:
+  std::vector<ConfigError> errors_;
 };
 
 } // namespace trimtab
