@@ -54,7 +54,6 @@ std::variant<std::chrono::milliseconds, std::string> parse_duration(std::string_
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(total)));
 }
 
-double Amount::around(double current) const noexcept { return percent ? std::abs(current) * value / 100.0 : value; }
 
 std::variant<Amount, std::string> parse_amount(std::string_view text) {
   const auto original = text;

@@ -36,8 +36,8 @@ constexpr std::array<std::string_view, 11> top_keys{"target",     "signals", "ob
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 4> metrics_keys{"url", "format", "interval", "timeout"};
 constexpr std::array<std::string_view, 3> format_names{"prometheus", "openmetrics", "json"};
-constexpr std::array<std::string_view, 8> signal_keys{"rate",  "quantile", "histogram", "gauge",
-                                                      "reduce", "ratio",   "match",     "scale"};
+constexpr std::array<std::string_view, 9> signal_keys{"rate",  "quantile", "histogram", "summary", "gauge",
+                                                      "reduce", "ratio",    "match",     "scale"};
 constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 3> solver_keys{"kind", "budget", "seed"};
@@ -96,7 +96,14 @@ private:
 
 class Reader {
 public:
-  Reader(const std::string& file, ErrorList& errors) : file_(file), errors_(errors) {}
+  Reader(const std::string& file, ErrorList& errors, std::string_view text) : file_(file), errors_(errors) {
+    for (std::size_t start = 0; start <= text.size();) {
+      const auto end = text.find('\n', start);
+      line_lengths_.push_back((end == std::string_view::npos ? text.size() : end) - start);
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+  }
 
   template <typename Step>
   bool attempt(Step&& step) const {
@@ -105,6 +112,10 @@ public:
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message, std::size_t offset = 0) const {
     if (mark.is_null()) throw ConfigError(file_, 0, 0, message);
+    // An offset into a scalar that YAML folded from several lines cannot be mapped back to a
+    // column; the scalar's start is then the honest place to point at.
+    const auto line = static_cast<std::size_t>(mark.line);
+    if (line < line_lengths_.size() && static_cast<std::size_t>(mark.column) + offset > line_lengths_[line]) offset = 0;
     throw ConfigError(file_, static_cast<std::size_t>(mark.line) + 1,
                       static_cast<std::size_t>(mark.column) + 1 + offset, message);
   }
@@ -198,6 +209,7 @@ public:
 private:
   const std::string& file_;
   ErrorList& errors_;
+  std::vector<std::size_t> line_lengths_;
 };
 
 // The 0-based offset of `name` as a whole identifier in `text`, or npos.
@@ -294,6 +306,7 @@ SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML
       reader.fail(by_key[key].first.Mark(), "signal '" + name + "': '" + key + "' applies to " + owner + " signals only");
   };
   not_for("histogram", "quantile");
+  not_for("summary", "quantile");
   not_for("reduce", "gauge");
   if (kind == "ratio" && by_key.contains("match"))
     reader.fail(by_key["match"].first.Mark(), "signal '" + name + "': a ratio takes no 'match'; put it on its two signals");
@@ -310,7 +323,14 @@ SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML
   if (kind == "quantile") {
     const double q = reader.number(value, "quantile");
     if (!(q > 0.0 && q < 1.0)) reader.fail(value.Mark(), "quantile must be between 0 and 1 (exclusive), not " + value.Scalar());
-    if (!by_key.contains("histogram")) reader.fail(node.Mark(), "signal '" + name + "' (quantile) needs 'histogram'");
+    const bool from_histogram = by_key.contains("histogram");
+    const bool from_summary = by_key.contains("summary");
+    if (!from_histogram && !from_summary)
+      reader.fail(node.Mark(), "signal '" + name + "' (quantile) needs 'histogram' or 'summary': the metric it reads");
+    if (from_histogram && from_summary)
+      reader.fail(by_key["summary"].first.Mark(), "signal '" + name + "' has both 'histogram' and 'summary'; give one");
+    if (from_summary)
+      return SignalSpec::summary_quantile(name, reader.text(by_key["summary"].second, "summary"), q, matchers, scale);
     return SignalSpec::quantile(name, reader.text(by_key["histogram"].second, "histogram"), q, matchers, scale);
   }
   if (!value.IsSequence() || value.size() != 2)
@@ -357,9 +377,9 @@ bool read_enabled(const Reader& reader) {
                    "' is not understood; use true/1/yes/on or false/0/no/off");
 }
 
-TuningConfig parse_root(const YAML::Node& root, const std::string& file) {
+TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::string_view text) {
   ErrorList errors;
-  const Reader reader(file, errors);
+  const Reader reader(file, errors, text);
   if (!root.IsMap()) reader.fail_file("expected a map of sections (target, signals, objective, params, adapters, ...)");
   std::map<std::string, std::pair<YAML::Node, YAML::Node>> sections;
   for (const auto& entry : root)
@@ -627,7 +647,7 @@ YAML::Node load_yaml(const std::string& text, const std::string& file) {
 } // namespace
 
 TuningConfig parse_tuning_config(const std::string& yaml_text, const std::string& file_name) {
-  return parse_root(load_yaml(yaml_text, file_name), file_name);
+  return parse_root(load_yaml(yaml_text, file_name), file_name, yaml_text);
 }
 
 TuningConfig load_tuning_config(const std::filesystem::path& path) {

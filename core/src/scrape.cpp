@@ -9,8 +9,8 @@
 namespace trimtab {
 namespace {
 
-// An `le` value: a float, or +Inf spelled as the exposition formats allow.
-[[nodiscard]] std::optional<double> parse_bound(std::string_view text) {
+// An `le` or `quantile` label's value: a float, or +Inf spelled as the exposition formats allow.
+[[nodiscard]] std::optional<double> parse_number(std::string_view text) {
   if (text == "+Inf" || text == "Inf" || text == "+inf" || text == "inf")
     return std::numeric_limits<double>::infinity();
   // from_chars takes no leading '+', which some exporters write before finite bounds too.
@@ -37,6 +37,10 @@ ScrapeCollector::ScrapeCollector(std::span<const SignalSpec> specs) : specs_(spe
       needs_[spec.metric].plain.push_back(&spec);
       break;
     case SignalKind::quantile: {
+      if (spec.source == QuantileSource::summary) {
+        needs_[spec.metric].summary.push_back(&spec);
+        break;
+      }
       auto& need = needs_[spec.metric + "_bucket"];
       need.histogram.push_back(&spec);
       need.histogram_name = spec.metric;
@@ -78,13 +82,32 @@ void ScrapeCollector::on_sample(const Sample& sample) {
     key_.clear();
     for (const auto& label : sample.labels) {
       if (label.name == "le")
-        bound = parse_bound(label.value);
+        bound = parse_number(label.value);
       else
         key_.emplace_back(label.name, label.value);
     }
-    if (!bound) return; // a bucket without a usable upper bound cannot be placed
+    if (bound) { // a bucket without a usable upper bound cannot be placed
+      std::sort(key_.begin(), key_.end());
+      scrape_.histograms[need.histogram_name][key_][*bound] = sample.value;
+    }
+  }
+
+  if (!need.summary.empty()) {
+    std::optional<double> quantile;
+    key_.clear();
+    for (const auto& label : sample.labels) {
+      if (label.name == "quantile")
+        quantile = parse_number(label.value);
+      else
+        key_.emplace_back(label.name, label.value);
+    }
+    if (!quantile) return; // not a quantile series, or one whose quantile is not a number
+    const bool wanted = std::any_of(need.summary.begin(), need.summary.end(), [&](const SignalSpec* spec) {
+      return spec->matches_quantile(*quantile) && spec->matches(sample.labels);
+    });
+    if (!wanted) return;
     std::sort(key_.begin(), key_.end());
-    scrape_.histograms[need.histogram_name][key_][*bound] = sample.value;
+    scrape_.summaries[found->first][key_][*quantile] = sample.value;
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <trimtab/core/signal.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -17,6 +18,17 @@ namespace trimtab {
 LabelMatcher::LabelMatcher(std::string label, Op op, std::string value)
     : label_(std::move(label)), value_(std::move(value)), op_(op) {
   if (op_ == Op::regex || op_ == Op::not_regex) {
+    // libstdc++ compiles a regex by recursion, one frame per nesting level: a pattern nested
+    // thousands deep overflows the stack. No label pattern needs more than a handful.
+    std::size_t depth = 0, deepest = 0;
+    for (char c : value_) {
+      if (c == '(') deepest = std::max(deepest, ++depth);
+      else if (c == ')' && depth > 0) --depth;
+    }
+    if (value_.size() > max_pattern_length || deepest > max_pattern_depth)
+      throw std::invalid_argument("regex for label '" + label_ + "' is too long or nested too deep (at most " +
+                                  std::to_string(max_pattern_length) + " characters and " +
+                                  std::to_string(max_pattern_depth) + " levels of parentheses)");
     try {
       regex_.emplace(value_, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
@@ -31,10 +43,15 @@ bool LabelMatcher::matches(std::string_view label_value) const {
     return label_value == value_;
   case Op::not_equal:
     return label_value != value_;
+  // libstdc++ matches by recursion, about one frame per character: a scraped label value of tens of
+  // kilobytes would overflow the stack. Values that long are not what label regexes are written
+  // for, so they never match one.
   case Op::regex:
-    return std::regex_match(label_value.begin(), label_value.end(), *regex_);
+    return label_value.size() <= max_regex_value_length &&
+           std::regex_match(label_value.begin(), label_value.end(), *regex_);
   case Op::not_regex:
-    return !std::regex_match(label_value.begin(), label_value.end(), *regex_);
+    return label_value.size() > max_regex_value_length ||
+           !std::regex_match(label_value.begin(), label_value.end(), *regex_);
   }
   return false;
 }
@@ -61,6 +78,13 @@ SignalSpec SignalSpec::quantile(std::string name, std::string histogram, double 
   return spec;
 }
 
+SignalSpec SignalSpec::summary_quantile(std::string name, std::string summary, double q,
+                                        std::vector<LabelMatcher> matchers, double scale) {
+  SignalSpec spec = quantile(std::move(name), std::move(summary), q, std::move(matchers), scale);
+  spec.source = QuantileSource::summary;
+  return spec;
+}
+
 SignalSpec SignalSpec::gauge(std::string name, std::string metric, GaugeReduce reduce,
                              std::vector<LabelMatcher> matchers, double scale) {
   SignalSpec spec;
@@ -81,6 +105,13 @@ SignalSpec SignalSpec::ratio(std::string name, std::string numerator, std::strin
   spec.denominator = std::move(denominator);
   spec.scale = scale;
   return spec;
+}
+
+bool SignalSpec::matches_quantile(double label_q) const noexcept {
+  // Far wider than what printing or double arithmetic changes, far narrower than the gap between
+  // quantiles anyone exposes side by side (0.999 and 0.9999).
+  constexpr double tolerance = 1e-12;
+  return std::abs(label_q - q) <= tolerance * std::max(std::abs(q), std::abs(label_q));
 }
 
 void validate_signal_specs(std::span<const SignalSpec> specs) {

@@ -88,6 +88,23 @@ template <typename Map>
   return total;
 }
 
+// The largest of the matching series' values at the signal's quantile in one scrape; none when no
+// series has one. The largest, because replicas' quantiles do not add or average into the quantile
+// of all their observations together, but the largest bounds that quantile from above.
+[[nodiscard]] std::optional<double> summary_quantile_at(const Scrape& scrape, const SignalSpec& spec) {
+  const auto* series = series_of(scrape.summaries, spec.metric);
+  if (series == nullptr) return std::nullopt;
+  std::optional<double> largest;
+  for (const auto& [labels, quantiles] : *series) {
+    if (!spec.matches(labels)) continue;
+    for (const auto& [q, value] : quantiles) {
+      if (!spec.matches_quantile(q) || std::isnan(value)) continue; // NaN: no observations yet
+      largest = largest ? std::max(*largest, value) : value;
+    }
+  }
+  return largest;
+}
+
 } // namespace
 
 Window::Window(std::vector<SignalSpec> specs) : specs_(std::move(specs)) {
@@ -127,6 +144,19 @@ std::optional<double> Window::value_of(const SignalSpec& spec) const {
     return spec.scale * increase / (scrapes_.back().time_seconds - scrapes_.front().time_seconds);
   }
   case SignalKind::quantile: {
+    if (spec.source == QuantileSource::summary) {
+      // Each value already covers the client's own sliding window, so there are no deltas to take.
+      double sum = 0.0;
+      std::size_t count = 0;
+      for (const auto& scrape : scrapes_) {
+        const auto value = summary_quantile_at(scrape, spec);
+        if (!value) continue;
+        sum += *value;
+        ++count;
+      }
+      if (count == 0) return std::nullopt;
+      return spec.scale * sum / static_cast<double>(count);
+    }
     if (scrapes_.size() < 2) return std::nullopt;
     BucketCounts total;
     bool first = true;
@@ -196,6 +226,14 @@ Window::Track Window::track_of(const SignalSpec& spec) const {
     }
     break;
   case SignalKind::quantile:
+    if (spec.source == QuantileSource::summary) {
+      track.per_scrape = true;
+      for (const auto& scrape : scrapes_) {
+        const auto value = summary_quantile_at(scrape, spec);
+        track.values.push_back(value ? std::optional<double>(spec.scale * *value) : std::nullopt);
+      }
+      break;
+    }
     for (std::size_t i = 1; i < scrapes_.size(); ++i) {
       const auto quantile = histogram_quantile(spec.q, bucket_deltas(scrapes_[i - 1], scrapes_[i], spec));
       track.values.push_back(quantile ? std::optional<double>(spec.scale * *quantile) : std::nullopt);

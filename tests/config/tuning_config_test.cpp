@@ -220,6 +220,14 @@ BOOST_AUTO_TEST_CASE(unknown_keys_with_suggestions) {
               "4:18: unknown key 'scael' in 'signals.rps' (did you mean 'scale'?)");
 }
 
+// Found by fuzzing: an expression YAML folds from two lines was reported at a column past the end
+// of its first line.
+BOOST_AUTO_TEST_CASE(a_folded_expression_is_located_at_its_start) {
+  EnvGuard env;
+  check_error(target + signals + "objective:\n  maximize: rps +\n    rps rps\n" + params + adapters,
+              "7:13: objective: expected an operator before 'rps'");
+}
+
 BOOST_AUTO_TEST_CASE(located_errors) {
   EnvGuard env;
   // A duration without a unit.

@@ -216,6 +216,87 @@ BOOST_AUTO_TEST_CASE(quantile_needs_inf_bucket_and_observations) {
   BOOST_CHECK(!no_inf.window.value("p50").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(summary_quantile_is_max_across_replicas_then_mean_over_scrapes) {
+  Harness h({SignalSpec::summary_quantile("p99_ms", "rpc_seconds", 0.99, {}, 1000),
+             SignalSpec::summary_quantile("p50_ms", "rpc_seconds", 0.5, {}, 1000),
+             SignalSpec::summary_quantile("p99_a_ms", "rpc_seconds", 0.99, {{"instance", Op::equal, "a"}}, 1000)});
+  // b writes its quantiles in exponent form, as some clients do.
+  h.scrape(0, "# TYPE rpc_seconds summary\n"
+              "rpc_seconds{instance=\"a\",quantile=\"0.5\"} 0.01\n"
+              "rpc_seconds{instance=\"a\",quantile=\"0.99\"} 0.2\n"
+              "rpc_seconds_sum{instance=\"a\"} 12\n"
+              "rpc_seconds_count{instance=\"a\"} 100\n"
+              "rpc_seconds{instance=\"b\",quantile=\"5e-01\"} 0.02\n"
+              "rpc_seconds{instance=\"b\",quantile=\"9.9e-01\"} 0.3\n");
+  // b restarted and has no observations yet: its quantiles are NaN.
+  h.scrape(10, "rpc_seconds{instance=\"a\",quantile=\"0.5\"} 0.03\n"
+               "rpc_seconds{instance=\"a\",quantile=\"0.99\"} 0.5\n"
+               "rpc_seconds{instance=\"b\",quantile=\"5e-01\"} NaN\n"
+               "rpc_seconds{instance=\"b\",quantile=\"9.9e-01\"} NaN\n");
+  h.scrape(20, "rpc_seconds{instance=\"a\",quantile=\"0.5\"} 0.02\n"
+               "rpc_seconds{instance=\"a\",quantile=\"0.99\"} 0.1\n"
+               "rpc_seconds{instance=\"b\",quantile=\"5e-01\"} 0.04\n"
+               "rpc_seconds{instance=\"b\",quantile=\"9.9e-01\"} 0.4\n");
+  // p99 per scrape: max(0.2, 0.3) = 0.3, max(0.5, NaN skipped) = 0.5, max(0.1, 0.4) = 0.4.
+  check_samples(h.window.samples("p99_ms"), {300.0, 500.0, 400.0});
+  check_value(h.window.value("p99_ms"), 400.0);
+  // p50: max(0.01, 0.02), max(0.03, NaN skipped), max(0.02, 0.04).
+  check_samples(h.window.samples("p50_ms"), {20.0, 30.0, 40.0});
+  check_value(h.window.value("p50_ms"), 30.0);
+  // a alone: 0.2, 0.5, 0.1.
+  check_samples(h.window.samples("p99_a_ms"), {200.0, 500.0, 100.0});
+  check_value(h.window.value("p99_a_ms"), 800.0 / 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(summary_quantile_skips_scrapes_with_only_nan) {
+  Harness h({SignalSpec::summary_quantile("p99", "rpc_seconds", 0.99)});
+  h.scrape(0, "rpc_seconds{quantile=\"0.99\"} NaN\n");
+  BOOST_CHECK(!h.window.value("p99").has_value());
+  BOOST_CHECK(h.window.samples("p99").empty());
+  // Unlike a histogram's, a summary's quantile needs one scrape: it covers the client's window.
+  h.scrape(10, "rpc_seconds{quantile=\"0.99\"} 0.25\n");
+  check_value(h.window.value("p99"), 0.25);
+  check_samples(h.window.samples("p99"), {0.25});
+}
+
+BOOST_AUTO_TEST_CASE(collector_keeps_only_the_summary_quantiles_signals_read) {
+  const std::vector<SignalSpec> specs{SignalSpec::summary_quantile("p99", "rpc_seconds", 0.99)};
+  ScrapeCollector collector(specs);
+  ExpositionParser parser;
+  collector.start(0);
+  BOOST_REQUIRE(parser.parse("rpc_seconds{quantile=\"0.5\",instance=\"a\"} 0.01\n"
+                             "rpc_seconds{quantile=\"0.99\",instance=\"a\"} 0.2\n"
+                             "rpc_seconds{quantile=\"0.999\",instance=\"a\"} 0.9\n"
+                             "rpc_seconds{quantile=\"high\",instance=\"a\"} 7\n"
+                             "rpc_seconds{instance=\"a\"} 8\n"
+                             "rpc_seconds_sum{instance=\"a\"} 12\n"
+                             "rpc_seconds_count{instance=\"a\"} 100\n",
+                             collector)
+                    .ok());
+  const Scrape scrape = collector.finish();
+  BOOST_CHECK(scrape.values.empty());
+  BOOST_REQUIRE_EQUAL(scrape.summaries.size(), 1U);
+  const auto& series = scrape.summaries.at("rpc_seconds");
+  BOOST_REQUIRE_EQUAL(series.size(), 1U);
+  const auto& quantiles = series.at(SeriesLabels{{"instance", "a"}});
+  BOOST_REQUIRE_EQUAL(quantiles.size(), 1U);
+  BOOST_CHECK_EQUAL(quantiles.begin()->first, 0.99);
+  BOOST_CHECK_EQUAL(quantiles.begin()->second, 0.2);
+}
+
+BOOST_AUTO_TEST_CASE(summary_quantile_label_compares_as_a_number) {
+  const auto spec = SignalSpec::summary_quantile("p99", "rpc_seconds", 0.99);
+  BOOST_CHECK(spec.source == QuantileSource::summary);
+  BOOST_CHECK(spec.kind == SignalKind::quantile);
+  BOOST_CHECK(SignalSpec::quantile("p99", "rpc_seconds", 0.99).source == QuantileSource::histogram);
+  BOOST_CHECK(spec.matches_quantile(0.99));
+  BOOST_CHECK(spec.matches_quantile(9.9e-01));
+  BOOST_CHECK(spec.matches_quantile(0.9900000000000001)); // 0.99 after a float round trip
+  BOOST_CHECK(!spec.matches_quantile(0.999));
+  BOOST_CHECK(!spec.matches_quantile(0.98999));
+  BOOST_CHECK_THROW(Window({SignalSpec::summary_quantile("p", "s", 1.0)}), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(gauge_mean_max_last_with_scale) {
   Harness h({SignalSpec::gauge("rss_mean_mb", "rss_bytes", GaugeReduce::mean, {}, 1e-6),
              SignalSpec::gauge("rss_max_mb", "rss_bytes", GaugeReduce::max, {}, 1e-6),
@@ -318,6 +399,24 @@ BOOST_AUTO_TEST_CASE(invalid_specs_and_scrape_order_are_rejected) {
   scrape.time_seconds = 10;
   window.add(scrape);
   BOOST_CHECK_THROW(window.add(scrape), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(label_matcher_limits)
+
+// Found by hand while fuzzing: std::regex recursion overflowed the stack on a deeply nested
+// pattern (at config load) and on a long scraped label value (at scrape time).
+BOOST_AUTO_TEST_CASE(deep_patterns_are_refused_and_long_values_never_match) {
+  const std::string deep = std::string(40, '(') + "a" + std::string(40, ')');
+  BOOST_CHECK_THROW(LabelMatcher("code", LabelMatcher::Op::regex, deep), std::invalid_argument);
+  BOOST_CHECK_THROW(LabelMatcher("code", LabelMatcher::Op::regex, std::string(2000, 'a')), std::invalid_argument);
+  const LabelMatcher path("path", LabelMatcher::Op::regex, "/api/.*");
+  const LabelMatcher not_path("path", LabelMatcher::Op::not_regex, "/api/.*");
+  const std::string huge = "/api/" + std::string(100'000, 'x');
+  BOOST_TEST(!path.matches(huge));
+  BOOST_TEST(not_path.matches(huge));
+  BOOST_TEST(path.matches("/api/users"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

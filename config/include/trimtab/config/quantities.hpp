@@ -6,22 +6,14 @@
 #include <string_view>
 #include <variant>
 
+#include <trimtab/core/amount.hpp>
+
 namespace trimtab {
 
 /// Parses a duration as operators write them: "250ms", "30s", "5m", "1h", "1.5s", "1m30s". A bare
 /// number is refused: "30" could mean seconds or milliseconds, and a wrong guess changes a window
 /// by a factor of a thousand. Returns the duration, or why the text is not one.
 [[nodiscard]] std::variant<std::chrono::milliseconds, std::string> parse_duration(std::string_view text);
-
-/// A change limit: absolute in the parameter's units ("10", "0.5") or relative to the current
-/// value ("20%").
-struct Amount {
-  double value = 0.0;
-  bool percent = false;
-
-  /// The limit around `current`: value itself, or value percent of |current|.
-  [[nodiscard]] double around(double current) const noexcept;
-};
 
 /// Parses "10", "2.5" or "20%" (a percentage must be a finite number >= 0). Returns the amount, or
 /// why the text is not one.

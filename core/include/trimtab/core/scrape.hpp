@@ -13,20 +13,27 @@
 
 namespace trimtab {
 
-/// A series' identity: its labels sorted by name (for histogram buckets, without `le`). Sorting
-/// makes the same series compare equal across scrapes whatever order the exporter wrote it in.
+/// A series' identity: its labels sorted by name (without `le` for histogram buckets, without
+/// `quantile` for summaries). Sorting makes the same series compare equal across scrapes whatever
+/// order the exporter wrote it in.
 using SeriesLabels = std::vector<std::pair<std::string, std::string>>;
 
 /// A histogram series' cumulative bucket counts by upper bound (`le`; +Inf included when written).
 using BucketCounts = std::map<double, double>;
+
+/// A summary series' values by quantile (the `quantile` label, read as a number). NaN, as a
+/// summary that has seen no observations writes it, is kept: Window skips it.
+using SummaryQuantiles = std::map<double, double>;
 
 /// What one scrape said about the metrics a set of signals needs, and nothing else.
 struct Scrape {
   double time_seconds = 0.0;
   /// Sample name → series → value, for rate and gauge signals.
   std::map<std::string, std::map<SeriesLabels, double>, std::less<>> values;
-  /// Histogram name (without `_bucket`) → series → buckets, for quantile signals.
+  /// Histogram name (without `_bucket`) → series → buckets, for quantile signals reading one.
   std::map<std::string, std::map<SeriesLabels, BucketCounts>, std::less<>> histograms;
+  /// Summary name → series → quantiles, for quantile signals reading a summary.
+  std::map<std::string, std::map<SeriesLabels, SummaryQuantiles>, std::less<>> summaries;
 };
 
 /// Turns a parse into a Scrape: keeps the samples of the metric names the signals read that pass
@@ -38,7 +45,8 @@ struct Scrape {
 ///   window.add(collector.finish());
 ///
 /// Within one scrape a series written twice keeps its last value; a bucket whose `le` is not a
-/// number is skipped.
+/// number is skipped, and so is a summary sample whose `quantile` is not a number or not one a
+/// signal reads.
 class ScrapeCollector : public ExpositionVisitor {
 public:
   /// Validates the specs (validate_signal_specs) and keeps a copy of what it needs of them.
@@ -62,6 +70,7 @@ private:
     std::vector<const SignalSpec*> plain;     // rate and gauge specs reading this sample name
     std::vector<const SignalSpec*> histogram; // quantile specs whose `<metric>_bucket` this is
     std::string histogram_name;               // the histogram's name, when `histogram` is not empty
+    std::vector<const SignalSpec*> summary;   // quantile specs reading this summary's quantile series
   };
 
   std::vector<SignalSpec> specs_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <regex>
 #include <span>
@@ -19,8 +20,15 @@ class LabelMatcher {
 public:
   enum class Op { equal, not_equal, regex, not_regex };
 
-  /// Compiles a regex once, here, so matching a scrape never does; a regex std::regex rejects
-  /// throws std::invalid_argument naming the label and the pattern.
+  /// Longest regex pattern, deepest parenthesis nesting, and longest label value a regex is tried
+  /// on: std::regex recurses per nesting level and per character, so unbounded input could
+  /// overflow the stack. A longer value never matches a regex (and always passes `!~`).
+  static constexpr std::size_t max_pattern_length = 1024;
+  static constexpr std::size_t max_pattern_depth = 32;
+  static constexpr std::size_t max_regex_value_length = 4096;
+
+  /// Compiles a regex once, here, so matching a scrape never does; a regex std::regex rejects, or
+  /// one over the limits above, throws std::invalid_argument naming the label and the pattern.
   LabelMatcher(std::string label, Op op, std::string value);
 
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
@@ -40,12 +48,22 @@ private:
 enum class SignalKind {
   /// Per-second increase of a counter, summed across the matching series.
   rate,
-  /// A quantile of a histogram's observations made during the window, from its `_bucket` series.
+  /// A quantile of a histogram's observations made during the window, from its `_bucket` series,
+  /// or of a summary, from the quantiles its client computed (QuantileSource says which).
   quantile,
   /// A gauge, summed across the matching series at each scrape, reduced over the window.
   gauge,
   /// One signal divided by another (errors / requests).
   ratio,
+};
+
+/// Where a quantile signal reads its quantile from.
+enum class QuantileSource {
+  /// A histogram's `<name>_bucket` series: the quantile of the observations made in the window.
+  histogram,
+  /// A summary's `<name>{quantile="<q>"}` series, which its client computes over its own sliding
+  /// window: the window averages them (see Window).
+  summary,
 };
 
 /// How a gauge's per-scrape values become one value for the window.
@@ -57,13 +75,16 @@ enum class GaugeReduce { mean, max, last };
 struct SignalSpec {
   std::string name;
   SignalKind kind = SignalKind::gauge;
-  /// The sample name for rate and gauge (`http_requests_total`); the histogram's name for
-  /// quantile (`http_request_duration_seconds`, whose `_bucket` series are read). Empty for ratio.
+  /// The sample name for rate and gauge (`http_requests_total`); for quantile, the histogram's
+  /// or summary's name (`http_request_duration_seconds`, whose `_bucket` or `{quantile="…"}`
+  /// series are read). Empty for ratio.
   std::string metric;
   /// All must pass for a series to count. Unused by ratio.
   std::vector<LabelMatcher> matchers;
   /// quantile only, in (0, 1).
   double q = 0.0;
+  /// quantile only.
+  QuantileSource source = QuantileSource::histogram;
   /// gauge only.
   GaugeReduce reduce = GaugeReduce::mean;
   /// ratio only: names of other signals of the same set.
@@ -75,12 +96,21 @@ struct SignalSpec {
 
   [[nodiscard]] static SignalSpec rate(std::string name, std::string metric, std::vector<LabelMatcher> matchers = {},
                                        double scale = 1.0);
+  /// A quantile of a histogram, from its `<histogram>_bucket` series.
   [[nodiscard]] static SignalSpec quantile(std::string name, std::string histogram, double q,
                                            std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
+  /// A quantile a summary exposes as `<summary>{quantile="<q>"}`.
+  [[nodiscard]] static SignalSpec summary_quantile(std::string name, std::string summary, double q,
+                                                   std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
   [[nodiscard]] static SignalSpec gauge(std::string name, std::string metric, GaugeReduce reduce,
                                         std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
   [[nodiscard]] static SignalSpec ratio(std::string name, std::string numerator, std::string denominator,
                                         double scale = 1.0);
+
+  /// Whether a summary's `quantile` label, read as a number, is this signal's q. Exporters print
+  /// the same quantile differently ("0.99", "9.9e-01") and some through float arithmetic
+  /// ("0.9900000000000001"), so equal up to rounding in the last digits is equal.
+  [[nodiscard]] bool matches_quantile(double label_q) const noexcept;
 
   /// Whether a series with these labels (sorted or not) passes every matcher.
   template <typename Labels>

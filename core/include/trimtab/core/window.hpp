@@ -37,6 +37,13 @@ namespace trimtab {
 /// not positive), and a rank in the +Inf bucket answered with the highest finite bound. Without
 /// a +Inf bucket, with fewer than two buckets or with no observations there is no quantile.
 ///
+/// Summaries (quantile signals with QuantileSource::summary) arrive as quantiles their client
+/// already computed over its own sliding window, so there is nothing to take deltas of. Each
+/// scrape's value is the largest of the matching series' (replicas') values at q: quantiles do not
+/// add or average across replicas, and the largest is a conservative bound of the quantile of all
+/// their observations together. The window's value is the mean of those per-scrape values. A NaN
+/// quantile, which a summary writes before its first observation, is skipped.
+///
 /// Not thread-safe; one Window per replica and window.
 class Window {
 public:
@@ -55,25 +62,28 @@ public:
   /// The signal over the whole window, scaled:
   /// - rate: the sum of the series' increases over the elapsed seconds; 0 when no series matched
   ///   (a `code=~"5.."` counter is often absent until the first error);
-  /// - quantile: from the bucket deltas summed over the window;
+  /// - quantile: from the bucket deltas summed over the window; for a summary, the mean of the
+  ///   per-scrape values (scrapes without one skipped);
   /// - gauge: mean, max or last of the per-scrape sums (scrapes where no series matched skipped);
   /// - ratio: numerator's value / denominator's value, times the ratio's own scale.
-  /// nullopt with too few scrapes (two for rate and quantile, one for gauge), no quantile to read,
+  /// nullopt with too few scrapes (two for rate and a histogram's quantile, one for gauge and a
+  /// summary's quantile), no quantile to read,
   /// no gauge reading, or a ratio whose denominator is zero or missing. Throws
   /// std::invalid_argument for a signal the window does not know.
   [[nodiscard]] std::optional<double> value(std::string_view signal) const;
 
   /// The per-interval values, scaled, in time order, for statistics across the window: rate per
-  /// interval, quantile per interval from that interval's bucket deltas, gauge per scrape.
-  /// Intervals or scrapes without a value (no observations in the interval, no gauge series, a zero
-  /// denominator) are left out. A ratio divides its two signals' values at the same time: interval
-  /// by interval, or scrape by scrape when both are gauges; against a gauge, an interval is paired
-  /// with the scrape that ends it. Throws like value().
+  /// interval, quantile per interval from that interval's bucket deltas, a summary's quantile and
+  /// gauge per scrape. Intervals or scrapes without a value (no observations in the interval, no
+  /// gauge series, a zero denominator) are left out. A ratio divides its two signals' values at the
+  /// same time: interval by interval, or scrape by scrape when both are per scrape (gauges,
+  /// summaries); against a per-scrape signal, an interval is paired with the scrape that ends it.
+  /// Throws like value().
   [[nodiscard]] std::vector<double> samples(std::string_view signal) const;
 
 private:
-  // A signal's values in time order, aligned: one per interval (size() - 1) or, for gauges and
-  // ratios of gauges, one per scrape (size()); nullopt where there is none.
+  // A signal's values in time order, aligned: one per interval (size() - 1) or, for gauges,
+  // summaries and ratios of those, one per scrape (size()); nullopt where there is none.
   struct Track {
     std::vector<std::optional<double>> values;
     bool per_scrape = false;

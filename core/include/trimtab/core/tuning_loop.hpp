@@ -1,0 +1,210 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <trimtab/core/amount.hpp>
+#include <trimtab/core/expression.hpp>
+#include <trimtab/core/guardrails.hpp>
+#include <trimtab/core/scrape.hpp>
+#include <trimtab/core/signal.hpp>
+#include <trimtab/core/solver.hpp>
+#include <trimtab/core/statistics.hpp>
+
+namespace trimtab {
+
+/// How the loop judges windows and paces itself. The agent builds it from tuning.yaml.
+struct TuningPolicy {
+  Direction direction = Direction::maximize;
+  Expression objective = Expression::parse("0");
+  std::vector<Constraint> constraints;
+  std::vector<SignalSpec> signals;
+
+  /// Ignored time after each change, so the service's caches and pools reach their new state.
+  std::chrono::milliseconds settle{10'000};
+  /// Measured time per window.
+  std::chrono::milliseconds duration{60'000};
+  /// Scrapes a window needs to be scored; a window short of them is extended once by `duration`.
+  std::size_t min_samples = 5;
+
+  /// Candidate windows to score before the study ends on the best configuration.
+  std::uint64_t budget = 50;
+  /// How much better than the incumbent a candidate must be to be promoted (10 % of the
+  /// incumbent's value, or an absolute amount in the objective's units)…
+  Amount required_improvement{10.0, true};
+  /// …and how sure: the one-sided Welch test over the windows' per-interval objective values must
+  /// give p < 1 - confidence.
+  double confidence = 0.95;
+  /// Roll back a window that scores worse than the incumbent by more than this, with the same
+  /// confidence. Constraint breaks roll back whatever this says.
+  bool rollback_on_regression = true;
+  Amount regression_threshold{5.0, true};
+
+  /// An input signal (request rate): a window whose value of it differs from the incumbent's last
+  /// measurement by more than `load_band` (a fraction) measured a different load, not a different
+  /// configuration, and is discarded; the incumbent is then measured again.
+  std::optional<std::string> load_signal;
+  double load_band = 0.25;
+  /// The incumbent is measured again after this many candidate windows (0: never).
+  std::size_t remeasure_every = 10;
+
+  GuardrailPolicy guardrails;
+  /// Safe mode lifts by itself after this long (an operator's resume lifts it at once).
+  std::chrono::milliseconds safe_mode_recovery{3'600'000};
+  /// Consecutive failed applies that put the agent in safe mode.
+  std::size_t max_apply_failures = 3;
+  /// False: the TRIMTAB_ENABLED=false kill switch. The loop measures, never applies.
+  bool enabled = true;
+};
+
+/// What the loop asks its executor (the agent) to do, in order. A Record must be durable before the
+/// actions after it are carried out: the journal is written before the world is changed.
+struct RecordAction {
+  boost::json::object record; ///< a journal record without seq and time (docs/journal.md)
+};
+/// Change the service to `point` through the adapters (all or nothing), then call
+/// on_apply_done() or on_apply_failed().
+struct ApplyAction {
+  Point point;
+  Purpose purpose;
+};
+/// Call on_timer() at `at` (replaces any earlier request).
+struct WakeAction {
+  TimePoint at;
+};
+/// The last known good configuration changed: write it where operators and restarts find it.
+struct SaveBestAction {
+  Point point;
+  double value;
+};
+using LoopAction = std::variant<RecordAction, ApplyAction, WakeAction, SaveBestAction>;
+
+enum class LoopPhase { not_started, applying, waiting, settling, observing, cooling_down, paused, safe_mode, done, disabled };
+[[nodiscard]] const char* phase_name(LoopPhase phase) noexcept;
+
+enum class OperatorCommand { pause, resume, rollback };
+
+/// The reply to an operator command, and what the agent must do about it.
+struct CommandOutcome {
+  bool ok = true;
+  std::string message;
+  std::vector<LoopAction> actions;
+};
+
+/// The tuning loop as a state machine with no I/O and no clock: propose → apply → settle →
+/// observe → decide → promote | keep | rollback → propose. Every event handler takes the time it
+/// happened and returns the actions to carry out, so tests drive every path deterministically.
+///
+/// Safety properties, all enforced here:
+/// - every apply passes Guardrails (bounds, max_delta, rate, dwell; thrash shaping the search);
+/// - candidates stay one step from the incumbent, so a rollback is always one allowed step;
+/// - a window that breaks a constraint, regresses, or produces no data rolls back at once;
+/// - the rollback budget, repeated apply failures and operators put the loop in safe mode, where
+///   nothing but a rollback or restore is applied;
+/// - with `enabled` false nothing is applied at all.
+class TuningLoop {
+public:
+  /// Throws std::invalid_argument for a policy that does not fit (a signal the objective names is
+  /// not declared, a load signal that is not a signal, guardrails that do not fit the space).
+  TuningLoop(std::unique_ptr<Solver> solver, TuningPolicy policy);
+
+  /// Rebuilds the study from an earlier run's journal records (docs/journal.md), before start():
+  /// the solver's history, the last known good configuration, the rollbacks of the last hour,
+  /// pause and safe mode. Throws std::invalid_argument naming the record (by seq) that does not
+  /// fit this configuration.
+  void replay(std::span<const boost::json::object> records);
+
+  /// Begins: `running` is the configuration the adapters report now. Measures it as the baseline,
+  /// or, after replay(), restores the last known good configuration and measures it again.
+  [[nodiscard]] std::vector<LoopAction> start(TimePoint now, const Point& running);
+
+  [[nodiscard]] std::vector<LoopAction> on_scrape(TimePoint now, Scrape scrape);
+  [[nodiscard]] std::vector<LoopAction> on_apply_done(TimePoint now);
+  [[nodiscard]] std::vector<LoopAction> on_apply_failed(TimePoint now, const std::string& error);
+  [[nodiscard]] std::vector<LoopAction> on_timer(TimePoint now);
+  [[nodiscard]] CommandOutcome on_command(TimePoint now, OperatorCommand command, const std::string& source);
+
+  // What /status shows.
+  [[nodiscard]] LoopPhase phase() const noexcept { return phase_; }
+  [[nodiscard]] const Point& applied() const noexcept { return applied_; }
+  [[nodiscard]] const std::optional<Point>& incumbent() const noexcept { return incumbent_; }
+  [[nodiscard]] std::optional<double> incumbent_value() const noexcept { return incumbent_value_; }
+  [[nodiscard]] std::uint64_t windows_scored() const noexcept { return windows_scored_; }
+  [[nodiscard]] bool paused() const noexcept { return paused_; }
+  [[nodiscard]] bool in_safe_mode() const noexcept { return safe_mode_; }
+  [[nodiscard]] const Solver& solver() const noexcept { return *solver_; }
+  [[nodiscard]] const TuningPolicy& policy() const noexcept { return policy_; }
+  [[nodiscard]] const Guardrails& guardrails() const noexcept { return guardrails_; }
+  /// Signal values of the last scored window, in policy().signals order (nothing where none).
+  [[nodiscard]] const std::vector<std::optional<double>>& last_signals() const noexcept { return last_signals_; }
+
+private:
+  struct Score; // one window's verdict material
+
+  void propose(TimePoint now);
+  void continue_tuning(TimePoint now);
+  void request_apply(TimePoint now, Point point, Purpose purpose);
+  void move_to(TimePoint now, const Point& target, Purpose purpose);
+  void arrived(TimePoint now, Purpose purpose);
+  void begin_measurement(TimePoint now, Purpose purpose);
+  void decide(TimePoint now);
+  void finish(TimePoint now, const std::string& reason);
+  void enter_safe_mode(TimePoint now, const std::string& reason);
+  void leave_safe_mode(TimePoint now, const std::string& reason);
+  void wake(TimePoint at);
+  void record(boost::json::object record);
+  void refuse(const Refusal& refusal, const Point* point);
+  [[nodiscard]] Score score_window() const;
+  [[nodiscard]] boost::json::object point_json(const Point& point) const;
+  [[nodiscard]] std::vector<LoopAction> take();
+
+  std::unique_ptr<Solver> solver_;
+  TuningPolicy policy_;
+  Guardrails guardrails_;
+  std::vector<std::size_t> objective_inputs_;              // signal index per objective variable
+  std::vector<std::vector<std::size_t>> constraint_inputs_; // per constraint, signal index per variable
+  std::optional<std::size_t> load_index_;
+
+  LoopPhase phase_ = LoopPhase::not_started;
+  Point applied_;
+  std::optional<Point> incumbent_;
+  std::optional<double> incumbent_value_;
+  SampleSummary incumbent_samples_;
+  std::optional<double> incumbent_load_;
+
+  // The apply under way or waiting, and where a multi-step move is heading.
+  std::optional<ApplyAction> pending_;
+  std::optional<Point> move_target_;
+  // The window being measured.
+  Purpose measuring_ = Purpose::baseline;
+  TimePoint phase_deadline_{};
+  bool window_extended_ = false;
+  std::vector<Scrape> scrapes_;
+
+  std::uint64_t windows_scored_ = 0;
+  std::size_t windows_since_remeasure_ = 0;
+  std::size_t apply_failures_ = 0;
+  std::size_t refusals_in_a_row_ = 0;
+  bool paused_ = false;
+  bool safe_mode_ = false;
+  TimePoint safe_mode_until_{};
+  bool done_ = false;
+  std::string finish_reason_;
+  bool operator_rollback_ = false;
+  bool disabled_refusal_recorded_ = false;
+  bool resumed_ = false;
+  std::vector<std::optional<double>> last_signals_;
+  std::vector<LoopAction> actions_;
+};
+
+} // namespace trimtab

@@ -1,0 +1,427 @@
+#include <trimtab/core/tuning_loop.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <ostream>
+#include <set>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/point_json.hpp>
+
+namespace trimtab {
+// For Boost.Test's messages.
+std::ostream& operator<<(std::ostream& out, LoopPhase phase) { return out << phase_name(phase); }
+std::ostream& operator<<(std::ostream& out, const Point& point) {
+  out << '(';
+  for (const auto& value : point.values) std::visit([&](const auto& v) { out << v << ' '; }, value);
+  return out << ')';
+}
+} // namespace trimtab
+
+using namespace trimtab;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A service with two knobs: throughput peaks at pool 40, batch 16; latency explodes below pool 4.
+Space service_space() {
+  return Space({Param{"pool", IntRange{1, 64, 1, false}, Value{std::int64_t{8}}, std::nullopt},
+                Param{"batch", IntRange{1, 32, 1, false}, Value{std::int64_t{4}}, std::nullopt}});
+}
+
+std::int64_t as_int(const Point& p, std::size_t i) { return std::get<std::int64_t>(p.values.at(i)); }
+
+TuningPolicy service_policy() {
+  TuningPolicy policy;
+  policy.direction = Direction::maximize;
+  policy.objective = Expression::parse("rps");
+  policy.constraints = {Constraint::parse_constraint("p99_ms <= 250")};
+  policy.signals = {SignalSpec::rate("rps", "requests_total"),
+                    SignalSpec::gauge("p99_ms", "latency_p99_ms", GaugeReduce::mean)};
+  policy.settle = 2s;
+  policy.duration = 10s;
+  policy.min_samples = 5;
+  policy.budget = 12;
+  policy.required_improvement = Amount{5.0, true};
+  policy.guardrails.max_delta = {Amount{8.0, false}, Amount{50.0, true}};
+  policy.guardrails.max_updates_per_second = 1.0;
+  policy.guardrails.min_dwell = 0s;
+  policy.guardrails.max_rollbacks_per_hour = 3;
+  policy.remeasure_every = 0;
+  return policy;
+}
+
+// Drives a TuningLoop against a simulated service in simulated time: it carries out every action
+// the loop returns, scrapes once a second and fires the loop's timer.
+struct Simulation {
+  explicit Simulation(TuningPolicy policy, std::string solver = "bayes")
+      : space(service_space()),
+        loop(make_solver(solver, space, SolverOptions{policy.direction, 7}), policy),
+        service(space.default_point()) {}
+
+  Space space;
+  TuningLoop loop;
+  Point service;
+  double counter = 0;
+  TimePoint now = TimePoint{} + 1'700'000'000s;
+  std::optional<TimePoint> wake;
+  std::vector<boost::json::object> journal;
+  struct Applied {
+    TimePoint at;
+    Point point;
+    Purpose purpose;
+  };
+  std::vector<Applied> applied;
+  std::vector<Point> saved_best;
+  std::function<std::optional<std::string>(const Point&)> apply_error = [](const Point&) { return std::nullopt; };
+  std::function<double(const Point&)> rate = [](const Point& p) {
+    const double pool = double(as_int(p, 0)), batch = double(as_int(p, 1));
+    return 1000.0 - 0.3 * (pool - 40) * (pool - 40) - 0.8 * (batch - 16) * (batch - 16);
+  };
+  std::function<double(const Point&)> p99 = [](const Point& p) { return as_int(p, 0) < 4 ? 900.0 : 120.0; };
+  std::mt19937 noise{3};
+  double noise_fraction = 0.01;
+  bool scraping = true;
+
+  void run(std::vector<LoopAction> actions) {
+    for (auto& action : actions) {
+      if (auto* r = std::get_if<RecordAction>(&action)) {
+        auto record = r->record;
+        record["seq"] = journal.size() + 1;
+        record["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+        journal.push_back(std::move(record));
+      } else if (auto* a = std::get_if<ApplyAction>(&action)) {
+        if (auto error = apply_error(a->point)) {
+          run(loop.on_apply_failed(now, *error));
+        } else {
+          service = a->point;
+          applied.push_back({now, a->point, a->purpose});
+          run(loop.on_apply_done(now));
+        }
+      } else if (auto* w = std::get_if<WakeAction>(&action)) {
+        wake = w->at;
+      } else if (auto* s = std::get_if<SaveBestAction>(&action)) {
+        saved_best.push_back(s->point);
+      }
+    }
+  }
+
+  Scrape scrape() {
+    std::normal_distribution<double> gauss(0.0, 1.0);
+    Scrape s;
+    s.time_seconds = std::chrono::duration<double>(now.time_since_epoch()).count();
+    s.values["requests_total"][{}] = counter;
+    s.values["latency_p99_ms"][{}] = p99(service) * (1 + noise_fraction * gauss(noise));
+    return s;
+  }
+
+  void start() { run(loop.start(now, service)); }
+
+  void advance(std::chrono::seconds span) {
+    const auto end = now + span;
+    std::normal_distribution<double> gauss(0.0, 1.0);
+    while (now < end) {
+      const auto next_scrape = now + 1s;
+      if (wake && *wake <= next_scrape) {
+        now = std::max(now, *wake);
+        wake.reset();
+        run(loop.on_timer(now));
+      } else {
+        now = next_scrape;
+        counter += std::max(0.0, rate(service) * (1 + noise_fraction * gauss(noise)));
+        if (scraping) run(loop.on_scrape(now, scrape()));
+      }
+    }
+  }
+
+  std::vector<const boost::json::object*> records(std::string_view type) const {
+    std::vector<const boost::json::object*> out;
+    for (const auto& r : journal)
+      if (r.at("type").as_string() == type) out.push_back(&r);
+    return out;
+  }
+  std::size_t count(std::string_view type, std::string_view key = {}, std::string_view value = {}) const {
+    std::size_t n = 0;
+    for (const auto* r : records(type))
+      if (key.empty() || (r->contains(key) && r->at(key).as_string() == value)) ++n;
+    return n;
+  }
+};
+
+// Every apply the simulation carried out respected bounds and max_delta from the one before.
+void check_every_step_within_guardrails(const Simulation& sim, const TuningPolicy& policy) {
+  Point previous = sim.space.default_point();
+  for (const auto& step : sim.applied) {
+    BOOST_TEST(!sim.space.check(step.point).has_value());
+    for (std::size_t i = 0; i < 2; ++i) {
+      const double from = double(as_int(previous, i)), to = double(as_int(step.point, i));
+      const auto& delta = *policy.guardrails.max_delta[i];
+      const double limit = std::max({1.0, delta.around(from), delta.around(to)});
+      BOOST_TEST(std::abs(to - from) <= limit + 1e-9, "param " << i << " moved " << from << " -> " << to);
+    }
+    previous = step.point;
+  }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(tuning_loop)
+
+BOOST_AUTO_TEST_CASE(welch_test_matches_hand_computed_values) {
+  const std::vector<double> a{10, 12, 11, 13, 9}, b{14, 15, 13, 16, 15};
+  const auto sa = summarize(a), sb = summarize(b);
+  BOOST_TEST(sa.mean == 11.0);
+  BOOST_TEST(sa.variance == 2.5);
+  BOOST_TEST(sb.mean == 14.6);
+  BOOST_TEST(sb.variance == 1.3, boost::test_tools::tolerance(1e-12));
+  const auto t = welch_t_test(sa, sb);
+  BOOST_REQUIRE(t);
+  // t = 3.6 / sqrt(0.5 + 0.26); dof = 0.76^2 / (0.25/4 + 0.0676/4)
+  BOOST_TEST(t->t == 3.6 / std::sqrt(0.76), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(t->degrees_of_freedom == 0.5776 / (0.3176 / 4), boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(t->p_greater < 0.005);
+  BOOST_TEST(t->p_greater > 0.001);
+  BOOST_TEST(!welch_t_test(summarize(std::vector<double>{1.0}), sb));
+}
+
+BOOST_AUTO_TEST_CASE(measures_the_baseline_then_improves_it_within_guardrails) {
+  const auto policy = service_policy();
+  Simulation sim(policy);
+  sim.start();
+  BOOST_TEST(sim.count("start") == 1u);
+  BOOST_TEST(sim.applied.empty()); // the baseline is measured where it stands
+  sim.advance(600s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  BOOST_REQUIRE(sim.loop.incumbent());
+  BOOST_TEST(sim.loop.windows_scored() == policy.budget);
+  const double baseline = sim.rate(sim.space.default_point());
+  const double best = sim.rate(*sim.loop.incumbent());
+  BOOST_TEST(best > baseline * 1.2, "baseline " << baseline << ", best " << best);
+  BOOST_TEST(sim.count("decision", "verdict", "promote") >= 1u);
+  BOOST_TEST(sim.count("done") == 1u);
+  BOOST_TEST(sim.service == *sim.loop.incumbent()); // it ends on the incumbent
+  BOOST_TEST(!sim.saved_best.empty());
+  check_every_step_within_guardrails(sim, policy);
+  // The journal's sequence is gap-free and every apply is announced before it is confirmed.
+  std::size_t announced = 0;
+  for (const auto& r : sim.journal) {
+    if (r.at("type").as_string() == "apply") ++announced;
+    if (r.at("type").as_string() == "applied") BOOST_TEST(announced-- == 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_window_that_breaks_a_constraint_is_rolled_back_at_once) {
+  auto policy = service_policy();
+  policy.guardrails.max_delta = {Amount{100.0, true}, Amount{100.0, true}};
+  Simulation sim(policy, "grid");
+  sim.p99 = [](const Point& p) { return as_int(p, 0) != 8 ? 900.0 : 120.0; }; // every change breaks the limit
+  sim.start();
+  sim.advance(30s);
+  BOOST_REQUIRE(!sim.applied.empty());
+  const auto first = sim.applied.front();
+  BOOST_TEST((first.purpose == Purpose::candidate));
+  // The decision comes at the end of the candidate's window, and the rollback right after it.
+  sim.advance(20s);
+  BOOST_REQUIRE(sim.applied.size() >= 2u);
+  BOOST_TEST(as_int(first.point, 0) != 8); // the grid's first step changes pool
+  {
+    BOOST_TEST((sim.applied[1].purpose == Purpose::rollback));
+    BOOST_TEST(sim.applied[1].point == *sim.loop.incumbent());
+    const auto window = policy.settle + policy.duration;
+    BOOST_TEST((sim.applied[1].at - first.at <= window + 1s));
+    BOOST_TEST(sim.count("decision", "verdict", "rollback") >= 1u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_rollback_budget_puts_the_loop_in_safe_mode_until_it_recovers) {
+  auto policy = service_policy();
+  policy.guardrails.max_rollbacks_per_hour = 2;
+  policy.safe_mode_recovery = 10min;
+  policy.budget = 100;
+  Simulation sim(policy, "random");
+  sim.p99 = [](const Point& p) { return as_int(p, 0) == 8 && as_int(p, 1) == 4 ? 120.0 : 900.0; };
+  sim.start();
+  sim.advance(200s);
+  BOOST_TEST(sim.loop.in_safe_mode());
+  BOOST_TEST(sim.count("decision", "verdict", "rollback") == 3u);
+  BOOST_TEST(sim.count("safe_mode") == 1u);
+  BOOST_TEST(sim.service == sim.space.default_point()); // back on the known good configuration
+  const auto applies = sim.applied.size();
+  sim.advance(5min);
+  BOOST_TEST(sim.applied.size() == applies); // nothing while in safe mode
+  sim.advance(10min);
+  BOOST_TEST(sim.count("safe_mode") >= 2u); // left by itself after the recovery time
+  BOOST_TEST(!sim.records("safe_mode")[1]->at("entered").as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(the_kill_switch_measures_but_never_applies) {
+  auto policy = service_policy();
+  policy.enabled = false;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(300s);
+  BOOST_TEST(sim.applied.empty());
+  BOOST_TEST(sim.loop.phase() == LoopPhase::disabled);
+  BOOST_TEST(sim.count("refusal", "reason", "disabled") == 1u);
+  BOOST_TEST(sim.count("observation") == 1u); // the baseline was measured
+  const auto outcome = sim.loop.on_command(sim.now, OperatorCommand::rollback, "test");
+  BOOST_TEST(!outcome.ok);
+}
+
+BOOST_AUTO_TEST_CASE(pause_holds_everything_until_resume_and_rollback_returns_to_the_incumbent) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(20s); // baseline scored, first candidate applied
+  BOOST_REQUIRE(!sim.applied.empty());
+  auto outcome = sim.loop.on_command(sim.now, OperatorCommand::pause, "test");
+  sim.run(std::move(outcome.actions));
+  BOOST_TEST(outcome.ok);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::paused);
+  const auto applies = sim.applied.size();
+  sim.advance(120s);
+  BOOST_TEST(sim.applied.size() == applies);
+
+  outcome = sim.loop.on_command(sim.now, OperatorCommand::rollback, "test");
+  sim.run(std::move(outcome.actions));
+  BOOST_TEST(outcome.ok);
+  BOOST_TEST(sim.service == *sim.loop.incumbent());
+  BOOST_TEST((sim.applied.back().purpose == Purpose::rollback));
+  BOOST_TEST(sim.loop.phase() == LoopPhase::paused);
+
+  outcome = sim.loop.on_command(sim.now, OperatorCommand::resume, "test");
+  sim.run(std::move(outcome.actions));
+  sim.advance(60s);
+  BOOST_TEST(sim.applied.size() > applies + 1);
+  BOOST_TEST(sim.count("operator") == 3u);
+  // An operator rollback is not charged to the rollback budget.
+  BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == sim.count("decision", "verdict", "rollback"));
+}
+
+BOOST_AUTO_TEST_CASE(failed_applies_are_dropped_and_repeated_failures_mean_safe_mode) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.apply_error = [](const Point&) { return std::optional<std::string>("adapter 'app': connection refused"); };
+  sim.start();
+  sim.advance(120s);
+  BOOST_TEST(sim.count("apply_failed") == 3u);
+  BOOST_TEST(sim.loop.in_safe_mode());
+  BOOST_TEST(sim.applied.empty());
+  BOOST_TEST(sim.service == sim.space.default_point());
+  BOOST_TEST(sim.records("safe_mode").front()->at("reason").as_string().find("connection refused") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_slow_update_rate_defers_applies_and_says_so) {
+  auto policy = service_policy();
+  policy.guardrails.max_updates_per_second = 1.0 / 60.0;
+  policy.budget = 4;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(900s);
+  BOOST_TEST(sim.count("refusal", "reason", "rate_limit") >= 1u);
+  for (std::size_t i = 1; i < sim.applied.size(); ++i)
+    BOOST_TEST((sim.applied[i].at - sim.applied[i - 1].at >= 60s));
+}
+
+BOOST_AUTO_TEST_CASE(a_window_under_different_load_is_discarded_and_the_incumbent_measured_again) {
+  auto policy = service_policy();
+  policy.load_signal = "rps";
+  policy.load_band = 0.3;
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(13s); // the baseline window is over
+  BOOST_REQUIRE(sim.loop.incumbent());
+  const auto normal = sim.rate;
+  sim.rate = [normal](const Point& p) { return normal(p) * 3; }; // traffic triples
+  sim.advance(15s);
+  BOOST_TEST(sim.count("decision", "verdict", "discard") >= 1u);
+  BOOST_TEST(sim.records("decision").back()->at("reason").as_string().find("load moved") != std::string::npos);
+  sim.advance(15s);
+  BOOST_TEST(sim.count("observation") >= 2u);
+  BOOST_TEST(sim.records("observation").back()->at("purpose").as_string() == "remeasure");
+}
+
+BOOST_AUTO_TEST_CASE(thrashing_parameters_are_held) {
+  const auto space = service_space();
+  GuardrailPolicy policy;
+  policy.max_delta = {Amount{4.0, false}, std::nullopt};
+  policy.max_direction_flips = 2;
+  Guardrails guardrails(space, policy);
+  auto point = [](std::int64_t pool) { return Point{{Value{pool}, Value{std::int64_t{4}}}}; };
+  const auto t = TimePoint{};
+  guardrails.record_apply(point(8), point(10), t, Purpose::candidate);
+  guardrails.record_apply(point(10), point(8), t + 1s, Purpose::candidate);
+  guardrails.record_apply(point(8), point(12), t + 1s, Purpose::rollback); // rollbacks reverse by design
+  auto box = guardrails.candidate_box(point(8), point(8));
+  BOOST_TEST(box.limits[0].lower == 4.0);
+  guardrails.record_apply(point(8), point(11), t + 2s, Purpose::candidate); // up, down, up: two flips
+  box = guardrails.candidate_box(point(11), point(8));
+  BOOST_TEST(box.limits[0].lower == 11.0);
+  BOOST_TEST(box.limits[0].upper == 11.0);
+  BOOST_TEST(std::isinf(box.limits[1].upper)); // the other knob is free
+  // Held for one step, then free again.
+  guardrails.record_apply(point(11), point(11), t + 3s, Purpose::candidate);
+  box = guardrails.candidate_box(point(11), point(8));
+  BOOST_TEST(box.limits[0].lower == 7.0);
+  // A percentage is of the larger end, so a step and its reverse are both allowed.
+  GuardrailPolicy relative;
+  relative.max_delta = {Amount{50.0, true}, std::nullopt};
+  Guardrails by_percent(space, relative);
+  BOOST_TEST(!by_percent.check_step(point(10), point(5)).has_value());
+  BOOST_TEST(!by_percent.check_step(point(5), point(10)).has_value());
+  BOOST_TEST(by_percent.check_step(point(5), point(11)).has_value());
+  // Steps further than max_delta are refused; a step toward a far target stops at the limit.
+  BOOST_TEST(guardrails.check_step(point(8), point(13)).value().reason == "max_delta");
+  BOOST_TEST(!guardrails.check_step(point(8), point(12)).has_value());
+  BOOST_TEST(as_int(guardrails.step_toward(point(30), point(8)), 0) == 26);
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_replays_the_journal_and_restores_the_last_known_good_configuration) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation first(policy);
+  first.start();
+  first.advance(240s);
+  BOOST_REQUIRE(first.loop.incumbent());
+  BOOST_REQUIRE(first.count("decision", "verdict", "promote") >= 1u);
+  const auto incumbent = *first.loop.incumbent();
+  const auto history = first.loop.solver().history().size();
+
+  Simulation second(policy);
+  second.now = first.now + 5s;
+  second.counter = first.counter;
+  second.service = first.service; // whatever the service runs when the agent comes back
+  second.loop.replay(first.journal);
+  BOOST_TEST(second.loop.solver().history().size() == history);
+  BOOST_TEST(second.loop.windows_scored() == first.loop.windows_scored());
+  second.start();
+  second.advance(1s);
+  BOOST_TEST(second.service == incumbent);
+  BOOST_TEST(second.records("start").front()->at("resumed").as_bool());
+  second.advance(60s);
+  BOOST_TEST(second.count("observation", "purpose", "remeasure") >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(replay_names_the_record_that_does_not_fit) {
+  Simulation sim(service_policy());
+  std::vector<boost::json::object> records{
+      {{"seq", 1}, {"time", 1}, {"type", "incumbent"}, {"point", {{"pool", 8}, {"batch", 99}}}, {"value", 1.0}}};
+  try {
+    sim.loop.replay(records);
+    BOOST_FAIL("no error");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("journal record 1") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("batch") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
