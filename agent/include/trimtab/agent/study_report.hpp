@@ -1,0 +1,109 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace trimtab {
+
+/// One scored window: an `observation` record and the `decision` that followed it.
+struct WindowSummary {
+  /// The observation's `window`: the count of candidate windows so far, so the baseline is 0 and a
+  /// remeasure or rollback window shares the index of the candidate before it. A decision with no
+  /// observation (a window discarded unscored) takes the index of the window before it.
+  std::int64_t index = 0;
+  std::int64_t time_ms = 0;              ///< when the observation was written, Unix milliseconds
+  boost::json::object point;             ///< the configuration observed
+  std::string purpose;                   ///< baseline, candidate, remeasure, … ("" if absent)
+  std::optional<double> value;           ///< the objective; empty when the record held no finite number
+  std::string verdict;                   ///< promote, keep, rollback, discard; "" until the decision
+  std::string reason;                    ///< the decision's reason
+  std::optional<double> effect;          ///< relative change vs the incumbent, > 0 is better
+  std::optional<double> p_value;         ///< the decision's p-value
+  std::optional<double> incumbent_value; ///< the incumbent's value once the decision took effect
+};
+
+/// How often each thing happened over the whole journal.
+struct StudyCounts {
+  std::size_t windows = 0;            ///< entries in StudyReport::windows: observations and bare decisions
+  std::size_t promotions = 0;
+  std::size_t keeps = 0;
+  std::size_t rollbacks = 0;          ///< decisions with verdict rollback
+  std::size_t discards = 0;
+  std::size_t apply_failures = 0;     ///< `apply_failed` records
+  std::size_t operator_rollbacks = 0; ///< `operator` records with action rollback
+  std::size_t restarts = 0;           ///< `start` records with resumed = true
+  std::map<std::string, std::size_t> refusals; ///< by reason
+
+  [[nodiscard]] std::size_t refusals_total() const;
+};
+
+/// A study, folded from its journal (docs/journal.md) for `trimtab report` and the status page.
+struct StudyReport {
+  bool maximize = true;             ///< from the start record's "objective"; maximize when absent
+  std::string objective_expression; ///< from the start record's "objective", "" when absent
+  bool enabled = true;              ///< the last start record's `enabled`: false means recommend-only
+
+  /// The configuration the study started from: `baseline` of the first start record holding one,
+  /// else the point of the first observation.
+  std::optional<boost::json::object> baseline;
+  /// The baseline's measured value: the first observation whose purpose is "baseline", else the
+  /// first observation of the baseline point whatever its purpose, else the first `incumbent`
+  /// record naming the baseline point, else the first window if its purpose is "remeasure" (the
+  /// agent measuring what was live when it started).
+  std::optional<double> baseline_value;
+
+  std::optional<boost::json::object> incumbent; ///< the last `incumbent` record's point
+  std::optional<double> incumbent_value;        ///< … and its value
+  std::optional<boost::json::object> applied;   ///< the last `applied` record's point
+
+  std::vector<WindowSummary> windows; ///< in journal order
+  StudyCounts counts;
+
+  bool safe_mode = false; ///< the last `safe_mode` record's `entered`
+  std::string safe_mode_reason;
+  bool paused = false;    ///< operator pause, not yet resumed
+  bool done = false;      ///< a `done` record was written (a restart after it stays done)
+  std::string done_reason;
+  std::optional<boost::json::object> best;
+  std::optional<double> best_value;
+
+  std::size_t records = 0;     ///< records read
+  std::int64_t first_time_ms = 0;
+  std::int64_t last_time_ms = 0;
+};
+
+/// Folds journal records, in journal order, into a StudyReport. Never throws for the records'
+/// content: unknown record types and keys are skipped, and a key of the wrong type reads as
+/// absent, so journals written by newer versions still report.
+[[nodiscard]] StudyReport study_report_from_journal(std::span<const boost::json::object> records);
+
+/// "done", "safe mode", "paused" or "tuning", the first that holds in that order.
+[[nodiscard]] std::string study_state(const StudyReport& report);
+
+/// A self-contained SVG chart of the study: window index across, objective value up; one marker
+/// per window coloured by verdict, the incumbent as a step line, the baseline dashed, a legend.
+/// Each marker is an element with class "marker <verdict>" (pending when undecided), a
+/// data-window attribute and, when known, data-purpose. A window that shares the index of the one
+/// before it (baseline, remeasure) is drawn halfway to the next index. Never prints a non-finite
+/// number.
+[[nodiscard]] std::string render_history_svg(const StudyReport& report, int width = 720, int height = 280);
+
+/// The status page the control server serves: a self-contained HTML page (inline CSS, no
+/// scripts) with the state, the chart, the parameters (baseline, incumbent, applied), the counts
+/// and the last 20 decisions. `live_status` may hold "applied" (the point the adapters report
+/// now, shown instead of the journal's last applied point), "mode" (a label such as
+/// "recommend-only", shown next to the state) and "live" (true: the page refreshes itself every
+/// 5 seconds). Unknown keys are ignored.
+[[nodiscard]] std::string render_status_page(const StudyReport& report, const boost::json::object& live_status);
+
+/// The same page for `trimtab report STATE_DIR`: drawn from the journal alone, never refreshing.
+[[nodiscard]] std::string render_report_html(const StudyReport& report);
+
+} // namespace trimtab

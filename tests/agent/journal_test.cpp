@@ -1,0 +1,446 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <trimtab/agent/journal.hpp>
+
+using namespace trimtab;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+/// A fresh directory under the system's temporary directory, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string name = (fs::temp_directory_path() / "trimtab-journal-test-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(name.data()) != nullptr);
+    path = name;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+unsigned mode_of(const fs::path& path) {
+  struct stat st {};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+json::object record(const std::string& type, json::object more = {}) {
+  more["type"] = type;
+  return more;
+}
+
+/// The journal `lines` make, one per line, each ended by '\n'.
+std::string lines(std::initializer_list<std::string> texts) {
+  std::string text;
+  for (const auto& line : texts) text += line + "\n";
+  return text;
+}
+
+const std::string good_1 = R"({"seq":1,"time":1000,"type":"start","enabled":true})";
+const std::string good_2 = R"({"seq":2,"time":1001,"type":"apply","point":{"pool_size":20}})";
+const std::string good_3 = R"({"seq":3,"time":1002,"type":"applied","point":{"pool_size":20}})";
+
+/// open() throws JournalError for the line `line`, whose message mentions `words`.
+void expect_corrupt(const std::string& text, std::size_t line, const std::string& words) {
+  TempDir dir;
+  write_text(dir.path / "journal.jsonl", text);
+  try {
+    (void)Journal::open(dir.path);
+    BOOST_FAIL("no JournalError for line " << line);
+  } catch (const JournalError& e) {
+    BOOST_TEST(e.line() == line);
+    const std::string what = e.what();
+    BOOST_TEST(what.find("journal.jsonl:" + std::to_string(line) + ": ") != std::string::npos, what);
+    BOOST_TEST(what.find(words) != std::string::npos, what);
+  }
+  BOOST_TEST(read_text(dir.path / "journal.jsonl") == text); // a corrupt journal is left as it was
+}
+
+/// File operations that write `budget` bytes and then fail every write with `error`.
+struct FullDisk {
+  std::size_t budget;
+  int error = ENOSPC;
+  JournalFileOps ops() {
+    return {[this](int fd, const void* data, std::size_t size) -> ssize_t {
+              if (budget == 0) {
+                errno = error;
+                return -1;
+              }
+              const ssize_t n = ::write(fd, data, std::min(size, budget));
+              if (n > 0) budget -= static_cast<std::size_t>(n);
+              return n;
+            },
+            {},
+            {}};
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(journal)
+
+BOOST_AUTO_TEST_CASE(creates_a_private_state_directory_and_an_empty_journal) {
+  TempDir tmp;
+  const auto state = tmp.path / "var" / "state";
+  const mode_t old_umask = ::umask(022);
+  auto journal = Journal::open(state);
+  ::umask(old_umask);
+  BOOST_TEST(mode_of(state) == 0700u);
+  BOOST_TEST(mode_of(tmp.path / "var") == 0700u);
+  BOOST_TEST(mode_of(state / "journal.jsonl") == 0600u);
+  BOOST_TEST(journal.path() == state / "journal.jsonl");
+  BOOST_TEST(journal.records().empty());
+  BOOST_TEST(journal.next_seq() == 1u);
+  BOOST_TEST(journal.recovered_bytes() == 0u);
+  BOOST_TEST(journal.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(leaves_an_existing_directory_mode_alone) {
+  TempDir tmp;
+  BOOST_REQUIRE(::chmod(tmp.path.c_str(), 0750) == 0);
+  auto journal = Journal::open(tmp.path.string() + "/"); // a trailing slash names the same directory
+  BOOST_TEST(mode_of(tmp.path) == 0750u);
+  BOOST_TEST(journal.path() == tmp.path / "journal.jsonl");
+}
+
+BOOST_AUTO_TEST_CASE(a_state_dir_that_is_a_file_is_a_system_error) {
+  TempDir tmp;
+  write_text(tmp.path / "file", "x");
+  BOOST_CHECK_THROW((void)Journal::open(tmp.path / "file"), boost::system::system_error);
+}
+
+BOOST_AUTO_TEST_CASE(appends_durable_lines_and_replays_them) {
+  TempDir tmp;
+  {
+    auto journal = Journal::open(tmp.path);
+    BOOST_TEST(!journal.append(record("start", {{"enabled", true}, {"resumed", false}}), 1000));
+    BOOST_TEST(!journal.append(record("apply", {{"point", {{"pool_size", 20}}}, {"purpose", "candidate"}}), 1001));
+    BOOST_TEST(!journal.append(record("observation", {{"value", 12.5}}), 1002));
+    BOOST_TEST(journal.next_seq() == 4u);
+    BOOST_TEST(journal.records().empty()); // only what open() replayed
+  }
+  const std::string text = read_text(tmp.path / "journal.jsonl");
+  BOOST_TEST(text == lines({R"({"seq":1,"time":1000,"type":"start","enabled":true,"resumed":false})",
+                            R"({"seq":2,"time":1001,"type":"apply","point":{"pool_size":20},"purpose":"candidate"})",
+                            R"({"seq":3,"time":1002,"type":"observation","value":12.5})"}));
+
+  auto journal = Journal::open(tmp.path);
+  BOOST_REQUIRE(journal.records().size() == 3u);
+  BOOST_TEST(journal.records()[1].at("point").at("pool_size").as_int64() == 20);
+  BOOST_TEST(journal.records()[2].at("value").as_double() == 12.5);
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(journal.records()[i].at("seq").as_int64() == static_cast<std::int64_t>(i + 1));
+    BOOST_TEST(journal.records()[i].at("time").as_int64() == static_cast<std::int64_t>(1000 + i));
+  }
+  BOOST_TEST(journal.next_seq() == 4u);
+  BOOST_TEST(journal.size() == text.size());
+  BOOST_TEST(!journal.append(record("done"), 1003));
+  BOOST_TEST(read_text(journal.path()) == text + lines({R"({"seq":4,"time":1003,"type":"done"})"}));
+}
+
+BOOST_AUTO_TEST_CASE(replays_a_hand_written_journal_whatever_the_key_order) {
+  TempDir tmp;
+  write_text(tmp.path / "journal.jsonl",
+             lines({good_1, R"({"point":{"pool_size":20},"type":"apply","seq":2,"time":1001})",
+                    R"({"time":1002,"type":"applied","seq":3})"}));
+  auto journal = Journal::open(tmp.path);
+  BOOST_REQUIRE(journal.records().size() == 3u);
+  BOOST_TEST(journal.records()[0].at("type").as_string() == "start");
+  BOOST_TEST(journal.records()[1].at("type").as_string() == "apply");
+  BOOST_TEST(journal.records()[2].at("type").as_string() == "applied");
+  BOOST_TEST(journal.next_seq() == 4u);
+  BOOST_TEST(journal.recovered_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_callers_seq_and_time_are_replaced) {
+  TempDir tmp;
+  auto journal = Journal::open(tmp.path);
+  BOOST_TEST(!journal.append({{"time", 5}, {"seq", 99}, {"type", "start"}, {"x", 1}}, 7000));
+  BOOST_TEST(read_text(journal.path()) == lines({R"({"seq":1,"time":7000,"type":"start","x":1})"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_torn_last_line_is_cut_away_and_appending_continues) {
+  TempDir tmp;
+  const std::string torn = R"({"seq":4,"time":1003,"type":"obse)";
+  write_text(tmp.path / "journal.jsonl", lines({good_1, good_2, good_3}) + torn);
+  {
+    auto journal = Journal::open(tmp.path);
+    BOOST_TEST(journal.records().size() == 3u);
+    BOOST_TEST(journal.recovered_bytes() == torn.size());
+    BOOST_TEST(read_text(journal.path()) == lines({good_1, good_2, good_3}));
+    BOOST_TEST(journal.next_seq() == 4u);
+    BOOST_TEST(!journal.append(record("observation"), 1004));
+  }
+  auto journal = Journal::open(tmp.path);
+  BOOST_REQUIRE(journal.records().size() == 4u);
+  BOOST_TEST(journal.records()[3].at("seq").as_int64() == 4);
+  BOOST_TEST(journal.records()[3].at("time").as_int64() == 1004);
+  BOOST_TEST(journal.recovered_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_whole_record_without_its_newline_was_not_durable_and_is_dropped) {
+  TempDir tmp;
+  const std::string last = R"({"seq":2,"time":1001,"type":"apply"})";
+  write_text(tmp.path / "journal.jsonl", lines({good_1}) + last);
+  auto journal = Journal::open(tmp.path);
+  BOOST_TEST(journal.records().size() == 1u);
+  BOOST_TEST(journal.recovered_bytes() == last.size());
+  BOOST_TEST(journal.next_seq() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unparsable_last_line_is_dropped) {
+  TempDir tmp;
+  // Zeros where a crash left the file longer than its data, then the newline of a torn write.
+  const std::string garbage = std::string(5, '\0') + "\n";
+  write_text(tmp.path / "journal.jsonl", lines({good_1, good_2}) + garbage);
+  auto journal = Journal::open(tmp.path);
+  BOOST_TEST(journal.records().size() == 2u);
+  BOOST_TEST(journal.recovered_bytes() == garbage.size());
+  BOOST_TEST(read_text(journal.path()) == lines({good_1, good_2}));
+
+  TempDir only_torn;
+  write_text(only_torn.path / "journal.jsonl", R"({"seq":1,"ti)");
+  auto empty = Journal::open(only_torn.path);
+  BOOST_TEST(empty.records().empty());
+  BOOST_TEST(empty.size() == 0u);
+  BOOST_TEST(read_text(empty.path()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_line_before_the_last_names_its_line) {
+  expect_corrupt(lines({good_1, R"({"seq":2,"time":1001,"type":"apply",})", good_3}), 2, "not JSON (column 37");
+  expect_corrupt(lines({good_1, "", good_3}), 2, "empty line");
+  expect_corrupt(lines({good_1, "[1, 2]", good_3}), 2, "not a JSON object");
+  // Only a torn *last* line is forgiven: garbage with a good line after it is not a crash.
+  expect_corrupt(lines({good_1, R"({"seq":2,"ti)", good_3}), 2, "not JSON");
+}
+
+BOOST_AUTO_TEST_CASE(a_seq_gap_or_repeat_is_an_error) {
+  expect_corrupt(lines({good_1, good_3}), 2, "\"seq\" is 3 where 2 was expected (records are missing");
+  expect_corrupt(lines({good_1, good_2, good_2}), 3, "\"seq\" is 2 where 3 was expected (a record is repeated");
+  expect_corrupt(lines({R"({"seq":0,"time":1,"type":"start"})"}), 1, "where 1 was expected");
+  expect_corrupt(lines({R"({"seq":"1","time":1,"type":"start"})"}), 1, "\"seq\" is \"1\", not an integer");
+  expect_corrupt(lines({R"({"seq":1.0,"time":1,"type":"start"})"}), 1, "not an integer");
+  expect_corrupt(lines({R"({"time":1,"type":"start"})"}), 1, "no \"seq\"");
+  // The last line parses, so it is not torn: a bad last record is corruption too.
+  expect_corrupt(lines({good_1, good_2, R"({"seq":5,"time":1,"type":"applied"})"}), 3, "where 3 was expected");
+}
+
+BOOST_AUTO_TEST_CASE(time_and_type_are_required) {
+  expect_corrupt(lines({good_1, R"({"seq":2,"time":1001})", good_3}), 2, "no \"type\"");
+  expect_corrupt(lines({good_1, R"({"seq":2,"time":1001,"type":7})"}), 2, "\"type\" is 7");
+  expect_corrupt(lines({good_1, R"({"seq":2,"time":1001,"type":""})"}), 2, "not the name of a record type");
+  expect_corrupt(lines({R"({"seq":1,"type":"start"})"}), 1, "no \"time\"");
+  expect_corrupt(lines({R"({"seq":1,"time":1.5,"type":"start"})"}), 1, "\"time\" is 1.5, not an integer");
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_leaves_the_file_as_it_was_and_the_seq_unused) {
+  TempDir tmp;
+  FullDisk disk{std::numeric_limits<std::size_t>::max()};
+  auto journal = Journal::open(tmp.path, disk.ops());
+  BOOST_TEST(!journal.append(record("start"), 1000));
+  const std::string before = read_text(journal.path());
+
+  for (const std::size_t budget : {0u, 1u, 20u}) {
+    disk.budget = budget; // the write stops short after `budget` bytes, then reports ENOSPC
+    const auto ec = journal.append(record("apply", {{"point", {{"pool_size", 30}}}}), 1001);
+    BOOST_TEST((ec == boost::system::errc::no_space_on_device), budget << ": " << ec.message());
+    BOOST_TEST(read_text(journal.path()) == before);
+    BOOST_TEST(journal.next_seq() == 2u);
+    BOOST_TEST(journal.size() == before.size());
+  }
+
+  disk.budget = std::numeric_limits<std::size_t>::max(); // space freed
+  BOOST_TEST(!journal.append(record("apply"), 1002));
+  BOOST_TEST(read_text(journal.path()) == before + lines({R"({"seq":2,"time":1002,"type":"apply"})"}));
+  BOOST_TEST(journal.next_seq() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(short_writes_are_continued) {
+  TempDir tmp;
+  int calls = 0;
+  JournalFileOps ops;
+  ops.write = [&](int fd, const void* data, std::size_t size) -> ssize_t {
+    ++calls;
+    if (calls == 1) { // interrupted before anything was written
+      errno = EINTR;
+      return -1;
+    }
+    return ::write(fd, data, std::min<std::size_t>(size, 7)); // 7 bytes at a time
+  };
+  auto journal = Journal::open(tmp.path, ops);
+  BOOST_TEST(!journal.append(record("start", {{"note", std::string(50, 'n')}}), 1000));
+  BOOST_TEST(calls > 5);
+  BOOST_TEST(read_text(journal.path()) ==
+             lines({R"({"seq":1,"time":1000,"type":"start","note":")" + std::string(50, 'n') + "\"}"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_write_that_makes_no_progress_is_an_io_error) {
+  TempDir tmp;
+  JournalFileOps ops;
+  ops.write = [](int, const void*, std::size_t) -> ssize_t { return 0; };
+  auto journal = Journal::open(tmp.path, ops);
+  BOOST_TEST((journal.append(record("start"), 1000) == boost::system::errc::io_error));
+  BOOST_TEST(journal.next_seq() == 1u);
+  BOOST_TEST(read_text(journal.path()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_fdatasync_cuts_the_record_back_out) {
+  TempDir tmp;
+  bool sync_fails = true;
+  JournalFileOps ops;
+  ops.datasync = [&](int fd) {
+    if (sync_fails) {
+      sync_fails = false; // the fdatasync after the truncation succeeds
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  };
+  auto journal = Journal::open(tmp.path, ops);
+  BOOST_TEST((journal.append(record("start"), 1000) == boost::system::errc::io_error));
+  BOOST_TEST(read_text(journal.path()).empty());
+  BOOST_TEST(journal.next_seq() == 1u);
+  BOOST_TEST(!journal.append(record("start"), 1001));
+  BOOST_TEST(read_text(journal.path()) == lines({R"({"seq":1,"time":1001,"type":"start"})"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_cut_back_is_retried_before_the_next_write) {
+  TempDir tmp;
+  FullDisk disk{std::numeric_limits<std::size_t>::max()};
+  int truncate_failures = 0;
+  auto ops = disk.ops();
+  ops.truncate = [&](int fd, off_t size) {
+    if (truncate_failures > 0) {
+      --truncate_failures;
+      errno = EIO;
+      return -1;
+    }
+    return ::ftruncate(fd, size);
+  };
+  auto journal = Journal::open(tmp.path, ops);
+  BOOST_TEST(!journal.append(record("start"), 1000));
+  const std::string before = read_text(journal.path());
+
+  disk.budget = 10;
+  truncate_failures = 2; // the cut-back after the failed write, and the retry at the next append
+  BOOST_TEST((journal.append(record("apply"), 1001) == boost::system::errc::no_space_on_device));
+  BOOST_TEST(read_text(journal.path()).size() == before.size() + 10); // the half line is still there…
+  disk.budget = std::numeric_limits<std::size_t>::max();
+  BOOST_TEST((journal.append(record("apply"), 1002) == boost::system::errc::io_error)); // …so nothing more goes
+  BOOST_TEST(read_text(journal.path()).size() == before.size() + 10);
+  BOOST_TEST(journal.next_seq() == 2u);
+
+  BOOST_TEST(!journal.append(record("apply"), 1003)); // the cut now works, then the record goes in whole
+  BOOST_TEST(read_text(journal.path()) == before + lines({R"({"seq":2,"time":1003,"type":"apply"})"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_record_without_a_type_is_refused) {
+  TempDir tmp;
+  auto journal = Journal::open(tmp.path);
+  BOOST_TEST((journal.append({{"point", json::object{}}}, 1000) == boost::system::errc::invalid_argument));
+  BOOST_TEST((journal.append({{"type", 3}}, 1000) == boost::system::errc::invalid_argument));
+  BOOST_TEST(journal.next_seq() == 1u);
+  BOOST_TEST(read_text(journal.path()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(large_records_and_awkward_numbers_round_trip) {
+  TempDir tmp;
+  const std::string big(100 * 1024, 'x');
+  {
+    auto journal = Journal::open(tmp.path);
+    BOOST_TEST(!journal.append(record("observation", {{"note", big}, {"value", 0.001}, {"nan", std::nan("")}}), 1));
+    BOOST_TEST(!journal.append(record("done"), 2));
+  }
+  const std::string text = read_text(tmp.path / "journal.jsonl");
+  BOOST_TEST(text.find(R"("value":0.001,"nan":null})") != std::string::npos); // as trimtab solve writes numbers
+  auto journal = Journal::open(tmp.path);
+  BOOST_REQUIRE(journal.records().size() == 2u);
+  BOOST_TEST(journal.records()[0].at("note").as_string() == big);
+  BOOST_TEST(journal.records()[0].at("value").as_double() == 0.001);
+  BOOST_TEST(journal.records()[0].at("nan").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(one_journal_per_state_directory_at_a_time) {
+  TempDir tmp;
+  {
+    auto journal = Journal::open(tmp.path);
+    try {
+      (void)Journal::open(tmp.path);
+      BOOST_FAIL("a second Journal opened the same file");
+    } catch (const boost::system::system_error& e) {
+      BOOST_TEST(std::string(e.what()).find("another trimtab agent has it open") != std::string::npos, e.what());
+    }
+    Journal moved = std::move(journal); // the lock moves with it
+    BOOST_CHECK_THROW((void)Journal::open(tmp.path), boost::system::system_error);
+    BOOST_TEST(!moved.append(record("start"), 1));
+    BOOST_TEST((journal.append(record("start"), 2) == boost::system::errc::bad_file_descriptor));
+  }
+  BOOST_TEST(Journal::open(tmp.path).next_seq() == 2u); // closed, so free again
+}
+
+BOOST_AUTO_TEST_CASE(write_file_atomically_replaces_and_leaves_no_temporary_file) {
+  TempDir tmp;
+  const auto path = tmp.path / "settings.json";
+  BOOST_TEST(!write_file_atomically(path, "first\n"));
+  BOOST_TEST(read_text(path) == "first\n");
+  BOOST_TEST(mode_of(path) == 0600u);
+  BOOST_TEST(!write_file_atomically(path, "second"));
+  BOOST_TEST(read_text(path) == "second");
+  BOOST_TEST(!write_file_atomically(path, ""));
+  BOOST_TEST(read_text(path).empty());
+  BOOST_TEST(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator()) == 1);
+
+  const auto ec = write_file_atomically(tmp.path / "missing" / "settings.json", "x");
+  BOOST_TEST((ec == boost::system::errc::no_such_file_or_directory));
+  BOOST_TEST(std::distance(fs::directory_iterator(tmp.path), fs::directory_iterator()) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(runtime_config_is_private_and_reads_back) {
+  TempDir tmp;
+  const auto state = tmp.path / "state";
+  (void)Journal::open(state);
+  const json::object config{{"point", {{"pool_size", 40}, {"policy", "lru"}}}, {"value", 12.5}, {"seq", 17},
+                            {"time", 1700000000123}};
+  BOOST_TEST(!write_runtime_config(state, config));
+  const auto path = state / "runtime_config.json";
+  BOOST_TEST(mode_of(path) == 0600u);
+  const std::string text = read_text(path);
+  BOOST_TEST(text.back() == '\n');
+  BOOST_TEST(json::parse(text) == json::value(config));
+
+  BOOST_TEST((write_runtime_config(state, {{"point", 3}, {"seq", 1}}) == boost::system::errc::invalid_argument));
+  BOOST_TEST((write_runtime_config(state, {{"point", json::object{}}}) == boost::system::errc::invalid_argument));
+  BOOST_TEST(read_text(path) == text);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

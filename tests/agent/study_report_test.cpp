@@ -1,0 +1,443 @@
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include <trimtab/agent/study_report.hpp>
+
+using namespace trimtab;
+namespace json = boost::json;
+
+namespace {
+
+const char* const script = "<script>alert(1)</script>";
+
+/// Records with seq and time filled in, in order.
+class Journal {
+public:
+  Journal& add(json::object record) {
+    record["seq"] = records_.size() + 1;
+    record["time"] = 1'700'000'000'000 + static_cast<std::int64_t>(records_.size()) * 1000;
+    records_.push_back(std::move(record));
+    return *this;
+  }
+  Journal& observe(std::int64_t window, json::object point, json::value value, const char* purpose = "candidate") {
+    return add({{"type", "observation"},
+                {"point", std::move(point)},
+                {"purpose", purpose},
+                {"value", std::move(value)},
+                {"constraints", json::array{-1.0}},
+                {"signals", {{"rps", 1}}},
+                {"samples", 6},
+                {"window", window}});
+  }
+  Journal& decide(json::object point, const char* verdict, double value, double incumbent_value, double effect,
+                  double p_value, const char* reason) {
+    return add({{"type", "decision"},
+                {"point", std::move(point)},
+                {"verdict", verdict},
+                {"reason", reason},
+                {"value", value},
+                {"incumbent_value", incumbent_value},
+                {"effect", effect},
+                {"p_value", p_value}});
+  }
+  Journal& apply(json::object point, const char* purpose) {
+    add({{"type", "apply"}, {"point", point}, {"purpose", purpose}});
+    return add({{"type", "applied"}, {"point", std::move(point)}, {"purpose", purpose}});
+  }
+  [[nodiscard]] const std::vector<json::object>& records() const { return records_; }
+  [[nodiscard]] StudyReport report() const { return study_report_from_journal(records_); }
+
+private:
+  std::vector<json::object> records_;
+};
+
+json::object point(int pool, const char* policy) { return {{"pool_size", pool}, {"policy", policy}}; }
+
+/// A baseline window, then five windows: one promote, one rollback, one discard, a refusal.
+Journal small_study() {
+  Journal j;
+  j.add({{"type", "start"},
+         {"baseline", point(20, "lru")},
+         {"enabled", true},
+         {"resumed", false},
+         {"objective", {{"direction", "maximize"}, {"expression", "rps - 10 * errors"}}}});
+  j.observe(0, point(20, "lru"), 100.0, "baseline");
+  j.decide(point(20, "lru"), "keep", 100, 100, 0, 1, "baseline measured");
+  j.add({{"type", "incumbent"}, {"point", point(20, "lru")}, {"value", 100.0}});
+
+  j.apply(point(30, "lfu"), "candidate");
+  j.observe(1, point(30, "lfu"), 110.0);
+  j.decide(point(30, "lfu"), "promote", 110, 100, 0.1, 0.004, "better by 10.0%");
+  j.add({{"type", "incumbent"}, {"point", point(30, "lfu")}, {"value", 110.0}});
+
+  j.apply(point(40, script), "candidate");
+  j.observe(2, point(40, script), 90.0);
+  j.decide(point(40, script), "rollback", 90, 110, -0.1818, 0.02, "regression: p99_ms > 250 & <worse>");
+  j.apply(point(30, "lfu"), "rollback");
+
+  j.add({{"type", "refusal"}, {"reason", "max_delta"}, {"detail", "pool_size moved by 30 > 10"}});
+  j.add({{"type", "future_record"}, {"whatever", json::array{1, 2, 3}}}); // from a newer version
+
+  j.apply(point(25, "lfu"), "candidate");
+  j.observe(3, point(25, "lfu"), 108.0);
+  j.decide(point(25, "lfu"), "keep", 108, 110, -0.018, 0.4, "not better");
+
+  j.add({{"type", "apply"}, {"point", point(35, "random")}, {"purpose", "candidate"}});
+  j.add({{"type", "apply_failed"}, {"point", point(35, "random")}, {"purpose", "candidate"}, {"error", "timeout"}});
+
+  j.apply(point(28, "random"), "candidate");
+  j.observe(4, point(28, "random"), 95.0);
+  j.decide(point(28, "random"), "discard", 95, 110, -0.136, 0.3, "constraint p99_ms <= 250 broke");
+
+  j.apply(point(32, "lfu"), "candidate");
+  j.observe(5, point(32, "lfu"), 111.0);
+  json::object decision{{"type", "decision"}, {"point", point(32, "lfu")}, {"verdict", "keep"},
+                        {"reason", "within noise"}, {"value", 111.0}, {"incumbent_value", 110.0},
+                        {"effect", 0.009}, {"p_value", 0.6}, {"new_key_from_the_future", "ignored"}};
+  j.add(std::move(decision));
+  j.add({{"type", "operator"}, {"action", "pause"}, {"source", "control"}});
+  return j;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+/// The element that starts with `start` (e.g. `class="marker promote"`), up to its first '>'.
+std::string element_with(const std::string& text, const std::string& start) {
+  const auto at = text.find(start);
+  if (at == std::string::npos) return {};
+  const auto open = text.rfind('<', at);
+  return text.substr(open, text.find('>', at) - open + 1);
+}
+
+void check_finite_text(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  BOOST_TEST(lower.find("nan") == std::string::npos);
+  BOOST_TEST(lower.find("inf") == std::string::npos);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(study_report)
+
+BOOST_AUTO_TEST_CASE(folds_a_small_study) {
+  const auto report = small_study().report();
+  BOOST_TEST(report.counts.windows == 6u);
+  BOOST_TEST(report.windows.size() == 6u);
+  BOOST_TEST(report.counts.promotions == 1u);
+  BOOST_TEST(report.counts.keeps == 3u);
+  BOOST_TEST(report.counts.rollbacks == 1u);
+  BOOST_TEST(report.counts.discards == 1u);
+  BOOST_TEST(report.counts.apply_failures == 1u);
+  BOOST_TEST(report.counts.refusals_total() == 1u);
+  BOOST_TEST(report.counts.refusals.at("max_delta") == 1u);
+
+  BOOST_TEST(report.maximize);
+  BOOST_TEST(report.objective_expression == "rps - 10 * errors");
+  BOOST_REQUIRE(report.baseline);
+  BOOST_TEST(json::value(*report.baseline) == json::value(point(20, "lru")));
+  BOOST_REQUIRE(report.baseline_value);
+  BOOST_TEST(*report.baseline_value == 100.0);
+  BOOST_REQUIRE(report.incumbent);
+  BOOST_TEST(json::value(*report.incumbent) == json::value(point(30, "lfu")));
+  BOOST_TEST(report.incumbent_value.value_or(0) == 110.0);
+  BOOST_REQUIRE(report.applied);
+  BOOST_TEST(json::value(*report.applied) == json::value(point(32, "lfu")));
+
+  BOOST_TEST(report.paused);
+  BOOST_TEST(!report.safe_mode);
+  BOOST_TEST(!report.done);
+  BOOST_TEST(study_state(report) == "paused");
+  BOOST_TEST(report.records == small_study().records().size());
+}
+
+BOOST_AUTO_TEST_CASE(windows_carry_their_decisions) {
+  const auto report = small_study().report();
+  const auto& w = report.windows;
+  for (std::size_t i = 0; i < w.size(); ++i) BOOST_TEST(w[i].index == static_cast<std::int64_t>(i));
+  BOOST_TEST(w[0].purpose == "baseline");
+  BOOST_TEST(w[1].verdict == "promote");
+  BOOST_TEST(w[1].value.value_or(0) == 110.0);
+  BOOST_TEST(w[1].effect.value_or(0) == 0.1);
+  BOOST_TEST(w[1].p_value.value_or(1) == 0.004);
+  BOOST_TEST(w[1].time_ms > 1'700'000'000'000);
+  BOOST_TEST(w[2].verdict == "rollback");
+  BOOST_TEST(w[2].reason == "regression: p99_ms > 250 & <worse>");
+  BOOST_TEST(w[4].verdict == "discard");
+  // The incumbent after each decision: 100 until the promotion, 110 after.
+  const std::vector<double> incumbents{100, 110, 110, 110, 110, 110};
+  for (std::size_t i = 0; i < w.size(); ++i) BOOST_TEST(w[i].incumbent_value.value_or(-1) == incumbents[i]);
+}
+
+BOOST_AUTO_TEST_CASE(state_from_safe_mode_operator_and_done) {
+  Journal j = small_study();
+  j.add({{"type", "operator"}, {"action", "resume"}, {"source", "control"}});
+  BOOST_TEST(study_state(j.report()) == "tuning");
+  j.add({{"type", "safe_mode"}, {"entered", true}, {"reason", "3 rollbacks in 10 minutes"}});
+  BOOST_TEST(study_state(j.report()) == "safe mode");
+  BOOST_TEST(j.report().safe_mode_reason == "3 rollbacks in 10 minutes");
+  j.add({{"type", "safe_mode"}, {"entered", false}, {"reason", "operator"}});
+  BOOST_TEST(study_state(j.report()) == "tuning");
+  j.add({{"type", "done"}, {"reason", "budget"}, {"best", point(30, "lfu")}, {"best_value", 110.0}});
+  const auto report = j.report();
+  BOOST_TEST(study_state(report) == "done");
+  BOOST_TEST(report.done_reason == "budget");
+  BOOST_TEST(report.best_value.value_or(0) == 110.0);
+  // A restart after the end applies the final configuration and stays done.
+  j.add({{"type", "start"}, {"baseline", point(30, "lfu")}, {"enabled", true}, {"resumed", true}});
+  BOOST_TEST(j.report().done);
+  BOOST_TEST(j.report().counts.restarts == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(direction_from_the_start_record) {
+  Journal j;
+  j.add({{"type", "start"},
+         {"baseline", point(20, "lru")},
+         {"enabled", false},
+         {"resumed", false},
+         {"objective", {{"direction", "minimize"}, {"expression", "p99_ms"}}}});
+  const auto report = j.report();
+  BOOST_TEST(!report.maximize);
+  BOOST_TEST(!report.enabled);
+  BOOST_TEST(report.objective_expression == "p99_ms");
+  BOOST_TEST(render_history_svg(report).find("lower is better") != std::string::npos);
+  BOOST_TEST(render_report_html(report).find("recommend-only") != std::string::npos);
+
+  Journal plain;
+  plain.add({{"type", "start"}, {"baseline", point(20, "lru")}, {"enabled", true}, {"resumed", false}});
+  BOOST_TEST(plain.report().maximize); // no objective: maximize
+}
+
+BOOST_AUTO_TEST_CASE(tolerates_odd_records) {
+  Journal j;
+  j.add({{"type", 7}});                                                  // type of the wrong kind
+  j.add({{"no_type", true}});                                            // no type at all
+  j.observe(1, point(20, "lru"), "not a number");                        // value of the wrong kind
+  j.add({{"type", "decision"}, {"verdict", "keep"}});                    // bare decision
+  j.add({{"type", "decision"}, {"verdict", "promote"}, {"value", 5.0}}); // decision without observation
+  j.add({{"type", "refusal"}});                                          // no reason
+  j.add({{"type", "incumbent"}, {"point", "oops"}, {"value", 5.0}});
+  const auto report = j.report();
+  BOOST_TEST(report.windows.size() == 2u);
+  BOOST_TEST(!report.windows[0].value);
+  BOOST_TEST(report.windows[1].index == 1); // a bare decision shares the index before it
+  BOOST_TEST(report.windows[1].value.value_or(0) == 5.0);
+  BOOST_TEST(report.counts.promotions == 1u);
+  BOOST_TEST(report.counts.refusals.at("unknown") == 1u);
+  BOOST_TEST(!report.incumbent);
+  // The baseline falls back to the first observation's point; it was never measured.
+  BOOST_REQUIRE(report.baseline);
+  BOOST_TEST(!report.baseline_value);
+  check_finite_text(render_history_svg(report));
+  check_finite_text(render_report_html(report));
+}
+
+BOOST_AUTO_TEST_CASE(svg_has_one_marker_per_window) {
+  const auto svg = render_history_svg(small_study().report());
+  BOOST_TEST(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
+  BOOST_TEST(svg.find("</svg>") == svg.size() - 6);
+  BOOST_TEST(count(svg, "class=\"marker ") == 6u);
+  BOOST_TEST(count(svg, "class=\"marker promote\"") == 1u);
+  BOOST_TEST(count(svg, "class=\"marker keep\"") == 3u);
+  BOOST_TEST(count(svg, "class=\"marker rollback\"") == 1u);
+  BOOST_TEST(count(svg, "class=\"marker discard\"") == 1u);
+  for (int i = 0; i <= 5; ++i) BOOST_TEST(count(svg, "data-window=\"" + std::to_string(i) + "\"") == 1u);
+  BOOST_TEST(count(svg, "data-purpose=\"baseline\"") == 1u);
+
+  const auto promote = element_with(svg, "class=\"marker promote\"");
+  BOOST_TEST(promote.rfind("<circle", 0) == 0);
+  BOOST_TEST(promote.find("fill=\"#1f9d55\"") != std::string::npos);
+  const auto keep = element_with(svg, "class=\"marker keep\"");
+  BOOST_TEST(keep.find("fill=\"#8a939e\"") != std::string::npos);
+  const auto rollback = element_with(svg, "class=\"marker rollback\"");
+  BOOST_TEST(rollback.rfind("<path", 0) == 0); // an ×
+  BOOST_TEST(rollback.find("stroke=\"#d64545\"") != std::string::npos);
+  const auto discard = element_with(svg, "class=\"marker discard\"");
+  BOOST_TEST(discard.find("fill=\"#ffffff\"") != std::string::npos); // hollow
+
+  BOOST_TEST(count(svg, "class=\"incumbent\"") == 1u);
+  BOOST_TEST(element_with(svg, "class=\"incumbent\"").find('V') != std::string::npos); // it steps
+  BOOST_TEST(element_with(svg, "class=\"baseline\"").find("stroke-dasharray") != std::string::npos);
+  for (const char* label : {"promote", "keep", "rollback", "discard", "incumbent", "baseline"})
+    BOOST_TEST(svg.find(std::string(">") + label + "</text>") != std::string::npos);
+  // Values 90…111: ticks every 5.
+  for (const char* tick : {">85</text>", ">90</text>", ">95</text>", ">100</text>", ">110</text>", ">115</text>"})
+    BOOST_TEST(svg.find(tick) != std::string::npos);
+  // The categorical value reaches the tooltips only escaped.
+  BOOST_TEST(svg.find("<script>") == std::string::npos);
+  BOOST_TEST(svg.find("&lt;worse&gt;") != std::string::npos);
+  BOOST_TEST(svg.find("policy = &lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  check_finite_text(svg);
+}
+
+BOOST_AUTO_TEST_CASE(measurements_between_candidates_sit_between_them) {
+  // As the tuning loop writes them: the baseline is window 0, a remeasure and a window discarded
+  // unscored share the index of the candidate before them.
+  Journal j;
+  j.observe(0, point(20, "lru"), 10.0, "baseline");
+  j.decide(point(20, "lru"), "keep", 10, 10, 0, 1, "baseline measured");
+  j.observe(1, point(21, "lru"), 11.0);
+  j.decide(point(21, "lru"), "keep", 11, 10, 0.1, 0.3, "not better");
+  j.observe(1, point(20, "lru"), 10.5, "remeasure");
+  j.decide(point(20, "lru"), "keep", 10.5, 10, 0, 1, "incumbent measured again");
+  j.add({{"type", "decision"}, {"point", point(22, "lru")}, {"verdict", "discard"}, {"reason", "load moved"},
+         {"value", nullptr}, {"incumbent_value", 10.5}, {"effect", nullptr}, {"p_value", nullptr}});
+  j.observe(2, point(23, "lru"), 12.0);
+  j.decide(point(23, "lru"), "keep", 12, 10.5, 0.14, 0.2, "not better");
+  const auto report = j.report();
+  BOOST_TEST(report.windows.size() == 5u);
+  const std::vector<std::int64_t> indices{0, 1, 1, 1, 2};
+  for (std::size_t i = 0; i < indices.size(); ++i) BOOST_TEST(report.windows[i].index == indices[i]);
+  BOOST_TEST(!report.windows[3].value);
+  BOOST_TEST(report.baseline_value.value_or(0) == 10.0);
+
+  // Markers stand left to right in journal order.
+  const auto svg = render_history_svg(report);
+  std::vector<double> xs;
+  for (auto at = svg.find("class=\"marker "); at != std::string::npos; at = svg.find("class=\"marker ", at + 1)) {
+    const auto cx = svg.find("cx=\"", at);
+    xs.push_back(std::stod(svg.substr(cx + 4)));
+  }
+  BOOST_REQUIRE(xs.size() == 5u);
+  for (std::size_t i = 1; i < xs.size(); ++i) BOOST_TEST(xs[i] > xs[i - 1]);
+  BOOST_TEST(count(svg, "no-value") == 1u);
+  check_finite_text(svg);
+}
+
+BOOST_AUTO_TEST_CASE(svg_of_an_empty_study) {
+  const auto report = study_report_from_journal({});
+  BOOST_TEST(report.windows.empty());
+  const auto svg = render_history_svg(report);
+  BOOST_TEST(svg.find("no windows yet") != std::string::npos);
+  BOOST_TEST(count(svg, "class=\"marker ") == 0u);
+  check_finite_text(svg);
+}
+
+BOOST_AUTO_TEST_CASE(svg_of_one_window_constant_and_negative_values) {
+  Journal one;
+  one.observe(1, point(20, "lru"), 42.0);
+  const auto svg1 = render_history_svg(one.report());
+  BOOST_TEST(count(svg1, "class=\"marker pending\"") == 1u); // no decision yet
+  check_finite_text(svg1);
+
+  Journal constant;
+  for (int i = 1; i <= 4; ++i) {
+    constant.observe(i, point(20, "lru"), 7.0);
+    constant.decide(point(20, "lru"), "keep", 7, 7, 0, 1, "same");
+  }
+  const auto svg2 = render_history_svg(constant.report());
+  BOOST_TEST(count(svg2, "class=\"marker keep\"") == 4u);
+  check_finite_text(svg2);
+
+  Journal zero;
+  zero.observe(1, point(20, "lru"), 0.0);
+  zero.decide(point(20, "lru"), "keep", 0, 0, 0, 1, "zero");
+  check_finite_text(render_history_svg(zero.report()));
+
+  Journal negative;
+  negative.observe(1, point(20, "lru"), -0.25);
+  negative.decide(point(20, "lru"), "keep", -0.25, -0.25, 0, 1, "");
+  negative.observe(2, point(21, "lru"), -0.05);
+  negative.decide(point(21, "lru"), "promote", -0.05, -0.25, 0.8, 0.01, "");
+  const auto svg3 = render_history_svg(negative.report());
+  for (const char* tick : {">-0.30</text>", ">-0.25</text>", ">-0.05</text>", ">0</text>"})
+    BOOST_TEST(svg3.find(tick) != std::string::npos);
+  BOOST_TEST(svg3.find("-0</text>") == std::string::npos);
+  check_finite_text(svg3);
+
+  Journal crossing; // ticks -2 … 3 in steps of 1, and a plain 0
+  crossing.observe(1, point(20, "lru"), -1.5);
+  crossing.decide(point(20, "lru"), "keep", -1.5, -1.5, 0, 1, "");
+  crossing.observe(2, point(21, "lru"), 2.5);
+  crossing.decide(point(21, "lru"), "promote", 2.5, -1.5, 2.6, 0.01, "");
+  const auto svg5 = render_history_svg(crossing.report());
+  for (const char* tick : {">-2</text>", ">-1</text>", ">0</text>", ">1</text>", ">2</text>", ">3</text>"})
+    BOOST_TEST(svg5.find(tick) != std::string::npos);
+  BOOST_TEST(svg5.find(">-0</text>") == std::string::npos);
+
+  Journal huge;
+  huge.observe(1, point(20, "lru"), 1.5e300);
+  huge.decide(point(20, "lru"), "keep", 1.5e300, -1.5e300, 0, 1, "");
+  huge.observe(2, point(20, "lru"), std::numeric_limits<double>::quiet_NaN());
+  huge.observe(3, point(20, "lru"), std::numeric_limits<double>::infinity());
+  huge.observe(4, point(20, "lru"), -std::numeric_limits<double>::max());
+  const auto report = huge.report();
+  BOOST_TEST(!report.windows[1].value);
+  BOOST_TEST(!report.windows[2].value);
+  const auto svg4 = render_history_svg(report, 0, 0); // silly sizes too
+  BOOST_TEST(count(svg4, "class=\"marker ") == 4u);
+  check_finite_text(svg4);
+  check_finite_text(render_report_html(report));
+}
+
+BOOST_AUTO_TEST_CASE(status_page_escapes_and_shows_the_study) {
+  const json::object live{{"live", true},
+                          {"mode", "recommend-only"},
+                          {"applied", {{"pool_size", 40}, {"policy", script}}},
+                          {"unknown", 1}};
+  const auto html = render_status_page(small_study().report(), live);
+  BOOST_TEST(html.rfind("<!DOCTYPE html>", 0) == 0);
+  BOOST_TEST(html.find("<title>trimtab</title>") != std::string::npos);
+  BOOST_TEST(html.find("<meta http-equiv=\"refresh\" content=\"5\">") != std::string::npos);
+  BOOST_TEST(html.find(">paused</span>") != std::string::npos);
+  BOOST_TEST(html.find(">recommend-only</span>") != std::string::npos);
+  BOOST_TEST(html.find("<svg xmlns") != std::string::npos);
+  BOOST_TEST(html.find("<script") == std::string::npos);
+  BOOST_TEST(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  BOOST_TEST(html.find("regression: p99_ms &gt; 250 &amp; &lt;worse&gt;") != std::string::npos);
+  BOOST_TEST(html.find("rps - 10 * errors") != std::string::npos);
+  BOOST_TEST(html.find("applied now") != std::string::npos);
+  BOOST_TEST(html.find("max_delta") != std::string::npos);
+  BOOST_TEST(html.find("+10.0%") != std::string::npos);
+  BOOST_TEST(html.find("&lt;0.001") == std::string::npos);
+  BOOST_TEST(html.find("0.004") != std::string::npos);
+  BOOST_TEST(html.find("http://") == html.find("http://www.w3.org/2000/svg")); // no external assets
+  BOOST_TEST(count(html, "class=\"verdict verdict-") == 6u);
+  check_finite_text(html);
+
+  const auto quiet = render_status_page(small_study().report(), json::object{});
+  BOOST_TEST(quiet.find("http-equiv=\"refresh\"") == std::string::npos);
+  BOOST_TEST(quiet.find("last applied") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(report_page_has_no_live_parts) {
+  const auto html = render_report_html(small_study().report());
+  BOOST_TEST(html.find("http-equiv=\"refresh\"") == std::string::npos);
+  BOOST_TEST(html.find("&lt;script&gt;") != std::string::npos);
+  BOOST_TEST(html.find("<script") == std::string::npos);
+  check_finite_text(html);
+
+  const auto empty = render_report_html(study_report_from_journal({}));
+  BOOST_TEST(empty.find("no windows yet") != std::string::npos);
+  BOOST_TEST(empty.find("no decisions yet") != std::string::npos);
+  BOOST_TEST(empty.find(">tuning</span>") != std::string::npos);
+  check_finite_text(empty);
+}
+
+BOOST_AUTO_TEST_CASE(page_lists_the_last_twenty_decisions) {
+  Journal j;
+  for (int i = 1; i <= 30; ++i) {
+    j.observe(i, point(20 + i, "lru"), 100.0 + i);
+    j.decide(point(20 + i, "lru"), "keep", 100 + i, 100, 0.01 * i, 0.5, "note");
+  }
+  const auto report = j.report();
+  const auto html = render_report_html(report);
+  BOOST_TEST(count(html, "class=\"verdict verdict-keep\"") == 20u);
+  BOOST_TEST(html.find(">30</td>") != std::string::npos); // newest first
+  BOOST_TEST(html.find(">10</td>") == std::string::npos); // older ones left out
+  BOOST_TEST(count(render_history_svg(report), "class=\"marker keep\"") == 30u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
