@@ -1,19 +1,48 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/program_options.hpp>
 
+#include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/config/config_error.hpp>
+#include <trimtab/config/tuning_config.hpp>
+#include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/exposition_parser.hpp>
+#include <trimtab/core/expression.hpp>
+#include <trimtab/core/json_scrape.hpp>
+#include <trimtab/core/scrape.hpp>
+#include <trimtab/core/window.hpp>
 
 #include "commands.hpp"
 
 namespace trimtab::cli {
 namespace {
 
+namespace asio = boost::asio;
 namespace po = boost::program_options;
+using Clock = std::chrono::steady_clock;
+
+// Exit codes of `trimtab probe` (1 is a usage error, as for every command).
+constexpr int exit_ok = 0;
+constexpr int exit_config = 2; // also: malformed lines in --file
+constexpr int exit_unreachable = 3;
+constexpr int exit_no_value = 4;
 
 std::string_view type_name(MetricType type) {
   switch (type) {
@@ -57,27 +86,7 @@ private:
   std::vector<Family> families_;
 };
 
-} // namespace
-
-int probe_command(const std::vector<std::string>& args) {
-  po::options_description options(R"(usage: trimtab probe --file FILE [--format prometheus|openmetrics]
-
-Reads a metrics exposition and prints each family with its type and sample count, so an operator
-can check what a service exposes. Malformed lines are listed on stderr as FILE:line:column and end
-the run with exit code 2.
-
-Options)");
-  std::string file, format = "prometheus";
-  options.add_options()
-      ("help,h", "show this help")
-      ("file", po::value(&file)->value_name("FILE"), "an exposition saved from a /metrics endpoint")
-      ("format", po::value(&format)->value_name("FORMAT")->default_value(format), "prometheus or openmetrics");
-  po::variables_map vm;
-  if (const auto done = parse_options("probe", args, options, vm)) return *done;
-  if (file.empty()) {
-    std::cerr << "trimtab probe: --file FILE is required (probing a live target comes with the full config)\n";
-    return 1;
-  }
+int probe_file(const std::string& file, const std::string& format) {
   if (format != "prometheus" && format != "openmetrics") {
     std::cerr << "trimtab probe: unknown format '" << format << "' (prometheus or openmetrics)\n";
     return 1;
@@ -110,6 +119,484 @@ Options)");
     std::cerr << file << ':' << error.line << ':' << error.column << ": " << error.message << '\n';
   if (report.truncated) std::cerr << file << ": more errors not shown\n";
   return report.ok() ? 0 : 2;
+}
+
+// ---- probing a live target -------------------------------------------------------------------
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+std::string format_fixed(double value, int decimals) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string_view kind_name(SignalKind kind) {
+  switch (kind) {
+  case SignalKind::rate: return "rate";
+  case SignalKind::quantile: return "quantile";
+  case SignalKind::gauge: return "gauge";
+  case SignalKind::ratio: break;
+  }
+  return "ratio";
+}
+
+std::string_view op_text(LabelMatcher::Op op) {
+  switch (op) {
+  case LabelMatcher::Op::equal: return "=";
+  case LabelMatcher::Op::not_equal: return "!=";
+  case LabelMatcher::Op::regex: return "=~";
+  case LabelMatcher::Op::not_regex: break;
+  }
+  return "!~";
+}
+
+// `name{code=~"5.."}`, as PromQL writes a selector; `extra` adds a label condition first.
+std::string selector(const std::string& name, const std::vector<LabelMatcher>& matchers,
+                     const std::string& extra = {}) {
+  std::string text = name;
+  if (matchers.empty() && extra.empty()) return text;
+  text += '{';
+  text += extra;
+  for (const auto& matcher : matchers) {
+    if (text.back() != '{') text += ',';
+    text += matcher.label();
+    text += op_text(matcher.op());
+    text += '"' + matcher.value() + '"';
+  }
+  return text + '}';
+}
+
+std::string_view format_name(MetricsFormat format) {
+  switch (format) {
+  case MetricsFormat::prometheus: return "prometheus";
+  case MetricsFormat::openmetrics: return "openmetrics";
+  case MetricsFormat::json: break;
+  }
+  return "json";
+}
+
+// What to ask the target for: the configured format first.
+std::string accept_for(MetricsFormat format) {
+  switch (format) {
+  case MetricsFormat::prometheus: return "text/plain;version=0.0.4,*/*;q=0.1";
+  case MetricsFormat::openmetrics: return FetchOptions{}.accept;
+  case MetricsFormat::json: break;
+  }
+  return "application/json,*/*;q=0.1";
+}
+
+// The text format of a body: what its Content-Type says when that names one, else the config's.
+ExpositionFormat exposition_format(const std::string& content_type, MetricsFormat configured) {
+  if (content_type.starts_with("application/openmetrics-text")) return ExpositionFormat::openmetrics;
+  if (content_type.starts_with("text/plain")) return ExpositionFormat::prometheus;
+  return configured == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus;
+}
+
+// Hands samples to the collector and notes every family and sample name seen, so a signal that
+// found nothing can say whether its metric is absent or only its labels matched nothing.
+class NotingVisitor final : public ExpositionVisitor {
+public:
+  NotingVisitor(ScrapeCollector& collector, std::set<std::string, std::less<>>& names)
+      : collector_(collector), names_(names) {}
+
+  void on_family(std::string_view name, MetricType type, std::string_view help, std::string_view unit) override {
+    note(name);
+    collector_.on_family(name, type, help, unit);
+  }
+
+  void on_sample(const Sample& sample) override {
+    note(sample.name);
+    collector_.on_sample(sample);
+  }
+
+private:
+  void note(std::string_view name) {
+    if (names_.find(name) == names_.end()) names_.emplace(name);
+  }
+
+  ScrapeCollector& collector_;
+  std::set<std::string, std::less<>>& names_;
+};
+
+struct SignalRow {
+  std::optional<double> value;
+  std::string why; // when there is no value
+};
+
+// Scrapes the target of a tuning config a few times and reports what the agent would see.
+class LiveProbe {
+public:
+  LiveProbe(const TuningConfig& config, int scrapes)
+      : config_(config), scrapes_(scrapes), collector_(config.signals),
+        window_(config.signals) {
+    if (config.target.format == MetricsFormat::json) json_.emplace(config.signals); // throws for unreadable signals
+  }
+
+  // The exit code.
+  asio::awaitable<int> run(asio::any_io_executor executor) {
+    const auto& target = config_.target;
+    std::cout << "probing " << target.url << " (" << format_name(target.format) << "): " << scrapes_
+              << " scrapes, " << target.interval.count() << " ms apart, timeout " << target.timeout.count()
+              << " ms\n";
+    FetchOptions options;
+    options.timeout = target.timeout;
+    options.accept = accept_for(target.format);
+    asio::steady_timer timer(executor);
+    const Clock::time_point origin = Clock::now();
+    double last_time = -1.0;
+    for (int i = 0; i < scrapes_; ++i) {
+      if (i > 0) {
+        timer.expires_at(origin + i * target.interval);
+        co_await timer.async_wait(asio::use_awaitable);
+      }
+      const Clock::time_point start = Clock::now();
+      FetchResult result = co_await fetch_metrics(executor, target.url, options);
+      if (!result.ok()) {
+        std::cout.flush();
+        std::cerr << "trimtab probe: cannot scrape the target: " << result.message << '\n';
+        co_return exit_unreachable;
+      }
+      // The document describes some moment during the request: take its middle.
+      double time = std::chrono::duration<double>(start - origin).count() +
+                    std::chrono::duration<double>(result.elapsed).count() / 2;
+      if (time <= last_time) time = last_time + 1e-6;
+      last_time = time;
+
+      std::cout << "scrape " << i + 1 << '/' << scrapes_ << ": at " << format_fixed(time, 3) << " s, took "
+                << format_fixed(static_cast<double>(result.elapsed.count()) / 1000.0, 1) << " ms, "
+                << result.body.size() << " bytes";
+      if (!add(result, time)) co_return exit_unreachable;
+      std::cout << '\n' << std::flush;
+    }
+    co_return report();
+  }
+
+private:
+  // Parses one body into the window; false when it cannot be read at all (not JSON).
+  bool add(const FetchResult& result, double time) {
+    if (json_) {
+      auto read = json_->read(result.body, time);
+      if (!read.ok()) {
+        std::cout << '\n' << std::flush;
+        std::cerr << "trimtab probe: " << config_.target.url << ": the body is not JSON: " << read.error << '\n';
+        return false;
+      }
+      for (const auto& spec : config_.signals) {
+        const std::string prefix = "signal '" + spec.name + "' ";
+        for (const auto& problem : read.problems)
+          if (problem.starts_with(prefix)) json_problems_[spec.name] = problem.substr(prefix.size());
+      }
+      keep(std::move(read.scrape));
+      return true;
+    }
+    const ExpositionFormat format = exposition_format(result.content_type, config_.target.format);
+    ExpositionParser parser(format);
+    NotingVisitor visitor(collector_, names_);
+    collector_.start(time);
+    const ParseReport report = parser.parse(result.body, visitor);
+    keep(collector_.finish());
+    if (format == ExpositionFormat::openmetrics) std::cout << " (openmetrics)";
+    if (!report.ok()) {
+      std::cout << ", " << report.errors.size() << (report.truncated ? "+" : "") << " malformed lines";
+      if (!warned_malformed_) {
+        warned_malformed_ = true;
+        const auto& first = report.errors.front();
+        std::cerr << config_.target.url << ':' << first.line << ':' << first.column << ": " << first.message
+                  << " (the line is skipped; the first malformed line is shown)\n";
+      }
+    }
+    return true;
+  }
+
+  void keep(Scrape scrape) {
+    scrapes_seen_.push_back(scrape);
+    window_.add(std::move(scrape));
+  }
+
+  [[nodiscard]] bool name_seen(const std::string& name) const {
+    if (names_.contains(name)) return true;
+    // OpenMetrics names a counter's family without its _total.
+    return name.ends_with("_total") && names_.contains(std::string_view(name).substr(0, name.size() - 6));
+  }
+
+  [[nodiscard]] std::string absent(const std::string& name) const {
+    std::vector<std::string_view> candidates(names_.begin(), names_.end());
+    return "no series named " + name + " in " + std::to_string(scrapes_seen_.size()) + " scrapes" +
+           did_you_mean(name, candidates);
+  }
+
+  // Whether any scrape held a series of `table[metric]` passing the signal's matchers and `also`.
+  template <typename Table, typename Also>
+  [[nodiscard]] bool any_series(const SignalSpec& spec, Table Scrape::*table, Also also) const {
+    return std::any_of(scrapes_seen_.begin(), scrapes_seen_.end(), [&](const Scrape& scrape) {
+      const auto found = (scrape.*table).find(spec.metric);
+      if (found == (scrape.*table).end()) return false;
+      return std::any_of(found->second.begin(), found->second.end(),
+                         [&](const auto& series) { return spec.matches(series.first) && also(series.second); });
+    });
+  }
+
+  // Why a signal has no value; empty when it has one.
+  [[nodiscard]] std::string why_not(const SignalSpec& spec, const std::optional<double>& value) const {
+    const auto always = [](const auto&) { return true; };
+    if (json_) {
+      // Ratios never get here; a rate whose path never led to a number is missing, not 0.
+      if (value && any_series(spec, &Scrape::values, always)) return {};
+      const auto problem = json_problems_.find(spec.name);
+      return problem != json_problems_.end() ? problem->second : "no value";
+    }
+    switch (spec.kind) {
+    case SignalKind::rate:
+    case SignalKind::gauge:
+      // A rate over no series is 0 to the window; here it is reported as missing.
+      if (any_series(spec, &Scrape::values, always)) return value ? "" : "no value";
+      if (!name_seen(spec.metric)) return absent(spec.metric);
+      return "no series matched " + selector(spec.metric, spec.matchers);
+    case SignalKind::quantile:
+      if (value) return {};
+      if (spec.source == QuantileSource::summary) {
+        const auto has_q = [&](const SummaryQuantiles& quantiles) {
+          return std::any_of(quantiles.begin(), quantiles.end(),
+                             [&](const auto& entry) { return spec.matches_quantile(entry.first); });
+        };
+        if (any_series(spec, &Scrape::summaries, has_q))
+          return "the summary has had no observations (its quantile is NaN)";
+        if (!name_seen(spec.metric)) return absent(spec.metric);
+        return "no series matched " + selector(spec.metric, spec.matchers, "quantile=\"" + format_number(spec.q) + "\"");
+      }
+      if (!any_series(spec, &Scrape::histograms, always)) {
+        const std::string buckets = spec.metric + "_bucket";
+        if (!name_seen(buckets) && !name_seen(spec.metric)) return absent(buckets);
+        return "no series matched " + selector(buckets, spec.matchers);
+      }
+      if (!any_series(spec, &Scrape::histograms,
+                      [](const BucketCounts& buckets) { return buckets.contains(std::numeric_limits<double>::infinity()); }))
+        return "the histogram has no +Inf bucket";
+      return "no observations during the probe (the buckets did not grow)";
+    case SignalKind::ratio:
+      break;
+    }
+    return value ? "" : "no value";
+  }
+
+  // The row of a signal; ratios from the rows of their parts, so a part without a value here
+  // leaves the ratio without one too.
+  const SignalRow& row(const std::string& name) {
+    if (const auto found = rows_.find(name); found != rows_.end()) return found->second;
+    const auto spec = std::find_if(config_.signals.begin(), config_.signals.end(),
+                                   [&](const SignalSpec& s) { return s.name == name; });
+    SignalRow row;
+    if (spec->kind == SignalKind::ratio) {
+      const SignalRow numerator = this->row(spec->numerator);
+      const SignalRow denominator = this->row(spec->denominator);
+      if (!numerator.value)
+        row.why = "its numerator '" + spec->numerator + "' has no value";
+      else if (!denominator.value)
+        row.why = "its denominator '" + spec->denominator + "' has no value";
+      else if ((row.value = window_.value(name)); !row.value)
+        row.why = "its denominator '" + spec->denominator + "' is 0";
+    } else {
+      row.value = window_.value(name);
+      row.why = why_not(*spec, row.value);
+      if (!row.why.empty()) row.value.reset();
+    }
+    return rows_.emplace(name, std::move(row)).first->second;
+  }
+
+  // Values of `variables`, or the first one without a value.
+  std::optional<std::vector<double>> values_of(const std::vector<std::string>& variables, std::string& missing) {
+    std::vector<double> values;
+    for (const auto& variable : variables) {
+      const auto& row = this->row(variable);
+      if (!row.value) {
+        missing = variable;
+        return std::nullopt;
+      }
+      values.push_back(*row.value);
+    }
+    return values;
+  }
+
+  int report() {
+    std::size_t width = std::string_view("constraint").size();
+    for (const auto& spec : config_.signals) width = std::max(width, spec.name.size());
+    const auto cell = [&](std::string_view text, std::size_t cell_width) {
+      std::cout << text << std::string(cell_width > text.size() ? cell_width - text.size() : 1, ' ');
+    };
+
+    std::cout << '\n';
+    cell("signal", width + 2);
+    cell("kind", 10);
+    std::cout << "value\n";
+    bool all_values = true;
+    for (const auto& spec : config_.signals) {
+      const auto& row = this->row(spec.name);
+      cell(spec.name, width + 2);
+      cell(kind_name(spec.kind), 10);
+      if (row.value)
+        std::cout << format_number(*row.value) << '\n';
+      else
+        std::cout << "no value: " << row.why << '\n';
+      all_values = all_values && row.value.has_value();
+    }
+
+    std::cout << '\n';
+    const auto& objective = config_.objective;
+    cell("objective", width + 2);
+    std::cout << (objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
+              << objective.expression.text();
+    std::string missing;
+    if (const auto values = values_of(objective.expression.variables(), missing)) {
+      const double value = objective.expression.evaluate(*values);
+      std::cout << " = " << format_number(value) << (std::isfinite(value) ? "" : " (cannot be scored)") << '\n';
+    } else {
+      std::cout << ": cannot evaluate (" << missing << " has no value)\n";
+    }
+    for (const auto& constraint : config_.constraints) {
+      cell("constraint", width + 2);
+      std::cout << constraint.text << ": ";
+      const auto values = values_of(constraint.variables(), missing);
+      if (!values) {
+        std::cout << "cannot evaluate (" << missing << " has no value)\n";
+        continue;
+      }
+      const double left = constraint.left.evaluate(*values), right = constraint.right.evaluate(*values);
+      const double slack = constraint.slack(*values);
+      std::cout << format_number(left) << ' ' << relation_text(constraint.relation) << ' ' << format_number(right)
+                << ", " << (!std::isfinite(slack) ? "cannot be judged" : slack <= 0 ? "holds" : "violated") << '\n';
+    }
+    if (!all_values) {
+      std::cout.flush();
+      std::cerr << "trimtab probe: some signals have no value (see the table)\n";
+    }
+    return all_values ? exit_ok : exit_no_value;
+  }
+
+  const TuningConfig& config_;
+  int scrapes_;
+  ScrapeCollector collector_;
+  std::optional<JsonScrapeReader> json_;
+  Window window_;
+  std::vector<Scrape> scrapes_seen_;
+  std::set<std::string, std::less<>> names_;
+  std::map<std::string, std::string> json_problems_; // the latest problem of each JSON signal
+  std::map<std::string, SignalRow> rows_;
+  bool warned_malformed_ = false;
+};
+
+int probe_live(const std::string& config_path, int scrapes) {
+  std::optional<TuningConfig> config;
+  try {
+    config.emplace(load_tuning_config(config_path));
+  } catch (const ConfigErrors& e) {
+    std::cerr << e.what() << '\n' << e.errors().size() << " mistakes in " << config_path << '\n';
+    return exit_config;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return exit_config;
+  }
+
+  std::optional<LiveProbe> probe;
+  try {
+    probe.emplace(*config, scrapes);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << config_path << ": " << format_name(config->target.format) << " target: " << e.what() << '\n';
+    return exit_config;
+  }
+
+  asio::io_context io;
+  int code = 1;
+  std::exception_ptr failure;
+  asio::co_spawn(io, probe->run(io.get_executor()), [&](std::exception_ptr error, int exit_code) {
+    failure = error;
+    code = exit_code;
+  });
+  io.run();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      std::cerr << "trimtab probe: " << e.what() << '\n';
+      return 1;
+    }
+  }
+  return code;
+}
+
+} // namespace
+
+int probe_command(const std::vector<std::string>& args) {
+  po::options_description options(R"(usage: trimtab probe TUNING.yaml [--scrapes N]
+       trimtab probe --file FILE [--format prometheus|openmetrics]
+
+With a tuning config, scrapes its target (target.metrics: url, format, timeout) N times,
+target.metrics.interval apart, and prints each scrape's time and size, then each signal's value
+over the probe, or why it has none (a rate or gauge no series matched has none here, though the
+agent would count such a rate as 0), the objective's value and whether each constraint holds.
+Exit codes: 0 every signal has a value, 2 the config has a mistake, 3 the target could not be
+scraped, 4 some signal has no value.
+
+With --file, reads a metrics exposition and prints each family with its type and sample count, so
+an operator can check what a service exposes. Malformed lines are listed on stderr as
+FILE:line:column and end the run with exit code 2.
+
+Options)");
+  std::string config_path, file, format = "prometheus";
+  int scrapes = 3;
+  options.add_options()
+      ("help,h", "show this help")
+      ("scrapes", po::value(&scrapes)->value_name("N")->default_value(scrapes), "scrapes of the target, at least 2")
+      ("file", po::value(&file)->value_name("FILE"), "an exposition saved from a /metrics endpoint")
+      ("format", po::value(&format)->value_name("FORMAT")->default_value(format), "for --file: prometheus or openmetrics");
+  po::options_description hidden;
+  hidden.add_options()("config", po::value(&config_path));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("config", 1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "trimtab probe: " << e.what() << "\n(see trimtab probe --help)\n";
+    return 1;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+
+  if (!config_path.empty()) {
+    if (!file.empty()) {
+      std::cerr << "trimtab probe: give a tuning config or --file, not both\n";
+      return 1;
+    }
+    if (!vm["format"].defaulted()) {
+      std::cerr << "trimtab probe: --format is for --file; a tuning config's target.metrics.format says it\n";
+      return 1;
+    }
+    if (scrapes < 2) {
+      std::cerr << "trimtab probe: --scrapes must be at least 2 (a rate needs two scrapes)\n";
+      return 1;
+    }
+    return probe_live(config_path, scrapes);
+  }
+  if (file.empty()) {
+    std::cerr << "trimtab probe: expected a tuning config or --file FILE (see trimtab probe --help)\n";
+    return 1;
+  }
+  if (!vm["scrapes"].defaulted()) {
+    std::cerr << "trimtab probe: --scrapes is for a tuning config's live target\n";
+    return 1;
+  }
+  return probe_file(file, format);
 }
 
 } // namespace trimtab::cli
