@@ -1,0 +1,638 @@
+#include <trimtab/agent/control_server.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace trimtab {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+constexpr std::string_view metrics_type = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view json_type = "application/json";
+constexpr std::string_view html_type = "text/html; charset=utf-8";
+
+/// After an error answer that closes the connection, how long (and how many bytes) to read and
+/// discard what the client still sends, so that closing does not reset the connection before the
+/// client has read the answer.
+constexpr std::chrono::seconds linger_time{1};
+constexpr std::size_t linger_bytes = 64 * 1024;
+
+/// Waited after an accept error such as "too many open files", so the loop does not spin.
+constexpr std::chrono::milliseconds accept_backoff{100};
+
+enum class RouteKind { metrics, status, page, command };
+
+struct Route {
+  std::string_view path;
+  RouteKind kind;
+  std::string_view action; // for commands
+};
+
+constexpr std::array<Route, 6> routes{{
+    {"/metrics", RouteKind::metrics, {}},
+    {"/status", RouteKind::status, {}},
+    {"/", RouteKind::page, {}},
+    {"/pause", RouteKind::command, "pause"},
+    {"/resume", RouteKind::command, "resume"},
+    {"/rollback", RouteKind::command, "rollback"},
+}};
+
+const Route* find_route(std::string_view target) {
+  const auto path = target.substr(0, target.find('?'));
+  for (const auto& route : routes) {
+    if (route.path == path) return &route;
+  }
+  return nullptr;
+}
+
+std::string_view route_label(std::string_view target) {
+  const auto* route = find_route(target);
+  return route != nullptr ? route->path : std::string_view("other");
+}
+
+Response make_response(const Request& req, http::status status, std::string_view content_type, std::string body) {
+  Response res{status, req.version()};
+  res.set(http::field::server, "trimtab");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_answer(const Request& req, http::status status, bool ok, std::string_view message) {
+  boost::json::object body;
+  body["ok"] = ok;
+  body["message"] = message;
+  return make_response(req, status, json_type, boost::json::serialize(body) + "\n");
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+std::string_view trim(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+/// The token of an "Authorization: Bearer <token>" field (scheme case-insensitive), if there is one.
+std::optional<std::string_view> bearer_token(const Request& req) {
+  const auto it = req.find(http::field::authorization);
+  if (it == req.end()) return std::nullopt;
+  auto value = trim(std::string_view(it->value().data(), it->value().size()));
+  constexpr std::string_view scheme = "bearer";
+  if (value.size() <= scheme.size() || !iequals(value.substr(0, scheme.size()), scheme) ||
+      (value[scheme.size()] != ' ' && value[scheme.size()] != '\t')) {
+    return std::nullopt;
+  }
+  value = trim(value.substr(scheme.size()));
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+[[noreturn]] void bad_listen(std::string_view listen, std::string_view why) {
+  throw std::invalid_argument("control.listen: \"" + std::string(listen) + "\" is not host:port (" +
+                              std::string(why) + ")");
+}
+
+tcp::endpoint parse_listen(std::string_view listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos) bad_listen(listen, "no port");
+  auto host = listen.substr(0, colon);
+  const auto port_text = listen.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    bad_listen(listen, "the port must be a number from 0 to 65535");
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    bad_listen(listen, "write an IPv6 address in brackets, as [::1]:9464");
+  }
+  if (host.empty()) bad_listen(listen, "no host; write 127.0.0.1 for this machine only, 0.0.0.0 for every interface");
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code address_error;
+  const auto address = asio::ip::make_address(std::string(host), address_error);
+  if (address_error) bad_listen(listen, "the host must be an IP address or localhost");
+  return {address, static_cast<unsigned short>(port)};
+}
+
+/// Closes a file descriptor when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string errno_text() { return std::strerror(errno); }
+
+std::string octal_mode(mode_t mode) {
+  std::array<char, 8> text{};
+  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
+  return text.data();
+}
+
+} // namespace
+
+// --- TokenBucket ---------------------------------------------------------------------------------
+
+TokenBucket::TokenBucket(double rate, double burst) noexcept
+    : rate_(std::max(rate, 0.0)), burst_(std::max(burst, 0.0)), tokens_(burst_) {}
+
+void TokenBucket::refill(clock::time_point now) noexcept {
+  if (last_ && now > *last_) {
+    const std::chrono::duration<double> elapsed = now - *last_;
+    tokens_ = std::min(burst_, tokens_ + rate_ * elapsed.count());
+  }
+  if (!last_ || now > *last_) last_ = now;
+}
+
+bool TokenBucket::try_take(clock::time_point now) noexcept {
+  refill(now);
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+std::chrono::duration<double> TokenBucket::wait_time(clock::time_point now) noexcept {
+  refill(now);
+  if (tokens_ >= 1.0) return std::chrono::duration<double>(0.0);
+  if (rate_ <= 0.0 || burst_ < 1.0) return std::chrono::duration<double>(std::numeric_limits<double>::infinity());
+  return std::chrono::duration<double>((1.0 - tokens_) / rate_);
+}
+
+// --- constant-time compare, token files ----------------------------------------------------------
+
+bool constant_time_equal(std::string_view expected, std::string_view given) noexcept {
+  // On a length mismatch, `given` is compared with itself, so the loop still reads every byte of
+  // `given` and its time says nothing about `expected` beyond its length.
+  const bool same_length = expected.size() == given.size();
+  const char* reference = same_length ? expected.data() : given.data();
+  volatile unsigned char difference = same_length ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    difference = static_cast<unsigned char>(difference | (static_cast<unsigned char>(reference[i]) ^
+                                                          static_cast<unsigned char>(given[i])));
+  }
+  return difference == 0;
+}
+
+std::optional<std::string> read_token_file(const std::filesystem::path& path, std::string& error) {
+  constexpr std::size_t max_size = 4096;
+  const std::string name = path.string();
+  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (file.fd < 0) {
+    error = "cannot read token file " + name + ": " + errno_text();
+    return std::nullopt;
+  }
+  struct stat info {};
+  if (::fstat(file.fd, &info) != 0) {
+    error = "cannot read token file " + name + ": " + errno_text();
+    return std::nullopt;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    error = "token file " + name + " is not a regular file";
+    return std::nullopt;
+  }
+  if ((info.st_mode & 077) != 0) {
+    error = "token file " + name + " is accessible to group or others (mode " + octal_mode(info.st_mode) +
+            "); make it private with: chmod 600 " + name;
+    return std::nullopt;
+  }
+  std::string token;
+  std::array<char, 1024> chunk{};
+  for (;;) {
+    const auto n = ::read(file.fd, chunk.data(), chunk.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = "cannot read token file " + name + ": " + errno_text();
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    token.append(chunk.data(), static_cast<std::size_t>(n));
+    if (token.size() > max_size) {
+      error = "token file " + name + " is larger than 4 KiB; it should hold one token";
+      return std::nullopt;
+    }
+  }
+  while (!token.empty() && std::strchr(" \t\r\n\v\f", token.back()) != nullptr) token.pop_back();
+  if (token.empty()) {
+    error = "token file " + name + " is empty";
+    return std::nullopt;
+  }
+  if (std::any_of(token.begin(), token.end(), [](char c) { return c < '!' || c > '~'; })) {
+    error = "token file " + name +
+            " holds a character that cannot be sent in an HTTP header (a token is visible ASCII, no spaces)";
+    return std::nullopt;
+  }
+  return token;
+}
+
+std::optional<std::string> create_token_file(const std::filesystem::path& path, std::string& error) {
+  const std::string name = path.string();
+  std::array<unsigned char, 32> bytes{};
+  {
+    Fd random(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+    if (random.fd < 0) {
+      error = "cannot open /dev/urandom: " + errno_text();
+      return std::nullopt;
+    }
+    std::size_t have = 0;
+    while (have < bytes.size()) {
+      const auto n = ::read(random.fd, bytes.data() + have, bytes.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error = "cannot read /dev/urandom: " + (n < 0 ? errno_text() : std::string("end of file"));
+        return std::nullopt;
+      }
+      have += static_cast<std::size_t>(n);
+    }
+  }
+  constexpr std::string_view digits = "0123456789abcdef";
+  std::string token;
+  token.reserve(bytes.size() * 2);
+  for (const auto byte : bytes) {
+    token += digits[byte >> 4];
+    token += digits[byte & 0x0f];
+  }
+  std::fill(bytes.begin(), bytes.end(), 0);
+
+  Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (file.fd < 0) {
+    error = "cannot create token file " + name + ": " + errno_text();
+    return std::nullopt;
+  }
+  const auto fail = [&](std::string_view what) {
+    error = std::string(what) + " token file " + name + ": " + errno_text();
+    ::unlink(path.c_str());
+    return std::nullopt;
+  };
+  // The umask may have taken bits away from 0600; set exactly 0600.
+  if (::fchmod(file.fd, 0600) != 0) return fail("cannot set the mode of");
+  const std::string line = token + "\n";
+  std::size_t written = 0;
+  while (written < line.size()) {
+    const auto n = ::write(file.fd, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("cannot write");
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(file.fd) != 0) return fail("cannot write");
+  return token;
+}
+
+// --- stats -----------------------------------------------------------------------------------------
+
+std::string to_prometheus(const ControlServerStats& stats) {
+  std::string out;
+  const auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  };
+  const auto sample = [&](std::string_view name, std::uint64_t value) {
+    out.append(name).append(" ").append(std::to_string(value)).append("\n");
+  };
+  family("trimtab_control_requests_total", "counter", "Requests the control server answered, by route and status code.");
+  for (const auto& [key, count] : stats.requests) {
+    out.append("trimtab_control_requests_total{route=\"").append(key.first).append("\",code=\"");
+    out.append(std::to_string(key.second)).append("\"} ").append(std::to_string(count)).append("\n");
+  }
+  family("trimtab_control_auth_failures_total", "counter", "Control commands refused for a missing or wrong token.");
+  sample("trimtab_control_auth_failures_total", stats.auth_failures);
+  family("trimtab_control_rate_limited_total", "counter", "Control commands refused by the rate limit.");
+  sample("trimtab_control_rate_limited_total", stats.rate_limited);
+  family("trimtab_control_connections_total", "counter", "Connections the control server accepted.");
+  sample("trimtab_control_connections_total", stats.connections_accepted);
+  family("trimtab_control_connections_refused_total", "counter",
+         "Connections closed at once because too many were open.");
+  sample("trimtab_control_connections_refused_total", stats.connections_refused);
+  family("trimtab_control_connections", "gauge", "Connections open to the control server.");
+  sample("trimtab_control_connections", stats.connections_open);
+  return out;
+}
+
+// --- the server --------------------------------------------------------------------------------------
+
+struct ControlServer::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::any_io_executor ex, ControlServerOptions opts, ControlHandlers hs)
+      : executor(std::move(ex)), options(std::move(opts)), handlers(std::move(hs)), acceptor(executor),
+        backoff(executor), bucket(options.commands_per_second, options.command_burst) {}
+
+  asio::any_io_executor executor;
+  ControlServerOptions options;
+  ControlHandlers handlers;
+  tcp::acceptor acceptor;
+  asio::steady_timer backoff;
+  TokenBucket bucket;
+  ControlServerStats stats;
+  /// The open connections, so stop() can close them. The coroutine serving one removes it.
+  std::unordered_map<std::uint64_t, std::shared_ptr<beast::tcp_stream>> connections;
+  std::uint64_t next_connection = 0;
+  unsigned short port = 0;
+  bool started = false;
+  bool stopped = false;
+
+  void count(std::string_view route, const Response& res) {
+    ++stats.requests[{std::string(route), res.result_int()}];
+  }
+
+  void stop() noexcept {
+    if (stopped) return;
+    stopped = true;
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    try {
+      backoff.cancel();
+    } catch (...) {
+    }
+    for (auto& [id, stream] : connections) stream->close();
+  }
+
+  Response answer(const Request& req);
+  Response answer_get(const Request& req, const Route& route);
+  Response answer_command(const Request& req, const Route& route);
+
+  static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self);
+  static asio::awaitable<void> serve(std::shared_ptr<Impl> self, std::uint64_t id,
+                                     std::shared_ptr<beast::tcp_stream> stream);
+};
+
+Response ControlServer::Impl::answer(const Request& req) {
+  const auto target = std::string_view(req.target().data(), req.target().size());
+  const auto* route = find_route(target);
+  if (route == nullptr) return json_answer(req, http::status::not_found, false, "not found");
+  if (route->kind == RouteKind::command) {
+    if (req.method() != http::verb::post) {
+      auto res = json_answer(req, http::status::method_not_allowed, false, "use POST");
+      res.set(http::field::allow, "POST");
+      return res;
+    }
+    return answer_command(req, *route);
+  }
+  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+    auto res = json_answer(req, http::status::method_not_allowed, false, "use GET");
+    res.set(http::field::allow, "GET, HEAD");
+    return res;
+  }
+  auto res = answer_get(req, *route);
+  if (req.method() == http::verb::head) {
+    // The headers of the GET answer, Content-Length included, without its body.
+    const auto size = res.body().size();
+    res.body().clear();
+    res.content_length(size);
+  }
+  return res;
+}
+
+Response ControlServer::Impl::answer_get(const Request& req, const Route& route) {
+  try {
+    switch (route.kind) {
+    case RouteKind::metrics:
+      if (handlers.metrics) return make_response(req, http::status::ok, metrics_type, handlers.metrics());
+      break;
+    case RouteKind::status:
+      if (handlers.status) {
+        return make_response(req, http::status::ok, json_type, boost::json::serialize(handlers.status()) + "\n");
+      }
+      break;
+    case RouteKind::page:
+      if (handlers.page) return make_response(req, http::status::ok, html_type, handlers.page());
+      break;
+    case RouteKind::command:
+      break;
+    }
+  } catch (const std::exception& e) {
+    return json_answer(req, http::status::internal_server_error, false, std::string("internal error: ") + e.what());
+  }
+  return json_answer(req, http::status::not_implemented, false, "this agent does not serve " + std::string(route.path));
+}
+
+Response ControlServer::Impl::answer_command(const Request& req, const Route& route) {
+  if (!options.token) {
+    return json_answer(req, http::status::forbidden, false, "no token configured; set control.token_file");
+  }
+  const auto now = TokenBucket::clock::now();
+  if (!bucket.try_take(now)) {
+    ++stats.rate_limited;
+    auto res = json_answer(req, http::status::too_many_requests, false, "too many commands; try again later");
+    const double wait = std::clamp(std::ceil(bucket.wait_time(now).count()), 1.0, 3600.0);
+    res.set(http::field::retry_after, std::to_string(static_cast<int>(wait)));
+    return res;
+  }
+  const auto given = bearer_token(req);
+  const bool authorised = given && constant_time_equal(*options.token, *given);
+  if (!authorised) {
+    ++stats.auth_failures;
+    auto res = json_answer(req, http::status::unauthorized, false,
+                           given ? "wrong token" : "missing token; send Authorization: Bearer <token>");
+    res.set(http::field::www_authenticate, "Bearer realm=\"trimtab\"");
+    return res;
+  }
+  if (!handlers.command) {
+    return json_answer(req, http::status::not_implemented, false, "this agent takes no commands");
+  }
+  try {
+    const auto result = handlers.command(route.action);
+    return json_answer(req, result.ok ? http::status::ok : http::status::conflict, result.ok, result.message);
+  } catch (const std::exception& e) {
+    return json_answer(req, http::status::internal_server_error, false, std::string("internal error: ") + e.what());
+  }
+}
+
+asio::awaitable<void> ControlServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
+  while (!self->stopped) {
+    auto [ec, socket] = co_await self->acceptor.async_accept(use_tuple);
+    if (self->stopped) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      // Out of descriptors or memory, a connection reset before accept: wait a little, go on.
+      self->backoff.expires_after(accept_backoff);
+      co_await self->backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (self->connections.size() >= self->options.max_connections) {
+      ++self->stats.connections_refused;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++self->stats.connections_accepted;
+    const auto id = self->next_connection++;
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    self->connections.emplace(id, stream);
+    asio::co_spawn(self->executor, serve(self, id, std::move(stream)), asio::detached);
+  }
+}
+
+asio::awaitable<void> ControlServer::Impl::serve(std::shared_ptr<Impl> self, std::uint64_t id,
+                                                 std::shared_ptr<beast::tcp_stream> stream) {
+  struct Forget {
+    Impl& impl;
+    std::uint64_t id;
+    ~Forget() { impl.connections.erase(id); }
+  } forget{*self, id};
+
+  // Shuts down our side; when the client may still be sending (an error answer), reads and
+  // discards what comes for a moment first, so the close does not reset the connection under the
+  // client before it has read the answer.
+  const auto close = [](std::shared_ptr<beast::tcp_stream> s, bool drain) -> asio::awaitable<void> {
+    boost::system::error_code ignored;
+    s->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (drain) {
+      s->expires_after(linger_time);
+      std::array<char, 4096> junk{};
+      std::size_t total = 0;
+      while (total < linger_bytes) {
+        auto [ec, n] = co_await s->async_read_some(asio::buffer(junk), use_tuple);
+        if (ec) break;
+        total += n;
+      }
+    }
+    s->close();
+  };
+
+  beast::flat_buffer buffer;
+  while (!self->stopped) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(self->options.header_limit);
+    parser.body_limit(self->options.body_limit);
+    stream->expires_after(self->options.read_timeout);
+    auto [read_error, read_bytes] = co_await http::async_read(*stream, buffer, parser, use_tuple);
+    if (self->stopped) co_return;
+
+    std::optional<Response> res;
+    std::string_view route;
+    bool keep_alive = false;
+    if (!read_error) {
+      const auto& req = parser.get();
+      route = route_label(std::string_view(req.target().data(), req.target().size()));
+      res = self->answer(req);
+      keep_alive = req.keep_alive();
+      if (self->stopped) co_return; // a handler stopped the server
+    } else if (read_error.category() == http::make_error_code(http::error::body_limit).category() &&
+               read_error != http::error::end_of_stream && read_error != http::error::partial_message) {
+      // A request we will not serve: answer why and close, since the rest of the stream cannot be
+      // trusted to start at a message boundary.
+      // What the parser got of the request line and headers before it stopped (possibly nothing).
+      const Request header_only(parser.get().base());
+      route = route_label(std::string_view(header_only.target().data(), header_only.target().size()));
+      if (read_error == http::error::body_limit) {
+        res = json_answer(header_only, http::status::payload_too_large, false,
+                          "request body larger than " + std::to_string(self->options.body_limit) + " bytes");
+      } else if (read_error == http::error::header_limit) {
+        res = json_answer(header_only, http::status::bad_request, false,
+                          "request headers larger than " + std::to_string(self->options.header_limit) + " bytes");
+      } else {
+        res = json_answer(header_only, http::status::bad_request, false, "malformed request: " + read_error.message());
+      }
+    } else {
+      // The client closed, went quiet past the read timeout, or the connection failed.
+      break;
+    }
+
+    res->keep_alive(keep_alive);
+    self->count(route, *res);
+    stream->expires_after(self->options.write_timeout);
+    auto [write_error, written] = co_await http::async_write(*stream, *res, use_tuple);
+    if (write_error || self->stopped) co_return;
+    if (!keep_alive) {
+      co_await close(stream, static_cast<bool>(read_error));
+      co_return;
+    }
+  }
+  stream->close();
+}
+
+// --- ControlServer -----------------------------------------------------------------------------------
+
+ControlServer::ControlServer(asio::any_io_executor executor, ControlServerOptions options, ControlHandlers handlers)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options), std::move(handlers))) {}
+
+ControlServer::~ControlServer() { stop(); }
+
+ControlServer::ControlServer(ControlServer&&) noexcept = default;
+
+ControlServer& ControlServer::operator=(ControlServer&& other) noexcept {
+  if (this != &other) {
+    stop();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+void ControlServer::start() {
+  if (!impl_ || impl_->started || impl_->stopped) throw std::logic_error("ControlServer::start() called twice");
+  const auto endpoint = parse_listen(impl_->options.listen);
+  try {
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    impl_->port = acceptor.local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+    throw std::runtime_error("control server cannot listen on " + impl_->options.listen + ": " + e.code().message());
+  }
+  impl_->started = true;
+  asio::co_spawn(impl_->executor, Impl::accept_loop(impl_), asio::detached);
+}
+
+void ControlServer::stop() noexcept {
+  if (impl_) impl_->stop();
+}
+
+unsigned short ControlServer::port() const noexcept { return impl_ ? impl_->port : 0; }
+
+ControlServerStats ControlServer::stats() const {
+  if (!impl_) return {};
+  auto stats = impl_->stats;
+  stats.connections_open = impl_->connections.size();
+  return stats;
+}
+
+} // namespace trimtab
