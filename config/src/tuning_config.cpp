@@ -42,10 +42,13 @@ constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 3> solver_keys{"kind", "budget", "seed"};
 constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
-constexpr std::array<std::string_view, 3> window_keys{"settle", "duration", "min_samples"};
-constexpr std::array<std::string_view, 6> guardrail_keys{"max_delta",          "max_updates_per_second",
-                                                         "min_dwell",          "rollback_on_regression",
-                                                         "required_improvement", "max_rollbacks_per_hour"};
+constexpr std::array<std::string_view, 6> window_keys{"settle",      "duration",  "min_samples",
+                                                     "load_signal", "load_band", "remeasure_every"};
+constexpr std::array<std::string_view, 10> guardrail_keys{"max_delta",            "max_updates_per_second",
+                                                          "min_dwell",            "rollback_on_regression",
+                                                          "required_improvement", "max_rollbacks_per_hour",
+                                                          "regression_threshold", "confidence",
+                                                          "max_direction_flips",  "safe_mode_recovery"};
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
 constexpr std::array<std::string_view, 1> state_keys{"dir"};
@@ -517,9 +520,25 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
       for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
         reader.attempt([&, &key = key, &value = value] {
           const auto name = key.Scalar();
-          if (name == "settle") window.settle = reader.duration(value, "settle", true);
-          else if (name == "duration") window.duration = reader.duration(value, "duration", false);
-          else window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 1));
+          if (name == "settle") {
+            window.settle = reader.duration(value, "settle", true);
+          } else if (name == "duration") {
+            window.duration = reader.duration(value, "duration", false);
+          } else if (name == "min_samples") {
+            window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 2));
+          } else if (name == "load_signal") {
+            window.load_signal = reader.text(value, "load_signal");
+            if (!signal_set.contains(window.load_signal))
+              reader.fail(value.Mark(), "load_signal '" + window.load_signal + "' is not a declared signal" +
+                                            did_you_mean(window.load_signal, signal_names));
+          } else if (name == "load_band") {
+            const auto band = reader.amount(value, "load_band");
+            if (!band.percent || band.value <= 0)
+              reader.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
+            window.load_band_percent = band.value;
+          } else {
+            window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
+          }
         });
     });
 
@@ -534,6 +553,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}"))
               reader.attempt([&, &param = param, &limit = limit] {
                 check_param(param, param.Scalar(), "max_delta: ");
+                if (space)
+                  if (const auto index = space->find(param.Scalar());
+                      index && std::holds_alternative<CategoricalChoices>(space->params()[*index].domain))
+                    reader.fail(param.Mark(), "max_delta: '" + param.Scalar() + "' is categorical; a label has no distance to limit");
                 guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
               });
           } else if (name == "max_updates_per_second") {
@@ -546,8 +569,18 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             guardrails.rollback_on_regression = reader.boolean(value, name);
           } else if (name == "required_improvement") {
             guardrails.required_improvement = reader.amount(value, name);
-          } else {
+          } else if (name == "max_rollbacks_per_hour") {
             guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
+          } else if (name == "regression_threshold") {
+            guardrails.regression_threshold = reader.amount(value, name);
+          } else if (name == "confidence") {
+            guardrails.confidence = reader.number(value, name);
+            if (!(guardrails.confidence > 0.0 && guardrails.confidence < 1.0))
+              reader.fail(value.Mark(), "confidence must be between 0 and 1 (exclusive) such as 0.95, not " + value.Scalar());
+          } else if (name == "max_direction_flips") {
+            guardrails.max_direction_flips = static_cast<std::size_t>(reader.count(value, name, 1));
+          } else {
+            guardrails.safe_mode_recovery = reader.duration(value, name, false);
           }
         });
     });

@@ -21,5 +21,9 @@ namespace trimtab::cli {
 int solve_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
+int run_command(const std::vector<std::string>& args);
+/// status, pause, resume or rollback, sent to a running agent's control server.
+int control_command(const std::string& action, const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 } // namespace trimtab::cli

@@ -13,8 +13,15 @@ constexpr const char* usage = R"(usage: trimtab <command> [options]
 Commands:
   solve    drive a solver over standard input/output, one JSON object per line:
            trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
-  validate check a tuning config and summarise it (exit 2 at the first mistake, located):
+  validate check a tuning config and summarise it (exit 2 listing every mistake, located):
            trimtab validate tuning.yaml
+  run      run the agent: scrape, tune through the adapters, serve /metrics /status and /:
+           trimtab run tuning.yaml [--restore-on-exit] [--create-token]
+  status   print a running agent's status:  trimtab status tuning.yaml
+  pause    stop applying changes:           trimtab pause tuning.yaml
+  resume   go on tuning (lifts safe mode):  trimtab resume tuning.yaml
+  rollback return to the last known good configuration: trimtab rollback tuning.yaml
+  report   write the study's HTML report from its journal: trimtab report STATE_DIR [OUT.html]
   probe    read a metrics exposition and list its families:
            trimtab probe --file metrics.prom [--format prometheus|openmetrics]
 
@@ -44,6 +51,10 @@ int main(int argc, char** argv) {
   if (command == "solve") return trimtab::cli::solve_command(rest);
   if (command == "probe") return trimtab::cli::probe_command(rest);
   if (command == "validate") return trimtab::cli::validate_command(rest);
+  if (command == "run") return trimtab::cli::run_command(rest);
+  if (command == "status" || command == "pause" || command == "resume" || command == "rollback")
+    return trimtab::cli::control_command(command, rest);
+  if (command == "report") return trimtab::cli::report_command(rest);
   std::cerr << "trimtab: unknown command '" << command << "'\n\n" << usage;
   return 1;
 }

@@ -6,8 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <trimtab/adapters/adapter_error.hpp>
 #include <trimtab/core/param.hpp>
 
 namespace trimtab {
@@ -15,16 +17,30 @@ namespace trimtab {
 /// Values for the parameters one adapter owns, by name, in the order of the adapter's params().
 using Settings = std::vector<std::pair<std::string, Value>>;
 
+/// How an adapter's operation ended: true when it succeeded.
+struct AdapterResult {
+  /// Empty on success; else a system error, an HttpError or an AdapterError, for code to test.
+  boost::system::error_code error{};
+  /// Empty on success; else what failed for people, naming the adapter:
+  /// "adapter 'app': PUT http://127.0.0.1:8080/admin/config: HTTP 400: pool_size must be <= 64".
+  std::string message{};
+
+  explicit operator bool() const noexcept { return !error; }
+};
+
 /// Something that can change a running service's settings and read them back: a callback into a
 /// host server, an HTTP admin endpoint, a file plus a signal, Redis, PgBouncer, PostgreSQL.
 ///
-/// Both operations are asynchronous and complete exactly once, on the executor the adapter was made
-/// with, with an error_code that says whether the service now runs with what was asked (apply) or
-/// what it runs with (current). An adapter never blocks its caller's thread.
+/// Both operations are asynchronous and complete exactly once, never inline (the handler never
+/// runs before async_apply or async_current returns), on the adapter's executor, with an
+/// AdapterResult that says whether the service now runs with what was asked (apply) or what it runs
+/// with (current). An adapter never blocks its caller's thread, and never throws from async_apply
+/// or async_current (but std::bad_alloc): every failure reaches the handler.
 class Adapter {
 public:
-  using apply_handler = std::function<void(boost::system::error_code)>;
-  using current_handler = std::function<void(boost::system::error_code, Settings)>;
+  using apply_handler = std::function<void(AdapterResult)>;
+  /// On failure the Settings are empty.
+  using current_handler = std::function<void(AdapterResult, Settings)>;
 
   virtual ~Adapter() = default;
 
@@ -34,11 +50,21 @@ public:
   [[nodiscard]] virtual const std::vector<std::string>& params() const noexcept = 0;
   /// How long an apply or a read may take before it counts as failed.
   [[nodiscard]] virtual std::chrono::milliseconds timeout() const noexcept = 0;
+  /// The executor the adapter was made with, on which every handler runs.
+  [[nodiscard]] virtual boost::asio::any_io_executor get_executor() const = 0;
 
-  /// Sets the owned parameters to `settings` (one value for each of params()).
+  /// Sets the owned parameters to `settings` (one value for each of params(), in any order; a
+  /// missing or foreign name fails with AdapterError::bad_settings and changes nothing).
   virtual void async_apply(Settings settings, apply_handler handler) = 0;
-  /// Reads the values the service runs with now, to learn the baseline.
+  /// Reads the values the service runs with now, to learn the baseline: one for each of params(),
+  /// in that order. Values come as the service reports them (an HTTP service may report 8 for a
+  /// float parameter): the caller converts them to each parameter's type.
   virtual void async_current(current_handler handler) = 0;
 };
+
+/// Checks that `settings` hold one value for each of `params` and nothing else; returns the failed
+/// result naming the adapter and the parameter, or a success.
+[[nodiscard]] AdapterResult check_settings(const std::string& adapter, const std::vector<std::string>& params,
+                                           const Settings& settings);
 
 } // namespace trimtab

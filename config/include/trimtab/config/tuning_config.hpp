@@ -49,7 +49,14 @@ struct SolverConfig {
 struct WindowConfig {
   std::chrono::milliseconds settle{10'000};   ///< >= 0: ignored time after a change
   std::chrono::milliseconds duration{60'000}; ///< > 0: measured time
-  std::size_t min_samples = 5;                ///< >= 1 scrapes per window
+  std::size_t min_samples = 5;                ///< >= 2 scrapes per window
+  /// A declared signal that measures offered load (request rate). A window in which it differs
+  /// from the incumbent's by more than load_band (a percentage) is discarded: the traffic changed,
+  /// not the configuration.
+  std::string load_signal;
+  double load_band_percent = 25.0;
+  /// Measure the incumbent again after this many candidate windows (0: never).
+  std::size_t remeasure_every = 10;
 };
 
 struct GuardrailsConfig {
@@ -63,6 +70,15 @@ struct GuardrailsConfig {
   /// (relative) or an absolute number in the objective's units.
   Amount required_improvement{10.0, true};
   std::uint64_t max_rollbacks_per_hour = 3;
+  /// A candidate worse than the incumbent by more than this ("5%" or an absolute amount) is rolled
+  /// back at once, when the difference is significant at `confidence`.
+  Amount regression_threshold{5.0, true};
+  /// How sure a promotion or a regression must be: 1 - the one-sided p-value, in (0, 1).
+  double confidence = 0.95;
+  /// Reversals of direction in a parameter's last 8 candidate steps before it is held for a step.
+  std::size_t max_direction_flips = 4;
+  /// Safe mode lifts by itself after this long (an operator's resume lifts it at once).
+  std::chrono::milliseconds safe_mode_recovery{3'600'000};
 };
 
 enum class AdapterKind { callback, http, file, command, redis, pgbouncer, postgres };

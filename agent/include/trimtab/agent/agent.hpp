@@ -1,0 +1,109 @@
+#pragma once
+
+// The agent: the tuning loop (core's TuningLoop) carried out on one executor, with a scraper, the
+// adapters, the journal and the control server.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/json/object.hpp>
+
+#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/config/tuning_config.hpp>
+#include <trimtab/core/tuning_loop.hpp>
+
+namespace trimtab {
+
+enum class LogLevel { debug, info, warning, error };
+
+/// Where the agent's log lines go: a host plugs in its own logger; the standalone agent writes
+/// lines to stderr. Unset: nothing is logged.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+struct AgentOptions {
+  LogSink log;
+  /// Serve /metrics, /status, / and the operator commands on config.control.listen.
+  bool control_server = true;
+  /// On stop(), put the baseline configuration back (through the guardrails' bounds, in one step)
+  /// before async_run completes.
+  bool restore_baseline_on_exit = false;
+};
+
+/// The tuning agent. It runs on the executor it is given and never owns the io_context: every
+/// member function must be called on the thread that runs that executor.
+///
+///   trimtab::Agent agent(io.get_executor(), trimtab::load_tuning_config("tuning.yaml"));
+///   agent.add_adapter(std::make_unique<MyPoolAdapter>(...));   // one per config adapter
+///   agent.async_run([](std::exception_ptr e) { ... });
+///   ... agent.stop();
+///
+/// The Agent must outlive the completion of async_run.
+class Agent {
+public:
+  /// Throws std::invalid_argument when the config cannot be tuned as written (the solver, the
+  /// policy or the signals do not fit).
+  Agent(boost::asio::any_io_executor executor, TuningConfig config, AgentOptions options = {});
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  /// Registers the adapter for one entry of config.adapters (matched by name; its params must be
+  /// the entry's). Throws std::invalid_argument for an unknown name, a second adapter for the
+  /// same entry, or params that differ. Call before async_run.
+  void add_adapter(std::unique_ptr<Adapter> adapter);
+
+  /// Reads metrics from the host itself instead of scraping config.target.url: the function
+  /// returns an exposition (Prometheus text, or JSON for format: json) each scrape interval.
+  void set_metrics_source(std::function<std::string()> source);
+
+  /// Runs until stop(): opens and replays the journal, reads the running configuration from the
+  /// adapters, then scrapes, tunes and serves the control server. Completes with nullptr after a
+  /// stop(), or with the exception that ended the run (JournalError for a corrupt journal,
+  /// std::runtime_error naming what failed at start-up). Completes on the agent's executor.
+  template <typename CompletionToken>
+  auto async_run(CompletionToken&& token) {
+    return boost::asio::co_spawn(executor_, run(), std::forward<CompletionToken>(token));
+  }
+
+  /// Ends the run: timers and the control server stop, an apply under way finishes first, and
+  /// async_run completes. Safe to call more than once, and from a signal handler's completion.
+  void stop();
+
+  /// An operator command, as the control server would deliver it.
+  [[nodiscard]] CommandOutcome command(OperatorCommand command, const std::string& source);
+
+  /// What /status answers: phase, applied and incumbent configurations, signals of the last
+  /// window, counters.
+  [[nodiscard]] boost::json::object status() const;
+  /// What /metrics answers: the agent's own metrics, Prometheus text 0.0.4.
+  [[nodiscard]] std::string metrics_text() const;
+  /// What / answers: the study's history as an HTML page with an SVG chart.
+  [[nodiscard]] std::string status_page() const;
+  /// Every journal record of the study so far (replayed and new).
+  [[nodiscard]] const std::vector<boost::json::object>& records() const noexcept;
+  /// The control server's port once running (useful with listen port 0), else 0.
+  [[nodiscard]] unsigned short control_port() const noexcept;
+  [[nodiscard]] const TuningLoop& loop() const noexcept;
+
+private:
+  struct State;
+  boost::asio::awaitable<void> run();
+
+  boost::asio::any_io_executor executor_;
+  std::unique_ptr<State> state_;
+};
+
+/// The core loop's policy for a loaded tuning config.
+[[nodiscard]] TuningPolicy tuning_policy(const TuningConfig& config);
+
+} // namespace trimtab

@@ -1,0 +1,693 @@
+#include <trimtab/agent/agent.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/journal.hpp>
+#include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/agent/study_report.hpp>
+#include <trimtab/core/exposition_parser.hpp>
+#include <trimtab/core/json_scrape.hpp>
+#include <trimtab/core/json_text.hpp>
+#include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/point_json.hpp>
+#include <trimtab/core/scrape.hpp>
+
+namespace trimtab {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+std::int64_t unix_ms(TimePoint t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+double seconds_since_epoch(TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+std::string format_number(double value) {
+  std::ostringstream out;
+  out.precision(6);
+  out << value;
+  return out.str();
+}
+
+std::string escape_label(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+} // namespace
+
+TuningPolicy tuning_policy(const TuningConfig& config) {
+  TuningPolicy policy;
+  policy.direction = config.objective.direction == ObjectiveDirection::maximize ? Direction::maximize : Direction::minimize;
+  policy.objective = config.objective.expression;
+  policy.constraints = config.constraints;
+  policy.signals = config.signals;
+  policy.settle = config.window.settle;
+  policy.duration = config.window.duration;
+  policy.min_samples = config.window.min_samples;
+  policy.budget = config.solver.budget;
+  policy.required_improvement = config.guardrails.required_improvement;
+  policy.confidence = config.guardrails.confidence;
+  policy.rollback_on_regression = config.guardrails.rollback_on_regression;
+  policy.regression_threshold = config.guardrails.regression_threshold;
+  if (!config.window.load_signal.empty()) policy.load_signal = config.window.load_signal;
+  policy.load_band = config.window.load_band_percent / 100.0;
+  policy.remeasure_every = config.window.remeasure_every;
+  policy.guardrails.max_delta.resize(config.space.size());
+  for (const auto& [name, amount] : config.guardrails.max_delta)
+    if (const auto index = config.space.find(name)) policy.guardrails.max_delta[*index] = amount;
+  policy.guardrails.max_updates_per_second = config.guardrails.max_updates_per_second;
+  policy.guardrails.min_dwell = config.guardrails.min_dwell;
+  policy.guardrails.max_rollbacks_per_hour = config.guardrails.max_rollbacks_per_hour;
+  policy.guardrails.max_direction_flips = config.guardrails.max_direction_flips;
+  policy.safe_mode_recovery = config.guardrails.safe_mode_recovery;
+  policy.enabled = config.enabled;
+  return policy;
+}
+
+struct Agent::State {
+  State(asio::any_io_executor executor, TuningConfig config_in, AgentOptions options_in)
+      : config(std::move(config_in)), options(std::move(options_in)), wake_timer(executor), work_signal(executor),
+        scrape_timer(executor), loops_done(executor) {
+    static constexpr const char* solver_names[] = {"bayes", "random", "grid"};
+    const auto policy = tuning_policy(config);
+    loop = std::make_unique<TuningLoop>(
+        make_solver(solver_names[static_cast<int>(config.solver.kind)], config.space,
+                    SolverOptions{policy.direction, config.solver.seed}),
+        policy);
+    if (config.target.format == MetricsFormat::json) {
+      json_reader.emplace(config.signals);
+    } else {
+      collector = std::make_unique<ScrapeCollector>(config.signals);
+      parser.emplace(config.target.format == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics
+                                                                          : ExpositionFormat::prometheus);
+    }
+    wake_timer.expires_at(asio::steady_timer::time_point::max());
+    work_signal.expires_at(asio::steady_timer::time_point::max());
+    loops_done.expires_at(asio::steady_timer::time_point::max());
+  }
+
+  TuningConfig config;
+  AgentOptions options;
+  std::unique_ptr<TuningLoop> loop;
+  std::vector<std::unique_ptr<Adapter>> adapters; // in config.adapters order once running
+  std::function<std::string()> metrics_source;
+
+  std::optional<Journal> journal;
+  std::vector<boost::json::object> records;
+  std::deque<boost::json::object> unjournaled; // records a failed append left to write first
+  std::string journal_error;
+
+  std::unique_ptr<ScrapeCollector> collector;
+  std::optional<ExpositionParser> parser;
+  std::optional<JsonScrapeReader> json_reader;
+
+  asio::steady_timer wake_timer;
+  asio::steady_timer work_signal;
+  asio::steady_timer scrape_timer;
+  asio::steady_timer loops_done;
+  std::deque<LoopAction> queue;
+  std::unique_ptr<ControlServer> control;
+  bool stopping = false;
+  int loops_running = 0;
+  Point running_config{};
+
+  // Counters for /metrics.
+  std::map<std::string, std::uint64_t> record_counts;   // journal record types
+  std::map<std::string, std::uint64_t> refusals;        // by reason
+  std::map<std::string, std::uint64_t> verdicts;        // decisions by verdict
+  std::uint64_t scrapes_ok = 0, scrapes_failed = 0, scrape_parse_errors = 0;
+  double last_scrape_seconds = 0, last_apply_seconds = 0;
+  std::uint64_t journal_failures = 0;
+  std::string last_scrape_error;
+
+  void log(LogLevel level, const std::string& line) const {
+    if (options.log) options.log(level, line);
+  }
+
+  void enqueue(std::vector<LoopAction> actions) {
+    for (auto& action : actions) queue.push_back(std::move(action));
+    if (!queue.empty()) work_signal.cancel();
+  }
+
+  Adapter* adapter_for(const std::string& name) {
+    for (auto& adapter : adapters)
+      if (adapter->name() == name) return adapter.get();
+    return nullptr;
+  }
+
+  Settings settings_for(const Adapter& adapter, const Point& point) const {
+    Settings settings;
+    for (const auto& name : adapter.params()) {
+      const auto index = *config.space.find(name);
+      settings.emplace_back(name, point.values[index]);
+    }
+    return settings;
+  }
+
+  // --- journal --------------------------------------------------------------------------------
+
+  // Writes a record durably, after any a failed write left behind. False when the disk refused:
+  // the caller must then not act on it.
+  bool journal_record(boost::json::object record) {
+    const auto now = std::chrono::system_clock::now();
+    record["seq"] = nullptr; // placeholders keep seq/time first in memory too
+    record["time"] = unix_ms(now);
+    if (!journal) {
+      record["seq"] = records.size() + 1;
+      note(record);
+      records.push_back(std::move(record));
+      return true;
+    }
+    unjournaled.push_back(std::move(record));
+    while (!unjournaled.empty()) {
+      auto& next = unjournaled.front();
+      const auto seq = journal->next_seq();
+      if (auto ec = journal->append(next, unix_ms(now))) {
+        ++journal_failures;
+        journal_error = "journal " + journal->path().string() + ": " + ec.message();
+        log(LogLevel::error, journal_error + " (" + std::to_string(unjournaled.size()) + " records waiting)");
+        return false;
+      }
+      next["seq"] = seq;
+      note(next);
+      records.push_back(std::move(next));
+      unjournaled.pop_front();
+    }
+    journal_error.clear();
+    return true;
+  }
+
+  // Counts a record for /metrics and says what happened in the log.
+  void note(const boost::json::object& r) {
+    const auto type = std::string(r.at("type").as_string());
+    ++record_counts[type];
+    auto text = [&](const char* key) -> std::string {
+      const auto* v = r.if_contains(key);
+      if (v == nullptr) return {};
+      if (v->is_string()) return std::string(v->get_string());
+      return to_json_text(*v);
+    };
+    if (type == "refusal") {
+      ++refusals[text("reason")];
+      log(LogLevel::warning, "refused (" + text("reason") + "): " + text("detail"));
+    } else if (type == "decision") {
+      ++verdicts[text("verdict")];
+      log(LogLevel::info, text("verdict") + " " + text("point") + " value " + text("value") + " vs " +
+                              text("incumbent_value") + ": " + text("reason"));
+    } else if (type == "apply_failed") {
+      log(LogLevel::warning, "apply failed: " + text("error"));
+    } else if (type == "safe_mode") {
+      log(LogLevel::warning, std::string(r.at("entered").as_bool() ? "safe mode entered: " : "safe mode left: ") + text("reason"));
+    } else if (type == "done") {
+      log(LogLevel::info, "study done (" + text("reason") + "): best " + text("best") + " = " + text("best_value"));
+    } else if (type == "applied") {
+      log(LogLevel::info, "applied " + text("point") + " (" + text("purpose") + ")");
+    } else if (type == "operator") {
+      log(LogLevel::info, "operator: " + text("action") + " from " + text("source"));
+    }
+  }
+
+  // --- adapters -------------------------------------------------------------------------------
+
+  asio::awaitable<AdapterResult> call_apply(Adapter& adapter, Settings settings) {
+    struct Call {
+      std::optional<AdapterResult> result;
+      asio::steady_timer timer;
+    };
+    const auto executor = co_await asio::this_coro::executor;
+    auto call = std::make_shared<Call>(Call{std::nullopt, asio::steady_timer(executor)});
+    call->timer.expires_after(adapter.timeout());
+    adapter.async_apply(std::move(settings), [call](AdapterResult result) {
+      if (call->result) return;
+      call->result = std::move(result);
+      call->timer.cancel();
+    });
+    if (!call->result) {
+      boost::system::error_code ec;
+      co_await call->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!call->result)
+      call->result = AdapterResult{make_error_code(boost::system::errc::timed_out),
+                                   "adapter '" + adapter.name() + "': no answer within " +
+                                       std::to_string(adapter.timeout().count()) + " ms"};
+    co_return std::move(*call->result);
+  }
+
+  asio::awaitable<std::pair<AdapterResult, Settings>> call_current(Adapter& adapter) {
+    struct Call {
+      std::optional<std::pair<AdapterResult, Settings>> result;
+      asio::steady_timer timer;
+    };
+    const auto executor = co_await asio::this_coro::executor;
+    auto call = std::make_shared<Call>(Call{std::nullopt, asio::steady_timer(executor)});
+    call->timer.expires_after(adapter.timeout());
+    adapter.async_current([call](AdapterResult result, Settings settings) {
+      if (call->result) return;
+      call->result.emplace(std::move(result), std::move(settings));
+      call->timer.cancel();
+    });
+    if (!call->result) {
+      boost::system::error_code ec;
+      co_await call->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!call->result)
+      call->result.emplace(AdapterResult{make_error_code(boost::system::errc::timed_out),
+                                         "adapter '" + adapter.name() + "': no answer within " +
+                                             std::to_string(adapter.timeout().count()) + " ms"},
+                           Settings{});
+    co_return std::move(*call->result);
+  }
+
+  // All or nothing: when one adapter fails, those already changed are put back, and the message
+  // says exactly what the service runs with now.
+  asio::awaitable<AdapterResult> apply_point(const Point& target) {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<Adapter*> changed;
+    for (auto& adapter : adapters) {
+      auto wanted = settings_for(*adapter, target);
+      if (wanted == settings_for(*adapter, running_config)) continue;
+      auto result = co_await call_apply(*adapter, std::move(wanted));
+      if (!result) {
+        std::string message = result.message.empty() ? "adapter '" + adapter->name() + "': " + result.error.message() : result.message;
+        std::vector<std::string> reverted, stuck;
+        for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
+          auto previous = settings_for(**it, running_config);
+          auto undo = co_await call_apply(**it, std::move(previous));
+          if (undo) reverted.push_back((*it)->name());
+          else stuck.push_back((*it)->name() + " (" + undo.message + ")");
+        }
+        if (!reverted.empty()) {
+          message += "; reverted";
+          for (const auto& name : reverted) message += " '" + name + "'";
+        }
+        if (!stuck.empty()) {
+          message += "; COULD NOT REVERT";
+          for (const auto& name : stuck) message += " " + name;
+        }
+        last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        co_return AdapterResult{result.error, message};
+      }
+      changed.push_back(adapter.get());
+    }
+    running_config = target;
+    last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    co_return AdapterResult{};
+  }
+
+  asio::awaitable<Point> read_running_config() {
+    boost::json::object values;
+    for (auto& adapter : adapters) {
+      auto answer = co_await call_current(*adapter);
+      auto& [result, settings] = answer;
+      if (!result)
+        throw std::runtime_error("cannot read the running configuration: " +
+                                 (result.message.empty() ? adapter->name() + ": " + result.error.message() : result.message));
+      for (auto& [name, value] : settings) values[name] = value_to_json(value);
+    }
+    try {
+      co_return point_from_json(config.space, values);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("the running configuration the adapters report does not fit the params: ") + e.what());
+    }
+  }
+
+  // --- scraping -------------------------------------------------------------------------------
+
+  std::optional<Scrape> to_scrape(const std::string& body, TimePoint now) {
+    const double t = seconds_since_epoch(now);
+    if (json_reader) {
+      auto result = json_reader->read(body, t);
+      if (!result.error.empty()) {
+        ++scrape_parse_errors;
+        last_scrape_error = result.error;
+        return std::nullopt;
+      }
+      if (!result.problems.empty()) last_scrape_error = result.problems.front();
+      return std::move(result.scrape);
+    }
+    collector->start(t);
+    const auto report = parser->parse(body, *collector);
+    if (!report.ok()) {
+      // The parser keeps what it could read; the first error is worth a look, not a lost window.
+      ++scrape_parse_errors;
+      const auto& e = report.errors.front();
+      last_scrape_error = "line " + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
+    }
+    return collector->finish();
+  }
+
+  asio::awaitable<void> scrape_loop() {
+    int failures_in_a_row = 0;
+    while (!stopping) {
+      const auto started = std::chrono::steady_clock::now();
+      std::string body;
+      bool ok = true;
+      if (metrics_source) {
+        try {
+          body = metrics_source();
+        } catch (const std::exception& e) {
+          ok = false;
+          last_scrape_error = std::string("metrics source: ") + e.what();
+        }
+      } else {
+        // Arguments built as named locals: GCC 12 destroys some temporaries of a full-expression
+        // holding two co_awaits twice.
+        const auto executor = co_await asio::this_coro::executor;
+        std::string url = config.target.url;
+        FetchOptions fetch_options;
+        fetch_options.timeout = config.target.timeout;
+        auto fetched = co_await fetch_metrics(executor, std::move(url), std::move(fetch_options));
+        last_scrape_seconds = std::chrono::duration<double>(fetched.elapsed).count();
+        if (fetched.error) {
+          ok = false;
+          last_scrape_error = fetched.message;
+        } else {
+          body = std::move(fetched.body);
+        }
+      }
+      if (stopping) break;
+      if (ok) {
+        const auto now = std::chrono::system_clock::now();
+        if (auto scrape = to_scrape(body, now)) {
+          ++scrapes_ok;
+          failures_in_a_row = 0;
+          enqueue(loop->on_scrape(now, std::move(*scrape)));
+        }
+      } else {
+        ++scrapes_failed;
+        // Log the first failure of a run of them, then every 60th, not every second.
+        if (failures_in_a_row++ % 60 == 0) log(LogLevel::warning, "scrape failed: " + last_scrape_error);
+      }
+      scrape_timer.expires_at(started + config.target.interval);
+      boost::system::error_code ec;
+      co_await scrape_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> wake_loop() {
+    while (!stopping) {
+      boost::system::error_code ec;
+      co_await wake_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) break;
+      if (wake_timer.expiry() > asio::steady_timer::clock_type::now()) continue; // rescheduled
+      wake_timer.expires_at(asio::steady_timer::time_point::max());
+      enqueue(loop->on_timer(std::chrono::system_clock::now()));
+    }
+  }
+
+  void schedule_wake(TimePoint at) {
+    const auto delay = at - std::chrono::system_clock::now();
+    wake_timer.expires_after(std::max<asio::steady_timer::duration>(
+        asio::steady_timer::duration::zero(), std::chrono::duration_cast<asio::steady_timer::duration>(delay)));
+  }
+
+  // Carries out the loop's actions in order, one at a time.
+  asio::awaitable<void> work_loop() {
+    while (!stopping) {
+      if (queue.empty()) {
+        work_signal.expires_at(asio::steady_timer::time_point::max());
+        boost::system::error_code ec;
+        co_await work_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      auto action = std::move(queue.front());
+      queue.pop_front();
+      if (auto* record = std::get_if<RecordAction>(&action)) {
+        journal_record(std::move(record->record));
+      } else if (auto* apply = std::get_if<ApplyAction>(&action)) {
+        if (!unjournaled.empty()) {
+          // The apply's own record is not on disk: acting on it would leave a change nobody can
+          // replay.
+          enqueue(loop->on_apply_failed(std::chrono::system_clock::now(), "not applied: " + journal_error));
+          continue;
+        }
+        const auto result = co_await apply_point(apply->point);
+        const auto now = std::chrono::system_clock::now();
+        enqueue(result ? loop->on_apply_done(now) : loop->on_apply_failed(now, result.message));
+      } else if (auto* wake = std::get_if<WakeAction>(&action)) {
+        schedule_wake(wake->at);
+      } else if (auto* best = std::get_if<SaveBestAction>(&action)) {
+        if (journal) {
+          boost::json::object runtime{{"point", point_to_json(config.space, best->point)},
+                                      {"value", best->value},
+                                      {"seq", journal->next_seq() - 1},
+                                      {"time", unix_ms(std::chrono::system_clock::now())}};
+          if (auto ec = write_runtime_config(config.state.dir, runtime))
+            log(LogLevel::error, "cannot write runtime_config.json: " + ec.message());
+        }
+      }
+    }
+  }
+};
+
+Agent::Agent(asio::any_io_executor executor, TuningConfig config, AgentOptions options)
+    : executor_(std::move(executor)), state_(std::make_unique<State>(executor_, std::move(config), std::move(options))) {}
+
+Agent::~Agent() = default;
+
+void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
+  auto& s = *state_;
+  const auto it = std::find_if(s.config.adapters.begin(), s.config.adapters.end(),
+                               [&](const AdapterConfig& c) { return c.name == adapter->name(); });
+  if (it == s.config.adapters.end())
+    throw std::invalid_argument("adapter '" + adapter->name() + "' is not in the config's adapters");
+  if (s.adapter_for(adapter->name()) != nullptr)
+    throw std::invalid_argument("adapter '" + adapter->name() + "' is registered twice");
+  if (std::set<std::string>(adapter->params().begin(), adapter->params().end()) !=
+      std::set<std::string>(it->params.begin(), it->params.end()))
+    throw std::invalid_argument("adapter '" + adapter->name() + "' sets other params than the config gives it");
+  s.adapters.push_back(std::move(adapter));
+}
+
+void Agent::set_metrics_source(std::function<std::string()> source) { state_->metrics_source = std::move(source); }
+
+asio::awaitable<void> Agent::run() {
+  auto& s = *state_;
+  if (s.adapters.size() != s.config.adapters.size()) {
+    std::string missing;
+    for (const auto& c : s.config.adapters)
+      if (s.adapter_for(c.name) == nullptr) missing += " '" + c.name + "'";
+    throw std::runtime_error("no adapter registered for" + missing);
+  }
+  // Config order, so an apply changes adapters in the order the operator wrote them.
+  std::sort(s.adapters.begin(), s.adapters.end(), [&](const auto& a, const auto& b) {
+    auto position = [&](const std::string& name) {
+      return std::find_if(s.config.adapters.begin(), s.config.adapters.end(),
+                          [&](const AdapterConfig& c) { return c.name == name; }) -
+             s.config.adapters.begin();
+    };
+    return position(a->name()) < position(b->name());
+  });
+
+  if (!s.config.state.dir.empty()) {
+    s.journal.emplace(Journal::open(s.config.state.dir));
+    s.records = s.journal->records();
+    if (s.journal->recovered_bytes() > 0)
+      s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
+                                   " bytes) left by a crash");
+    s.loop->replay(s.records);
+    s.log(LogLevel::info, "journal: replayed " + std::to_string(s.records.size()) + " records");
+  }
+  s.running_config = co_await s.read_running_config();
+
+  if (s.options.control_server) {
+    ControlServerOptions control;
+    control.listen = s.config.control.listen;
+    if (!s.config.control.token_file.empty()) {
+      std::string error;
+      auto token = read_token_file(s.config.control.token_file, error);
+      if (!token) throw std::runtime_error("control.token_file: " + error);
+      control.token = std::move(*token);
+    }
+    ControlHandlers handlers;
+    handlers.metrics = [this] { return metrics_text(); };
+    handlers.status = [this] { return boost::json::value(status()); };
+    handlers.page = [this] { return status_page(); };
+    handlers.command = [this](std::string_view action) {
+      const auto which = action == "pause"    ? OperatorCommand::pause
+                         : action == "resume" ? OperatorCommand::resume
+                                              : OperatorCommand::rollback;
+      auto outcome = command(which, "control");
+      return CommandResult{outcome.ok, outcome.message};
+    };
+    s.control = std::make_unique<ControlServer>(executor_, std::move(control), std::move(handlers));
+    s.control->start();
+    s.log(LogLevel::info, "control server on port " + std::to_string(s.control->port()));
+  }
+
+  s.enqueue(s.loop->start(std::chrono::system_clock::now(), s.running_config));
+  auto finished = [this](std::exception_ptr) {
+    if (--state_->loops_running == 0) state_->loops_done.cancel();
+  };
+  s.loops_running = 2;
+  asio::co_spawn(executor_, s.scrape_loop(), finished);
+  asio::co_spawn(executor_, s.wake_loop(), finished);
+  co_await s.work_loop();
+
+  // Stopping: let the side loops see it, then leave the service as asked.
+  while (s.loops_running > 0) {
+    boost::system::error_code ec;
+    co_await s.loops_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (s.options.restore_baseline_on_exit && s.config.enabled) {
+    const auto baseline = point_from_json(s.config.space, s.records.empty() ? boost::json::value(nullptr)
+                                                                             : s.records.front().at("baseline"));
+    if (baseline != s.running_config) {
+      s.journal_record({{"type", "apply"}, {"point", point_to_json(s.config.space, baseline)}, {"purpose", "restore"}});
+      const auto result = co_await s.apply_point(baseline);
+      if (result)
+        s.journal_record({{"type", "applied"}, {"point", point_to_json(s.config.space, baseline)}, {"purpose", "restore"}});
+      else
+        s.journal_record({{"type", "apply_failed"},
+                          {"point", point_to_json(s.config.space, baseline)},
+                          {"purpose", "restore"},
+                          {"error", result.message}});
+    }
+  }
+  s.log(LogLevel::info, "stopped");
+}
+
+void Agent::stop() {
+  auto& s = *state_;
+  if (s.stopping) return;
+  s.stopping = true;
+  s.wake_timer.cancel();
+  s.scrape_timer.cancel();
+  s.work_signal.cancel();
+  if (s.control) s.control->stop();
+}
+
+CommandOutcome Agent::command(OperatorCommand command, const std::string& source) {
+  auto outcome = state_->loop->on_command(std::chrono::system_clock::now(), command, source);
+  state_->enqueue(std::move(outcome.actions));
+  outcome.actions.clear();
+  return outcome;
+}
+
+const std::vector<boost::json::object>& Agent::records() const noexcept { return state_->records; }
+
+unsigned short Agent::control_port() const noexcept { return state_->control ? state_->control->port() : 0; }
+
+const TuningLoop& Agent::loop() const noexcept { return *state_->loop; }
+
+boost::json::object Agent::status() const {
+  const auto& s = *state_;
+  const auto& loop = *s.loop;
+  boost::json::object out;
+  out["phase"] = phase_name(loop.phase());
+  out["enabled"] = s.config.enabled;
+  out["mode"] = s.config.enabled ? "apply" : "observe";
+  out["paused"] = loop.paused();
+  out["safe_mode"] = loop.in_safe_mode();
+  out["applied"] = point_to_json(s.config.space, s.running_config);
+  if (loop.incumbent()) out["incumbent"] = point_to_json(s.config.space, *loop.incumbent());
+  if (loop.incumbent_value()) out["incumbent_value"] = *loop.incumbent_value();
+  out["windows_scored"] = loop.windows_scored();
+  out["budget"] = s.config.solver.budget;
+  out["rollbacks_last_hour"] = loop.guardrails().rollbacks_in_last_hour(std::chrono::system_clock::now());
+  boost::json::object signals;
+  for (std::size_t i = 0; i < s.config.signals.size(); ++i) {
+    const auto& value = loop.last_signals()[i];
+    signals[s.config.signals[i].name] = value ? boost::json::value(*value) : boost::json::value(nullptr);
+  }
+  out["signals"] = std::move(signals);
+  boost::json::object refusals;
+  for (const auto& [reason, count] : s.refusals) refusals[reason] = count;
+  out["refusals"] = std::move(refusals);
+  out["scrapes"] = {{"ok", s.scrapes_ok}, {"failed", s.scrapes_failed}, {"last_error", s.last_scrape_error}};
+  if (!s.journal_error.empty()) out["journal_error"] = s.journal_error;
+  if (s.journal) out["journal"] = s.journal->path().string();
+  return out;
+}
+
+std::string Agent::metrics_text() const {
+  const auto& s = *state_;
+  const auto& loop = *s.loop;
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto count = [&](const std::string& type) {
+    const auto it = s.record_counts.find(type);
+    return it == s.record_counts.end() ? std::uint64_t{0} : it->second;
+  };
+  family("trimtab_asks_total", "counter", "Candidates the solver proposed.");
+  out += "trimtab_asks_total " + std::to_string(count("proposal")) + "\n";
+  family("trimtab_applies_total", "counter", "Configurations applied to the service.");
+  out += "trimtab_applies_total " + std::to_string(count("applied")) + "\n";
+  family("trimtab_apply_failures_total", "counter", "Applies the adapters failed (and reverted).");
+  out += "trimtab_apply_failures_total " + std::to_string(count("apply_failed")) + "\n";
+  family("trimtab_windows_total", "counter", "Observation windows decided, by verdict.");
+  for (const auto& [verdict, n] : s.verdicts)
+    out += "trimtab_windows_total{verdict=\"" + escape_label(verdict) + "\"} " + std::to_string(n) + "\n";
+  family("trimtab_rollbacks_total", "counter", "Automatic rollbacks after a bad window.");
+  out += "trimtab_rollbacks_total " + std::to_string(s.verdicts.count("rollback") ? s.verdicts.at("rollback") : 0) + "\n";
+  family("trimtab_refusals_total", "counter", "Applies a guardrail refused or deferred, by reason.");
+  for (const auto& [reason, n] : s.refusals)
+    out += "trimtab_refusals_total{reason=\"" + escape_label(reason) + "\"} " + std::to_string(n) + "\n";
+  family("trimtab_best_value", "gauge", "The incumbent's objective value.");
+  if (loop.incumbent_value()) out += "trimtab_best_value " + format_number(*loop.incumbent_value()) + "\n";
+  family("trimtab_param_value", "gauge", "The configuration applied now, numeric params.");
+  for (std::size_t i = 0; i < s.config.space.size(); ++i) {
+    const auto& value = s.running_config.values.at(i);
+    double number = 0;
+    if (const auto* v = std::get_if<std::int64_t>(&value)) number = static_cast<double>(*v);
+    else if (const auto* d = std::get_if<double>(&value)) number = *d;
+    else continue;
+    out += "trimtab_param_value{param=\"" + escape_label(s.config.space.params()[i].name) + "\"} " + format_number(number) + "\n";
+  }
+  family("trimtab_safe_mode", "gauge", "1 while in safe mode.");
+  out += std::string("trimtab_safe_mode ") + (loop.in_safe_mode() ? "1" : "0") + "\n";
+  family("trimtab_paused", "gauge", "1 while paused by an operator.");
+  out += std::string("trimtab_paused ") + (loop.paused() ? "1" : "0") + "\n";
+  family("trimtab_scrapes_total", "counter", "Scrapes of the target, by result.");
+  out += "trimtab_scrapes_total{result=\"ok\"} " + std::to_string(s.scrapes_ok) + "\n";
+  out += "trimtab_scrapes_total{result=\"failed\"} " + std::to_string(s.scrapes_failed) + "\n";
+  family("trimtab_scrape_parse_errors_total", "counter", "Scrapes with malformed lines (the rest was used).");
+  out += "trimtab_scrape_parse_errors_total " + std::to_string(s.scrape_parse_errors) + "\n";
+  family("trimtab_scrape_duration_seconds", "gauge", "How long the last scrape took.");
+  out += "trimtab_scrape_duration_seconds " + format_number(s.last_scrape_seconds) + "\n";
+  family("trimtab_apply_duration_seconds", "gauge", "How long the last apply took.");
+  out += "trimtab_apply_duration_seconds " + format_number(s.last_apply_seconds) + "\n";
+  family("trimtab_window_duration_seconds", "gauge", "Configured settle plus measured time per window.");
+  out += "trimtab_window_duration_seconds " +
+         format_number(std::chrono::duration<double>(s.config.window.settle + s.config.window.duration).count()) + "\n";
+  family("trimtab_journal_failures_total", "counter", "Journal appends the disk refused.");
+  out += "trimtab_journal_failures_total " + std::to_string(s.journal_failures) + "\n";
+  if (s.control) out += to_prometheus(s.control->stats());
+  return out;
+}
+
+std::string Agent::status_page() const {
+  auto live = status();
+  live["live"] = true;
+  return render_status_page(study_report_from_journal(state_->records), live);
+}
+
+} // namespace trimtab

@@ -1,0 +1,97 @@
+// trimtab status | pause | resume | rollback: talking to a running agent's control server.
+
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/program_options.hpp>
+
+#include <trimtab/adapters/http_client.hpp>
+#include <trimtab/agent/control_server.hpp>
+#include <trimtab/config/config_error.hpp>
+#include <trimtab/config/tuning_config.hpp>
+#include <trimtab/core/json_text.hpp>
+
+#include "commands.hpp"
+
+namespace trimtab::cli {
+
+namespace po = boost::program_options;
+
+int control_command(const std::string& action, const std::vector<std::string>& args) {
+  const bool is_status = action == "status";
+  po::options_description options("usage: trimtab " + action + " TUNING.yaml [--control HOST:PORT]\n\n" +
+                                  (is_status ? std::string("Prints a running agent's /status.")
+                                             : "Asks a running agent to " + action +
+                                                   ", with the bearer token from control.token_file.") +
+                                  "\n\nOptions");
+  options.add_options()("help,h", "show this help")("control", po::value<std::string>(),
+                                                    "the agent's control address (default: control.listen)");
+  po::options_description all;
+  all.add(options).add_options()("config", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("config", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  } catch (const po::error& e) {
+    std::cerr << "trimtab " << action << ": " << e.what() << "\n";
+    return 1;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  if (!vm.count("config")) {
+    std::cerr << "trimtab " << action << ": expected the agent's tuning config (see trimtab " << action << " --help)\n";
+    return 1;
+  }
+  HttpRequest request;
+  try {
+    const auto config = load_tuning_config(vm["config"].as<std::string>());
+    const auto address = vm.count("control") ? vm["control"].as<std::string>() : config.control.listen;
+    request.url = "http://" + address + "/" + (is_status ? std::string("status") : action);
+    request.method = is_status ? "GET" : "POST";
+    if (!is_status) {
+      if (config.control.token_file.empty()) {
+        std::cerr << "trimtab " << action << ": the config has no control.token_file, so the agent accepts no commands\n";
+        return 1;
+      }
+      std::string error;
+      const auto token = read_token_file(config.control.token_file, error);
+      if (!token) {
+        std::cerr << "trimtab " << action << ": " << error << '\n';
+        return 1;
+      }
+      request.headers.emplace_back("Authorization", "Bearer " + *token);
+    }
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return 2;
+  }
+  boost::asio::io_context io;
+  HttpResponse response;
+  boost::asio::co_spawn(io, http_request(io.get_executor(), request), [&](std::exception_ptr, HttpResponse r) {
+    response = std::move(r);
+  });
+  io.run();
+  if (response.error) {
+    std::cerr << "trimtab " << action << ": " << response.message << '\n';
+    return 3;
+  }
+  boost::system::error_code ec;
+  const auto json = boost::json::parse(response.body, ec);
+  if (is_status) {
+    std::cout << (ec ? response.body : to_json_text(json)) << '\n';
+  } else if (!ec && json.is_object() && json.as_object().contains("message")) {
+    std::cout << json.as_object().at("message").as_string().c_str() << '\n';
+  } else {
+    std::cout << response.body << '\n';
+  }
+  if (response.status >= 200 && response.status < 300) return 0;
+  std::cerr << "trimtab " << action << ": the agent answered HTTP " << response.status << '\n';
+  return 4;
+}
+
+} // namespace trimtab::cli

@@ -1,0 +1,94 @@
+// trimtab run: the standalone agent.
+
+#include <iostream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+
+#include <trimtab/agent/agent.hpp>
+#include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/journal.hpp>
+#include <trimtab/agent/standalone_adapters.hpp>
+#include <trimtab/config/config_error.hpp>
+
+#include "commands.hpp"
+#include "log_to_stderr.hpp"
+
+namespace trimtab::cli {
+
+namespace po = boost::program_options;
+
+int run_command(const std::vector<std::string>& args) {
+  po::options_description options("usage: trimtab run TUNING.yaml [options]\n\n"
+                                  "Runs the agent: scrapes the target, tunes it through the adapters and serves\n"
+                                  "/metrics, /status and / on control.listen. Stops on SIGINT or SIGTERM.\n\nOptions");
+  options.add_options()("help,h", "show this help")(
+      "restore-on-exit", "put the baseline configuration back when stopped")(
+      "create-token", "create control.token_file (random, mode 0600) if it does not exist")(
+      "quiet,q", "log warnings and errors only");
+  po::options_description all;
+  all.add(options).add_options()("config", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("config", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  } catch (const po::error& e) {
+    std::cerr << "trimtab run: " << e.what() << "\n";
+    return 1;
+  }
+  if (vm.count("help")) {
+    std::cout << options;
+    return 0;
+  }
+  if (!vm.count("config")) {
+    std::cerr << "trimtab run: expected a tuning config (see trimtab run --help)\n";
+    return 1;
+  }
+  const auto path = vm["config"].as<std::string>();
+  try {
+    auto config = load_tuning_config(path);
+    if (vm.count("create-token") && !config.control.token_file.empty() && !std::filesystem::exists(config.control.token_file)) {
+      std::string error;
+      if (!create_token_file(config.control.token_file, error)) {
+        std::cerr << "trimtab run: " << error << '\n';
+        return 1;
+      }
+    }
+    boost::asio::io_context io;
+    AgentOptions agent_options;
+    agent_options.log = log_to_stderr(vm.count("quiet") ? LogLevel::warning : LogLevel::info);
+    agent_options.restore_baseline_on_exit = vm.count("restore-on-exit") > 0;
+    std::vector<std::unique_ptr<Adapter>> adapters;
+    for (const auto& entry : config.adapters) adapters.push_back(make_standalone_adapter(io.get_executor(), entry, path));
+    Agent agent(io.get_executor(), std::move(config), std::move(agent_options));
+    for (auto& adapter : adapters) agent.add_adapter(std::move(adapter));
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (!ec) agent.stop();
+    });
+    int exit_code = 0;
+    agent.async_run([&](std::exception_ptr error) {
+      signals.cancel();
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        std::cerr << "trimtab run: " << e.what() << '\n';
+        exit_code = 3;
+      }
+    });
+    io.run();
+    return exit_code;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "trimtab run: " << e.what() << '\n';
+    return 3;
+  }
+}
+
+} // namespace trimtab::cli

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The standalone agent end to end: `trimtab run` tunes tests/agent/test_service.py over HTTP on
+loopback. It must improve the objective, keep every step within the guardrails (checked from the
+journal), roll back an injected regression within one window, obey pause/resume, and after
+kill -9 and a restart resume from the journal with the last known good configuration applied.
+
+Usage: agent_run_test.py TRIMTAB
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
+HERE = os.path.dirname(os.path.abspath(__file__))
+SETTLE, DURATION = 0.6, 2.4
+WINDOW = SETTLE + DURATION
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class AgentRun(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="trimtab-agent-")
+        port_file = os.path.join(self.dir, "port")
+        self.service = subprocess.Popen([sys.executable, os.path.join(HERE, "test_service.py"), port_file])
+        def read_port():
+            if not os.path.exists(port_file):
+                return None
+            with open(port_file) as f:
+                return f.read()
+        self.port = int(wait_for(read_port, 10, "the test service"))
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "tuning.yaml")
+        self.control = free_port()
+        with open(self.config, "w") as f:
+            f.write(f"""
+target:
+  metrics: {{url: "http://127.0.0.1:{self.port}/metrics", interval: 200ms, timeout: 1s}}
+signals:
+  rps: {{rate: requests_total}}
+  p99_ms: {{quantile: 0.99, histogram: request_duration_seconds, scale: 1000}}
+objective: {{maximize: rps}}
+constraints: [p99_ms <= 250]
+params:
+  pool: {{type: int, min: 1, max: 64, default: 8}}
+  batch: {{type: int, min: 1, max: 32, default: 4}}
+solver: {{kind: bayes, budget: 14, seed: 1}}
+window: {{settle: {int(SETTLE * 1000)}ms, duration: {int(DURATION * 1000)}ms, min_samples: 5, remeasure_every: 0}}
+guardrails:
+  max_delta: {{pool: 8, batch: 50%}}
+  max_updates_per_second: 2
+  min_dwell: 0s
+  required_improvement: 5%
+  max_rollbacks_per_hour: 20
+adapters:
+  - {{name: app, kind: http, url: "http://127.0.0.1:{self.port}/admin/config", params: [pool, batch]}}
+state: {{dir: {self.state}}}
+control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
+""")
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent and self.agent.poll() is None:
+            self.agent.kill()
+            self.agent.wait()
+        self.service.kill()
+        self.service.wait()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def start_agent(self):
+        self.log = open(os.path.join(self.dir, "agent.log"), "a")
+        self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stderr=self.log,
+                                      stdout=self.log, stdin=subprocess.DEVNULL)
+
+    def journal(self):
+        path = os.path.join(self.state, "journal.jsonl")
+        if not os.path.exists(path):
+            return []
+        records = []
+        with open(path) as f:
+            for line in f:
+                if line.endswith("\n"):
+                    records.append(json.loads(line))
+        return records
+
+    def of_type(self, kind, records=None):
+        return [r for r in (records if records is not None else self.journal()) if r["type"] == kind]
+
+    def service_config(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/admin/config", timeout=5) as r:
+            return json.loads(r.read())
+
+    def post_service(self, path, body=b"{}"):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return json.loads(r.read())
+
+    def cli(self, *args):
+        return subprocess.run([TRIMTAB, *args], capture_output=True, text=True, timeout=30)
+
+    def agent_log(self):
+        with open(os.path.join(self.dir, "agent.log")) as f:
+            return f.read()
+
+    # --- the test ---------------------------------------------------------------------------
+
+    def test_tunes_safely_and_survives_kill_9(self):
+        self.start_agent()
+        wait_for(lambda: len(self.of_type("decision")) >= 4, 60, "four decisions")
+
+        # Status and control over the control server.
+        status = self.cli("status", self.config)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertIn('"phase"', status.stdout)
+        paused = self.cli("pause", self.config)
+        self.assertEqual(paused.returncode, 0, paused.stderr + self.agent_log())
+        time.sleep(0.5)
+        applied_before = len(self.of_type("applied"))
+        time.sleep(2 * WINDOW)
+        self.assertEqual(len(self.of_type("applied")), applied_before, "nothing is applied while paused")
+        self.assertIn('"paused":true', self.cli("status", self.config).stdout)
+        self.assertEqual(self.cli("resume", self.config).returncode, 0)
+
+        # An injected regression: every configuration but the incumbent's is now slow.
+        wait_for(lambda: os.path.exists(os.path.join(self.state, "runtime_config.json")), 30, "runtime_config.json")
+        incumbent = json.load(open(os.path.join(self.state, "runtime_config.json")))["point"]
+        self.post_service("/admin/poison", json.dumps({"except": incumbent}).encode())
+        poisoned_at = time.time() * 1000
+        candidate = wait_for(lambda: next((r for r in self.of_type("applied")
+                                           if r["time"] > poisoned_at and r["purpose"] == "candidate"), None),
+                             30, "a candidate after the regression")
+        rollback = wait_for(lambda: next((r for r in self.of_type("applied")
+                                          if r["seq"] > candidate["seq"]), None), 30, "the apply after it")
+        self.assertEqual(rollback["purpose"], "rollback", "the regressed candidate is rolled back")
+        self.assertEqual(rollback["point"], incumbent)
+        self.assertLessEqual((rollback["time"] - candidate["time"]) / 1000, WINDOW + 1.0,
+                             "rolled back within one window")
+        decision = next(r for r in self.of_type("decision") if r["seq"] > candidate["seq"])
+        self.assertEqual(decision["verdict"], "rollback")
+        self.assertIn("p99_ms <= 250", decision["reason"])
+        self.post_service("/admin/poison", json.dumps({"except": None}).encode())
+
+        # kill -9 in the middle of the study, then restart.
+        wait_for(lambda: self.of_type("applied")[-1]["purpose"] == "candidate", 30, "a candidate in force")
+        records_before = len(self.journal())
+        self.agent.send_signal(signal.SIGKILL)
+        self.agent.wait()
+        last_known_good = json.load(open(os.path.join(self.state, "runtime_config.json")))["point"]
+        self.start_agent()
+        wait_for(lambda: self.service_config() == last_known_good, 15, "the last known good configuration restored")
+        after = self.journal()
+        self.assertGreaterEqual(len(after), records_before, "no record lost")
+        self.assertEqual([r["seq"] for r in after], list(range(1, len(after) + 1)), "no gap, no duplicate")
+        starts = self.of_type("start", after)
+        self.assertEqual(len(starts), 2)
+        self.assertTrue(starts[1]["resumed"])
+        restore = next(r for r in self.of_type("applied", after) if r["seq"] > starts[1]["seq"])
+        self.assertEqual(restore["purpose"], "restore")
+
+        # The study finishes better than it started.
+        wait_for(lambda: self.of_type("done"), 120, "the study to finish")
+        records = self.journal()
+        baseline = next(r for r in self.of_type("observation", records) if r["purpose"] == "baseline")
+        best = self.of_type("done", records)[-1]
+        self.assertGreater(best["best_value"], baseline["value"] * 1.1, "the objective improved by more than 10 %")
+        self.assertEqual(self.service_config(), best["best"])
+
+        # Every apply stayed within the guardrails.
+        applied = self.of_type("applied", records)
+        previous = {"pool": 8, "batch": 4}
+        previous_time = None
+        for r in applied:
+            point = r["point"]
+            self.assertLessEqual(abs(point["pool"] - previous["pool"]), 8, r)
+            self.assertLessEqual(abs(point["batch"] - previous["batch"]),
+                                 max(1, 0.5 * max(point["batch"], previous["batch"])), r)
+            if previous_time is not None:
+                self.assertGreaterEqual(r["time"] - previous_time, 500 - 5, r)  # max_updates_per_second: 2
+            previous, previous_time = point, r["time"]
+
+        # A clean stop, and the offline report.
+        self.agent.send_signal(signal.SIGTERM)
+        self.assertEqual(self.agent.wait(timeout=15), 0)
+        report = self.cli("report", self.state)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        html = open(os.path.join(self.state, "report.html")).read()
+        self.assertIn("<svg", html)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
