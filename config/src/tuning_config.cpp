@@ -226,6 +226,20 @@ std::size_t find_identifier(std::string_view text, std::string_view name) {
   return std::string_view::npos;
 }
 
+// Expressions can only name signals that look like identifiers and are not function names.
+void check_signal_name(const Reader& reader, const YAML::Node& key, const std::string& name) {
+  static constexpr std::array<std::string_view, 6> functions{"min", "max", "abs", "log", "sqrt", "exp"};
+  const bool identifier = (std::isalpha(static_cast<unsigned char>(name.front())) || name.front() == '_') &&
+                          std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                            return std::isalnum(c) || c == '_' || c == '.';
+                          });
+  if (!identifier)
+    reader.fail(key.Mark(), "signal name '" + name +
+                                "' cannot be used in an expression; use letters, digits, '_' and '.', starting with a letter or '_'");
+  if (std::find(functions.begin(), functions.end(), name) != functions.end())
+    reader.fail(key.Mark(), "signal name '" + name + "' is a function of the expression language; choose another");
+}
+
 void check_variables(const Reader& reader, const YAML::Node& node, const std::string& written,
                      const std::vector<std::string>& variables, const std::set<std::string>& signals,
                      const std::vector<std::string_view>& signal_names, std::string_view where) {
@@ -268,6 +282,10 @@ TargetConfig read_target(const Reader& reader, const YAML::Node& node) {
 std::vector<LabelMatcher> read_matchers(const Reader& reader, const YAML::Node& node, const std::string& signal) {
   std::vector<LabelMatcher> matchers;
   for (const auto& [key, value] : reader.map(node, "signals." + signal + ".match", {}, "{code: \"5..\"}")) {
+    // `code: !500` is a YAML tag with an empty value, not "not 500": say so rather than match "".
+    if (value.Tag().size() > 1 && value.Tag().front() == '!' && value.Tag() != "!")
+      reader.fail(value.Mark(), "signal '" + signal + "': '" + value.Tag() +
+                                    "' reads as a YAML tag; quote the value, as in \"" + value.Tag() + "\"");
     auto written = reader.scalar(value, "a label value");
     auto op = LabelMatcher::Op::equal;
     if (written.starts_with("!~")) {
@@ -423,6 +441,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
       for (const auto& [key, value] : reader.map(*signals_node, "signals", {}, "{rps: {rate: http_requests_total}}"))
         all_read &= reader.attempt([&, &key = key, &value = value] {
           const auto name = reader.text(key, "a signal name");
+          check_signal_name(reader, key, name);
           signal_marks[name] = key.Mark();
           signal_set.insert(name);
           declared_signals.push_back(name);

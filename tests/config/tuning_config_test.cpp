@@ -228,6 +228,16 @@ BOOST_AUTO_TEST_CASE(a_folded_expression_is_located_at_its_start) {
               "7:13: objective: expected an operator before 'rps'");
 }
 
+BOOST_AUTO_TEST_CASE(signal_names_must_be_usable_in_expressions_and_tags_are_refused) {
+  EnvGuard env;
+  check_error(target + "signals:\n  p99-ms: {rate: x}\n" + objective + params + adapters,
+              "4:3: signal name 'p99-ms' cannot be used in an expression; use letters, digits, '_' and '.', starting with a letter or '_'");
+  check_error(target + "signals:\n  log: {rate: x}\n" + objective + params + adapters,
+              "4:3: signal name 'log' is a function of the expression language; choose another");
+  check_error(target + "signals:\n  rps: {rate: x, match: {code: !500}}\n  errors: {rate: y}\n" + objective + params + adapters,
+              "4:32: signal 'rps': '!500' reads as a YAML tag; quote the value, as in \"!500\"");
+}
+
 BOOST_AUTO_TEST_CASE(located_errors) {
   EnvGuard env;
   // A duration without a unit.

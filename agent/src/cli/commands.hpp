@@ -18,6 +18,12 @@ namespace trimtab::cli {
                                                const boost::program_options::options_description& options,
                                                boost::program_options::variables_map& vm);
 
+/// The same, with one positional argument (a config file, say) stored in vm under `positional`;
+/// it is not listed in --help, where the usage line names it.
+[[nodiscard]] std::optional<int> parse_options(std::string_view command, const std::vector<std::string>& args,
+                                               const boost::program_options::options_description& options,
+                                               boost::program_options::variables_map& vm, const char* positional);
+
 int solve_command(const std::vector<std::string>& args);
 int probe_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);

@@ -28,21 +28,8 @@ int control_command(const std::string& action, const std::vector<std::string>& a
                                   "\n\nOptions");
   options.add_options()("help,h", "show this help")("control", po::value<std::string>(),
                                                     "the agent's control address (default: control.listen)");
-  po::options_description all;
-  all.add(options).add_options()("config", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("config", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  } catch (const po::error& e) {
-    std::cerr << "trimtab " << action << ": " << e.what() << "\n";
-    return 1;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  if (auto done = parse_options(action, args, options, vm, "config")) return *done;
   if (!vm.count("config")) {
     std::cerr << "trimtab " << action << ": expected the agent's tuning config (see trimtab " << action << " --help)\n";
     return 1;

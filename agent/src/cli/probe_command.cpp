@@ -553,25 +553,9 @@ Options)");
       ("scrapes", po::value(&scrapes)->value_name("N")->default_value(scrapes), "scrapes of the target, at least 2")
       ("file", po::value(&file)->value_name("FILE"), "an exposition saved from a /metrics endpoint")
       ("format", po::value(&format)->value_name("FORMAT")->default_value(format), "for --file: prometheus or openmetrics");
-  po::options_description hidden;
-  hidden.add_options()("config", po::value(&config_path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("config", 1);
-
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "trimtab probe: " << e.what() << "\n(see trimtab probe --help)\n";
-    return 1;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  if (auto done = parse_options("probe", args, options, vm, "config")) return *done;
+  if (vm.count("config")) config_path = vm["config"].as<std::string>();
 
   if (!config_path.empty()) {
     if (!file.empty()) {

@@ -27,21 +27,8 @@ int run_command(const std::vector<std::string>& args) {
       "restore-on-exit", "put the baseline configuration back when stopped")(
       "create-token", "create control.token_file (random, mode 0600) if it does not exist")(
       "quiet,q", "log warnings and errors only");
-  po::options_description all;
-  all.add(options).add_options()("config", po::value<std::string>());
-  po::positional_options_description positional;
-  positional.add("config", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  } catch (const po::error& e) {
-    std::cerr << "trimtab run: " << e.what() << "\n";
-    return 1;
-  }
-  if (vm.count("help")) {
-    std::cout << options;
-    return 0;
-  }
+  if (auto done = parse_options("run", args, options, vm, "config")) return *done;
   if (!vm.count("config")) {
     std::cerr << "trimtab run: expected a tuning config (see trimtab run --help)\n";
     return 1;

@@ -123,7 +123,8 @@ struct TuningConfig {
   bool enabled = true;
 };
 
-/// Reads and validates a tuning.yaml. Throws ConfigError ("file:line:column: message") for an
+/// Reads and validates a tuning.yaml. Throws ConfigError ("file:line:column: message"), or
+/// ConfigErrors listing every mistake when there are several, for an
 /// unreadable file, YAML syntax errors, unknown keys (with a did-you-mean suggestion), values of the
 /// wrong type or out of range, expressions that do not parse or name undeclared signals, and
 /// params owned by no adapter or by two; and ConfigError (no line) for a bad TRIMTAB_ENABLED.
