@@ -1,26 +1,48 @@
-// Throughput of ExpositionParser on generated Prometheus expositions of 1k, 10k and 100k series.
-// Prints a markdown table and writes it as CSV (default bench/parse/results/parse.csv, or argv[1]).
+// Throughput of ExpositionParser on generated Prometheus expositions of 1k, 10k and 100k series,
+// and the agent's CPU cost per scrape of each: parse into a ScrapeCollector configured with the
+// example tuning config's signals, plus the Window work at window end, amortised over a 60-scrape
+// window. Prints two markdown tables and writes both as CSV (default
+// bench/parse/results/parse.csv, or argv[1]).
 //
-// The expositions look like what a service's /metrics returns: counters with 2-4 labels, gauges,
-// and histograms with 10 buckets (+Inf, _sum, _count), with HELP and TYPE lines. The content is
-// deterministic (a fixed-seed generator), so runs compare.
+// The expositions look like what a service's /metrics returns: the service's own metrics that the
+// signals read (http_requests_total, http_request_duration_seconds, process_resident_memory_bytes),
+// then counters with 2-4 labels, gauges, and histograms with 10 buckets (+Inf, _sum, _count), with
+// HELP and TYPE lines. The content is deterministic (a fixed-seed generator), so runs compare.
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
+#include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <trimtab/core/exposition_parser.hpp>
+#include <trimtab/core/scrape.hpp>
+#include <trimtab/core/signal.hpp>
+#include <trimtab/core/window.hpp>
 
 namespace {
 
 using trimtab::ExpositionFormat;
 using trimtab::ExpositionParser;
 using trimtab::ExpositionVisitor;
+using trimtab::GaugeReduce;
+using trimtab::LabelMatcher;
 using trimtab::MetricType;
 using trimtab::Sample;
+using trimtab::Scrape;
+using trimtab::ScrapeCollector;
+using trimtab::SignalSpec;
+using trimtab::Window;
+
+constexpr const char* const methods[] = {"GET", "POST", "PUT", "DELETE"};
+constexpr const char* const codes[] = {"200", "201", "304", "404", "500", "503"};
+constexpr const char* const buckets[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf"};
+constexpr const char* const handlers[] = {"/api/v1/items", "/api/v1/items/{id}", "/api/v1/orders", "/api/v1/users",
+                                          "/healthz"};
 
 class Lcg {
 public:
@@ -40,15 +62,82 @@ void append_double(std::string& out, double value) {
   out.append(buffer, static_cast<std::size_t>(n));
 }
 
-// One sample line per series, as Prometheus counts series.
+// The signals of config/examples/tuning.yaml, as the agent builds them from it.
+std::vector<SignalSpec> tuning_signals() {
+  using Op = LabelMatcher::Op;
+  return {
+      SignalSpec::rate("rps", "http_requests_total"),
+      SignalSpec::rate("errors", "http_requests_total", {LabelMatcher("code", Op::regex, "5..")}),
+      SignalSpec::rate("ok_gets", "http_requests_total",
+                       {LabelMatcher("method", Op::equal, "GET"), LabelMatcher("code", Op::not_regex, "5..")}),
+      SignalSpec::quantile("p99_ms", "http_request_duration_seconds", 0.99, {}, 1000.0),
+      SignalSpec::gauge("rss_mb", "process_resident_memory_bytes", GaugeReduce::max, {}, 1.0e-6),
+      SignalSpec::ratio("error_ratio", "errors", "rps"),
+  };
+}
+
+// The service's own metrics, which the signals read: http_requests_total by method, code and
+// handler (4 x 6 x 5 = 120 series), http_request_duration_seconds by method and handler (20
+// histograms of 13 lines), process_resident_memory_bytes (1). 381 sample lines. `tick` is the
+// scrape's number: counters and buckets grow by a fixed amount per series per tick, so a window of
+// ticks has traffic, errors and observations to compute signals from.
+constexpr std::size_t service_lines = 4 * 6 * 5 + 4 * 5 * 13 + 1;
+
+std::string service_metrics(std::uint64_t tick) {
+  std::string out;
+  out += "# HELP http_requests_total Total HTTP requests handled, by method, code and handler.\n";
+  out += "# TYPE http_requests_total counter\n";
+  std::uint64_t n = 0;
+  for (const char* method : methods)
+    for (const char* code : codes)
+      for (const char* handler : handlers) {
+        const std::uint64_t per_tick = code[0] == '5' ? 1 + n % 3 : 20 + (n * 37) % 200;
+        out += "http_requests_total{method=\"";
+        out += method;
+        out += "\",code=\"";
+        out += code;
+        out += "\",handler=\"";
+        out += handler;
+        out += "\"} ";
+        out += std::to_string(1'000'000 + n * 7919 + tick * per_tick);
+        out += '\n';
+        ++n;
+      }
+  out += "# HELP http_request_duration_seconds Request latency in seconds.\n";
+  out += "# TYPE http_request_duration_seconds histogram\n";
+  n = 0;
+  for (const char* method : methods)
+    for (const char* handler : handlers) {
+      const std::string labels = std::string("method=\"") + method + "\",handler=\"" + handler + "\"";
+      std::uint64_t count = 0;
+      std::size_t b = 0;
+      for (const char* le : buckets) {
+        // Cumulative: every bucket adds its own base and per-tick share, so counts never decrease.
+        // Few new observations above 1 s and none above 5 s, so p99 lands inside a finite bucket.
+        const std::uint64_t per_tick = b < 8 ? 1 + (n + b * 5) % 17 : b < 10 ? n % 2 : 0;
+        count += 100 + n * 3 + b * 11 + tick * per_tick;
+        out += "http_request_duration_seconds_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(count) + "\n";
+        ++b;
+      }
+      out += "http_request_duration_seconds_sum{" + labels + "} ";
+      append_double(out, static_cast<double>(count) * 0.0371);
+      out += "\nhttp_request_duration_seconds_count{" + labels + "} " + std::to_string(count) + "\n";
+      ++n;
+    }
+  out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n";
+  out += "# TYPE process_resident_memory_bytes gauge\n";
+  out += "process_resident_memory_bytes " + std::to_string(300'000'000 + (tick % 7) * 1'048'576) + "\n";
+  return out;
+}
+
+// One sample line per series, as Prometheus counts series: the service's metrics, then filler
+// families up to `series` (at least service_lines).
 std::string make_exposition(std::size_t series) {
-  static const char* const methods[] = {"GET", "POST", "PUT", "DELETE"};
-  static const char* const codes[] = {"200", "201", "304", "404", "500", "503"};
-  static const char* const buckets[] = {"0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf"};
   Lcg random;
   std::string out;
   out.reserve(series * 110);
-  std::size_t emitted = 0;
+  out += service_metrics(0);
+  std::size_t emitted = service_lines;
   for (std::size_t family = 0; emitted < series; ++family) {
     const std::string index = std::to_string(family);
     switch (family % 3) {
@@ -135,14 +224,102 @@ struct Row {
   double mb_per_s;
   double series_per_s;
   double ns_per_sample;
+  std::size_t kept_series; // series the collector keeps from one scrape
+  // The agent's CPU time per scrape (seconds), at window_scrapes scrapes a window.
+  double collect;  // parse into the ScrapeCollector, finish(), drop the Scrape
+  double window;   // the 60-scrape Window's add() and value() of every signal, per scrape
+  double pairs;    // the 59 two-scrape Windows score_window builds for the significance test, per scrape
+  // Share of one core at one scrape a second: seconds per scrape / 1 s, in percent.
+  [[nodiscard]] double cpu_percent() const noexcept { return (collect + window + pairs) / 1.0 * 100.0; }
 };
+
+constexpr std::size_t window_scrapes = 60;
+
+// Seconds per call of `work`, over at least 0.5 s of calls on this thread: wall time (steady_clock)
+// and CPU time (std::clock; the process has one thread). On an idle machine they agree; on a busy
+// one wall time also counts the time other processes held the core.
+struct PerCall {
+  double wall;
+  double cpu;
+};
+
+template <typename Work>
+PerCall seconds_per_call(Work&& work) {
+  using clock = std::chrono::steady_clock;
+  std::size_t iterations = 0;
+  const std::clock_t cpu_start = std::clock();
+  const auto start = clock::now();
+  auto elapsed = clock::duration::zero();
+  while (elapsed < std::chrono::milliseconds(500)) {
+    work();
+    ++iterations;
+    elapsed = clock::now() - start;
+  }
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const double n = static_cast<double>(iterations);
+  return PerCall{std::chrono::duration<double>(elapsed).count() / n, cpu / n};
+}
+
+[[nodiscard]] std::size_t kept_series(const Scrape& scrape) {
+  std::size_t n = 0;
+  for (const auto& [name, series] : scrape.values) n += series.size();
+  for (const auto& [name, series] : scrape.histograms) n += series.size();
+  for (const auto& [name, series] : scrape.summaries) n += series.size();
+  return n;
+}
 
 } // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   const std::filesystem::path csv_path = argc > 1 ? argv[1] : "bench/parse/results/parse.csv";
+  const std::vector<SignalSpec> signals = tuning_signals();
   std::vector<Row> rows;
   double checksum = 0.0;
+
+  // The scrapes of one window, as the agent's collector keeps them. They hold only the series the
+  // signals select, which are the same in every exposition size, so one set serves all sizes.
+  std::vector<Scrape> scrapes;
+  {
+    ExpositionParser parser(ExpositionFormat::prometheus);
+    ScrapeCollector collector(signals);
+    for (std::uint64_t tick = 0; tick < window_scrapes; ++tick) {
+      collector.start(1'000.0 + static_cast<double>(tick));
+      const auto report = parser.parse(service_metrics(tick), collector);
+      if (!report.ok()) {
+        std::fprintf(stderr, "the service metrics did not parse cleanly\n");
+        return 1;
+      }
+      scrapes.push_back(collector.finish());
+    }
+    Window window(signals);
+    for (const auto& scrape : scrapes) window.add(scrape);
+    std::fprintf(stderr, "signals over the %zu-scrape window:", window_scrapes);
+    for (const auto& spec : signals) {
+      const auto value = window.value(spec.name);
+      if (!value || !(*value > 0.0)) { // a signal without a value would make the window's work trivial
+        std::fprintf(stderr, "\nsignal %s has no positive value over the generated window\n", spec.name.c_str());
+        return 1;
+      }
+      std::fprintf(stderr, " %s=%.6g", spec.name.c_str(), *value);
+    }
+    std::fprintf(stderr, "\n");
+  }
+
+  // What TuningLoop::score_window does with the Window at window end, split in two: the window's
+  // signals, then one two-scrape window per interval for the per-interval objective values.
+  const double window_seconds = seconds_per_call([&] {
+    Window window(signals);
+    for (const auto& scrape : scrapes) window.add(scrape);
+    for (const auto& spec : signals) checksum += window.value(spec.name).value_or(0.0);
+  }).cpu / static_cast<double>(window_scrapes);
+  const double pairs_seconds = seconds_per_call([&] {
+    for (std::size_t i = 1; i < scrapes.size(); ++i) {
+      Window pair(signals);
+      pair.add(scrapes[i - 1]);
+      pair.add(scrapes[i]);
+      for (const auto& spec : signals) checksum += pair.value(spec.name).value_or(0.0);
+    }
+  }).cpu / static_cast<double>(window_scrapes);
 
   for (const std::size_t series : {std::size_t{1'000}, std::size_t{10'000}, std::size_t{100'000}}) {
     const std::string text = make_exposition(series);
@@ -156,21 +333,34 @@ int main(int argc, char** argv) {
       return 1;
     }
 
-    using clock = std::chrono::steady_clock;
-    std::size_t iterations = 0;
-    const auto start = clock::now();
-    auto elapsed = clock::duration::zero();
-    while (elapsed < std::chrono::milliseconds(500)) {
+    const double per_parse = seconds_per_call([&] {
       const auto report = parser.parse(text, sink);
       checksum += static_cast<double>(report.samples);
-      ++iterations;
-      elapsed = clock::now() - start;
-    }
-    const double seconds = std::chrono::duration<double>(elapsed).count();
-    const double per_parse = seconds / static_cast<double>(iterations);
-    rows.push_back(Row{series, text.size(), static_cast<double>(text.size()) / per_parse / 1e6,
-                       static_cast<double>(series) / per_parse, per_parse * 1e9 / static_cast<double>(series)});
+    }).wall;
     checksum += sink.checksum();
+
+    // The agent's scrape: one collector and parser kept across scrapes, a Scrape per scrape
+    // (dropped here; the agent keeps it until the window ends, and frees it then).
+    ScrapeCollector collector(signals);
+    collector.start(0.0);
+    (void)parser.parse(text, collector);
+    const std::size_t kept = kept_series(collector.finish());
+    if (kept != 4 * 6 * 5 + 4 * 5 + 1) {
+      std::fprintf(stderr, "the collector kept %zu series of the %zu-series exposition, not 141\n", kept, series);
+      return 1;
+    }
+    double time = 1.0;
+    const double per_collect = seconds_per_call([&] {
+      collector.start(time);
+      time += 1.0;
+      const auto report = parser.parse(text, collector);
+      const Scrape scrape = collector.finish();
+      checksum += static_cast<double>(report.samples + scrape.values.size());
+    }).cpu;
+
+    rows.push_back(Row{series, text.size(), static_cast<double>(text.size()) / per_parse / 1e6,
+                       static_cast<double>(series) / per_parse, per_parse * 1e9 / static_cast<double>(series), kept,
+                       per_collect, window_seconds, pairs_seconds});
   }
 
   std::printf("| series | bytes | MB/s | series/s | ns/sample |\n");
@@ -178,12 +368,23 @@ int main(int argc, char** argv) {
   for (const Row& r : rows)
     std::printf("| %zu | %zu | %.0f | %.3g | %.1f |\n", r.series, r.bytes, r.mb_per_s, r.series_per_s, r.ns_per_sample);
 
+  std::printf("\nAgent CPU time per scrape (6 signals, %zu-scrape window; HTTP fetch not included):\n\n",
+              window_scrapes);
+  std::printf("| series | kept series | parse+collect µs | window µs/scrape | interval windows µs/scrape | CPU at 1 Hz |\n");
+  std::printf("|-------:|------------:|-----------------:|-----------------:|---------------------------:|------------:|\n");
+  for (const Row& r : rows)
+    std::printf("| %zu | %zu | %.1f | %.1f | %.1f | %.3f %% |\n", r.series, r.kept_series, r.collect * 1e6,
+                r.window * 1e6, r.pairs * 1e6, r.cpu_percent());
+
   std::error_code ec;
   if (csv_path.has_parent_path()) std::filesystem::create_directories(csv_path.parent_path(), ec);
   if (std::FILE* csv = std::fopen(csv_path.c_str(), "w")) {
-    std::fprintf(csv, "series,bytes,mb_per_s,series_per_s,ns_per_sample\n");
+    std::fprintf(csv, "series,bytes,mb_per_s,series_per_s,ns_per_sample,kept_series,collect_us,window_us,"
+                      "interval_windows_us,cpu_percent_1hz\n");
     for (const Row& r : rows)
-      std::fprintf(csv, "%zu,%zu,%.1f,%.0f,%.2f\n", r.series, r.bytes, r.mb_per_s, r.series_per_s, r.ns_per_sample);
+      std::fprintf(csv, "%zu,%zu,%.1f,%.0f,%.2f,%zu,%.1f,%.1f,%.1f,%.4f\n", r.series, r.bytes, r.mb_per_s,
+                   r.series_per_s, r.ns_per_sample, r.kept_series, r.collect * 1e6, r.window * 1e6, r.pairs * 1e6,
+                   r.cpu_percent());
     std::fclose(csv);
   } else {
     std::fprintf(stderr, "cannot write %s\n", csv_path.c_str());
@@ -191,4 +392,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "(checksum %g)\n", checksum); // keeps the sink's work observable
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "parse_bench: %s\n", e.what());
+  return 1;
 }
