@@ -7,7 +7,7 @@
 #      ends with CTest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh chromium
 
 jobs=$(nproc)
 echo "== build and test"

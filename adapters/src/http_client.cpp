@@ -20,6 +20,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -46,6 +47,7 @@ public:
     case HttpError::bad_request: return "bad request";
     case HttpError::timed_out: return "timed out";
     case HttpError::body_too_large: return "body too large";
+    case HttpError::http_status: return "HTTP status outside 2xx";
     }
     return "unknown HTTP error";
   }
@@ -214,6 +216,13 @@ asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string hos
   lookup->wake.cancel();
 }
 
+// "HTTP 503 Service Unavailable"; the standard reason phrase when the server sent none.
+[[nodiscard]] std::string status_line(const http::response_header<>& header) {
+  std::string reason(header.reason());
+  if (reason.empty()) reason = std::string(http::obsolete_reason(header.result()));
+  return "HTTP " + std::to_string(header.result_int()) + (reason.empty() ? "" : " " + reason);
+}
+
 asio::awaitable<void> exchange(asio::any_io_executor executor, const HttpRequest& request, const Url& url,
                                HttpResponse& response) {
   const Clock::time_point deadline = Clock::now() + request.timeout;
@@ -273,14 +282,24 @@ asio::awaitable<void> exchange(asio::any_io_executor executor, const HttpRequest
   http::response_parser<http::string_body> parser;
   parser.body_limit(request.max_body_bytes);
   if (message.method() == http::verb::head) parser.skip(true);
-  if (auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); read_ec) {
+  const auto read_failed = [&](error_code read_ec) {
     if (parser.is_header_done()) response.status = parser.get().result_int();
-    if (read_ec == beast::error::timeout) co_return timed_out("reading the response");
+    if (read_ec == beast::error::timeout) return timed_out("reading the response");
     if (read_ec == http::error::body_limit)
-      co_return fail(HttpError::body_too_large,
-                     "response body larger than " + std::to_string(request.max_body_bytes) + " bytes");
-    co_return fail(read_ec, "read: " + read_ec.message());
+      return fail(HttpError::body_too_large,
+                  "response body larger than " + std::to_string(request.max_body_bytes) + " bytes");
+    fail(read_ec, "read: " + read_ec.message());
+  };
+  if (request.only_2xx) { // judge the status before reading a body that would be thrown away
+    if (auto [read_ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple); read_ec)
+      co_return read_failed(read_ec);
+    if (parser.get().result_int() / 100 != 2) {
+      response.status = parser.get().result_int();
+      co_return fail(HttpError::http_status, status_line(parser.get()));
+    }
   }
+  if (auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple); read_ec)
+    co_return read_failed(read_ec);
   response.status = parser.get().result_int();
   response.content_type = std::string(parser.get()[http::field::content_type]);
   response.body = parser.release().body();

@@ -555,19 +555,19 @@ asio::awaitable<void> Agent::run() {
     boost::system::error_code ec;
     co_await s.loops_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (s.options.restore_baseline_on_exit && s.config.enabled) {
-    const auto baseline = point_from_json(s.config.space, s.records.empty() ? boost::json::value(nullptr)
-                                                                             : s.records.front().at("baseline"));
-    if (baseline != s.running_config) {
-      s.journal_record({{"type", "apply"}, {"point", point_to_json(s.config.space, baseline)}, {"purpose", "restore"}});
-      const auto result = co_await s.apply_point(baseline);
-      if (result)
-        s.journal_record({{"type", "applied"}, {"point", point_to_json(s.config.space, baseline)}, {"purpose", "restore"}});
-      else
-        s.journal_record({{"type", "apply_failed"},
-                          {"point", point_to_json(s.config.space, baseline)},
-                          {"purpose", "restore"},
-                          {"error", result.message}});
+  std::optional<Point> exit_point;
+  if (s.options.on_exit == AgentOptions::OnExit::baseline && !s.records.empty())
+    exit_point = point_from_json(s.config.space, s.records.front().at("baseline"));
+  if (s.options.on_exit == AgentOptions::OnExit::last_known_good) exit_point = s.loop->incumbent();
+  if (exit_point && *exit_point != s.running_config && s.config.enabled) {
+    // Straight there: stopping is no time for several steps, and this is a known configuration.
+    const auto point = point_to_json(s.config.space, *exit_point);
+    s.journal_record({{"type", "apply"}, {"point", point}, {"purpose", "restore"}});
+    const auto result = co_await s.apply_point(*exit_point);
+    if (result) {
+      s.journal_record({{"type", "applied"}, {"point", point}, {"purpose", "restore"}});
+    } else {
+      s.journal_record({{"type", "apply_failed"}, {"point", point}, {"purpose", "restore"}, {"error", result.message}});
     }
   }
   s.log(LogLevel::info, "stopped");
@@ -686,7 +686,8 @@ std::string Agent::metrics_text() const {
 
 std::string Agent::status_page() const {
   auto live = status();
-  live["live"] = true;
+  // Refreshing a finished study's page would only flicker.
+  live["live"] = state_->loop->phase() != LoopPhase::done;
   return render_status_page(study_report_from_journal(state_->records), live);
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
 #include <trimtab/adapters/http_adapter.hpp>
@@ -262,6 +263,19 @@ BOOST_AUTO_TEST_CASE(never_completes_inline) {
   adapter.async_apply({}, [&](AdapterResult) { done = true; });
   BOOST_TEST(!done);
   test::run_until(io, done);
+
+  // Nor when called from a handler running on the executor, where co_spawn starts the coroutine.
+  bool returned = false, completed_after_return = false;
+  done = false;
+  asio::post(io, [&] {
+    adapter.async_apply({}, [&](AdapterResult) {
+      completed_after_return = returned;
+      done = true;
+    });
+    returned = true;
+  });
+  test::run_until(io, done);
+  BOOST_TEST(completed_after_return);
 }
 
 BOOST_AUTO_TEST_CASE(from_options_reads_the_config_keys) {

@@ -110,6 +110,35 @@ BOOST_AUTO_TEST_CASE(a_body_over_the_limit_is_an_error) {
   BOOST_TEST(response.body.empty());
 }
 
+BOOST_AUTO_TEST_CASE(only_2xx_judges_the_status_before_the_body) {
+  asio::io_context io;
+  TestHttpServer server(io);
+  server.handler = [](const TestHttpServer::Request& request) {
+    TestHttpServer::Response response{request.target() == "/ok" ? test::http::status::ok
+                                                                : test::http::status::service_unavailable,
+                                      11};
+    response.set(test::http::field::content_type, "text/plain");
+    response.body() = std::string(request.target() == "/ok" ? 10 : 5000, 'x');
+    return response;
+  };
+  // The status is the error; the 503's body is not read.
+  auto response = send(io, {.url = server.url("/down"), .only_2xx = true});
+  BOOST_TEST(response.error == make_error_code(HttpError::http_status));
+  BOOST_TEST(response.message == "GET " + server.url("/down") + ": HTTP 503 Service Unavailable");
+  BOOST_TEST(response.status == 503u);
+  BOOST_TEST(response.body.empty());
+  response = send(io, {.url = server.url("/ok"), .only_2xx = true});
+  BOOST_TEST(!response.error);
+  BOOST_TEST(response.status == 200u);
+  BOOST_TEST(response.content_type == "text/plain");
+  BOOST_TEST(response.body == std::string(10, 'x'));
+  // Without only_2xx the same 503 is a response like any other.
+  response = send(io, {.url = server.url("/down")});
+  BOOST_TEST(!response.error);
+  BOOST_TEST(response.status == 503u);
+  BOOST_TEST(response.body.size() == 5000u);
+}
+
 BOOST_AUTO_TEST_CASE(connection_refused_and_timeouts_are_named) {
   asio::io_context io;
   const auto refused_url = "http://127.0.0.1:" + std::to_string(test::closed_port(io)) + "/";

@@ -10,7 +10,6 @@ Usage: agent_run_test.py TRIMTAB
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,93 +17,44 @@ import time
 import unittest
 import urllib.request
 
+from service_harness import free_port, read_journal, start_test_service, wait_for, write_tuning_config
+
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
-HERE = os.path.dirname(os.path.abspath(__file__))
 SETTLE, DURATION = 0.6, 2.4
 WINDOW = SETTLE + DURATION
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class AgentRun(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="trimtab-agent-")
-        port_file = os.path.join(self.dir, "port")
-        self.service = subprocess.Popen([sys.executable, os.path.join(HERE, "test_service.py"), port_file])
-        def read_port():
-            if not os.path.exists(port_file):
-                return None
-            with open(port_file) as f:
-                return f.read()
-        self.port = int(wait_for(read_port, 10, "the test service"))
+        self.service, self.port = start_test_service(self.dir)
         self.state = os.path.join(self.dir, "state")
         self.config = os.path.join(self.dir, "tuning.yaml")
         self.control = free_port()
-        with open(self.config, "w") as f:
-            f.write(f"""
-target:
-  metrics: {{url: "http://127.0.0.1:{self.port}/metrics", interval: 200ms, timeout: 1s}}
-signals:
-  rps: {{rate: requests_total}}
-  p99_ms: {{quantile: 0.99, histogram: request_duration_seconds, scale: 1000}}
-objective: {{maximize: rps}}
-constraints: [p99_ms <= 250]
-params:
-  pool: {{type: int, min: 1, max: 64, default: 8}}
-  batch: {{type: int, min: 1, max: 32, default: 4}}
-solver: {{kind: bayes, budget: 14, seed: 1}}
-window: {{settle: {int(SETTLE * 1000)}ms, duration: {int(DURATION * 1000)}ms, min_samples: 5, remeasure_every: 0}}
-guardrails:
-  max_delta: {{pool: 8, batch: 50%}}
-  max_updates_per_second: 2
-  min_dwell: 0s
-  required_improvement: 5%
-  max_rollbacks_per_hour: 20
-adapters:
-  - {{name: app, kind: http, url: "http://127.0.0.1:{self.port}/admin/config", params: [pool, batch]}}
-state: {{dir: {self.state}}}
-control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
-""")
+        write_tuning_config(self.config, port=self.port, control=self.control, state=self.state,
+                            settle=f"{int(SETTLE * 1000)}ms", duration=f"{int(DURATION * 1000)}ms")
         self.agent = None
 
     def tearDown(self):
         if self.agent and self.agent.poll() is None:
             self.agent.kill()
             self.agent.wait()
+        if getattr(self, "log", None):
+            self.log.close()
         self.service.kill()
         self.service.wait()
 
     # --- helpers ----------------------------------------------------------------------------
 
     def start_agent(self):
+        if getattr(self, "log", None):
+            self.log.close()
         self.log = open(os.path.join(self.dir, "agent.log"), "a")
         self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stderr=self.log,
                                       stdout=self.log, stdin=subprocess.DEVNULL)
 
     def journal(self):
-        path = os.path.join(self.state, "journal.jsonl")
-        if not os.path.exists(path):
-            return []
-        records = []
-        with open(path) as f:
-            for line in f:
-                if line.endswith("\n"):
-                    records.append(json.loads(line))
-        return records
+        return read_journal(self.state)
 
     def of_type(self, kind, records=None):
         return [r for r in (records if records is not None else self.journal()) if r["type"] == kind]
@@ -120,6 +70,10 @@ control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
 
     def cli(self, *args):
         return subprocess.run([TRIMTAB, *args], capture_output=True, text=True, timeout=30)
+
+    def runtime_config(self):
+        with open(os.path.join(self.state, "runtime_config.json")) as f:
+            return json.load(f)
 
     def agent_log(self):
         with open(os.path.join(self.dir, "agent.log")) as f:
@@ -146,7 +100,7 @@ control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
 
         # An injected regression: every configuration but the incumbent's is now slow.
         wait_for(lambda: os.path.exists(os.path.join(self.state, "runtime_config.json")), 30, "runtime_config.json")
-        incumbent = json.load(open(os.path.join(self.state, "runtime_config.json")))["point"]
+        incumbent = self.runtime_config()["point"]
         self.post_service("/admin/poison", json.dumps({"except": incumbent}).encode())
         poisoned_at = time.time() * 1000
         candidate = wait_for(lambda: next((r for r in self.of_type("applied")
@@ -168,7 +122,7 @@ control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
         records_before = len(self.journal())
         self.agent.send_signal(signal.SIGKILL)
         self.agent.wait()
-        last_known_good = json.load(open(os.path.join(self.state, "runtime_config.json")))["point"]
+        last_known_good = self.runtime_config()["point"]
         self.start_agent()
         wait_for(lambda: self.service_config() == last_known_good, 15, "the last known good configuration restored")
         after = self.journal()
@@ -204,9 +158,21 @@ control: {{listen: "127.0.0.1:{self.control}", token_file: {self.dir}/token}}
         # A clean stop, and the offline report.
         self.agent.send_signal(signal.SIGTERM)
         self.assertEqual(self.agent.wait(timeout=15), 0)
+        # --on-exit baseline puts the baseline back when stopped.
+        self.log.close()
+        self.log = open(os.path.join(self.dir, "agent.log"), "a")
+        self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--on-exit", "baseline"], stderr=self.log,
+                                      stdout=self.log, stdin=subprocess.DEVNULL)
+        wait_for(lambda: len(self.of_type("start")) == 3, 15, "the third start")
+        time.sleep(1)
+        self.agent.send_signal(signal.SIGINT)
+        self.assertEqual(self.agent.wait(timeout=15), 0)
+        self.assertEqual(self.service_config(), {"pool": 8, "batch": 4}, "the baseline is back")
+
         report = self.cli("report", self.state)
         self.assertEqual(report.returncode, 0, report.stderr)
-        html = open(os.path.join(self.state, "report.html")).read()
+        with open(os.path.join(self.state, "report.html")) as f:
+            html = f.read()
         self.assertIn("<svg", html)
 
 

@@ -192,26 +192,15 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers_times_out) {
   BOOST_CHECK(server.client_hung_up());
 }
 
-BOOST_AUTO_TEST_CASE(the_timeout_covers_the_lookup_too) {
-  // With no time at all, whichever step the fetch reaches (the lookup, raced against the deadline,
-  // or the connection, if the lookup wins that race) times out.
+BOOST_AUTO_TEST_CASE(a_timeout_that_is_not_positive_times_out_at_once) {
+  // http_request() refuses such a timeout; the fetch reports it as the timeout it always was.
   asio::io_context io;
-  TestServer server(io, {http_response("200 OK", "text/plain", "up 1\n")});
-  std::string url = server.url();
-  url.replace(url.find("127.0.0.1"), 9, "localhost");
+  const std::string url = "http://localhost:9/metrics";
   FetchOptions options;
   options.timeout = 0ms;
-  std::optional<FetchResult> result;
-  asio::co_spawn(io, fetch_metrics(io.get_executor(), url, options), [&](std::exception_ptr error, FetchResult fetched) {
-    if (error) std::rethrow_exception(error);
-    result = std::move(fetched);
-    io.stop(); // the server would wait for a connection that never comes
-  });
-  io.run();
-  BOOST_REQUIRE(result.has_value());
-  BOOST_CHECK(result->error == FetchError::timed_out);
-  BOOST_CHECK(result->message.starts_with("GET " + url + ": timed out after 0 ms while "));
-  BOOST_TEST_MESSAGE(result->message);
+  const auto result = run_fetch(io, url, options);
+  BOOST_CHECK(result.error == FetchError::timed_out);
+  BOOST_CHECK_EQUAL(result.message, "GET " + url + ": timed out after 0 ms before starting");
 }
 
 BOOST_AUTO_TEST_CASE(a_closed_port_refuses_the_connection) {
@@ -318,16 +307,16 @@ BOOST_AUTO_TEST_CASE(bad_urls_are_errors_not_exceptions) {
       {"http://", "no host after http://"},
       {"http:///metrics", "no host after http://"},
       {"http://:8080/metrics", "no host after http://"},
-      {"http://host:/metrics", "empty port after ':'"},
+      {"http://host:/metrics", "the port must be a number from 1 to 65535"},
       {"http://host:0/metrics", "the port must be a number from 1 to 65535"},
       {"http://host:65536/metrics", "the port must be a number from 1 to 65535"},
       {"http://host:99999999999999999999/", "the port must be a number from 1 to 65535"},
       {"http://host:8o/metrics", "the port must be a number from 1 to 65535"},
       {"http://user:pw@host/metrics", "credentials in the URL are not supported"},
-      {"http://ho st/metrics", "' ' cannot appear in a host name"},
+      {"http://ho st/metrics", "0x20 cannot appear in a host name"},
       {"http://[::1/metrics", "an IPv6 address needs its closing ']'"},
       {"http://[nope]:80/metrics", "'nope' is not an IPv6 address"},
-      {"http://host/me trics", "' ' must be percent-encoded"},
+      {"http://host/me trics", "0x20 must be percent-encoded"},
       {"http://host/metrics#top", "a fragment ('#…') is never sent to a server; leave it out"},
       {"http://host/%zz", "'%' must start an escape of two hex digits"},
       {"file://relative/path", "a file URL is file:///absolute/path (three slashes, no host)"},

@@ -16,7 +16,7 @@ Commands:
   validate check a tuning config and summarise it (exit 2 listing every mistake, located):
            trimtab validate tuning.yaml
   run      run the agent: scrape, tune through the adapters, serve /metrics /status and /:
-           trimtab run tuning.yaml [--restore-on-exit] [--create-token]
+           trimtab run tuning.yaml [--on-exit best|baseline|leave] [--create-token]
   status   print a running agent's status:  trimtab status tuning.yaml
   pause    stop applying changes:           trimtab pause tuning.yaml
   resume   go on tuning (lifts safe mode):  trimtab resume tuning.yaml

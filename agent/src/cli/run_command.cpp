@@ -24,7 +24,9 @@ int run_command(const std::vector<std::string>& args) {
                                   "Runs the agent: scrapes the target, tunes it through the adapters and serves\n"
                                   "/metrics, /status and / on control.listen. Stops on SIGINT or SIGTERM.\n\nOptions");
   options.add_options()("help,h", "show this help")(
-      "restore-on-exit", "put the baseline configuration back when stopped")(
+      "on-exit", po::value<std::string>()->value_name("WHAT")->default_value("best"),
+      "what the service keeps when the agent stops: best (the last known good configuration), "
+      "baseline (what it ran before tuning) or leave (whatever is applied)")(
       "create-token", "create control.token_file (random, mode 0600) if it does not exist")(
       "quiet,q", "log warnings and errors only");
   po::variables_map vm;
@@ -46,7 +48,14 @@ int run_command(const std::vector<std::string>& args) {
     boost::asio::io_context io;
     AgentOptions agent_options;
     agent_options.log = log_to_stderr(vm.count("quiet") ? LogLevel::warning : LogLevel::info);
-    agent_options.restore_baseline_on_exit = vm.count("restore-on-exit") > 0;
+    const auto on_exit = vm["on-exit"].as<std::string>();
+    if (on_exit == "best") agent_options.on_exit = AgentOptions::OnExit::last_known_good;
+    else if (on_exit == "baseline") agent_options.on_exit = AgentOptions::OnExit::baseline;
+    else if (on_exit == "leave") agent_options.on_exit = AgentOptions::OnExit::leave;
+    else {
+      std::cerr << "trimtab run: --on-exit takes best, baseline or leave, not '" << on_exit << "'\n";
+      return 1;
+    }
     std::vector<std::unique_ptr<Adapter>> adapters;
     for (const auto& entry : config.adapters) adapters.push_back(make_standalone_adapter(io.get_executor(), entry, path));
     Agent agent(io.get_executor(), std::move(config), std::move(agent_options));

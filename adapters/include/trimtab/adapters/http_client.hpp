@@ -26,6 +26,7 @@ enum class HttpError {
   bad_request,        ///< a method or header that cannot be sent, or a timeout that is not positive
   timed_out,          ///< the exchange as a whole took longer than HttpRequest::timeout
   body_too_large,     ///< the response body is larger than HttpRequest::max_body_bytes
+  http_status,        ///< a status outside 2xx, when HttpRequest::only_2xx is set
 };
 
 /// The category of HttpError ("trimtab.http").
@@ -49,6 +50,9 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{2000};
   /// Largest response body accepted; a larger one is an error, not a truncated body.
   std::size_t max_body_bytes = std::size_t{1024} * 1024;
+  /// When set, a status outside 2xx (a redirect too: none is followed) is an error,
+  /// HttpError::http_status, judged on the header alone: the body of such a response is not read.
+  bool only_2xx = false;
 };
 
 struct HttpResponse {
@@ -64,6 +68,7 @@ struct HttpResponse {
   /// Empty when a response was read; else says what failed and where:
   /// "PUT http://127.0.0.1:9/admin/config: connect: Connection refused",
   /// "GET http://127.0.0.1:8080/admin/config: timed out after 2000 ms while reading the response",
+  /// "GET http://127.0.0.1:8080/metrics: HTTP 503 Service Unavailable" (with HttpRequest::only_2xx),
   /// "PUT https://example.com/admin: https is not supported (put a local TLS proxy in front, or use http)".
   std::string message{};
 };
@@ -74,8 +79,8 @@ struct HttpResponse {
 [[nodiscard]] std::optional<std::string> check_http_url(std::string_view url);
 
 /// Sends `request` over a new connection, closed afterwards, and reads the response, with the whole
-/// exchange bounded by request.timeout. Any status is a response (the caller judges it); redirects
-/// are not followed. Plain http:// only.
+/// exchange bounded by request.timeout. Any status is a response (the caller judges it) unless
+/// request.only_2xx is set; redirects are not followed. Plain http:// only.
 ///
 /// Never throws for anything about the request, the network or the server (only std::bad_alloc):
 /// every failure is an HttpResponse with `error` and `message` set. Run it on a single-threaded

@@ -34,9 +34,11 @@ struct AgentOptions {
   LogSink log;
   /// Serve /metrics, /status, / and the operator commands on config.control.listen.
   bool control_server = true;
-  /// On stop(), put the baseline configuration back (through the guardrails' bounds, in one step)
-  /// before async_run completes.
-  bool restore_baseline_on_exit = false;
+  /// What the service runs with after stop(), set before async_run completes: the last known good
+  /// configuration (so a half-measured candidate is not left in force), the baseline found at the
+  /// first start, or whatever is applied at that moment.
+  enum class OnExit { last_known_good, baseline, leave };
+  OnExit on_exit = OnExit::last_known_good;
 };
 
 /// The tuning agent. It runs on the executor it is given and never owns the io_context: every

@@ -1,6 +1,7 @@
 #pragma once
 
-// Fetching one metrics document: an HTTP GET (Boost.Beast) or a file:// read.
+// Fetching one metrics document: an HTTP GET (through trimtab/adapters/http_client.hpp) or a
+// file:// read.
 
 #include <chrono>
 #include <cstddef>
@@ -43,7 +44,7 @@ struct FetchResult {
   /// The Content-Type header as the server sent it; empty for file:// and when absent.
   std::string content_type;
   /// Empty on success; a system error, an HTTP parse error (boost::beast::http::error) or a
-  /// FetchError.
+  /// FetchError (HttpError::bad_request when FetchOptions::accept holds a line break or NUL).
   boost::system::error_code error;
   /// Empty on success; else says what failed and where:
   /// "GET http://127.0.0.1:9/metrics: connect: Connection refused",
@@ -60,8 +61,9 @@ struct FetchResult {
 
 /// Fetches one metrics document from `url`:
 /// - `http://host[:port][/path][?query]`: a GET over a fresh connection, closed afterwards, with
-///   the whole request bounded by options.timeout; a 2xx answer is a success, anything else an
-///   error (redirects are not followed). The host is an IPv4 address, a [bracketed] IPv6
+///   the whole request bounded by options.timeout (http_request(), whose errors become
+///   FetchErrors); a 2xx answer is a success, anything else an error whose body is not read
+///   (redirects are not followed). A timeout that is not positive times out at once. The host is an IPv4 address, a [bracketed] IPv6
 ///   address or a name (resolved with the system resolver).
 /// - `file:///absolute/path` (percent-encoded as URLs are): the file's content, for tests and
 ///   replays. It is read synchronously, so it is meant for local files, not network mounts.
