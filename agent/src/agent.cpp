@@ -176,10 +176,9 @@ struct Agent::State {
   // the caller must then not act on it.
   bool journal_record(boost::json::object record) {
     const auto now = std::chrono::system_clock::now();
-    record["seq"] = nullptr; // placeholders keep seq/time first in memory too
-    record["time"] = unix_ms(now);
     if (!journal) {
       record["seq"] = records.size() + 1;
+      record["time"] = unix_ms(now);
       note(record);
       records.push_back(std::move(record));
       return true;
@@ -195,6 +194,7 @@ struct Agent::State {
         return false;
       }
       next["seq"] = seq;
+      next["time"] = unix_ms(now);
       note(next);
       records.push_back(std::move(next));
       unjournaled.pop_front();

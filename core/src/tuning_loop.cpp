@@ -373,16 +373,21 @@ void TuningLoop::continue_tuning(TimePoint now) {
   }
 }
 
-void TuningLoop::propose(TimePoint now) {
-  if (paused_) {
-    phase_ = LoopPhase::paused;
-    return;
-  }
+bool TuningLoop::parked(TimePoint now) {
   if (safe_mode_) {
     phase_ = LoopPhase::safe_mode;
-    wake(safe_mode_until_);
-    return;
+    wake(std::max(now, safe_mode_until_));
+    return true;
   }
+  if (paused_) {
+    phase_ = LoopPhase::paused;
+    return true;
+  }
+  return false;
+}
+
+void TuningLoop::propose(TimePoint now) {
+  if (parked(now)) return;
   if (windows_scored_ >= policy_.budget) {
     finish(now, "budget");
     return;
@@ -489,16 +494,8 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
   case Purpose::baseline: begin_measurement(now, purpose); break;
   case Purpose::remeasure:
   case Purpose::restore:
-    if (done_) {
-      phase_ = LoopPhase::done;
-    } else if (safe_mode_) {
-      phase_ = LoopPhase::safe_mode;
-      wake(std::max(now, safe_mode_until_));
-    } else if (paused_) {
-      phase_ = LoopPhase::paused;
-    } else {
-      begin_measurement(now, Purpose::remeasure);
-    }
+    if (done_) phase_ = LoopPhase::done;
+    else if (!parked(now)) begin_measurement(now, Purpose::remeasure);
     break;
   case Purpose::rollback: {
     const bool automatic = !operator_rollback_;
@@ -507,12 +504,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
         guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
       enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
                                " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
-    } else if (safe_mode_) {
-      phase_ = LoopPhase::safe_mode;
-      wake(std::max(now, safe_mode_until_));
-    } else if (paused_) {
-      phase_ = LoopPhase::paused;
-    } else {
+    } else if (!parked(now)) {
       phase_ = LoopPhase::cooling_down;
       wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
     }

@@ -151,6 +151,8 @@ public:
 private:
   struct Score; // one window's verdict material
 
+  /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
+  bool parked(TimePoint now);
   void propose(TimePoint now);
   void continue_tuning(TimePoint now);
   void request_apply(TimePoint now, Point point, Purpose purpose);
