@@ -692,7 +692,22 @@ YAML::Node load_yaml(const std::string& text, const std::string& file) {
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError(file, static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1, e.msg);
+    // yaml-cpp counts a carriage return as a character of the line and can point one past it
+    // (found by fuzzing: "\r\0" reported at column 4 of a two-byte line); keep the column on the
+    // line as editors count it.
+    const auto line = static_cast<std::size_t>(e.mark.line);
+    std::size_t start = 0;
+    for (std::size_t l = 0; l < line && start != std::string::npos; ++l) {
+      start = text.find('\n', start);
+      if (start != std::string::npos) ++start;
+    }
+    std::size_t column = static_cast<std::size_t>(e.mark.column) + 1;
+    if (start != std::string::npos) {
+      const auto end = text.find('\n', start);
+      const auto length = (end == std::string::npos ? text.size() : end) - start;
+      column = std::min(column, length + 1);
+    }
+    throw ConfigError(file, line + 1, column, e.msg);
   }
 }
 

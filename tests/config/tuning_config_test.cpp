@@ -238,6 +238,18 @@ BOOST_AUTO_TEST_CASE(signal_names_must_be_usable_in_expressions_and_tags_are_ref
               "4:32: signal 'rps': '!500' reads as a YAML tag; quote the value, as in \"!500\"");
 }
 
+// Found by fuzzing: yaml-cpp located an error past the end of a line holding "\r\0".
+BOOST_AUTO_TEST_CASE(a_yaml_syntax_error_stays_on_its_line) {
+  EnvGuard env;
+  try {
+    (void)parse("objective: {maximize: rps}\n\n\r" + std::string(1, '\0'));
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(e.line() == 3u);
+    BOOST_TEST(e.column() <= 3u);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(located_errors) {
   EnvGuard env;
   // A duration without a unit.
