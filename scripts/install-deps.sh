@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config python3
   libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev libboost-program-options1.81-dev
   libyaml-cpp-dev libeigen3-dev libnlopt-dev
-  libbenchmark-dev
+  libbenchmark-dev libpq-dev
   "$@"
 )
 

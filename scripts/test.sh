@@ -7,7 +7,7 @@
 #      ends with CTest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh chromium
+scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk
 
 jobs=$(nproc)
 echo "== build and test"

@@ -16,6 +16,10 @@ public:
     case AdapterError::bad_response: return "unreadable response";
     case AdapterError::missing_param: return "a parameter is missing from the response";
     case AdapterError::bad_settings: return "settings do not match the adapter's parameters";
+    case AdapterError::cannot_read: return "the adapter cannot read the running values";
+    case AdapterError::refused: return "the service refuses this setting";
+    case AdapterError::server_error: return "the service answered with an error";
+    case AdapterError::process_failed: return "the command failed";
     }
     return "unknown adapter error";
   }

@@ -325,6 +325,19 @@ struct Agent::State {
     for (auto& adapter : adapters) {
       auto answer = co_await call_current(*adapter);
       auto& [result, settings] = answer;
+      if (result.error == AdapterError::cannot_read) {
+        // A command or a file the adapter cannot read back: the params' defaults stand for what runs.
+        for (const auto& name : adapter->params()) {
+          const auto index = config.space.find(name);
+          const auto& param = config.space.params()[index.value()];
+          if (!param.default_value)
+            throw std::runtime_error("cannot read the running configuration: " + result.message + "; give param '" +
+                                     name + "' a default, the value the service starts with");
+          values[name] = value_to_json(*param.default_value);
+        }
+        log(LogLevel::info, result.message + "; taking the params' defaults as the running values");
+        continue;
+      }
       if (!result)
         throw std::runtime_error("cannot read the running configuration: " +
                                  (result.message.empty() ? adapter->name() + ": " + result.error.message() : result.message));

@@ -377,6 +377,17 @@ AdapterConfig read_adapter(const Reader& reader, const YAML::Node& node, std::si
         reader.fail(value.Mark(), "an adapter's params must be a list of parameter names such as [pool_size, batch]");
       for (const auto& param : value) adapter.params.push_back(reader.text(param, "a parameter name"));
       has_params = true;
+    } else if (value.IsSequence()) {
+      // A list of scalars, such as a command's argv template.
+      auto& list = adapter.lists[name];
+      for (const auto& item : value) list.push_back(reader.scalar(item, "an item of adapter option '" + name + "'"));
+    } else if (value.IsMap()) {
+      // One level of scalars, flattened to "name.key": a map from params to server setting names or units.
+      for (const auto& entry : value) {
+        const auto key_text = reader.scalar(entry.first, "a key of adapter option '" + name + "'");
+        adapter.options.emplace(name + "." + key_text,
+                                reader.scalar(entry.second, "adapter option '" + name + "." + key_text + "'"));
+      }
     } else {
       adapter.options.emplace(name, reader.scalar(value, "adapter option '" + name + "'"));
     }

@@ -172,6 +172,28 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   BOOST_TEST(config.control.token_file == "/etc/trimtab/token");
 }
 
+BOOST_AUTO_TEST_CASE(adapter_options_take_lists_and_one_level_maps) {
+  EnvGuard env;
+  const auto config = parse(target + signals + objective + params +
+                            "adapters:\n"
+                            "  - name: cmd\n"
+                            "    kind: command\n"
+                            "    params: [pool]\n"
+                            "    command: [/bin/reload, \"--pool={pool}\"]\n"
+                            "    names: {pool: pool-size}\n"
+                            "    timeout: 2s\n");
+  const auto& adapter = config.adapters.at(0);
+  BOOST_TEST(adapter.lists.at("command") == (std::vector<std::string>{"/bin/reload", "--pool={pool}"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(adapter.options.at("names.pool") == "pool-size");
+  BOOST_TEST(adapter.options.at("timeout") == "2s");
+  BOOST_TEST(adapter.options.size() == 2u);
+  // Deeper nesting is not an adapter option.
+  check_error(target + signals + objective + params +
+                  "adapters:\n  - {name: a, kind: redis, params: [pool], names: {pool: {x: y}}}\n",
+              "10:58: adapter option 'names.pool' must be a single value");
+}
+
 BOOST_AUTO_TEST_CASE(defaults) {
   EnvGuard env;
   const auto config = parse(minimal);

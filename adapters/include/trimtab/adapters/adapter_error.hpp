@@ -14,6 +14,11 @@ enum class AdapterError {
   bad_response,        ///< the service's answer is not what the adapter reads (not a JSON object…)
   missing_param,       ///< the service did not report the value of a parameter the adapter owns
   bad_settings,        ///< an apply without a value for each of the adapter's params(), or with others
+  cannot_read,         ///< the adapter has no way to read the running values (a command without a
+                       ///< `current` command); the agent then starts from the params' defaults
+  refused,             ///< the service refuses the setting as such (a PostgreSQL setting that needs a restart)
+  server_error,        ///< the service answered the request with an error (Redis -ERR, a failed SQL statement)
+  process_failed,      ///< a command exited with a non-zero status or was killed
 };
 
 /// The category of AdapterError ("trimtab.adapter").

@@ -88,8 +88,12 @@ struct AdapterConfig {
   std::string name;
   AdapterKind kind = AdapterKind::callback;
   std::vector<std::string> params;
-  /// Every other key, as written (scalars only); the adapter validates them when it is built.
+  /// Every other key whose value is a scalar, as written; a map of scalars is flattened to
+  /// "key.sub" entries (`names: {cache_mb: maxmemory}` gives "names.cache_mb" = "maxmemory").
+  /// The adapter validates them when it is built.
   std::map<std::string, std::string> options;
+  /// Every other key whose value is a list of scalars (a command's argv template, say).
+  std::map<std::string, std::vector<std::string>> lists;
   /// Where the entry starts in the file (1-based; 0 when unknown), for the adapter's own errors.
   std::size_t line = 0;
   std::size_t column = 0;
