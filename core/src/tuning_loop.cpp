@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 
@@ -14,9 +15,10 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
+// Three significant digits: reasons are read by people; the record's numbers keep full precision.
 std::string format(double value) {
   std::ostringstream out;
-  out << value;
+  out << std::setprecision(3) << value;
   return out.str();
 }
 

@@ -31,5 +31,7 @@ int run_command(const std::vector<std::string>& args);
 /// status, pause, resume or rollback, sent to a running agent's control server.
 int control_command(const std::string& action, const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+/// The demo service tuned on loopback: trimtab's main job.
+int demo_command(const std::vector<std::string>& args);
 
 } // namespace trimtab::cli

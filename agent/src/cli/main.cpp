@@ -11,6 +11,8 @@ namespace {
 constexpr const char* usage = R"(usage: trimtab <command> [options]
 
 Commands:
+  demo     tune the bundled demo service under load on loopback, about two minutes:
+           trimtab demo [--rate N] [--duration TIME] [--solver bayes|random|grid]
   solve    drive a solver over standard input/output, one JSON object per line:
            trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
   validate check a tuning config and summarise it (exit 2 listing every mistake, located):
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   if (command == "status" || command == "pause" || command == "resume" || command == "rollback")
     return trimtab::cli::control_command(command, rest);
   if (command == "report") return trimtab::cli::report_command(rest);
+  if (command == "demo") return trimtab::cli::demo_command(rest);
   std::cerr << "trimtab: unknown command '" << command << "'\n\n" << usage;
   return 1;
 }
