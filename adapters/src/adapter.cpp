@@ -1,6 +1,11 @@
 #include <trimtab/adapters/adapter.hpp>
 
 #include <algorithm>
+#include <variant>
+
+#include <trimtab/config/quantities.hpp>
+
+#include "adapter_operation.hpp"
 
 namespace trimtab {
 namespace {
@@ -20,6 +25,7 @@ public:
     case AdapterError::refused: return "the service refuses this setting";
     case AdapterError::server_error: return "the service answered with an error";
     case AdapterError::process_failed: return "the command failed";
+    case AdapterError::connection_failed: return "no connection to the service";
     }
     return "unknown adapter error";
   }
@@ -54,4 +60,19 @@ AdapterResult check_settings(const std::string& adapter, const std::vector<std::
   return {};
 }
 
+namespace adapter_detail {
+
+std::optional<std::string> read_timeout_option(const std::map<std::string, std::string>& options,
+                                               std::chrono::milliseconds& timeout) {
+  const auto option = options.find("timeout");
+  if (option == options.end()) return std::nullopt;
+  auto parsed = parse_duration(option->second);
+  if (const auto* problem = std::get_if<std::string>(&parsed)) return "option 'timeout': " + *problem;
+  const auto value = std::get<std::chrono::milliseconds>(parsed);
+  if (value.count() <= 0) return "option 'timeout': must be longer than 0 ms";
+  timeout = value;
+  return std::nullopt;
+}
+
+} // namespace adapter_detail
 } // namespace trimtab

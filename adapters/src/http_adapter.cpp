@@ -17,6 +17,8 @@
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/point_json.hpp>
 
+#include "adapter_operation.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -141,12 +143,7 @@ HttpAdapterOptions HttpAdapter::from_options(const std::string& name, const std:
   } else {
     result.current_url = result.url;
   }
-  if (const auto timeout = options.find("timeout"); timeout != options.end()) {
-    auto parsed = parse_duration(timeout->second);
-    if (const auto* problem = std::get_if<std::string>(&parsed)) fail("option 'timeout': " + *problem);
-    result.timeout = std::get<std::chrono::milliseconds>(parsed);
-    if (result.timeout.count() <= 0) fail("option 'timeout': must be longer than 0 ms");
-  }
+  if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) fail(*problem);
   return result;
 }
 
@@ -170,15 +167,11 @@ void HttpAdapter::async_apply(Settings settings, apply_handler handler) {
     const auto response = co_await http_request(executor, request);
     co_return state->judge(request, response);
   };
-  asio::co_spawn(executor_, run(executor_, state_, std::move(settings)),
-                 [handler = std::move(handler)](std::exception_ptr exception, AdapterResult result) {
-                   if (exception) std::rethrow_exception(exception); // std::bad_alloc: nothing else throws
-                   handler(std::move(result));
-                 });
+  adapter_detail::spawn_apply(executor_, run(executor_, state_, std::move(settings)), std::move(handler));
 }
 
 void HttpAdapter::async_current(current_handler handler) {
-  using Outcome = std::pair<AdapterResult, Settings>;
+  using Outcome = adapter_detail::CurrentOutcome;
   auto run = [](asio::any_io_executor executor, std::shared_ptr<const State> state) -> asio::awaitable<Outcome> {
     const auto request = state->request("GET", state->options.current_url);
     const auto response = co_await http_request(executor, request);
@@ -212,11 +205,7 @@ void HttpAdapter::async_current(current_handler handler) {
     }
     co_return Outcome{AdapterResult{}, std::move(current)};
   };
-  asio::co_spawn(executor_, run(executor_, state_),
-                 [handler = std::move(handler)](std::exception_ptr exception, Outcome outcome) {
-                   if (exception) std::rethrow_exception(exception); // std::bad_alloc: nothing else throws
-                   handler(std::move(outcome.first), std::move(outcome.second));
-                 });
+  adapter_detail::spawn_current(executor_, run(executor_, state_), std::move(handler));
 }
 
 } // namespace trimtab

@@ -12,6 +12,7 @@
 #include <trimtab/adapters/http_adapter.hpp>
 #include <trimtab/adapters/http_client.hpp>
 
+#include "adapter_test_support.hpp"
 #include "test_http_server.hpp"
 
 using namespace trimtab;
@@ -27,28 +28,6 @@ HttpAdapter make_adapter(asio::io_context& io, const std::string& url, HttpAdapt
 }
 
 const Settings settings{{"pool_size", std::int64_t{20}}, {"timeout_ms", 1200.5}, {"policy", std::string("lru")}};
-
-AdapterResult apply(asio::io_context& io, Adapter& adapter, Settings to_apply) {
-  std::optional<AdapterResult> result;
-  bool done = false;
-  adapter.async_apply(std::move(to_apply), [&](AdapterResult r) {
-    result = std::move(r);
-    done = true;
-  });
-  test::run_until(io, done);
-  return *result;
-}
-
-std::pair<AdapterResult, Settings> current(asio::io_context& io, Adapter& adapter) {
-  std::pair<AdapterResult, Settings> out;
-  bool done = false;
-  adapter.async_current([&](AdapterResult r, Settings s) {
-    out = {std::move(r), std::move(s)};
-    done = true;
-  });
-  test::run_until(io, done);
-  return out;
-}
 
 std::string options_error(const std::map<std::string, std::string>& options) {
   try {
@@ -74,7 +53,7 @@ BOOST_AUTO_TEST_CASE(apply_sends_the_settings_as_one_json_object) {
   TestHttpServer server(io);
   auto adapter = make_adapter(io, server.url());
   // In any order: the adapter sends its parameters in params() order.
-  const auto result = apply(io, adapter, {settings[2], settings[0], settings[1]});
+  const auto result = test::apply_now(io, adapter, {settings[2], settings[0], settings[1]});
   BOOST_TEST(static_cast<bool>(result), result.message);
   BOOST_TEST(result.message.empty());
   BOOST_REQUIRE(server.requests.size() == 1u);
@@ -93,7 +72,7 @@ BOOST_AUTO_TEST_CASE(apply_uses_the_configured_method) {
   asio::io_context io;
   TestHttpServer server(io);
   auto adapter = make_adapter(io, server.url(), {.method = "PATCH"});
-  BOOST_TEST(static_cast<bool>(apply(io, adapter, settings)));
+  BOOST_TEST(static_cast<bool>(test::apply_now(io, adapter, settings)));
   BOOST_REQUIRE(server.requests.size() == 1u);
   BOOST_TEST(server.requests[0].method_string() == "PATCH");
 }
@@ -103,8 +82,8 @@ BOOST_AUTO_TEST_CASE(current_reads_back_what_was_applied) {
   TestHttpServer server(io);
   server.config = {{"pool_size", 8}, {"timeout_ms", 900}, {"policy", "lfu"}, {"unrelated", true}};
   auto adapter = make_adapter(io, server.url());
-  BOOST_TEST(static_cast<bool>(apply(io, adapter, settings)));
-  const auto [result, values] = current(io, adapter);
+  BOOST_TEST(static_cast<bool>(test::apply_now(io, adapter, settings)));
+  const auto [result, values] = test::current_now(io, adapter);
   BOOST_TEST(static_cast<bool>(result), result.message);
   BOOST_REQUIRE(server.requests.size() == 2u);
   BOOST_TEST(server.requests[1].method_string() == "GET");
@@ -126,7 +105,7 @@ BOOST_AUTO_TEST_CASE(current_reads_from_current_url_in_params_order) {
     return response;
   };
   auto adapter = make_adapter(io, server.url(), {.current_url = server.url("/state")});
-  const auto [result, values] = current(io, adapter);
+  const auto [result, values] = test::current_now(io, adapter);
   BOOST_TEST(static_cast<bool>(result), result.message);
   BOOST_REQUIRE(values.size() == 3u);
   BOOST_TEST(std::get<double>(values[0].second) == 12.0); // the caller converts 12.0 for an int param
@@ -140,7 +119,7 @@ BOOST_AUTO_TEST_CASE(a_refusal_carries_the_status_and_the_body) {
   auto adapter = make_adapter(io, server.url());
   auto too_big = settings;
   too_big[0].second = std::int64_t{100};
-  const auto result = apply(io, adapter, too_big);
+  const auto result = test::apply_now(io, adapter, too_big);
   BOOST_TEST(!result);
   BOOST_TEST(result.error == make_error_code(AdapterError::http_status));
   BOOST_TEST(result.message == "adapter 'app': PUT " + server.url() + ": HTTP 400: pool_size must be <= 64");
@@ -156,7 +135,7 @@ BOOST_AUTO_TEST_CASE(a_long_error_body_is_cut_to_200_characters) {
     return response;
   };
   auto adapter = make_adapter(io, server.url());
-  const auto result = apply(io, adapter, settings);
+  const auto result = test::apply_now(io, adapter, settings);
   BOOST_TEST(!result);
   const std::string prefix = "adapter 'app': PUT " + server.url() + ": HTTP 500: line one ";
   BOOST_TEST(result.message.substr(0, prefix.size()) == prefix);
@@ -165,7 +144,7 @@ BOOST_AUTO_TEST_CASE(a_long_error_body_is_cut_to_200_characters) {
   server.handler = [](const TestHttpServer::Request&) {
     return TestHttpServer::Response{test::http::status::service_unavailable, 11};
   };
-  BOOST_TEST(apply(io, adapter, settings).message == "adapter 'app': PUT " + server.url() + ": HTTP 503 Service Unavailable");
+  BOOST_TEST(test::apply_now(io, adapter, settings).message == "adapter 'app': PUT " + server.url() + ": HTTP 503 Service Unavailable");
 }
 
 BOOST_AUTO_TEST_CASE(connection_refused_fails_at_once) {
@@ -173,12 +152,12 @@ BOOST_AUTO_TEST_CASE(connection_refused_fails_at_once) {
   const auto url = "http://127.0.0.1:" + std::to_string(test::closed_port(io)) + "/admin/config";
   auto adapter = make_adapter(io, url);
   const auto start = std::chrono::steady_clock::now();
-  const auto result = apply(io, adapter, settings);
+  const auto result = test::apply_now(io, adapter, settings);
   BOOST_TEST(milliseconds_since(start) < 2000);
   BOOST_TEST(!result);
   BOOST_TEST(result.error == boost::asio::error::connection_refused);
   BOOST_TEST(result.message == "adapter 'app': PUT " + url + ": connect: Connection refused");
-  const auto [read, values] = current(io, adapter);
+  const auto [read, values] = test::current_now(io, adapter);
   BOOST_TEST(read.message == "adapter 'app': GET " + url + ": connect: Connection refused");
   BOOST_TEST(values.empty());
 }
@@ -189,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers_times_out) {
   server.silent = true;
   auto adapter = make_adapter(io, server.url(), {.timeout = 300ms});
   const auto start = std::chrono::steady_clock::now();
-  const auto result = apply(io, adapter, settings);
+  const auto result = test::apply_now(io, adapter, settings);
   const auto elapsed = milliseconds_since(start);
   BOOST_TEST(elapsed >= 300);
   BOOST_TEST(elapsed < 2000);
@@ -204,7 +183,7 @@ BOOST_AUTO_TEST_CASE(a_missing_param_fails_naming_it) {
   TestHttpServer server(io);
   server.config = {{"pool_size", 8}, {"policy", "lfu"}};
   auto adapter = make_adapter(io, server.url());
-  const auto [result, values] = current(io, adapter);
+  const auto [result, values] = test::current_now(io, adapter);
   BOOST_TEST(!result);
   BOOST_TEST(result.error == make_error_code(AdapterError::missing_param));
   BOOST_TEST(result.message == "adapter 'app': GET " + server.url() + ": the response has no 'timeout_ms'");
@@ -221,14 +200,14 @@ BOOST_AUTO_TEST_CASE(an_unreadable_answer_fails) {
     return response;
   };
   auto adapter = make_adapter(io, server.url());
-  BOOST_TEST(current(io, adapter).first.message ==
+  BOOST_TEST(test::current_now(io, adapter).first.message ==
              "adapter 'app': GET " + server.url() + ": expected a JSON object, got an array");
   body = "<html>";
-  const auto not_json = current(io, adapter).first;
+  const auto not_json = test::current_now(io, adapter).first;
   BOOST_TEST(not_json.error == make_error_code(AdapterError::bad_response));
   BOOST_TEST(contains(not_json.message, "the response is not JSON"), not_json.message);
   body = R"({"pool_size": true, "timeout_ms": 1, "policy": "lru"})";
-  BOOST_TEST(current(io, adapter).first.message ==
+  BOOST_TEST(test::current_now(io, adapter).first.message ==
              "adapter 'app': GET " + server.url() + ": 'pool_size' is a boolean, not a number or a string");
 }
 
@@ -238,12 +217,12 @@ BOOST_AUTO_TEST_CASE(settings_must_match_the_params) {
   auto adapter = make_adapter(io, server.url());
   auto missing = settings;
   missing.pop_back();
-  auto result = apply(io, adapter, missing);
+  auto result = test::apply_now(io, adapter, missing);
   BOOST_TEST(result.error == make_error_code(AdapterError::bad_settings));
   BOOST_TEST(result.message == "adapter 'app': no value for parameter 'policy'");
   auto foreign = settings;
   foreign.emplace_back("batch", 8.0);
-  BOOST_TEST(apply(io, adapter, foreign).message == "adapter 'app': parameter 'batch' is not one of its own");
+  BOOST_TEST(test::apply_now(io, adapter, foreign).message == "adapter 'app': parameter 'batch' is not one of its own");
   BOOST_TEST(server.requests.empty());
 }
 
@@ -251,7 +230,7 @@ BOOST_AUTO_TEST_CASE(extra_headers_are_sent) {
   asio::io_context io;
   TestHttpServer server(io);
   auto adapter = make_adapter(io, server.url(), {.headers = {{"Authorization", "Bearer s3cret"}}});
-  BOOST_TEST(static_cast<bool>(apply(io, adapter, settings)));
+  BOOST_TEST(static_cast<bool>(test::apply_now(io, adapter, settings)));
   BOOST_REQUIRE(server.requests.size() == 1u);
   BOOST_TEST(server.requests[0]["Authorization"] == "Bearer s3cret");
 }

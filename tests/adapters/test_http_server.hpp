@@ -27,20 +27,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "adapter_test_support.hpp"
+
 namespace trimtab::test {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-
-/// Runs `io` until `done` is set, for at most `limit`; fails the test when it is not set by then.
-inline void run_until(asio::io_context& io, const bool& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  io.restart(); // after an earlier run ran out of work
-  while (!done && !io.stopped() && std::chrono::steady_clock::now() < deadline)
-    io.run_one_for(std::chrono::milliseconds(50));
-  BOOST_REQUIRE(done);
-}
 
 /// A port on 127.0.0.1 where nothing listens (bound, then closed).
 inline std::uint16_t closed_port(asio::io_context& io) {

@@ -19,6 +19,8 @@ enum class AdapterError {
   refused,             ///< the service refuses the setting as such (a PostgreSQL setting that needs a restart)
   server_error,        ///< the service answered the request with an error (Redis -ERR, a failed SQL statement)
   process_failed,      ///< a command exited with a non-zero status or was killed
+  connection_failed,   ///< no connection to the service's own protocol (PostgreSQL, PgBouncer): refused,
+                       ///< unreachable, authentication failed, or lost while talking
 };
 
 /// The category of AdapterError ("trimtab.adapter").

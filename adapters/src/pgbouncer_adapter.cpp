@@ -1,0 +1,312 @@
+#include <trimtab/adapters/pgbouncer_adapter.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+#include <variant>
+
+#include <boost/asio/co_spawn.hpp>
+
+#include "pg_common.hpp"
+#include "pg_connection.hpp"
+
+#include "adapter_operation.hpp"
+
+// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
+// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace trimtab {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using pg::Clock;
+
+[[nodiscard]] std::string lower(std::string text) {
+  for (auto& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
+
+// The admin console's own quoting: a string in single quotes, each quote doubled (it knows no E'').
+[[nodiscard]] std::string quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+[[nodiscard]] std::optional<double> to_double(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+[[nodiscard]] Value value_of(const std::string& text) {
+  if (auto integer = to_int(text)) return *integer;
+  if (auto real = to_double(text)) return *real;
+  return text;
+}
+
+// Whether `shown` (SHOW CONFIG's text) is what was asked: numbers as numbers, words without
+// regard to case; a number against a word ("1" for "yes") is PgBouncer's call, taken as it is.
+[[nodiscard]] bool reads_as(const std::string& shown, const std::string& asked) {
+  const auto a = to_double(shown);
+  const auto b = to_double(asked);
+  if (a && b) return std::abs(*a - *b) <= 1e-9 * std::max(std::abs(*a), std::abs(*b)) + 1e-12;
+  if (a || b) return true;
+  return lower(shown) == lower(asked);
+}
+
+// One row of SHOW CONFIG.
+struct Entry {
+  std::string value;
+  bool changeable = false;
+};
+
+} // namespace
+
+struct detail::PgBouncerAdapterState {
+  std::string name;
+  std::vector<std::string> params;
+  PgBouncerAdapterOptions options;
+  pg::Target target;
+  std::vector<std::string> settings; // the PgBouncer setting of each param, in lower case
+  std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
+
+  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
+    return {error, "adapter '" + name + "': " + what};
+  }
+
+  [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
+    std::string what = doing + ": " + outcome.message;
+    if (outcome.error == boost::system::errc::timed_out)
+      what += " (timeout " + std::to_string(options.timeout.count()) + " ms)";
+    return failure(outcome.error, what);
+  }
+
+  [[nodiscard]] std::string describe(std::size_t index) const {
+    return settings[index] == params[index] ? settings[index] : settings[index] + " (param " + params[index] + ")";
+  }
+};
+
+namespace {
+
+using State = detail::PgBouncerAdapterState;
+using Config = std::map<std::string, Entry>;
+
+asio::awaitable<std::variant<Config, AdapterResult>> show_config(pg::Connection& connection, const State& state,
+                                                                  Clock::time_point deadline) {
+  const std::string sql = "SHOW CONFIG";
+  const auto answer = co_await connection.query(sql, deadline);
+  if (!answer) co_return state.failure(answer.outcome, "SHOW CONFIG");
+  if (answer.results.empty()) co_return state.failure(AdapterError::bad_response, "SHOW CONFIG: no result");
+  const auto& result = answer.results.back();
+  const auto key = result.column("key"), value = result.column("value"), changeable = result.column("changeable");
+  if (!key || !value || !changeable)
+    co_return state.failure(AdapterError::bad_response, "SHOW CONFIG: no key, value and changeable columns");
+  Config config;
+  for (std::size_t row = 0; row < result.rows(); ++row)
+    config[lower(std::string(result.text(row, *key)))] =
+        Entry{std::string(result.text(row, *value)), lower(std::string(result.text(row, *changeable))) == "yes"};
+  co_return config;
+}
+
+// Connects, reads SHOW CONFIG and returns each setting's current value in params() order,
+// refusing a setting PgBouncer lacks or cannot change while it runs.
+asio::awaitable<std::variant<std::vector<std::string>, AdapterResult>> look_up(pg::Connection& connection,
+                                                                              const State& state,
+                                                                              Clock::time_point deadline) {
+  const auto opened = co_await pg::open(connection, state.target, deadline);
+  if (!opened) co_return state.failure(opened, "connect");
+  auto shown = co_await show_config(connection, state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&shown)) co_return std::move(*failed);
+  const auto& config = std::get<Config>(shown);
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < state.settings.size(); ++i) {
+    const auto entry = config.find(state.settings[i]);
+    if (entry == config.end())
+      co_return state.failure(AdapterError::refused, "PgBouncer has no setting '" + state.describe(i) + "'");
+    if (!entry->second.changeable)
+      co_return state.failure(AdapterError::refused,
+                              state.describe(i) +
+                                  " cannot be changed while PgBouncer runs (SHOW CONFIG says changeable: no); "
+                                  "trimtab only changes settings SET applies");
+    values.push_back(entry->second.value);
+  }
+  co_return values;
+}
+
+// SETs each of `names` back to its value in `previous`; returns what could not be, or "".
+asio::awaitable<std::string> restore(pg::Connection& connection, const State& state,
+                                     const std::vector<std::size_t>& changed, const std::vector<std::string>& previous,
+                                     Clock::time_point deadline) {
+  if (!connection.connected()) {
+    const auto opened = co_await pg::open(connection, state.target, deadline);
+    if (!opened) co_return "could not connect to put them back: " + opened.message;
+  }
+  std::string stuck;
+  for (const auto i : changed) {
+    const std::string sql = "SET " + state.settings[i] + " = " + quoted(previous[i]);
+    const auto answer = co_await connection.query(sql, deadline);
+    if (!answer) stuck += (stuck.empty() ? "" : "; ") + state.settings[i] + " (" + answer.outcome.message + ")";
+  }
+  co_return stuck;
+}
+
+// `failed` with what SETting back the changed settings did. The rollback gets a fresh timeout.
+asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const State& state,
+                                           const std::vector<std::size_t>& changed,
+                                           const std::vector<std::string>& previous, const AdapterResult& failed) {
+  AdapterResult result = failed;
+  if (changed.empty()) {
+    result.message += "; nothing was changed";
+    co_return result;
+  }
+  const auto deadline = Clock::now() + state.options.timeout;
+  const auto stuck = co_await restore(connection, state, changed, previous, deadline);
+  if (!stuck.empty()) {
+    result.message += "; COULD NOT put back the previous values: " + stuck;
+    co_return result;
+  }
+  std::string names;
+  for (const auto i : changed) names += (names.empty() ? "" : ", ") + state.settings[i] + " = " + previous[i];
+  result.message += "; put back " + names;
+  co_return result;
+}
+
+asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared_ptr<const State> state,
+                                     Settings settings, Clock::time_point deadline) {
+  if (auto checked = check_settings(state->name, state->params, settings); !checked) co_return checked;
+  const auto lane = state->lane;
+  const auto turn = co_await lane->enter();
+  std::vector<std::string> wanted;
+  for (const auto& param : state->params)
+    for (const auto& [name, value] : settings)
+      if (name == param) wanted.push_back(pg::value_text(value));
+
+  pg::Connection connection(executor);
+  auto looked_up = co_await look_up(connection, *state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&looked_up)) co_return std::move(*failed);
+  const auto previous = std::get<std::vector<std::string>>(std::move(looked_up));
+
+  std::vector<std::size_t> changed;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const std::string sql = "SET " + state->settings[i] + " = " + quoted(wanted[i]);
+    const auto answer = co_await connection.query(sql, deadline);
+    // A SET PgBouncer refused changed nothing; one cut short may still have run.
+    if (answer || answer.outcome.error != AdapterError::server_error) changed.push_back(i);
+    if (!answer) {
+      const auto failed = state->failure(answer.outcome, "SET " + state->settings[i] + " = " + quoted(wanted[i]));
+      co_return co_await rolled_back(connection, *state, changed, previous, failed);
+    }
+  }
+
+  auto shown = co_await show_config(connection, *state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&shown)) {
+    const auto copy = *failed;
+    co_return co_await rolled_back(connection, *state, changed, previous, copy);
+  }
+  const auto& config = std::get<Config>(shown);
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const auto entry = config.find(state->settings[i]);
+    if (entry != config.end() && reads_as(entry->second.value, wanted[i])) continue;
+    const auto failed = state->failure(AdapterError::bad_response,
+                                       state->describe(i) + " reads back as " +
+                                           (entry == config.end() ? std::string("nothing") : "'" + entry->second.value + "'") +
+                                           ", not '" + wanted[i] + "'");
+    co_return co_await rolled_back(connection, *state, changed, previous, failed);
+  }
+  co_return AdapterResult{};
+}
+
+using Outcome = adapter_detail::CurrentOutcome;
+
+asio::awaitable<Outcome> read_current(asio::any_io_executor executor, std::shared_ptr<const State> state,
+                                      Clock::time_point deadline) {
+  const auto lane = state->lane;
+  const auto turn = co_await lane->enter();
+  pg::Connection connection(executor);
+  auto looked_up = co_await look_up(connection, *state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&looked_up)) co_return Outcome{std::move(*failed), {}};
+  const auto& texts = std::get<std::vector<std::string>>(looked_up);
+  Settings values;
+  for (std::size_t i = 0; i < texts.size(); ++i) values.emplace_back(state->params[i], value_of(texts[i]));
+  co_return Outcome{AdapterResult{}, std::move(values)};
+}
+
+} // namespace
+
+PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
+                                   PgBouncerAdapterOptions options)
+    : executor_(std::move(executor)) {
+  if (name.empty()) throw std::invalid_argument("a pgbouncer adapter needs a name");
+  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+  if (params.empty()) fail("no params");
+  if (options.timeout.count() <= 0) fail("the timeout must be positive");
+  try {
+    pg::check_param_keys(options.names, "names", params);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  State state{name, params, options, {}, {}};
+  for (const auto& param : params) {
+    const auto named = options.names.find(param);
+    auto setting = lower(named == options.names.end() ? param : named->second);
+    const bool word = !setting.empty() && std::all_of(setting.begin(), setting.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!word)
+      fail((named == options.names.end() ? "param '" + param + "'" : "option 'names." + param + "'") + ": '" + setting +
+           "' is not a PgBouncer setting name (letters, digits and _)");
+    state.settings.push_back(std::move(setting));
+  }
+  try {
+    auto password = pg::read_password(options.password_env, options.password_file);
+    state.target = pg::make_target(options.dsn, std::move(password), "pgbouncer");
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  if (!state.target.dsn_dbname.empty() && state.target.dsn_dbname != "pgbouncer")
+    fail("option 'dsn' names the database '" + state.target.dsn_dbname +
+         "'; PgBouncer's admin console is the database pgbouncer");
+  state_ = std::make_shared<const State>(std::move(state));
+}
+
+PgBouncerAdapterOptions PgBouncerAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options) {
+  return pg::to_adapter_options<PgBouncerAdapterOptions>(pg::parse_options(name, "pgbouncer", options, false));
+}
+
+const std::string& PgBouncerAdapter::name() const noexcept { return state_->name; }
+const std::vector<std::string>& PgBouncerAdapter::params() const noexcept { return state_->params; }
+std::chrono::milliseconds PgBouncerAdapter::timeout() const noexcept { return state_->options.timeout; }
+asio::any_io_executor PgBouncerAdapter::get_executor() const { return executor_; }
+const PgBouncerAdapterOptions& PgBouncerAdapter::options() const noexcept { return state_->options; }
+
+void PgBouncerAdapter::async_apply(Settings settings, apply_handler handler) {
+  const auto deadline = pg::deadline_after(state_->options.timeout);
+  adapter_detail::spawn_apply(executor_, apply(executor_, state_, std::move(settings), deadline), std::move(handler));
+}
+
+void PgBouncerAdapter::async_current(current_handler handler) {
+  const auto deadline = pg::deadline_after(state_->options.timeout);
+  adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+}
+
+} // namespace trimtab
