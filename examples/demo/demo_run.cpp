@@ -92,7 +92,9 @@ public:
       const auto& record = records[seen_];
       const auto* type = record.if_contains("type");
       if (type == nullptr || !type->is_string()) continue;
-      if (*type == "observation") {
+      if (*type == "done") {
+        done_ = true;
+      } else if (*type == "observation") {
         observation_ = record;
       } else if (*type == "decision") {
         DemoWindow window;
@@ -119,7 +121,11 @@ public:
     return completed;
   }
 
+  /// A `done` record has been seen: the study spent its budget.
+  [[nodiscard]] bool done() const noexcept { return done_; }
+
 private:
+  bool done_ = false;
   Clock::time_point started_;
   std::size_t seen_ = 0;
   std::optional<boost::json::object> observation_;
@@ -202,12 +208,11 @@ DemoSummary run_demo(const DemoOptions& options) {
       if (options.progress != nullptr) *options.progress << describe_window(window, summary.params) << '\n' << std::flush;
       summary.history.push_back(std::move(window));
     }
-    for (const auto& record : agent.records())
-      if (const auto* type = record.if_contains("type"); type != nullptr && *type == "done") {
-        stop_reason = "budget";
-        agent.stop();
-        return;
-      }
+    if (tracker.done()) {
+      stop_reason = "budget";
+      agent.stop();
+      return;
+    }
     ticker.expires_after(std::chrono::milliseconds(200));
     ticker.async_wait([&](boost::system::error_code ec) {
       if (!ec) tick();

@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <cmath>
 #include <list>
 #include <optional>
@@ -14,6 +20,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -400,7 +407,9 @@ struct DemoService::State {
     };
     counter("demo_backend_calls_total", "Calls to the backend.", batches.load());
     counter("demo_backend_items_total", "Items fetched from the backend.", batch_items.load());
-    counter("demo_backend_busy_seconds_total", "Time spent in backend calls, summed over workers.", backend_busy_us.load() / 1000000);
+    out += "# HELP demo_backend_busy_seconds_total Time spent in backend calls, summed over workers.\n"
+           "# TYPE demo_backend_busy_seconds_total counter\n"
+           "demo_backend_busy_seconds_total " + std::to_string(static_cast<double>(backend_busy_us.load()) / 1e6) + "\n";
     gauge("demo_queue_depth", "Cache misses waiting for a batch, a worker or the backend.", static_cast<double>(queued.load()));
     gauge("demo_backend_in_flight", "Backend calls under way.", static_cast<double>(backend_in_flight.load()));
     gauge("demo_cache_bytes", "Bytes held by the item cache.", static_cast<double>(cache_bytes.load()));

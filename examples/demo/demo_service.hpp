@@ -4,18 +4,11 @@
 // GET /item/<key> through a cache, a batching queue and a worker pool calling a slow backend, with
 // four knobs whose best values depend on the load. `trimtab demo` and `trimtab_demo_service` tune it.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
 #include <trimtab/adapters/adapter.hpp>
