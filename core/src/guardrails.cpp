@@ -34,6 +34,7 @@ const char* purpose_name(Purpose purpose) noexcept {
   case Purpose::rollback: return "rollback";
   case Purpose::restore: return "restore";
   case Purpose::final_config: return "final";
+  case Purpose::switchback: return "switchback";
   }
   return "unknown";
 }

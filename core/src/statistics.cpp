@@ -46,4 +46,22 @@ std::optional<WelchResult> welch_t_test(const SampleSummary& a, const SampleSumm
   return result;
 }
 
+std::optional<PairedResult> paired_t_test(std::span<const double> differences) {
+  const auto summary = summarize(differences);
+  if (summary.count < 2) return std::nullopt;
+  PairedResult result;
+  result.mean_difference = summary.mean;
+  result.degrees_of_freedom = static_cast<double>(summary.count - 1);
+  const double se = std::sqrt(summary.variance / static_cast<double>(summary.count));
+  if (!(se > 0.0) || !std::isfinite(se)) {
+    result.t = summary.mean > 0 ? INFINITY : (summary.mean < 0 ? -INFINITY : 0.0);
+    result.p_greater = summary.mean > 0 ? 0.0 : 1.0;
+    return result;
+  }
+  result.t = summary.mean / se;
+  const boost::math::students_t distribution(result.degrees_of_freedom);
+  result.p_greater = boost::math::cdf(boost::math::complement(distribution, result.t));
+  return result;
+}
+
 } // namespace trimtab

@@ -52,12 +52,33 @@ std::string string_field(const boost::json::object& record, std::string_view key
 
 Purpose purpose_from_name(const std::string& name) {
   for (auto purpose : {Purpose::baseline, Purpose::candidate, Purpose::remeasure, Purpose::rollback, Purpose::restore,
-                       Purpose::final_config})
+                       Purpose::final_config, Purpose::switchback})
     if (name == purpose_name(purpose)) return purpose;
   throw std::invalid_argument("unknown purpose '" + name + "'");
 }
 
+TuningMode mode_from_name(const std::string& name) {
+  if (name == "apply") return TuningMode::apply;
+  if (name == "recommend") return TuningMode::recommend;
+  throw std::invalid_argument("unknown mode '" + name + "'");
+}
+
+double mean_of(const std::vector<double>& values) { return summarize(values).mean; }
+
 } // namespace
+
+const char* mode_name(TuningMode mode) noexcept { return mode == TuningMode::apply ? "apply" : "recommend"; }
+
+const char* command_name(OperatorCommand command) noexcept {
+  switch (command) {
+  case OperatorCommand::pause: return "pause";
+  case OperatorCommand::resume: return "resume";
+  case OperatorCommand::rollback: return "rollback";
+  case OperatorCommand::recommend: return "recommend";
+  case OperatorCommand::apply: return "apply";
+  }
+  return "unknown";
+}
 
 const char* phase_name(LoopPhase phase) noexcept {
   switch (phase) {
@@ -100,6 +121,11 @@ TuningLoop::TuningLoop(std::unique_ptr<Solver> solver, TuningPolicy policy)
   if (!(policy_.load_band > 0.0)) throw std::invalid_argument("load_band must be greater than 0");
   if (policy_.duration <= 0ms || policy_.settle < 0ms) throw std::invalid_argument("window durations must be positive");
   if (policy_.min_samples < 2) policy_.min_samples = 2; // one scrape has no interval to judge
+  if (policy_.switchback_pairs == 1)
+    throw std::invalid_argument("switchback needs at least 2 pairs (a paired test of one pair has no spread), or 0 for off");
+  if (policy_.switchback_pairs > 0 && policy_.switchback_duration <= 0ms)
+    throw std::invalid_argument("switchback windows must be longer than 0");
+  mode_ = policy_.mode;
   last_signals_.resize(policy_.signals.size());
 }
 
@@ -132,6 +158,9 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
   const auto& space = solver_->space();
   std::vector<Trial> history;
   std::optional<Point> last_applied;
+  // Plain values rather than optionals: g++ 12 warns that an optional enum may be read uninitialised.
+  TuningMode started_in = policy_.mode, switched_to = policy_.mode;
+  bool switched = false;
   for (const auto& r : records) {
     const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
     try {
@@ -177,6 +206,14 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
       } else if (type == "done") {
         done_ = true;
+      } else if (type == "start") {
+        if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
+          started_in = mode_from_name(std::string(mode->get_string()));
+          switched = false;
+        }
+      } else if (type == "mode") {
+        switched_to = mode_from_name(string_field(r, "mode"));
+        switched = true;
       }
     } catch (const std::exception& e) {
       throw std::invalid_argument("journal record " + seq + ": " + e.what());
@@ -184,6 +221,9 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
   }
   solver_->seed(history);
   resumed_ = !records.empty();
+  // An operator's switch outlives a restart, unless the configured mode changed since: then the
+  // file is the newer word.
+  if (switched && started_in == policy_.mode) mode_ = switched_to;
 }
 
 std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
@@ -193,11 +233,20 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
   record({{"type", "start"},
           {"baseline", point_json(running)},
           {"enabled", policy_.enabled},
+          {"mode", mode_name(mode_)},
           {"resumed", resumed_},
           {"objective",
            {{"direction", policy_.direction == Direction::maximize ? "maximize" : "minimize"},
             {"expression", std::string(policy_.objective.text())}}}});
-  if (incumbent_) {
+  {
+    boost::json::array constraints;
+    for (const auto& constraint : policy_.constraints) constraints.emplace_back(constraint.text);
+    std::get<RecordAction>(actions_.back()).record["constraints"] = std::move(constraints);
+  }
+  if (incumbent_ && mode_ == TuningMode::recommend) {
+    // Recommending applies nothing, not even the last known good: what runs is measured.
+    begin_measurement(now, Purpose::baseline);
+  } else if (incumbent_) {
     move_to(now, *incumbent_, done_ ? Purpose::final_config : Purpose::restore);
   } else {
     begin_measurement(now, Purpose::baseline);
@@ -232,12 +281,12 @@ std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
   case LoopPhase::settling:
     phase_ = LoopPhase::observing;
     scrapes_.clear();
-    wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.duration));
+    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
     break;
   case LoopPhase::observing:
     if (scrapes_.size() < policy_.min_samples && !window_extended_) {
       window_extended_ = true;
-      wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.duration));
+      wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
     } else {
       decide(now);
     }
@@ -287,6 +336,26 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
           {"error", error}});
   const auto backoff = std::min<milliseconds>(60s, 1000ms * (1LL << std::min<std::size_t>(apply_failures_ - 1, 6)));
   if (failed.purpose == Purpose::candidate) solver_->cancel(failed.point);
+  if (failed.purpose == Purpose::switchback) {
+    // The confirmation cannot go on: back to the incumbent, without promoting.
+    record({{"type", "decision"},
+            {"point", point_json(switchback_ ? switchback_->candidate : failed.point)},
+            {"verdict", "keep"},
+            {"reason", "not confirmed: an apply failed during switchback (" + error + ")"},
+            {"value", nullptr},
+            {"incumbent_value", incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr)},
+            {"effect", nullptr},
+            {"p_value", nullptr}});
+    switchback_.reset();
+    move_target_.reset();
+    if (incumbent_ && applied_ != *incumbent_) {
+      operator_rollback_ = true; // not the candidate's fault: not counted against the budget
+      move_target_ = *incumbent_;
+      failed = ApplyAction{guardrails_.step_toward(applied_, *incumbent_), Purpose::rollback};
+    } else {
+      failed.purpose = Purpose::candidate; // nothing to retry: on the incumbent already
+    }
+  }
   if (apply_failures_ >= policy_.max_apply_failures && !safe_mode_) {
     enter_safe_mode(now, std::to_string(apply_failures_) + " applies failed in a row, the last with: " + error);
     if (phase_ != LoopPhase::safe_mode) return take(); // a rollback is under way
@@ -299,8 +368,7 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
 }
 
 CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, const std::string& source) {
-  static constexpr const char* names[] = {"pause", "resume", "rollback"};
-  record({{"type", "operator"}, {"action", names[static_cast<int>(command)]}, {"source", source}});
+  record({{"type", "operator"}, {"action", command_name(command)}, {"source", source}});
   CommandOutcome outcome;
   auto abandon_window = [&] {
     if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ == Purpose::candidate)
@@ -309,6 +377,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
       solver_->cancel(pending_->point);
       pending_.reset();
     }
+    switchback_.reset();
   };
   switch (command) {
   case OperatorCommand::pause:
@@ -357,6 +426,45 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
       outcome.message = "rolling back to the last known good configuration";
     }
     break;
+  case OperatorCommand::recommend:
+    if (mode_ == TuningMode::recommend) {
+      outcome.message = "already recommending";
+      break;
+    }
+    if (phase_ == LoopPhase::applying) {
+      outcome.ok = false;
+      outcome.message = "an apply is in flight; try again when it has finished";
+      break;
+    }
+    mode_ = TuningMode::recommend;
+    record({{"type", "mode"}, {"mode", "recommend"}, {"source", source}});
+    outcome.message = "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation";
+    if (paused_ || safe_mode_ || !incumbent_ || phase_ == LoopPhase::done || phase_ == LoopPhase::disabled) break;
+    if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ != Purpose::candidate &&
+        measuring_ != Purpose::switchback)
+      break; // the running configuration's window goes on, and counts
+    abandon_window();
+    pending_.reset();
+    if (applied_ != *incumbent_) {
+      // Leave nothing half-measured in force: the one apply recommend mode makes.
+      operator_rollback_ = true;
+      move_to(now, *incumbent_, Purpose::rollback);
+      outcome.message += "; first back to the last known good configuration";
+    } else {
+      recommend(now);
+    }
+    break;
+  case OperatorCommand::apply:
+    if (mode_ == TuningMode::apply) {
+      outcome.message = "already applying";
+      break;
+    }
+    mode_ = TuningMode::apply;
+    record({{"type", "mode"}, {"mode", "apply"}, {"source", source}});
+    // The window under way (the running configuration) finishes and counts; the next is a candidate.
+    outcome.message = policy_.enabled ? "applying: tuning goes on from the recommendation's evidence"
+                                      : "mode apply, but applying is disabled (TRIMTAB_ENABLED=false)";
+    break;
   }
   outcome.actions = take();
   return outcome;
@@ -365,6 +473,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
 // --- the loop ---------------------------------------------------------------------------------
 
 void TuningLoop::continue_tuning(TimePoint now) {
+  switchback_.reset(); // a confirmation interrupted by a pause, a veto or safe mode starts afresh
   if (!incumbent_) {
     begin_measurement(now, Purpose::baseline);
   } else if (applied_ != *incumbent_) {
@@ -390,6 +499,10 @@ bool TuningLoop::parked(TimePoint now) {
 
 void TuningLoop::propose(TimePoint now) {
   if (parked(now)) return;
+  if (mode_ == TuningMode::recommend) {
+    recommend(now);
+    return;
+  }
   if (windows_scored_ >= policy_.budget) {
     finish(now, "budget");
     return;
@@ -439,9 +552,20 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
     wake(safe_mode_until_);
     return;
   }
-  if (paused_ && measured) {
+  if (paused_ && (measured || purpose == Purpose::switchback)) {
     if (purpose == Purpose::candidate) solver_->cancel(point);
+    switchback_.reset();
     phase_ = LoopPhase::paused;
+    return;
+  }
+  if (mode_ == TuningMode::recommend && purpose != Purpose::rollback) {
+    // Only a rollback to the last known good configuration is made in recommend mode (when the
+    // switch came in the middle of a candidate's window); everything else is measured where it is.
+    refuse({"recommend_only", "mode recommend: the agent applies nothing"}, &point);
+    if (purpose == Purpose::candidate) solver_->cancel(point);
+    switchback_.reset();
+    move_target_.reset();
+    begin_measurement(now, Purpose::remeasure);
     return;
   }
   if (point == applied_) {
@@ -474,6 +598,19 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
     wake(earliest);
     return;
   }
+  if (veto_ && purpose == Purpose::candidate) {
+    if (auto reason = veto_(point)) {
+      refuse({"host_veto", *reason}, &point);
+      solver_->cancel(point);
+      if (++refusals_in_a_row_ >= 3) {
+        enter_safe_mode(now, "three applies in a row were refused, the last vetoed by the host: " + *reason);
+        return;
+      }
+      phase_ = LoopPhase::waiting;
+      wake(now + std::chrono::duration_cast<TimePoint::duration>(std::max<milliseconds>(policy_.settle, 1s)));
+      return;
+    }
+  }
   record({{"type", "apply"}, {"point", point_json(point)}, {"purpose", purpose_name(purpose)}});
   pending_ = ApplyAction{point, purpose};
   phase_ = LoopPhase::applying;
@@ -494,6 +631,12 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
   switch (purpose) {
   case Purpose::candidate:
   case Purpose::baseline: begin_measurement(now, purpose); break;
+  case Purpose::switchback:
+    if (!parked(now)) {
+      if (switchback_) begin_measurement(now, purpose);
+      else continue_tuning(now);
+    }
+    break;
   case Purpose::remeasure:
   case Purpose::restore:
     if (done_) phase_ = LoopPhase::done;
@@ -534,8 +677,12 @@ void TuningLoop::begin_measurement(TimePoint now, Purpose purpose) {
     wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
   } else {
     phase_ = LoopPhase::observing;
-    wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.duration));
+    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
   }
+}
+
+std::chrono::milliseconds TuningLoop::window_duration() const noexcept {
+  return measuring_ == Purpose::switchback ? policy_.switchback_duration : policy_.duration;
 }
 
 TuningLoop::Score TuningLoop::score_window() const {
@@ -614,34 +761,114 @@ void TuningLoop::decide(TimePoint now) {
     }
     record(std::move(r));
   };
-  auto decision = [&](const char* verdict, const std::string& reason, std::optional<double> effect, std::optional<double> p) {
-    boost::json::object r{{"type", "decision"}, {"point", point_json(point)}, {"verdict", verdict}, {"reason", reason}};
-    r["value"] = score.value ? boost::json::value(*score.value) : boost::json::value(nullptr);
+  auto decision_on = [&](const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
+                         std::optional<double> effect, std::optional<double> p) {
+    boost::json::object r{{"type", "decision"}, {"point", point_json(about)}, {"verdict", verdict}, {"reason", reason}};
+    r["value"] = value ? boost::json::value(*value) : boost::json::value(nullptr);
     r["incumbent_value"] = incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr);
     r["effect"] = effect ? boost::json::value(*effect) : boost::json::value(nullptr);
     r["p_value"] = p ? boost::json::value(*p) : boost::json::value(nullptr);
     record(std::move(r));
+  };
+  auto decision = [&](const char* verdict, const std::string& reason, std::optional<double> effect, std::optional<double> p) {
+    decision_on(point, score.value, verdict, reason, effect, p);
   };
   auto signed_summary = [&] {
     std::vector<double> signed_samples(score.samples);
     for (auto& s : signed_samples) s *= sign;
     return summarize(signed_samples);
   };
-  auto make_incumbent = [&] {
+  auto make_incumbent = [&](double value, SampleSummary samples) {
     incumbent_ = point;
-    incumbent_value_ = *score.value;
-    incumbent_samples_ = signed_summary();
+    incumbent_value_ = value;
+    incumbent_samples_ = samples;
     incumbent_load_ = load_index_ ? score.signals[*load_index_] : std::nullopt;
     boost::json::object r{{"type", "incumbent"},
                           {"point", point_json(point)},
-                          {"value", *score.value},
+                          {"value", value},
                           {"samples_count", incumbent_samples_.count},
                           {"samples_mean", incumbent_samples_.mean},
                           {"samples_variance", incumbent_samples_.variance}};
     if (incumbent_load_) r["load"] = *incumbent_load_;
     record(std::move(r));
-    actions_.emplace_back(SaveBestAction{point, *score.value});
+    actions_.emplace_back(SaveBestAction{point, value});
   };
+  const double alpha = 1.0 - policy_.confidence;
+
+  if (measuring_ == Purpose::switchback) {
+    if (!switchback_) { // abandoned while this window ran
+      continue_tuning(now);
+      return;
+    }
+    auto& confirming = *switchback_;
+    const bool on_candidate = point == confirming.candidate;
+    std::string problem;
+    bool broke = false;
+    if (!judgeable) {
+      problem = "no data in a switchback window: " + (score.missing.empty() ? "a constraint's signal has no value" : score.missing);
+    } else if (on_candidate) {
+      for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
+        if (score.constraints[c] > 0) {
+          problem = "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ") in a switchback window";
+          broke = true;
+        }
+    }
+    if (!problem.empty()) {
+      decision_on(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
+                  std::nullopt);
+      if (broke) guardrails_.record_rollback(now);
+      else operator_rollback_ = true; // no verdict on the candidate: not counted against the budget
+      switchback_.reset();
+      move_to(now, *incumbent_, Purpose::rollback);
+      return;
+    }
+    if (!on_candidate) {
+      confirming.incumbent_values.push_back(*score.value);
+      move_to(now, confirming.candidate, Purpose::switchback);
+      return;
+    }
+    confirming.candidate_values.push_back(*score.value);
+    confirming.candidate_samples = signed_summary();
+    const auto pair = confirming.candidate_values.size();
+    const double a = confirming.incumbent_values.back(), b = confirming.candidate_values.back();
+    record({{"type", "switchback"},
+            {"pair", pair},
+            {"of", policy_.switchback_pairs},
+            {"candidate", point_json(confirming.candidate)},
+            {"incumbent", point_json(*incumbent_)},
+            {"incumbent_value", a},
+            {"candidate_value", b},
+            {"difference", sign * (b - a)}});
+    if (pair < policy_.switchback_pairs) {
+      move_to(now, *incumbent_, Purpose::switchback);
+      return;
+    }
+    std::vector<double> differences;
+    for (std::size_t i = 0; i < pair; ++i)
+      differences.push_back(sign * (confirming.candidate_values[i] - confirming.incumbent_values[i]));
+    const auto test = paired_t_test(differences);
+    const double incumbent_mean = mean_of(confirming.incumbent_values);
+    const double candidate_mean = mean_of(confirming.candidate_values);
+    const double gain = sign * (candidate_mean - incumbent_mean);
+    const double effect = incumbent_mean != 0.0 ? gain / std::abs(incumbent_mean) : gain;
+    const double p = test ? test->p_greater : 1.0;
+    const auto pairs_text = std::to_string(pair) + " switchback pairs";
+    if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < alpha) {
+      decision_on(point, candidate_mean, "promote",
+                  "better by " + format(effect * 100) + "% over " + pairs_text + " (paired p=" + format(p) + ")", effect, p);
+      const auto samples = confirming.candidate_samples;
+      switchback_.reset();
+      make_incumbent(candidate_mean, samples);
+      propose(now);
+      return;
+    }
+    decision_on(point, candidate_mean, "keep",
+                "not confirmed by " + pairs_text + ": " + format(effect * 100) + "% (paired p=" + format(p) + ")", effect, p);
+    switchback_.reset();
+    operator_rollback_ = true; // the candidate was not better, not harmful: not counted against the budget
+    move_to(now, *incumbent_, Purpose::rollback);
+    return;
+  }
 
   if (measuring_ != Purpose::candidate) {
     // The baseline or the incumbent again: it becomes the reference candidates are judged against.
@@ -658,7 +885,7 @@ void TuningLoop::decide(TimePoint now) {
     for (std::size_t c = 0; c < score.constraints.size(); ++c)
       if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
     decision("keep", reason, std::nullopt, std::nullopt);
-    make_incumbent();
+    make_incumbent(*score.value, signed_summary());
     windows_since_remeasure_ = 0;
     propose(now);
     return;
@@ -701,7 +928,6 @@ void TuningLoop::decide(TimePoint now) {
   // With too few samples for a test, the means decide alone.
   const double p_better = better ? better->p_greater : (improvement > 0 ? 0.0 : 1.0);
   const double p_worse = worse ? worse->p_greater : (improvement < 0 ? 0.0 : 1.0);
-  const double alpha = 1.0 - policy_.confidence;
 
   for (std::size_t c = 0; c < score.constraints.size(); ++c)
     if (score.constraints[c] > 0) {
@@ -720,8 +946,17 @@ void TuningLoop::decide(TimePoint now) {
   }
   const double required = policy_.required_improvement.around(*incumbent_value_);
   if (improvement >= required && improvement > 0 && p_better < alpha) {
+    if (policy_.switchback_pairs >= 2) {
+      decision("confirm",
+               "better by " + format(effect * 100) + "% (p=" + format(p_better) + "); confirming with " +
+                   std::to_string(policy_.switchback_pairs) + " switchback pairs",
+               effect, p_better);
+      switchback_ = Switchback{point, {}, {}, {}};
+      move_to(now, *incumbent_, Purpose::switchback);
+      return;
+    }
     decision("promote", "better by " + format(effect * 100) + "% (p=" + format(p_better) + ")", effect, p_better);
-    make_incumbent();
+    make_incumbent(*score.value, candidate);
     propose(now);
     return;
   }
@@ -730,6 +965,67 @@ void TuningLoop::decide(TimePoint now) {
                                    : "not better by the required improvement (" + format(effect * 100) + "%)",
            effect, p_better);
   propose(now);
+}
+
+void TuningLoop::recommend(TimePoint now) {
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  // Window values per configuration, from the solver's history: this run's windows and whatever
+  // seeded it (an earlier run's journal, offline results).
+  auto values_at = [&](const Point& at) {
+    std::vector<double> values;
+    for (const auto& trial : solver_->history())
+      if (trial.point == at && !trial.observation.failed) values.push_back(trial.observation.value);
+    return values;
+  };
+  boost::json::object r{{"type", "recommendation"}, {"running", point_json(applied_)}};
+  const auto running = values_at(applied_);
+  r["running_windows"] = running.size();
+  r["running_value"] = running.empty() ? boost::json::value(nullptr) : boost::json::value(mean_of(running));
+  const Trial* best = nullptr;
+  try {
+    best = solver_->recommendation();
+  } catch (const std::exception&) {
+    best = solver_->best(); // the model could not be fitted: the best measurement stands in
+  }
+  if (best == nullptr) {
+    r["point"] = nullptr;
+    r["reason"] = "nothing measured meets the constraints yet";
+  } else {
+    const auto evidence = values_at(best->point);
+    const double value = evidence.empty() ? best->observation.value : mean_of(evidence);
+    r["point"] = point_json(best->point);
+    r["value"] = value;
+    r["windows"] = evidence.size();
+    r["same_as_running"] = best->point == applied_;
+    if (best->point == applied_) {
+      r["reason"] = "keep what runs: nothing measured is better";
+    } else if (!running.empty()) {
+      const double base = mean_of(running);
+      const double gain = sign * (value - base);
+      const double effect = base != 0.0 ? gain / std::abs(base) : gain;
+      r["effect"] = effect;
+      std::vector<double> signed_running(running), signed_evidence(evidence);
+      for (auto& v : signed_running) v *= sign;
+      for (auto& v : signed_evidence) v *= sign;
+      const auto test = welch_t_test(summarize(signed_running), summarize(signed_evidence));
+      std::string reason = (gain >= 0 ? "better by " : "worse by ") + format(std::abs(effect) * 100) + "% over " +
+                           std::to_string(evidence.size()) + " window(s) against " + std::to_string(running.size()) +
+                           " of what runs";
+      if (test) {
+        r["p_value"] = test->p_greater;
+        r["confidence"] = 1.0 - test->p_greater;
+        reason += " (confidence " + format((1.0 - test->p_greater) * 100) + "%)";
+      } else {
+        r["p_value"] = nullptr;
+        r["confidence"] = nullptr;
+        reason += "; too few windows for a confidence (two of each are needed)";
+      }
+      r["reason"] = std::move(reason);
+    }
+  }
+  recommendation_ = r;
+  record(std::move(r));
+  begin_measurement(now, Purpose::remeasure);
 }
 
 void TuningLoop::finish(TimePoint now, const std::string& reason) {
@@ -742,6 +1038,7 @@ void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
   safe_mode_until_ = now + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
   record({{"type", "safe_mode"}, {"entered", true}, {"reason", reason}});
   pending_.reset();
+  switchback_.reset();
   if (incumbent_ && applied_ != *incumbent_ && policy_.enabled) {
     move_to(now, *incumbent_, Purpose::rollback);
   } else {

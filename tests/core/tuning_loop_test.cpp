@@ -17,6 +17,7 @@
 namespace trimtab {
 // For Boost.Test's messages.
 std::ostream& operator<<(std::ostream& out, LoopPhase phase) { return out << phase_name(phase); }
+std::ostream& operator<<(std::ostream& out, TuningMode mode) { return out << mode_name(mode); }
 std::ostream& operator<<(std::ostream& out, const Point& point) {
   out << '(';
   for (const auto& value : point.values) std::visit([&](const auto& v) { out << v << ' '; }, value);
@@ -64,6 +65,8 @@ struct Simulation {
       : space(service_space()),
         loop(make_solver(solver, space, SolverOptions{policy.direction, 7}), policy),
         service(space.default_point()) {}
+  Simulation(TuningPolicy policy, std::unique_ptr<Solver> solver)
+      : space(service_space()), loop(std::move(solver), policy), service(space.default_point()) {}
 
   Space space;
   TuningLoop loop;
@@ -422,6 +425,260 @@ BOOST_AUTO_TEST_CASE(replay_names_the_record_that_does_not_fit) {
     BOOST_TEST(std::string(e.what()).find("journal record 1") != std::string::npos);
     BOOST_TEST(std::string(e.what()).find("batch") != std::string::npos);
   }
+}
+
+// --- recommend mode ---------------------------------------------------------------------------
+
+// Observation records of an earlier run (or offline results) for `point`, `n` windows near `value`.
+std::vector<boost::json::object> earlier_windows(const Space& space, const Point& point, double value, int n,
+                                                 std::int64_t first_seq) {
+  std::vector<boost::json::object> records;
+  for (int i = 0; i < n; ++i)
+    records.push_back({{"seq", first_seq + i},
+                       {"time", 1'600'000'000'000 + first_seq + i},
+                       {"type", "observation"},
+                       {"purpose", "candidate"},
+                       {"point", point_to_json(space, point)},
+                       {"value", value + (i % 2 == 0 ? 5.0 : -5.0)},
+                       {"constraints", boost::json::array{-130.0}}});
+  return records;
+}
+
+BOOST_AUTO_TEST_CASE(recommend_mode_applies_nothing_and_recommends_from_seeded_history_with_evidence) {
+  auto policy = service_policy();
+  policy.mode = TuningMode::recommend;
+  Simulation sim(policy);
+  const Point better{{Value{std::int64_t{16}}, Value{std::int64_t{8}}}};
+  sim.loop.replay(earlier_windows(sim.space, better, sim.rate(better), 3, 1));
+  sim.start();
+  sim.advance(300s);
+  BOOST_TEST(sim.applied.empty());
+  BOOST_TEST(sim.loop.mode() == TuningMode::recommend);
+  BOOST_TEST(sim.records("start").front()->at("mode").as_string() == "recommend");
+  // The running configuration is measured window after window, and each window renews the advice.
+  BOOST_TEST(sim.count("observation") >= 10u);
+  BOOST_TEST(sim.count("proposal") == 0u);
+  const auto recommendations = sim.records("recommendation");
+  BOOST_REQUIRE(recommendations.size() >= 10u);
+  const auto& last = *recommendations.back();
+  BOOST_TEST(point_from_json(sim.space, last.at("point")) == better);
+  BOOST_TEST(last.at("windows").as_uint64() == 3u);
+  BOOST_TEST(last.at("running_windows").as_uint64() >= 10u);
+  const double expected = sim.rate(better) / sim.rate(sim.space.default_point()) - 1.0;
+  BOOST_TEST(last.at("effect").as_double() == expected, boost::test_tools::tolerance(0.05));
+  BOOST_TEST(last.at("confidence").as_double() > 0.99);
+  BOOST_REQUIRE(sim.loop.recommendation());
+  BOOST_TEST(sim.loop.recommendation()->at("reason").as_string().starts_with("better by"));
+  // The first advice, after the baseline's one window, has no confidence yet and says why.
+  BOOST_TEST(recommendations.front()->at("confidence").is_null());
+}
+
+BOOST_AUTO_TEST_CASE(switching_to_recommend_mid_candidate_rolls_back_once_then_applies_nothing_until_apply) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(17s); // baseline scored; the first candidate applied and settling or observing
+  BOOST_REQUIRE(sim.applied.size() == 1u);
+  BOOST_REQUIRE((sim.applied.back().purpose == Purpose::candidate));
+  auto outcome = sim.loop.on_command(sim.now, OperatorCommand::recommend, "test");
+  BOOST_TEST(outcome.ok);
+  sim.run(std::move(outcome.actions));
+  BOOST_TEST(sim.count("mode", "mode", "recommend") == 1u);
+  BOOST_REQUIRE(sim.applied.size() == 2u);
+  BOOST_TEST((sim.applied.back().purpose == Purpose::rollback));
+  BOOST_TEST(sim.service == sim.space.default_point());
+  sim.advance(200s);
+  BOOST_TEST(sim.applied.size() == 2u); // nothing more
+  BOOST_TEST(sim.count("recommendation") >= 5u);
+  BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == 0u); // an operator's switch, not a regression
+
+  outcome = sim.loop.on_command(sim.now, OperatorCommand::apply, "test");
+  sim.run(std::move(outcome.actions));
+  BOOST_TEST(sim.count("mode", "mode", "apply") == 1u);
+  sim.advance(60s);
+  BOOST_TEST(sim.applied.size() > 2u);
+  BOOST_TEST((sim.applied[2].purpose == Purpose::candidate));
+
+  // A restart keeps the operator's last word while the configured mode is unchanged…
+  Simulation again(policy);
+  again.loop.replay(sim.journal);
+  BOOST_TEST(again.loop.mode() == TuningMode::apply);
+  auto journal = sim.journal;
+  journal.push_back({{"seq", journal.size() + 1}, {"time", 1}, {"type", "mode"}, {"mode", "recommend"}, {"source", "t"}});
+  Simulation kept(policy);
+  kept.loop.replay(journal);
+  BOOST_TEST(kept.loop.mode() == TuningMode::recommend);
+  // …and yields to the file once the configured mode changed.
+  auto recommending = policy;
+  recommending.mode = TuningMode::recommend;
+  journal.back()["mode"] = "apply";
+  Simulation edited(recommending);
+  edited.loop.replay(journal);
+  BOOST_TEST(edited.loop.mode() == TuningMode::recommend);
+}
+
+// --- switchback -------------------------------------------------------------------------------
+
+// Every configuration serves the same, but traffic steps up 20 % at `step`: a candidate measured
+// after the step looks 20 % better than the incumbent measured before it.
+void serve_flat_with_a_step(Simulation& sim, TimePoint step) {
+  sim.rate = [&sim, step](const Point&) { return sim.now < step ? 1000.0 : 1200.0; };
+}
+
+// Proposes the points it is given, in order, then nothing: each test says which candidate it means.
+class ScriptedSolver final : public Solver {
+public:
+  ScriptedSolver(const Space& space, std::vector<Point> script)
+      : Solver(space, SolverOptions{Direction::maximize, 0}), script_(std::move(script)) {}
+  std::optional<Point> ask(const Box&) override {
+    if (next_ == script_.size()) return std::nullopt;
+    return script_[next_++];
+  }
+
+private:
+  std::vector<Point> script_;
+  std::size_t next_ = 0;
+};
+
+const Point pool16_batch8{{Value{std::int64_t{16}}, Value{std::int64_t{8}}}};
+
+std::unique_ptr<Solver> proposing(std::vector<Point> script) {
+  return std::make_unique<ScriptedSolver>(service_space(), std::move(script));
+}
+
+BOOST_AUTO_TEST_CASE(a_traffic_step_fools_a_single_window_but_not_switchback_pairs) {
+  auto policy = service_policy();
+  policy.budget = 1;
+  {
+    Simulation plain(policy, proposing({pool16_batch8}));
+    serve_flat_with_a_step(plain, plain.now + 13s);
+    plain.start();
+    plain.advance(40s);
+    BOOST_TEST(plain.count("decision", "verdict", "promote") == 1u); // fooled
+  }
+  policy.switchback_pairs = 3;
+  policy.switchback_duration = 6s;
+  Simulation sim(policy, proposing({pool16_batch8}));
+  serve_flat_with_a_step(sim, sim.now + 13s);
+  sim.start();
+  sim.advance(200s);
+  BOOST_TEST(sim.count("decision", "verdict", "confirm") == 1u);
+  BOOST_TEST(sim.count("decision", "verdict", "promote") == 0u);
+  const auto pairs = sim.records("switchback");
+  BOOST_REQUIRE(pairs.size() == 3u);
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    BOOST_TEST(pairs[i]->at("pair").as_uint64() == i + 1);
+    BOOST_TEST(std::abs(pairs[i]->at("difference").as_double()) < 60.0); // both halves after the step
+  }
+  const auto decisions = sim.records("decision");
+  const auto& verdict = *decisions.back();
+  BOOST_TEST(verdict.at("verdict").as_string() == "keep");
+  BOOST_TEST(verdict.at("reason").as_string().starts_with("not confirmed by 3 switchback pairs"));
+  // A/B/A/B/A/B after the candidate's window, then back to the incumbent; none counted as rollbacks.
+  std::vector<Purpose> purposes;
+  for (const auto& step : sim.applied) purposes.push_back(step.purpose);
+  BOOST_REQUIRE(purposes.size() >= 8u);
+  for (std::size_t i = 1; i <= 6; ++i) BOOST_TEST((purposes[i] == Purpose::switchback));
+  BOOST_TEST(sim.applied[1].point == sim.space.default_point());
+  BOOST_TEST(sim.applied[2].point == sim.applied[0].point);
+  BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == 0u);
+  BOOST_TEST(*sim.loop.incumbent() == sim.space.default_point());
+}
+
+BOOST_AUTO_TEST_CASE(switchback_promotes_a_candidate_that_is_really_better) {
+  auto policy = service_policy();
+  policy.budget = 1;
+  policy.switchback_pairs = 2;
+  policy.switchback_duration = 6s;
+  Simulation sim(policy, proposing({pool16_batch8}));
+  sim.start();
+  sim.advance(200s);
+  BOOST_REQUIRE(sim.loop.incumbent());
+  BOOST_TEST(sim.count("switchback") == 2u);
+  BOOST_TEST(sim.count("decision", "verdict", "promote") == 1u);
+  const auto promoted = sim.records("decision");
+  bool found = false;
+  for (const auto* d : promoted)
+    if (d->at("verdict").as_string() == "promote") {
+      found = true;
+      BOOST_TEST(d->at("reason").as_string().find("over 2 switchback pairs") != std::string::npos);
+      BOOST_TEST(point_from_json(sim.space, d->at("point")) == *sim.loop.incumbent());
+    }
+  BOOST_TEST(found);
+  BOOST_TEST(sim.rate(*sim.loop.incumbent()) > sim.rate(sim.space.default_point()));
+  check_every_step_within_guardrails(sim, policy);
+}
+
+BOOST_AUTO_TEST_CASE(a_pause_during_switchback_abandons_the_confirmation) {
+  auto policy = service_policy();
+  policy.budget = 5;
+  policy.switchback_pairs = 3;
+  policy.switchback_duration = 6s;
+  Simulation sim(policy, proposing({pool16_batch8}));
+  sim.start();
+  for (int i = 0; i < 200 && !sim.loop.confirming(); ++i) sim.advance(1s);
+  BOOST_REQUIRE(sim.loop.confirming());
+  sim.advance(3s);
+  auto outcome = sim.loop.on_command(sim.now, OperatorCommand::pause, "test");
+  sim.run(std::move(outcome.actions));
+  sim.advance(10s);
+  BOOST_TEST(!sim.loop.confirming());
+  outcome = sim.loop.on_command(sim.now, OperatorCommand::resume, "test");
+  sim.run(std::move(outcome.actions));
+  sim.advance(300s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  BOOST_TEST(sim.service == *sim.loop.incumbent());
+}
+
+// --- host veto --------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_host_veto_is_a_refusal_with_the_hosts_reason_and_never_applied) {
+  auto policy = service_policy();
+  policy.budget = 6;
+  Simulation sim(policy);
+  std::size_t asked = 0;
+  sim.loop.set_veto([&](const Point& candidate) -> std::optional<std::string> {
+    ++asked;
+    if (asked == 1) return "change freeze until 14:00";
+    if (as_int(candidate, 0) > 12) return "pool above 12 needs a ticket";
+    return std::nullopt;
+  });
+  sim.start();
+  sim.advance(600s);
+  BOOST_TEST(asked >= 2u);
+  const auto refusals = sim.records("refusal");
+  BOOST_REQUIRE(!refusals.empty());
+  BOOST_TEST(refusals.front()->at("reason").as_string() == "host_veto");
+  BOOST_TEST(refusals.front()->at("detail").as_string() == "change freeze until 14:00");
+  for (const auto& step : sim.applied)
+    if (step.purpose == Purpose::candidate) BOOST_TEST(as_int(step.point, 0) <= 12);
+  BOOST_TEST(sim.count("applied", "purpose", "candidate") >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_host_that_vetoes_everything_puts_the_loop_in_safe_mode) {
+  auto policy = service_policy();
+  Simulation sim(policy);
+  sim.loop.set_veto([](const Point&) -> std::optional<std::string> { return "no"; });
+  sim.start();
+  sim.advance(120s);
+  BOOST_TEST(sim.applied.empty());
+  BOOST_TEST(sim.count("refusal", "reason", "host_veto") == 3u);
+  BOOST_TEST(sim.loop.in_safe_mode());
+  BOOST_TEST(sim.records("safe_mode").front()->at("reason").as_string().find("vetoed by the host") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(paired_test_matches_hand_computed_values) {
+  const std::vector<double> d{2.0, 4.0, 3.0};
+  const auto test = paired_t_test(d);
+  BOOST_REQUIRE(test);
+  BOOST_TEST(test->mean_difference == 3.0);
+  BOOST_TEST(test->t == 3.0 / std::sqrt(1.0 / 3.0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(test->degrees_of_freedom == 2.0);
+  BOOST_TEST(test->p_greater < 0.05);
+  BOOST_TEST(!paired_t_test(std::vector<double>{1.0}));
+  BOOST_TEST(paired_t_test(std::vector<double>{1.0, 1.0})->p_greater == 0.0);
+  BOOST_TEST(paired_t_test(std::vector<double>{-1.0, 1.0})->p_greater == 0.5, boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

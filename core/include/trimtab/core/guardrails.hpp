@@ -27,6 +27,7 @@ enum class Purpose {
   rollback,   ///< back to the last known good configuration after a bad window or on command
   restore,    ///< the last known good configuration re-applied after a restart
   final_config, ///< the study is over: the incumbent, to stay
+  switchback, ///< confirming a promising candidate: incumbent and candidate in turn (A/B/A/B)
 };
 
 /// The journal's word for it: "baseline", "candidate", …, "final".

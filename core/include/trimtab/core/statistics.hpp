@@ -30,4 +30,18 @@ struct WelchResult {
 /// difference is exact: p is 0 when b's mean is greater, 1 otherwise.
 [[nodiscard]] std::optional<WelchResult> welch_t_test(const SampleSummary& a, const SampleSummary& b);
 
+/// The one-sided paired t-test of "the differences' mean is greater than 0": each difference is
+/// candidate minus incumbent from two windows measured back to back (a switchback pair), so a drift
+/// in traffic that moves both halves of a pair alike cancels out.
+struct PairedResult {
+  double mean_difference = 0.0;
+  double t = 0.0;
+  double degrees_of_freedom = 0.0; ///< pairs - 1
+  double p_greater = 1.0;
+};
+
+/// Nothing with fewer than two differences. With zero spread the mean is exact: p is 0 when it is
+/// greater than 0, 1 otherwise.
+[[nodiscard]] std::optional<PairedResult> paired_t_test(std::span<const double> differences);
+
 } // namespace trimtab

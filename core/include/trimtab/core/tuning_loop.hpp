@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -22,6 +23,12 @@
 #include <trimtab/core/statistics.hpp>
 
 namespace trimtab {
+
+/// apply: tune the service. recommend: apply nothing; measure what runs, window after window, and
+/// publish what the solver (seeded from earlier runs or offline results) recommends, with evidence.
+enum class TuningMode { apply, recommend };
+/// "apply" or "recommend".
+[[nodiscard]] const char* mode_name(TuningMode mode) noexcept;
 
 /// How the loop judges windows and paces itself. The agent builds it from tuning.yaml.
 struct TuningPolicy {
@@ -65,6 +72,17 @@ struct TuningPolicy {
   std::size_t max_apply_failures = 3;
   /// False: the TRIMTAB_ENABLED=false kill switch. The loop measures, never applies.
   bool enabled = true;
+  /// The mode at start; an operator may switch it (on_command), and the switch outlives a restart
+  /// unless the configured mode itself changed since.
+  TuningMode mode = TuningMode::apply;
+
+  /// Switchback confirmation: a candidate that beats the incumbent is not promoted on its one
+  /// window; the loop first measures incumbent and candidate in turn, this many pairs of windows of
+  /// `switchback_duration` (A/B/A/B…), and promotes only if the pairs' differences are significant
+  /// (paired t-test) and as large as required_improvement. A drift in traffic moves both halves of
+  /// a pair alike and cancels out. 0: off; otherwise at least 2.
+  std::size_t switchback_pairs = 0;
+  std::chrono::milliseconds switchback_duration{30'000};
 };
 
 /// What the loop asks its executor (the agent) to do, in order. A Record must be durable before the
@@ -92,7 +110,14 @@ using LoopAction = std::variant<RecordAction, ApplyAction, WakeAction, SaveBestA
 enum class LoopPhase { not_started, applying, waiting, settling, observing, cooling_down, paused, safe_mode, done, disabled };
 [[nodiscard]] const char* phase_name(LoopPhase phase) noexcept;
 
-enum class OperatorCommand { pause, resume, rollback };
+enum class OperatorCommand { pause, resume, rollback, recommend, apply };
+/// "pause", "resume", "rollback", "recommend", "apply".
+[[nodiscard]] const char* command_name(OperatorCommand command) noexcept;
+
+/// A host's say before a candidate is applied: a reason to refuse it, or nothing to let it go.
+/// Asked only for candidates, the first application of a new configuration: moves back to a known
+/// configuration (rollback, restore, remeasure, switchback) are never vetoed.
+using Veto = std::function<std::optional<std::string>(const Point& candidate)>;
 
 /// The reply to an operator command, and what the agent must do about it.
 struct CommandOutcome {
@@ -134,6 +159,10 @@ public:
   [[nodiscard]] std::vector<LoopAction> on_timer(TimePoint now);
   [[nodiscard]] CommandOutcome on_command(TimePoint now, OperatorCommand command, const std::string& source);
 
+  /// Installs the host's veto (see Veto); a veto is journaled as a refusal with reason host_veto
+  /// and the host's words, and three refusals in a row mean safe mode, as for any refusal.
+  void set_veto(Veto veto) { veto_ = std::move(veto); }
+
   // What /status shows.
   [[nodiscard]] LoopPhase phase() const noexcept { return phase_; }
   [[nodiscard]] const Point& applied() const noexcept { return applied_; }
@@ -142,6 +171,11 @@ public:
   [[nodiscard]] std::uint64_t windows_scored() const noexcept { return windows_scored_; }
   [[nodiscard]] bool paused() const noexcept { return paused_; }
   [[nodiscard]] bool in_safe_mode() const noexcept { return safe_mode_; }
+  [[nodiscard]] TuningMode mode() const noexcept { return mode_; }
+  /// The last `recommendation` record (recommend mode), without seq and time.
+  [[nodiscard]] const std::optional<boost::json::object>& recommendation() const noexcept { return recommendation_; }
+  /// True while a promising candidate is being confirmed by switchback pairs.
+  [[nodiscard]] bool confirming() const noexcept { return switchback_.has_value(); }
   [[nodiscard]] const Solver& solver() const noexcept { return *solver_; }
   [[nodiscard]] const TuningPolicy& policy() const noexcept { return policy_; }
   [[nodiscard]] const Guardrails& guardrails() const noexcept { return guardrails_; }
@@ -150,6 +184,13 @@ public:
 
 private:
   struct Score; // one window's verdict material
+  /// A candidate under switchback confirmation: the objective of each half measured so far.
+  struct Switchback {
+    Point candidate;
+    std::vector<double> incumbent_values;
+    std::vector<double> candidate_values;
+    SampleSummary candidate_samples; // the last candidate half's per-interval values, signed
+  };
 
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
   bool parked(TimePoint now);
@@ -160,6 +201,8 @@ private:
   void arrived(TimePoint now, Purpose purpose);
   void begin_measurement(TimePoint now, Purpose purpose);
   void decide(TimePoint now);
+  void recommend(TimePoint now);
+  [[nodiscard]] std::chrono::milliseconds window_duration() const noexcept;
   void finish(TimePoint now, const std::string& reason);
   void enter_safe_mode(TimePoint now, const std::string& reason);
   void leave_safe_mode(TimePoint now, const std::string& reason);
@@ -207,6 +250,10 @@ private:
   bool resumed_ = false;
   std::vector<std::optional<double>> last_signals_;
   std::vector<LoopAction> actions_;
+  TuningMode mode_ = TuningMode::apply;
+  std::optional<Switchback> switchback_;
+  std::optional<boost::json::object> recommendation_;
+  Veto veto_;
 };
 
 } // namespace trimtab
