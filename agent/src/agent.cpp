@@ -87,6 +87,10 @@ TuningPolicy tuning_policy(const TuningConfig& config) {
   policy.guardrails.max_direction_flips = config.guardrails.max_direction_flips;
   policy.safe_mode_recovery = config.guardrails.safe_mode_recovery;
   policy.enabled = config.enabled;
+  policy.mode = config.mode;
+  policy.switchback_pairs = config.guardrails.switchback_pairs;
+  policy.switchback_duration = config.guardrails.switchback_window.count() > 0 ? config.guardrails.switchback_window
+                                                                                 : config.window.duration / 2;
   return policy;
 }
 

@@ -30,9 +30,10 @@ namespace {
 using std::chrono::milliseconds;
 using Keys = std::span<const std::string_view>;
 
-constexpr std::array<std::string_view, 11> top_keys{"target",     "signals", "objective", "constraints",
-                                                    "params",     "solver",  "window",    "guardrails",
-                                                    "adapters",   "state",   "control"};
+constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "signals",   "objective",
+                                                    "constraints", "params", "solver",    "window",
+                                                    "guardrails", "adapters", "state",    "control"};
+constexpr std::array<std::string_view, 2> mode_names{"apply", "recommend"};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 4> metrics_keys{"url", "format", "interval", "timeout"};
 constexpr std::array<std::string_view, 3> format_names{"prometheus", "openmetrics", "json"};
@@ -40,15 +41,43 @@ constexpr std::array<std::string_view, 9> signal_keys{"rate",  "quantile", "hist
                                                       "reduce", "ratio",    "match",     "scale"};
 constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
-constexpr std::array<std::string_view, 3> solver_keys{"kind", "budget", "seed"};
+constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
 constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
 constexpr std::array<std::string_view, 6> window_keys{"settle",      "duration",  "min_samples",
                                                      "load_signal", "load_band", "remeasure_every"};
-constexpr std::array<std::string_view, 10> guardrail_keys{"max_delta",            "max_updates_per_second",
-                                                          "min_dwell",            "rollback_on_regression",
-                                                          "required_improvement", "max_rollbacks_per_hour",
-                                                          "regression_threshold", "confidence",
-                                                          "max_direction_flips",  "safe_mode_recovery"};
+constexpr std::array<std::string_view, 13> guardrail_keys{"preset",               "max_delta",
+                                                          "max_updates_per_second", "min_dwell",
+                                                          "rollback_on_regression", "required_improvement",
+                                                          "max_rollbacks_per_hour", "regression_threshold",
+                                                          "confidence",           "max_direction_flips",
+                                                          "safe_mode_recovery",   "switchback_pairs",
+                                                          "switchback_window"};
+constexpr std::array<std::string_view, 3> preset_names{"conservative", "balanced", "aggressive"};
+
+// The values each preset sets. Conservative changes little and slowly, and wants strong evidence;
+// aggressive moves fast on thinner evidence and skips switchback. max_delta is a percentage for
+// every numeric param (none: unlimited).
+struct PresetValues {
+  std::optional<double> max_delta_percent;
+  double max_updates_per_second;
+  std::chrono::milliseconds min_dwell;
+  std::uint64_t max_rollbacks_per_hour;
+  double required_improvement_percent;
+  double regression_threshold_percent;
+  double confidence;
+  std::size_t switchback_pairs;
+};
+
+PresetValues preset_values(GuardrailPreset preset) {
+  using namespace std::chrono_literals;
+  switch (preset) {
+  case GuardrailPreset::conservative: return {10.0, 0.01, 300'000ms, 1, 15.0, 2.0, 0.99, 4};
+  case GuardrailPreset::aggressive: return {std::nullopt, 0.2, 10'000ms, 10, 5.0, 10.0, 0.90, 0};
+  case GuardrailPreset::balanced:
+  case GuardrailPreset::none: break;
+  }
+  return {25.0, 0.05, 60'000ms, 3, 10.0, 5.0, 0.95, 3};
+}
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
 constexpr std::array<std::string_view, 1> state_keys{"dir"};
@@ -434,6 +463,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
     return it == sections.end() ? nullptr : &it->second.second;
   };
 
+  TuningMode mode = TuningMode::apply;
+  if (const auto* node = optional("mode"))
+    reader.attempt([&] { mode = reader.choice<TuningMode>(*node, "mode", mode_names); });
+
   // target
   TargetConfig target;
   if (const auto* node = require("target")) reader.attempt([&] { target = read_target(reader, *node); });
@@ -539,7 +572,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
           const auto name = key.Scalar();
           if (name == "kind") solver.kind = reader.choice<SolverKind>(value, "solver kind", solver_names);
           else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
-          else solver.seed = reader.count(value, "seed", 0);
+          else if (name == "history") {
+            const std::filesystem::path history = reader.text(value, "history");
+            solver.history = history.is_absolute() ? history : std::filesystem::path(file).parent_path() / history;
+          } else solver.seed = reader.count(value, "seed", 0);
         });
     });
 
@@ -574,12 +610,38 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
 
   // guardrails
   GuardrailsConfig guardrails;
+  for (const auto key : guardrail_keys)
+    if (key != "preset" && key != "max_delta") guardrails.origins[std::string(key)] = "default";
   if (const auto* node = optional("guardrails"))
     reader.attempt([&] {
-      for (const auto& [key, value] : reader.map(*node, "guardrails", guardrail_keys, "{min_dwell: 60s}"))
+      const auto entries = reader.map(*node, "guardrails", guardrail_keys, "{preset: balanced, min_dwell: 60s}");
+      // The preset first, so that every key written beside it overrides it, wherever it stands.
+      for (const auto& [key, value] : entries)
+        if (key.Scalar() == "preset")
+          reader.attempt([&, &value = value] {
+            guardrails.preset = static_cast<GuardrailPreset>(
+                1 + static_cast<int>(reader.choice<std::size_t>(value, "guardrails preset", preset_names)));
+            const auto values = preset_values(guardrails.preset);
+            guardrails.max_updates_per_second = values.max_updates_per_second;
+            guardrails.min_dwell = values.min_dwell;
+            guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
+            guardrails.required_improvement = Amount{values.required_improvement_percent, true};
+            guardrails.regression_threshold = Amount{values.regression_threshold_percent, true};
+            guardrails.confidence = values.confidence;
+            guardrails.switchback_pairs = values.switchback_pairs;
+            const auto origin = std::string("preset ") + preset_name(guardrails.preset);
+            for (const char* set : {"max_updates_per_second", "min_dwell", "max_rollbacks_per_hour", "required_improvement",
+                                    "regression_threshold", "confidence", "switchback_pairs"})
+              guardrails.origins[set] = origin;
+          });
+      for (const auto& [key, value] : entries)
         reader.attempt([&, &key = key, &value = value] {
           const auto name = key.Scalar();
-          if (name == "max_delta") {
+          if (name != "preset" && name != "max_delta")
+            guardrails.origins[name] = file + ":" + std::to_string(key.Mark().line + 1);
+          if (name == "preset") {
+            return;
+          } else if (name == "max_delta") {
             for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}"))
               reader.attempt([&, &param = param, &limit = limit] {
                 check_param(param, param.Scalar(), "max_delta: ");
@@ -588,6 +650,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
                       index && std::holds_alternative<CategoricalChoices>(space->params()[*index].domain))
                     reader.fail(param.Mark(), "max_delta: '" + param.Scalar() + "' is categorical; a label has no distance to limit");
                 guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
+                guardrails.origins["max_delta." + param.Scalar()] = file + ":" + std::to_string(param.Mark().line + 1);
               });
           } else if (name == "max_updates_per_second") {
             guardrails.max_updates_per_second = reader.number(value, name);
@@ -609,11 +672,28 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
               reader.fail(value.Mark(), "confidence must be between 0 and 1 (exclusive) such as 0.95, not " + value.Scalar());
           } else if (name == "max_direction_flips") {
             guardrails.max_direction_flips = static_cast<std::size_t>(reader.count(value, name, 1));
+          } else if (name == "switchback_pairs") {
+            guardrails.switchback_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
+            if (guardrails.switchback_pairs == 1)
+              reader.fail(value.Mark(), "switchback_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
+          } else if (name == "switchback_window") {
+            guardrails.switchback_window = reader.duration(value, name, false);
           } else {
             guardrails.safe_mode_recovery = reader.duration(value, name, false);
           }
         });
     });
+  // The preset's max_delta covers every numeric param the file does not limit itself.
+  if (const auto percent = preset_values(guardrails.preset).max_delta_percent; percent && space)
+    if (guardrails.preset != GuardrailPreset::none)
+      for (const auto& param : space->params())
+        if (!std::holds_alternative<CategoricalChoices>(param.domain) && !guardrails.max_delta.contains(param.name)) {
+          guardrails.max_delta[param.name] = Amount{*percent, true};
+          guardrails.origins["max_delta." + param.name] = std::string("preset ") + preset_name(guardrails.preset);
+        }
+  if (space)
+    for (const auto& param : space->params())
+      if (!guardrails.origins.contains("max_delta." + param.name)) guardrails.origins["max_delta." + param.name] = "default";
 
   // adapters
   std::vector<AdapterConfig> adapters;
@@ -684,6 +764,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
   reader.attempt([&] { enabled = read_enabled(reader); });
   errors.throw_if_any();
   return TuningConfig{
+      .mode = mode,
       .target = std::move(target),
       .signals = std::move(signals),
       .objective = ObjectiveConfig{.direction = direction, .expression = std::move(*objective)},
@@ -736,6 +817,16 @@ TuningConfig load_tuning_config(const std::filesystem::path& path) {
   text << in.rdbuf();
   if (!in.good() && !in.eof()) throw ConfigError(file, 0, 0, "cannot read the file");
   return parse_tuning_config(text.str(), file);
+}
+
+const char* preset_name(GuardrailPreset preset) noexcept {
+  switch (preset) {
+  case GuardrailPreset::conservative: return "conservative";
+  case GuardrailPreset::balanced: return "balanced";
+  case GuardrailPreset::aggressive: return "aggressive";
+  case GuardrailPreset::none: break;
+  }
+  return "none";
 }
 
 } // namespace trimtab

@@ -24,6 +24,29 @@ class Validate(unittest.TestCase):
         self.assertIn("params:      4", result.stdout)
         self.assertIn("applying:    yes", result.stdout)
 
+    def test_explain_names_where_each_guardrail_comes_from(self):
+        with open(EXAMPLE) as f:
+            text = f.read()
+        self.assertIn("\nguardrails:\n", text)
+        text = text.replace("\nguardrails:\n", "\nguardrails:\n  preset: conservative\n", 1)
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("  switchback_pairs:"))
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as preset:
+            preset.write(text)
+        try:
+            result = subprocess.run([TRIMTAB, "validate", preset.name, "--explain"], capture_output=True, text=True,
+                                    stdin=subprocess.DEVNULL, timeout=30)
+        finally:
+            os.unlink(preset.name)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("guardrails (preset conservative)", result.stdout)
+        lines = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()
+                 if line.startswith("  ") and len(line.split()) >= 3}
+        self.assertEqual(lines["switchback_pairs"], ["4", "preset", "conservative"])
+        # The example writes confidence itself: the file wins over the preset, and says where.
+        self.assertEqual(lines["confidence"][0], "0.95")
+        self.assertEqual(lines["confidence"][1].rsplit(":", 1)[0], preset.name)
+        self.assertEqual(lines["safe_mode_recovery"][0], "3600s")
+
     def test_the_kill_switch_shows(self):
         result = validate(EXAMPLE, TRIMTAB_ENABLED="false")
         self.assertEqual(result.returncode, 0, result.stderr)

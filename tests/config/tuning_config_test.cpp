@@ -336,4 +336,59 @@ BOOST_AUTO_TEST_CASE(missing_file) {
   BOOST_CHECK_THROW((void)load_tuning_config("/nonexistent/tuning.yaml"), ConfigError);
 }
 
+BOOST_AUTO_TEST_CASE(a_preset_sets_coherent_values_and_written_keys_override_it) {
+  EnvGuard env;
+  const auto config = parse(target + signals + objective +
+                            "params:\n  pool: {type: int, min: 1, max: 10}\n  policy: {type: categorical, choices: [a, b]}\n"
+                            "adapters:\n  - {name: app, kind: callback, params: [pool, policy]}\n"
+                            "guardrails:\n  min_dwell: 20s\n  preset: conservative\n  switchback_pairs: 2\n");
+  const auto& g = config.guardrails;
+  BOOST_TEST((g.preset == GuardrailPreset::conservative));
+  BOOST_TEST(g.min_dwell.count() == 20'000); // written before the preset, and still wins
+  BOOST_TEST(g.origins.at("min_dwell") == "t.yaml:13");
+  BOOST_TEST(g.switchback_pairs == 2u);
+  BOOST_TEST(g.origins.at("switchback_pairs") == "t.yaml:15");
+  BOOST_TEST(g.max_updates_per_second == 0.01);
+  BOOST_TEST(g.origins.at("max_updates_per_second") == "preset conservative");
+  BOOST_TEST(g.confidence == 0.99);
+  BOOST_TEST(g.required_improvement.value == 15.0);
+  BOOST_TEST(g.max_rollbacks_per_hour == 1u);
+  BOOST_TEST(g.max_delta.at("pool").value == 10.0);
+  BOOST_TEST(g.max_delta.at("pool").percent);
+  BOOST_TEST(!g.max_delta.contains("policy")); // a label has no distance
+  BOOST_TEST(g.origins.at("max_rollbacks_per_hour") == "preset conservative");
+  BOOST_TEST(g.origins.at("safe_mode_recovery") == "default");
+
+  const auto aggressive = parse(minimal + "guardrails: {preset: aggressive, max_delta: {pool: 3}}\n").guardrails;
+  BOOST_TEST(aggressive.switchback_pairs == 0u); // off for aggressive
+  BOOST_TEST(aggressive.max_delta.at("pool").value == 3.0);
+  BOOST_TEST(aggressive.origins.at("max_delta.pool") == "t.yaml:11");
+  BOOST_TEST(aggressive.min_dwell.count() == 10'000);
+  const auto balanced = parse(minimal + "guardrails: {preset: balanced}\n").guardrails;
+  BOOST_TEST(balanced.switchback_pairs == 3u);
+  BOOST_TEST(balanced.max_delta.at("pool").value == 25.0);
+  // Without a preset, the built-in defaults: no max_delta, switchback off.
+  const auto plain = parse(minimal).guardrails;
+  BOOST_TEST((plain.preset == GuardrailPreset::none));
+  BOOST_TEST(plain.switchback_pairs == 0u);
+  BOOST_TEST(plain.origins.at("confidence") == "default");
+  BOOST_TEST(plain.origins.at("max_delta.pool") == "default");
+
+  check_error(minimal + "guardrails: {preset: balnced}\n",
+              "11:22: unknown guardrails preset 'balnced' (did you mean 'balanced'?); the choices are conservative, "
+              "balanced or aggressive");
+  check_error(minimal + "guardrails: {switchback_pairs: 1}\n",
+              "11:32: switchback_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
+}
+
+BOOST_AUTO_TEST_CASE(mode_and_offline_history) {
+  EnvGuard env;
+  BOOST_TEST((parse(minimal).mode == TuningMode::apply));
+  const auto config = parse_tuning_config("mode: recommend\n" + minimal + "solver: {history: results.jsonl}\n",
+                                          "/etc/trimtab/t.yaml");
+  BOOST_TEST((config.mode == TuningMode::recommend));
+  BOOST_TEST(config.solver.history == std::filesystem::path("/etc/trimtab/results.jsonl"));
+  check_error("mode: recomend\n" + minimal, "1:7: unknown mode 'recomend' (did you mean 'recommend'?); the choices are apply or recommend");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

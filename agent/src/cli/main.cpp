@@ -16,7 +16,7 @@ Commands:
   solve    drive a solver over standard input/output, one JSON object per line:
            trimtab solve --space SPACE.yaml [--solver bayes|random|grid] [--seed N] [--budget N] [--maximize]
   validate check a tuning config and summarise it (exit 2 listing every mistake, located):
-           trimtab validate tuning.yaml
+           trimtab validate tuning.yaml [--explain]
   run      run the agent: scrape, tune through the adapters, serve /metrics /status and /:
            trimtab run tuning.yaml [--on-exit best|baseline|leave] [--create-token]
   status   print a running agent's status:  trimtab status tuning.yaml

@@ -15,6 +15,7 @@
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/space.hpp>
+#include <trimtab/core/tuning_loop.hpp>
 
 namespace trimtab {
 
@@ -44,6 +45,9 @@ struct SolverConfig {
   SolverKind kind = SolverKind::bayes;
   std::uint64_t budget = 50; ///< > 0
   std::uint64_t seed = 0;
+  /// Offline results to start from (JSON lines as `trimtab solve --history` reads them: point,
+  /// value, constraints, failed), relative to the config file's folder; empty: none.
+  std::filesystem::path history;
 };
 
 struct WindowConfig {
@@ -59,7 +63,12 @@ struct WindowConfig {
   std::size_t remeasure_every = 10;
 };
 
+/// Named sets of guardrail values: `guardrails: {preset: conservative}`. A key written next to the
+/// preset overrides it.
+enum class GuardrailPreset { none, conservative, balanced, aggressive };
+
 struct GuardrailsConfig {
+  GuardrailPreset preset = GuardrailPreset::none;
   /// Per parameter, the largest change in one step ("10" or "20%"). Parameters not named are
   /// unlimited. Every name is a declared param.
   std::map<std::string, Amount> max_delta;
@@ -79,7 +88,17 @@ struct GuardrailsConfig {
   std::size_t max_direction_flips = 4;
   /// Safe mode lifts by itself after this long (an operator's resume lifts it at once).
   std::chrono::milliseconds safe_mode_recovery{3'600'000};
+  /// Switchback confirmation before a promotion: incumbent/candidate pairs of windows (0: off,
+  /// else at least 2), each window `switchback_window` long (0: half of window.duration).
+  std::size_t switchback_pairs = 0;
+  std::chrono::milliseconds switchback_window{0};
+  /// Where each effective value came from, by key ("max_delta.pool_size" for one param's limit):
+  /// "default", "preset balanced", or "file:line" where it is written.
+  std::map<std::string, std::string> origins;
 };
+
+/// The preset's word as written in YAML ("balanced"), or "none".
+[[nodiscard]] const char* preset_name(GuardrailPreset preset) noexcept;
 
 enum class AdapterKind { callback, http, file, command, redis, pgbouncer, postgres };
 
@@ -110,6 +129,8 @@ struct ControlConfig {
 };
 
 struct TuningConfig {
+  /// `mode: apply` (the default) tunes; `mode: recommend` measures and recommends, applying nothing.
+  TuningMode mode = TuningMode::apply;
   TargetConfig target;
   /// In the order written; validated with validate_signal_specs.
   std::vector<SignalSpec> signals;
