@@ -9,6 +9,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <trimtab/core/expression.hpp>
 #include <trimtab/core/json_text.hpp>
 
 namespace trimtab {
@@ -93,6 +94,24 @@ bool same_point(const json::object& a, const json::object& b) {
   return true;
 }
 
+/// An observation's "signals": numbers, everything else (null, a non-finite number) as empty.
+std::map<std::string, std::optional<double>> signals_at(const json::object& record) {
+  std::map<std::string, std::optional<double>> signals;
+  if (const auto* object = object_at(record, "signals"))
+    for (const auto& entry : *object) signals[std::string(entry.key())] = number_at(*object, entry.key());
+  return signals;
+}
+
+/// The start record's "constraints": its strings, or nothing when the key is absent.
+std::optional<std::vector<std::string>> texts_at(const json::object& record, std::string_view key) {
+  const auto* value = record.if_contains(key);
+  if (value == nullptr || !value->is_array()) return std::nullopt;
+  std::vector<std::string> texts;
+  for (const auto& item : value->get_array())
+    if (item.is_string()) texts.emplace_back(item.get_string());
+  return texts;
+}
+
 } // namespace
 
 StudyReport study_report_from_journal(std::span<const json::object> records) {
@@ -100,6 +119,7 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
   std::optional<double> baseline_from_incumbent; // fallback for the baseline's value
   std::vector<json::object> incumbent_points;    // to match the baseline once it is known
   std::vector<double> incumbent_values;
+  std::vector<std::string> constraints;          // the last start record's, for signals' goodness
 
   for (const auto& record : records) {
     ++report.records;
@@ -113,6 +133,10 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
       if (!report.baseline)
         if (const auto* baseline = object_at(record, "baseline")) report.baseline = *baseline;
       if (const auto enabled = bool_at(record, "enabled")) report.enabled = *enabled;
+      if (const auto mode = text_at(record, "mode"); !mode.empty()) {
+        report.mode = mode;
+        if (mode != "recommend") report.recommendation.reset();
+      }
       if (bool_at(record, "resumed").value_or(false)) ++report.counts.restarts;
       if (const auto* objective = object_at(record, "objective")) {
         const std::string direction = text_at(*objective, "direction");
@@ -121,6 +145,7 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
         if (const std::string expression = text_at(*objective, "expression"); !expression.empty())
           report.objective_expression = expression;
       }
+      if (auto texts = texts_at(record, "constraints")) constraints = std::move(*texts);
     } else if (type == "applied") {
       if (const auto* point = object_at(record, "point")) report.applied = *point;
     } else if (type == "apply_failed") {
@@ -134,6 +159,7 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
       window.time_ms = integer_at(record, "time").value_or(0);
       if (const auto* point = object_at(record, "point")) window.point = *point;
       window.value = number_at(record, "value");
+      window.signals = signals_at(record);
       report.windows.push_back(std::move(window));
     } else if (type == "decision") {
       if (report.windows.empty() || !report.windows.back().verdict.empty()) {
@@ -184,6 +210,11 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
       if (action == "pause") report.paused = true;
       else if (action == "resume") report.paused = false;
       else if (action == "rollback") ++report.counts.operator_rollbacks;
+    } else if (type == "mode") {
+      report.mode = text_at(record, "mode");
+      if (report.mode != "recommend") report.recommendation.reset();
+    } else if (type == "recommendation") {
+      report.recommendation = record;
     } else if (type == "done") {
       report.done = true;
       report.done_reason = text_at(record, "reason");
@@ -217,7 +248,138 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
     const auto& first = report.windows.front();
     if (first.purpose == "remeasure") report.baseline_value = first.value;
   }
+  if (report.baseline_value && report.incumbent_value) {
+    const double better = (report.maximize ? 1 : -1) * (*report.incumbent_value - *report.baseline_value);
+    const double improvement =
+        *report.baseline_value != 0 ? better / std::abs(*report.baseline_value) : better;
+    if (std::isfinite(improvement)) report.improvement = improvement;
+  }
+  compute_trends(report, goodness_from_constraints(constraints));
   return report;
+}
+
+namespace {
+
+/// Earlier windows flag_anomalies() compares each window with.
+constexpr std::size_t anomaly_lookback = 10;
+
+/// One quantity's values, in journal order, and where each came from in StudyReport::windows.
+struct Series {
+  std::vector<double> values;
+  std::vector<std::size_t> positions;
+
+  void add(const std::optional<double>& value, std::size_t position) {
+    if (!value) return;
+    values.push_back(*value);
+    positions.push_back(position);
+  }
+};
+
+/// The trend of the last trend_windows values of `series`; the windows whose value is an anomaly
+/// are added to `anomalous` as positions in `windows`.
+SignalTrend series_trend(std::string name, Goodness goodness, const Series& series,
+                         const std::vector<WindowSummary>& windows, std::vector<std::size_t>& anomalous) {
+  SignalTrend result;
+  result.name = std::move(name);
+  result.goodness = goodness;
+  const std::span<const double> values(series.values);
+  result.windows_used = std::min(values.size(), trend_windows);
+  const std::size_t from = values.size() - result.windows_used;
+  result.trend = analyse_trend(values.subspan(from));
+  result.label = result.trend ? trend_label(result.trend->direction, goodness) : "too few windows";
+  // The windows before the analysed ones serve as history, so the first analysed can be flagged.
+  const std::size_t history_from = from - std::min(from, anomaly_lookback);
+  const auto flags = flag_anomalies(values.subspan(history_from), anomaly_lookback);
+  for (std::size_t k = from; k < values.size(); ++k) {
+    if (!flags[k - history_from]) continue;
+    result.anomalous_windows.push_back(windows[series.positions[k]].index);
+    anomalous.push_back(series.positions[k]);
+  }
+  return result;
+}
+
+} // namespace
+
+void compute_trends(StudyReport& report, const std::map<std::string, Goodness>& goodness) {
+  report.trends.clear();
+  Series objective;
+  std::map<std::string, Series> signals;
+  for (std::size_t i = 0; i < report.windows.size(); ++i) {
+    auto& window = report.windows[i];
+    window.anomaly = false;
+    objective.add(window.value, i);
+    for (const auto& [name, value] : window.signals) signals[name].add(value, i);
+  }
+
+  std::vector<std::size_t> anomalous;
+  report.trends.push_back(series_trend("objective", report.maximize ? Goodness::higher_better : Goodness::lower_better,
+                                       objective, report.windows, anomalous));
+  for (const std::size_t i : anomalous) report.windows[i].anomaly = true;
+  for (const auto& [name, series] : signals) {
+    const auto known = goodness.find(name);
+    anomalous.clear();
+    report.trends.push_back(series_trend(name, known == goodness.end() ? Goodness::unknown : known->second, series,
+                                         report.windows, anomalous));
+  }
+}
+
+std::map<std::string, Goodness> goodness_from_constraints(const std::vector<std::string>& constraint_texts) {
+  std::map<std::string, Goodness> goodness;
+  std::vector<std::string> ambiguous;
+  for (const auto& text : constraint_texts) {
+    std::optional<Constraint> constraint;
+    try {
+      constraint = Constraint::parse_constraint(text);
+    } catch (const ExpressionError&) {
+      continue;
+    }
+    // A lone signal name: the side's text is exactly one of the constraint's variables.
+    const auto& names = constraint->variables();
+    const std::string name(constraint->left.text());
+    if (std::find(names.begin(), names.end(), name) == names.end()) continue;
+    const bool below = constraint->relation == Relation::less || constraint->relation == Relation::less_equal;
+    const Goodness way = below ? Goodness::lower_better : Goodness::higher_better;
+    const auto [at, inserted] = goodness.emplace(name, way);
+    if (!inserted && at->second != way) ambiguous.push_back(name);
+  }
+  for (const auto& name : ambiguous) goodness.erase(name);
+  return goodness;
+}
+
+json::object study_statistics_json(const StudyReport& report) {
+  const auto number = [](const std::optional<double>& v) {
+    return v && std::isfinite(*v) ? json::value(*v) : json::value(nullptr);
+  };
+  const auto& c = report.counts;
+  json::object refusals;
+  for (const auto& [reason, n] : c.refusals) refusals[reason] = n;
+  json::array trends;
+  for (const auto& trend : report.trends) {
+    json::array anomalous;
+    for (const auto index : trend.anomalous_windows) anomalous.emplace_back(index);
+    trends.emplace_back(json::object{
+        {"signal", trend.name},
+        {"label", trend.label},
+        {"slope", number(trend.trend ? std::optional<double>(trend.trend->slope) : std::nullopt)},
+        {"p_value", number(trend.trend ? std::optional<double>(trend.trend->p_value) : std::nullopt)},
+        {"windows", trend.windows_used},
+        {"anomalous_windows", std::move(anomalous)},
+    });
+  }
+  return {
+      {"windows", c.windows},
+      {"promotions", c.promotions},
+      {"rollbacks", c.rollbacks},
+      {"keeps", c.keeps},
+      {"discards", c.discards},
+      {"apply_failures", c.apply_failures},
+      {"refusals", std::move(refusals)},
+      {"refusals_total", c.refusals_total()},
+      {"baseline_value", number(report.baseline_value)},
+      {"incumbent_value", number(report.incumbent_value)},
+      {"improvement", number(report.improvement)},
+      {"trends", std::move(trends)},
+  };
 }
 
 std::string study_state(const StudyReport& report) {
@@ -337,6 +499,7 @@ constexpr const char* baseline_colour = "#4b5563";
 constexpr const char* axis_colour = "#9ca3af";
 constexpr const char* grid_colour = "#e5e7eb";
 constexpr const char* label_colour = "#4b5563";
+constexpr const char* anomaly_colour = "#9333ea";
 
 /// A 1-2-5 step: the next at or above `raw`, or with `nearest` the closest one.
 double nice_step(double raw, bool nearest = false) {
@@ -398,6 +561,7 @@ std::string marker_title(const WindowSummary& window) {
   if (window.effect) title += " · effect " + display_effect(window.effect);
   if (window.p_value) title += " · p " + display_p_value(window.p_value);
   if (!window.reason.empty()) title += " · " + window.reason;
+  if (window.anomaly) title += " · anomaly: far outside the recent range";
   std::string text = escape(title);
   for (const auto& entry : window.point) // one line per parameter: name = value
     text += "\n" + escape(entry.key()) + " = " + display_param(entry.value());
@@ -454,6 +618,8 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
                 "<path d=\"M" + coord(x - 2) + " " + coord(y) + "H" + coord(x + 12) + "\" stroke=\"" +
                     baseline_colour + "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
                 "baseline");
+    if (std::any_of(report.windows.begin(), report.windows.end(), [](const auto& w) { return w.anomaly; }))
+      legend_item(svg, x, y, circle(x + 5, y, 6, "none", anomaly_colour, 1.5), "anomaly");
     svg += "</g>";
   }
 
@@ -567,11 +733,17 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
     const Style style = verdict_style(window.verdict);
     const double x = px(position[i]);
     const double y = window.value ? py(*window.value) : bottom; // no value: on the axis, faded
+    const bool anomaly = window.anomaly && window.value;
     const std::string common = "class=\"marker " + std::string(style.label) + (window.value ? "" : " no-value") +
+                               (anomaly ? " anomaly" : "") +
                                "\" data-window=\"" + std::to_string(window.index) + "\"" +
                                (window.purpose.empty() ? "" : " data-purpose=\"" + escape(window.purpose) + "\"") +
                                (window.value ? "" : " opacity=\"0.5\"");
     const std::string title = "<title>" + marker_title(window) + "</title>";
+    if (anomaly) // a ring behind the marker
+      svg += "<circle class=\"anomaly-ring\" data-window=\"" + std::to_string(window.index) + "\" cx=\"" + coord(x) +
+             "\" cy=\"" + coord(y) + "\" r=\"" + coord(r + 4) + "\" fill=\"none\" stroke=\"" + anomaly_colour +
+             "\" stroke-width=\"2\"/>";
     if (window.verdict == "rollback") {
       svg += "<path " + common + " d=\"" + cross_path(x, y, r * 0.9) + "\" fill=\"none\" stroke=\"" + style.colour +
              "\" stroke-width=\"2.5\" stroke-linecap=\"round\">" + title + "</path>";
@@ -635,12 +807,17 @@ dl.counts dt { color: #6b7280; }
 dl.counts dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
 dl.counts dd.sub, dl.counts dt.sub { font-weight: normal; color: #6b7280; font-size: 13px; }
 dl.counts dt.sub { padding-left: 12px; }
+td.trend-improving { color: #166534; font-weight: 600; }
+td.trend-degrading { color: #991b1b; font-weight: 600; }
+td.trend-rising, td.trend-falling { font-weight: 600; }
+td.trend-stable, td.trend-too-few-windows { color: #6b7280; }
 footer { color: #9ca3af; font-size: 12px; margin-top: 20px; }
 )css";
 
-std::string state_class(const std::string& state) {
-  std::string out = "state-";
-  for (const char c : state) out += c == ' ' ? '-' : c;
+/// A class name for a state or a label: "state-safe-mode", "trend-too-few-windows".
+std::string css_class(std::string_view prefix, std::string_view text) {
+  std::string out = std::string(prefix) + "-";
+  for (const char c : text) out += c == ' ' ? '-' : c;
   return out;
 }
 
@@ -712,7 +889,35 @@ std::string counts_list(const StudyReport& report) {
   for (const auto& [reason, n] : c.refusals) html += row(reason, n, true);
   if (c.operator_rollbacks > 0) html += row("operator rollbacks", c.operator_rollbacks);
   if (c.restarts > 0) html += row("restarts", c.restarts);
+  std::string improvement = "—";
+  if (report.improvement)
+    improvement = report.baseline_value == 0.0 // a difference, not a fraction
+                      ? (*report.improvement > 0 ? "+" : "") + display_number(report.improvement)
+                      : display_effect(report.improvement);
+  html += "<dt>improvement vs baseline</dt><dd class=\"improvement\">" + escape(improvement) + "</dd>";
   html += "</dl>";
+  return html;
+}
+
+std::string trends_table(const StudyReport& report) {
+  std::string html = "<table class=\"trends\"><thead><tr><th>signal</th><th>trend</th>"
+                     "<th class=\"num\">slope / window</th><th class=\"num\">p-value</th>"
+                     "<th>anomalous windows</th></tr></thead><tbody>";
+  for (const auto& trend : report.trends) {
+    std::string anomalies;
+    for (const auto index : trend.anomalous_windows)
+      anomalies += (anomalies.empty() ? "" : ", ") + std::to_string(index);
+    html += "<tr><td>" + (trend.name == "objective" ? "<em>objective</em>" : escape(trend.name)) + "</td>";
+    html += "<td class=\"" + escape(css_class("trend", trend.label)) + "\" title=\"over the last " +
+            std::to_string(trend.windows_used) + " windows with a value\">" + escape(trend.label) + "</td>";
+    html += "<td class=\"num\">" + display_number(trend.trend ? std::optional<double>(trend.trend->slope) : std::nullopt) +
+            "</td>";
+    html += "<td class=\"num\">" +
+            escape(display_p_value(trend.trend ? std::optional<double>(trend.trend->p_value) : std::nullopt)) + "</td>";
+    html += "<td>" + (anomalies.empty() ? std::string("—") : anomalies) + "</td></tr>";
+  }
+  if (report.trends.empty()) html += "<tr class=\"empty-row\"><td colspan=\"5\">no windows yet</td></tr>";
+  html += "</tbody></table>";
   return html;
 }
 
@@ -737,6 +942,35 @@ std::string decisions_table(const StudyReport& report) {
   return html;
 }
 
+// Recommend mode's advice and the evidence for it: what runs, what to run instead, and how sure.
+std::string recommendation_card(const StudyReport& report) {
+  const auto& r = *report.recommendation;
+  auto point_text = [&](const char* key) {
+    const auto* point = object_at(r, key);
+    if (point == nullptr) return std::string("—");
+    std::string out;
+    for (const auto& entry : *point)
+      out += (out.empty() ? "" : ", ") + escape(entry.key()) + " = " + display_param(entry.value());
+    return out;
+  };
+  auto count = [&](const char* key) {
+    const auto n = number_at(r, key);
+    return n ? std::to_string(static_cast<long long>(*n)) : std::string("—");
+  };
+  const auto effect = number_at(r, "effect");
+  const auto confidence = number_at(r, "confidence");
+  std::string html = "<p class=\"recommendation-reason\">" + escape(text_at(r, "reason")) + "</p><table>";
+  html += "<tr><th>recommended</th><td>" + point_text("point") + "</td><td>" + display_number(number_at(r, "value")) +
+          " over " + count("windows") + " window(s)</td></tr>";
+  html += "<tr><th>running</th><td>" + point_text("running") + "</td><td>" + display_number(number_at(r, "running_value")) +
+          " over " + count("running_windows") + " window(s)</td></tr>";
+  html += "<tr><th>effect</th><td colspan=\"2\">" +
+          (effect ? (*effect >= 0 ? "+" : "") + display_number(*effect * 100) + " %" : std::string("—")) + "</td></tr>";
+  html += "<tr><th>confidence</th><td colspan=\"2\">" +
+          (confidence ? display_number(*confidence * 100) + " %" : std::string("— (too few windows)")) + "</td></tr>";
+  return html + "</table>";
+}
+
 std::string render_page(const StudyReport& report, const json::object* live_status) {
   bool live = false;
   std::string mode;
@@ -750,7 +984,9 @@ std::string render_page(const StudyReport& report, const json::object* live_stat
       applied_heading = "applied now";
     }
   }
-  if (mode.empty() && !report.enabled) mode = "recommend-only";
+  if (mode.empty() && !report.enabled) mode = "observe-only";
+  if (mode.empty() && report.mode == "recommend") mode = "recommend-only";
+  if (mode == "recommend") mode = "recommend-only";
 
   const std::string state = study_state(report);
   std::string detail;
@@ -767,7 +1003,7 @@ std::string render_page(const StudyReport& report, const json::object* live_stat
   html += "<title>trimtab</title>\n<style>";
   html += page_style;
   html += "</style>\n</head>\n<body>\n<main>\n<header><h1>trimtab</h1>";
-  html += "<span class=\"pill state " + state_class(state) + "\">" + escape(state) + "</span>";
+  html += "<span class=\"pill state " + css_class("state", state) + "\">" + escape(state) + "</span>";
   if (!mode.empty()) html += "<span class=\"pill mode\">" + escape(mode) + "</span>";
   if (!detail.empty()) html += "<span class=\"state-detail\">" + escape(detail) + "</span>";
   html += "</header>\n";
@@ -782,6 +1018,8 @@ std::string render_page(const StudyReport& report, const json::object* live_stat
           "</section>";
   html += "<section class=\"card\"><h2>counts</h2>" + counts_list(report) + "</section>";
   html += "</div>\n";
+  if (report.recommendation) html += "<section class=\"card\"><h2>recommendation</h2>" + recommendation_card(report) + "</section>\n";
+  html += "<section class=\"card\"><h2>trends</h2>" + trends_table(report) + "</section>\n";
   html += "<section class=\"card\"><h2>last decisions</h2>" + decisions_table(report) + "</section>\n";
   html += "<footer>" + std::to_string(report.records) + " journal records";
   if (report.first_time_ms > 0)

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,14 +63,19 @@ private:
 
 json::object point(int pool, const char* policy) { return {{"pool_size", pool}, {"policy", policy}}; }
 
+/// A first start record from the baseline point(20, "lru").
+json::object start(const char* direction, const char* expression) {
+  return {{"type", "start"},
+          {"baseline", point(20, "lru")},
+          {"enabled", true},
+          {"resumed", false},
+          {"objective", {{"direction", direction}, {"expression", expression}}}};
+}
+
 /// A baseline window, then five windows: one promote, one rollback, one discard, a refusal.
 Journal small_study() {
   Journal j;
-  j.add({{"type", "start"},
-         {"baseline", point(20, "lru")},
-         {"enabled", true},
-         {"resumed", false},
-         {"objective", {{"direction", "maximize"}, {"expression", "rps - 10 * errors"}}}});
+  j.add(start("maximize", "rps - 10 * errors"));
   j.observe(0, point(20, "lru"), 100.0, "baseline");
   j.decide(point(20, "lru"), "keep", 100, 100, 0, 1, "baseline measured");
   j.add({{"type", "incumbent"}, {"point", point(20, "lru")}, {"value", 100.0}});
@@ -128,6 +135,41 @@ void check_finite_text(const std::string& text) {
   BOOST_TEST(lower.find("inf") == std::string::npos);
 }
 
+
+/// An observation with the signals given, as the tuning loop writes it.
+void observe_signals(Journal& j, std::int64_t window, double value, json::object signals) {
+  j.add({{"type", "observation"},
+         {"point", point(20, "lru")},
+         {"purpose", "candidate"},
+         {"value", value},
+         {"constraints", json::array{-1.0}},
+         {"signals", std::move(signals)},
+         {"samples", 6},
+         {"window", window}});
+  j.decide(point(20, "lru"), "keep", value, value, 0, 0.5, "not better");
+}
+
+/// Deterministic jitter in [-1, 1] for window i.
+double jitter(int i) { return std::sin(i * 2.399963); }
+
+const SignalTrend* trend_named(const StudyReport& report, const std::string& name) {
+  for (const auto& trend : report.trends)
+    if (trend.name == name) return &trend;
+  return nullptr;
+}
+
+/// A minimized latency objective falling while p99 (bounded by a constraint) rises.
+Journal drifting_study() {
+  Journal j;
+  auto first = start("minimize", "mean_ms");
+  first["constraints"] = json::array{"p99_ms <= 100", "errors / rps < 0.01"};
+  j.add(std::move(first));
+  for (int i = 1; i <= 12; ++i)
+    observe_signals(j, i, 80.0 - 2.0 * i + 0.5 * jitter(i),
+                    {{"p99_ms", 50.0 + 3.0 * i + jitter(i + 40)}, {"rps", 1000.0 + 5 * jitter(i + 80)},
+                     {"hit_ratio", nullptr}});
+  return j;
+}
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(study_report)
@@ -213,7 +255,7 @@ BOOST_AUTO_TEST_CASE(direction_from_the_start_record) {
   BOOST_TEST(!report.enabled);
   BOOST_TEST(report.objective_expression == "p99_ms");
   BOOST_TEST(render_history_svg(report).find("lower is better") != std::string::npos);
-  BOOST_TEST(render_report_html(report).find("recommend-only") != std::string::npos);
+  BOOST_TEST(render_report_html(report).find("observe-only") != std::string::npos); // the kill switch
 
   Journal plain;
   plain.add({{"type", "start"}, {"baseline", point(20, "lru")}, {"enabled", true}, {"resumed", false}});
@@ -438,6 +480,228 @@ BOOST_AUTO_TEST_CASE(page_lists_the_last_twenty_decisions) {
   BOOST_TEST(html.find(">30</td>") != std::string::npos); // newest first
   BOOST_TEST(html.find(">10</td>") == std::string::npos); // older ones left out
   BOOST_TEST(count(render_history_svg(report), "class=\"marker keep\"") == 30u);
+}
+
+BOOST_AUTO_TEST_CASE(windows_carry_their_signals) {
+  const auto report = drifting_study().report();
+  BOOST_REQUIRE(report.windows.size() == 12u);
+  const auto& signals = report.windows[0].signals;
+  BOOST_TEST(signals.size() == 3u);
+  BOOST_TEST(signals.at("p99_ms").value_or(0) == 53.0 + jitter(41));
+  BOOST_TEST(!signals.at("hit_ratio"));
+}
+
+BOOST_AUTO_TEST_CASE(trends_of_the_objective_and_each_signal) {
+  const auto report = drifting_study().report();
+  // The objective first, then the signals by name.
+  BOOST_REQUIRE(report.trends.size() == 4u);
+  BOOST_TEST(report.trends[0].name == "objective");
+  BOOST_TEST(report.trends[1].name == "hit_ratio");
+  BOOST_TEST(report.trends[2].name == "p99_ms");
+  BOOST_TEST(report.trends[3].name == "rps");
+
+  const auto& objective = report.trends[0];
+  BOOST_TEST((objective.goodness == Goodness::lower_better)); // minimized
+  BOOST_REQUIRE(objective.trend);
+  BOOST_TEST(objective.trend->direction == -1);
+  BOOST_TEST(objective.trend->slope == -2.0, boost::test_tools::tolerance(0.25));
+  BOOST_TEST(objective.label == "improving");
+  BOOST_TEST(objective.windows_used == 12u);
+
+  const auto& p99 = report.trends[2];
+  BOOST_TEST((p99.goodness == Goodness::lower_better)); // from "p99_ms <= 100"
+  BOOST_REQUIRE(p99.trend);
+  BOOST_TEST(p99.trend->slope == 3.0, boost::test_tools::tolerance(0.2));
+  BOOST_TEST(p99.trend->p_value < 0.001);
+  BOOST_TEST(p99.label == "degrading");
+  BOOST_TEST(p99.anomalous_windows.empty());
+
+  const auto& rps = report.trends[3]; // no constraint names it; no drift
+  BOOST_TEST((rps.goodness == Goodness::unknown));
+  BOOST_TEST(rps.label == "stable");
+
+  const auto& hit_ratio = report.trends[1]; // never a number
+  BOOST_TEST(!hit_ratio.trend);
+  BOOST_TEST(hit_ratio.windows_used == 0u);
+  BOOST_TEST(hit_ratio.label == "too few windows");
+
+  // Goodness supplied by the caller instead; without it a signal only rises or falls.
+  auto again = report;
+  compute_trends(again, {{"rps", Goodness::higher_better}});
+  BOOST_TEST(again.trends.size() == 4u);
+  BOOST_TEST(trend_named(again, "p99_ms")->label == "rising");
+  BOOST_TEST((trend_named(again, "rps")->goodness == Goodness::higher_better));
+  BOOST_TEST(trend_named(again, "objective")->label == "improving");
+}
+
+BOOST_AUTO_TEST_CASE(trends_look_at_the_last_twenty_windows) {
+  Journal j;
+  // Rising for 20 windows, then flat for 20: only the flat part counts.
+  for (int i = 1; i <= 40; ++i) observe_signals(j, i, i <= 20 ? i : 20 + 0.1 * jitter(i), {{"rps", 5.0}});
+  const auto report = j.report();
+  const auto* objective = trend_named(report, "objective");
+  BOOST_REQUIRE(objective);
+  BOOST_TEST(objective->windows_used == 20u);
+  BOOST_TEST(objective->label == "stable");
+  BOOST_TEST(trend_named(report, "rps")->label == "stable"); // constant
+}
+
+BOOST_AUTO_TEST_CASE(anomalous_windows_are_reported_and_ringed) {
+  Journal j;
+  for (int i = 1; i <= 15; ++i)
+    observe_signals(j, i, i == 11 ? 300.0 : 100.0 + jitter(i), {{"p99_ms", i == 8 ? 900.0 : 80.0 + jitter(i + 7)}});
+  auto report = j.report();
+  const auto* objective = trend_named(report, "objective");
+  BOOST_REQUIRE(objective);
+  BOOST_TEST(objective->anomalous_windows == std::vector<std::int64_t>{11}, boost::test_tools::per_element());
+  BOOST_TEST(trend_named(report, "p99_ms")->anomalous_windows == std::vector<std::int64_t>{8},
+             boost::test_tools::per_element());
+  for (const auto& window : report.windows) BOOST_TEST(window.anomaly == (window.index == 11));
+
+  const auto svg = render_history_svg(report);
+  BOOST_TEST(count(svg, "class=\"marker ") == 15u);
+  BOOST_TEST(count(svg, "class=\"marker keep\"") == 14u);
+  BOOST_TEST(count(svg, "class=\"marker keep anomaly\"") == 1u);
+  BOOST_TEST(element_with(svg, "class=\"marker keep anomaly\"").find("data-window=\"11\"") != std::string::npos);
+  BOOST_TEST(count(svg, "class=\"anomaly-ring\"") == 1u);
+  BOOST_TEST(svg.find(">anomaly</text>") != std::string::npos); // in the legend
+  check_finite_text(svg);
+
+  const auto html = render_report_html(report);
+  BOOST_TEST(html.find("<td>11</td>") != std::string::npos);
+  BOOST_TEST(html.find("<td>8</td>") != std::string::npos);
+
+  // No anomaly: no ring, no legend entry.
+  const auto plain = render_history_svg(small_study().report());
+  BOOST_TEST(plain.find("anomaly") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(improvement_is_signed_so_positive_is_better) {
+  BOOST_TEST(small_study().report().improvement.value_or(0) == 0.1, boost::test_tools::tolerance(1e-12));
+
+  const auto study = [](const char* direction, double baseline, std::optional<double> incumbent) {
+    Journal j;
+    j.add(start(direction, "x"));
+    j.observe(0, point(20, "lru"), baseline, "baseline");
+    if (incumbent) j.add({{"type", "incumbent"}, {"point", point(30, "lru")}, {"value", *incumbent}});
+    return j.report();
+  };
+  BOOST_TEST(study("maximize", 200, 150).improvement.value_or(0) == -0.25, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(study("minimize", 200, 150).improvement.value_or(0) == 0.25, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(study("minimize", 200, 250).improvement.value_or(0) == -0.25, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(study("maximize", -200, -150).improvement.value_or(0) == 0.25, boost::test_tools::tolerance(1e-12));
+  // A baseline of 0: the difference, as decisions' effect does.
+  BOOST_TEST(study("minimize", 0, 3).improvement.value_or(0) == -3.0);
+  BOOST_TEST(!study("maximize", 200, std::nullopt).improvement);
+  BOOST_TEST(!study_report_from_journal({}).improvement);
+
+  const auto html = render_report_html(study("minimize", 200, 150));
+  BOOST_TEST(html.find("improvement vs baseline</dt><dd class=\"improvement\">+25.0%</dd>") != std::string::npos);
+  BOOST_TEST(render_report_html(study("minimize", 0, 3)).find(">-3</dd>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(goodness_from_simple_constraints) {
+  const auto goodness = goodness_from_constraints({"p99_ms <= 100", "error_ratio < 0.01", "hit_ratio>=0.9",
+                                                   " rps > 2 * 50 ", "queue.depth < 5", "errors / rps < 0.01",
+                                                   "100 >= p50_ms", "abs(drift) < 1", "not a constraint",
+                                                   "wait_ms >= 1", "wait_ms <= 50", "p99_ms < 200"});
+  const std::map<std::string, Goodness> expected{{"p99_ms", Goodness::lower_better},
+                                                 {"error_ratio", Goodness::lower_better},
+                                                 {"hit_ratio", Goodness::higher_better},
+                                                 {"rps", Goodness::higher_better},
+                                                 {"queue.depth", Goodness::lower_better}};
+  BOOST_TEST(goodness.size() == expected.size());
+  for (const auto& [name, way] : expected) {
+    BOOST_REQUIRE(goodness.count(name) == 1u);
+    BOOST_TEST((goodness.at(name) == way), name);
+  }
+  BOOST_TEST(goodness_from_constraints({}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(statistics_json_has_the_keys) {
+  const auto stats = study_statistics_json(small_study().report());
+  for (const char* key : {"windows", "promotions", "rollbacks", "keeps", "discards", "apply_failures", "refusals",
+                          "refusals_total", "baseline_value", "incumbent_value", "improvement", "trends"})
+    BOOST_TEST(stats.contains(key), key);
+  BOOST_TEST(stats.at("windows").as_uint64() == 6u);
+  BOOST_TEST(stats.at("promotions").as_uint64() == 1u);
+  BOOST_TEST(stats.at("keeps").as_uint64() == 3u);
+  BOOST_TEST(stats.at("refusals").as_object().at("max_delta").as_uint64() == 1u);
+  BOOST_TEST(stats.at("refusals_total").as_uint64() == 1u);
+  BOOST_TEST(stats.at("baseline_value").as_double() == 100.0);
+  BOOST_TEST(stats.at("incumbent_value").as_double() == 110.0);
+  BOOST_TEST(stats.at("improvement").as_double() == 0.1, boost::test_tools::tolerance(1e-12));
+  const auto& trends = stats.at("trends").as_array();
+  BOOST_REQUIRE(trends.size() == 2u); // objective, rps
+  const auto& objective = trends[0].as_object();
+  for (const char* key : {"signal", "label", "slope", "p_value", "windows", "anomalous_windows"})
+    BOOST_TEST(objective.contains(key), key);
+  BOOST_TEST(objective.at("signal").as_string() == "objective");
+  BOOST_TEST(objective.at("windows").as_uint64() == 6u);
+  BOOST_TEST(objective.at("slope").is_double());
+  BOOST_TEST(objective.at("anomalous_windows").as_array().empty());
+
+  // Nothing known yet: nulls, never a missing key.
+  const auto empty = study_statistics_json(study_report_from_journal({}));
+  BOOST_TEST(empty.at("baseline_value").is_null());
+  BOOST_TEST(empty.at("improvement").is_null());
+  const auto& none = empty.at("trends").as_array().at(0).as_object();
+  BOOST_TEST(none.at("slope").is_null());
+  BOOST_TEST(none.at("p_value").is_null());
+  BOOST_TEST(none.at("label").as_string() == "too few windows");
+
+  const auto drifting = study_statistics_json(drifting_study().report());
+  const auto& p99 = drifting.at("trends").as_array().at(2).as_object();
+  BOOST_TEST(p99.at("signal").as_string() == "p99_ms");
+  BOOST_TEST(p99.at("label").as_string() == "degrading");
+  BOOST_TEST(p99.at("p_value").as_double() < 0.001);
+}
+
+BOOST_AUTO_TEST_CASE(page_shows_the_trends) {
+  const auto html = render_status_page(drifting_study().report(), json::object{});
+  BOOST_TEST(html.find("<h2>trends</h2>") != std::string::npos);
+  BOOST_TEST(html.find("<td class=\"trend-degrading\"") != std::string::npos); // p99_ms
+  BOOST_TEST(html.find("<td class=\"trend-improving\"") != std::string::npos); // the objective
+  BOOST_TEST(html.find("<td class=\"trend-too-few-windows\"") != std::string::npos); // hit_ratio
+  BOOST_TEST(html.find("<td>p99_ms</td>") != std::string::npos);
+  BOOST_TEST(html.find("improvement vs baseline") != std::string::npos);
+  check_finite_text(html);
+  check_finite_text(render_report_html(study_report_from_journal({})));
+}
+
+BOOST_AUTO_TEST_CASE(recommend_mode_shows_its_advice_and_evidence_until_a_switch_to_apply) {
+  Journal j;
+  auto first = start("maximize", "rps");
+  first["mode"] = "recommend";
+  j.add(first);
+  j.observe(0, point(20, "lru"), 100.0, "baseline");
+  j.add({{"type", "recommendation"},
+         {"running", point(20, "lru")},
+         {"running_windows", 4},
+         {"running_value", 100.0},
+         {"point", point(30, "lfu")},
+         {"value", 172.0},
+         {"windows", 3},
+         {"effect", 0.72},
+         {"p_value", 0.001},
+         {"confidence", 0.999},
+         {"reason", "better by 72% over 3 window(s) against 4 of what runs (confidence 99.9%)"}});
+  auto report = j.report();
+  BOOST_TEST(report.mode == "recommend");
+  BOOST_REQUIRE(report.recommendation);
+  const auto page = render_report_html(report);
+  BOOST_TEST(page.find("<h2>recommendation</h2>") != std::string::npos);
+  BOOST_TEST(page.find("recommend-only") != std::string::npos);
+  BOOST_TEST(page.find("better by 72% over 3 window(s)") != std::string::npos);
+  BOOST_TEST(page.find("+72 %") != std::string::npos);
+  BOOST_TEST(page.find("99.9 %") != std::string::npos);
+  BOOST_TEST(page.find("pool_size = 30") != std::string::npos);
+
+  j.add({{"type", "mode"}, {"mode", "apply"}, {"source", "control"}});
+  report = j.report();
+  BOOST_TEST(report.mode == "apply");
+  BOOST_TEST(!report.recommendation);
+  BOOST_TEST(render_report_html(report).find("<h2>recommendation</h2>") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -10,6 +10,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <trimtab/core/trend.hpp>
+
 namespace trimtab {
 
 /// One scored window: an `observation` record and the `decision` that followed it.
@@ -27,6 +29,21 @@ struct WindowSummary {
   std::optional<double> effect;          ///< relative change vs the incumbent, > 0 is better
   std::optional<double> p_value;         ///< the decision's p-value
   std::optional<double> incumbent_value; ///< the incumbent's value once the decision took effect
+  /// The observation's `signals`: name → value, empty when the signal was missing or not finite.
+  std::map<std::string, std::optional<double>> signals;
+  /// Set by compute_trends: the objective value lies far outside the recent range (flag_anomalies).
+  bool anomaly = false;
+};
+
+/// Where one signal, or the objective, is heading over the study's recent windows.
+struct SignalTrend {
+  std::string name;                 ///< a signal's name, or "objective" for the objective's value
+  std::optional<TrendResult> trend; ///< nothing with fewer than 4 windows holding a value
+  std::string label;                ///< trend_label(), or "too few windows" without a trend
+  Goodness goodness = Goodness::unknown;
+  /// Indexes (WindowSummary::index) of the windows analysed whose value flag_anomalies flagged.
+  std::vector<std::int64_t> anomalous_windows;
+  std::size_t windows_used = 0; ///< windows analysed: the last (at most) trend_windows with a value
 };
 
 /// How often each thing happened over the whole journal.
@@ -48,7 +65,10 @@ struct StudyCounts {
 struct StudyReport {
   bool maximize = true;             ///< from the start record's "objective"; maximize when absent
   std::string objective_expression; ///< from the start record's "objective", "" when absent
-  bool enabled = true;              ///< the last start record's `enabled`: false means recommend-only
+  bool enabled = true;              ///< the last start record's `enabled`: false means measure-only (kill switch)
+  std::string mode = "apply";       ///< the start record's `mode`, then the last `mode` switch
+  /// The last `recommendation` record while the mode is recommend (cleared by a switch to apply).
+  std::optional<boost::json::object> recommendation;
 
   /// The configuration the study started from: `baseline` of the first start record holding one,
   /// else the point of the first observation.
@@ -74,6 +94,15 @@ struct StudyReport {
   std::optional<boost::json::object> best;
   std::optional<double> best_value;
 
+  /// How much better the incumbent is than the baseline, signed so > 0 is better whether the
+  /// objective is maximized or minimized: (incumbent - baseline) / |baseline|. With a baseline of
+  /// exactly 0 it is the plain difference, as the decisions' `effect` is against an incumbent of
+  /// 0. Nothing until both values are known.
+  std::optional<double> improvement;
+  /// The objective's trend first, then each signal seen in an observation, by name. Filled by
+  /// compute_trends().
+  std::vector<SignalTrend> trends;
+
   std::size_t records = 0;     ///< records read
   std::int64_t first_time_ms = 0;
   std::int64_t last_time_ms = 0;
@@ -81,23 +110,51 @@ struct StudyReport {
 
 /// Folds journal records, in journal order, into a StudyReport. Never throws for the records'
 /// content: unknown record types and keys are skipped, and a key of the wrong type reads as
-/// absent, so journals written by newer versions still report.
+/// absent, so journals written by newer versions still report. Ends with compute_trends(), whose
+/// goodness comes from the last start record's "constraints" (goodness_from_constraints) when it
+/// has them.
 [[nodiscard]] StudyReport study_report_from_journal(std::span<const boost::json::object> records);
+
+/// Windows a trend looks back over: enough for the test to see a drift, few enough that the
+/// trend describes the study now rather than its first hour.
+inline constexpr std::size_t trend_windows = 20;
+
+/// Fills `report.trends` and WindowSummary::anomaly from report.windows (replacing earlier
+/// results): for the objective and for each signal, analyse_trend() over the last trend_windows
+/// windows holding a value for it (whatever their purpose), and flag_anomalies() over the same
+/// windows, with up to 10 windows before them as history so the first ones can be judged too.
+/// The objective's goodness follows `report.maximize`; a signal's is looked up in `goodness`
+/// (unknown when absent).
+void compute_trends(StudyReport& report, const std::map<std::string, Goodness>& goodness);
+
+/// Which way signals are better, read from constraints as operators write them: a lone signal name
+/// on the left of `<` or `<=` is lower-better (`p99_ms <= 100`), of `>` or `>=` higher-better
+/// (`hit_ratio >= 0.9`). A constraint whose left side is anything else (`errors / rps < 0.01`), or
+/// that does not parse, says nothing; a signal bounded both ways (`pool_wait_ms >= 1` and
+/// `pool_wait_ms <= 50`) is left out, since neither way is simply better.
+[[nodiscard]] std::map<std::string, Goodness> goodness_from_constraints(const std::vector<std::string>& constraint_texts);
+
+/// The study's statistics for /status: {"windows", "promotions", "rollbacks", "keeps", "discards",
+/// "apply_failures", "refusals": {reason: count}, "refusals_total", "baseline_value",
+/// "incumbent_value", "improvement", "trends": [{"signal", "label", "slope", "p_value", "windows",
+/// "anomalous_windows": [window index, ...]}]}. Values not known yet are null.
+[[nodiscard]] boost::json::object study_statistics_json(const StudyReport& report);
 
 /// "done", "safe mode", "paused" or "tuning", the first that holds in that order.
 [[nodiscard]] std::string study_state(const StudyReport& report);
 
 /// A self-contained SVG chart of the study: window index across, objective value up; one marker
 /// per window coloured by verdict, the incumbent as a step line, the baseline dashed, a legend.
-/// Each marker is an element with class "marker <verdict>" (pending when undecided), a
-/// data-window attribute and, when known, data-purpose. A window that shares the index of the one
+/// Each marker is an element with class "marker <verdict>" (pending when undecided, then
+/// " anomaly" when WindowSummary::anomaly is set, drawn with a ring behind it of class
+/// "anomaly-ring"), a data-window attribute and, when known, data-purpose. A window that shares the index of the one
 /// before it (baseline, remeasure) is drawn halfway to the next index. Never prints a non-finite
 /// number.
 [[nodiscard]] std::string render_history_svg(const StudyReport& report, int width = 720, int height = 280);
 
 /// The status page the control server serves: a self-contained HTML page (inline CSS, no
 /// scripts) with the state, the chart, the parameters (baseline, incumbent, applied), the counts
-/// and the last 20 decisions. `live_status` may hold "applied" (the point the adapters report
+/// with the improvement over the baseline, the trends and the last 20 decisions. `live_status` may hold "applied" (the point the adapters report
 /// now, shown instead of the journal's last applied point), "mode" (a label such as
 /// "recommend-only", shown next to the state) and "live" (true: the page refreshes itself every
 /// 5 seconds). Unknown keys are ignored.
