@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 #include <trimtab/agent/control_server.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/agent/solve_session.hpp>
 #include <trimtab/agent/study_report.hpp>
 #include <trimtab/core/exposition_parser.hpp>
 #include <trimtab/core/json_scrape.hpp>
@@ -121,6 +123,7 @@ struct Agent::State {
   std::unique_ptr<TuningLoop> loop;
   std::vector<std::unique_ptr<Adapter>> adapters; // in config.adapters order once running
   std::function<std::string()> metrics_source;
+  EventHandler on_event;
 
   std::optional<Journal> journal;
   std::vector<boost::json::object> records;
@@ -185,6 +188,7 @@ struct Agent::State {
       record["time"] = unix_ms(now);
       note(record);
       records.push_back(std::move(record));
+      tell_host(records.back());
       return true;
     }
     unjournaled.push_back(std::move(record));
@@ -202,9 +206,51 @@ struct Agent::State {
       note(next);
       records.push_back(std::move(next));
       unjournaled.pop_front();
+      tell_host(records.back());
     }
     journal_error.clear();
     return true;
+  }
+
+  // solver.history: results measured elsewhere start the solver. (Outside the run coroutine: g++ 12
+  // misreads a try block inside it as a mismatched delete.)
+  void seed_offline_history() {
+    if (config.solver.history.empty()) return;
+    const auto& path = config.solver.history;
+    std::ifstream history(path);
+    if (!history) throw std::runtime_error("solver.history: cannot read " + path.string());
+    try {
+      const auto trials = read_history(config.space, history, path.string());
+      loop->seed(trials);
+      log(LogLevel::info, "solver: started from " + std::to_string(trials.size()) + " offline results in " + path.string());
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("solver.history: ") + e.what());
+    }
+  }
+
+  // The host's event for a record, if it is one a host hears about.
+  void tell_host(const boost::json::object& r) const {
+    if (!on_event) return;
+    const auto* type = r.if_contains("type");
+    if (type == nullptr || !type->is_string()) return;
+    const auto verdict = [&]() -> std::string_view {
+      const auto* v = r.if_contains("verdict");
+      return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+    };
+    std::optional<AgentEventKind> kind;
+    if (*type == "proposal") kind = AgentEventKind::proposal;
+    else if (*type == "applied") kind = AgentEventKind::applied;
+    else if (*type == "refusal") kind = AgentEventKind::refused;
+    else if (*type == "decision" && verdict() == "promote") kind = AgentEventKind::promoted;
+    else if (*type == "decision" && verdict() == "rollback") kind = AgentEventKind::rolled_back;
+    else if (*type == "decision" && verdict() == "confirm") kind = AgentEventKind::confirming;
+    else if (*type == "safe_mode") {
+      const auto* entered = r.if_contains("entered");
+      kind = entered != nullptr && entered->is_bool() && entered->get_bool() ? AgentEventKind::safe_mode_entered
+                                                                              : AgentEventKind::safe_mode_left;
+    } else if (*type == "mode") kind = AgentEventKind::mode_changed;
+    else if (*type == "recommendation") kind = AgentEventKind::recommendation;
+    if (kind) on_event(AgentEvent{*kind, r});
   }
 
   // Counts a record for /metrics and says what happened in the log.
@@ -234,6 +280,13 @@ struct Agent::State {
       log(LogLevel::info, "applied " + text("point") + " (" + text("purpose") + ")");
     } else if (type == "operator") {
       log(LogLevel::info, "operator: " + text("action") + " from " + text("source"));
+    } else if (type == "mode") {
+      log(LogLevel::info, "mode: " + text("mode"));
+    } else if (type == "recommendation") {
+      log(LogLevel::info, "recommendation " + text("point") + ": " + text("reason"));
+    } else if (type == "switchback") {
+      log(LogLevel::info, "switchback pair " + text("pair") + "/" + text("of") + ": candidate " + text("candidate_value") +
+                              " vs incumbent " + text("incumbent_value"));
     }
   }
 
@@ -504,6 +557,26 @@ void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
 
 void Agent::set_metrics_source(std::function<std::string()> source) { state_->metrics_source = std::move(source); }
 
+void Agent::set_event_handler(EventHandler handler) { state_->on_event = std::move(handler); }
+
+void Agent::set_veto(Veto veto) { state_->loop->set_veto(std::move(veto)); }
+
+const char* event_name(AgentEventKind kind) noexcept {
+  switch (kind) {
+  case AgentEventKind::proposal: return "proposal";
+  case AgentEventKind::applied: return "applied";
+  case AgentEventKind::refused: return "refused";
+  case AgentEventKind::promoted: return "promoted";
+  case AgentEventKind::rolled_back: return "rolled_back";
+  case AgentEventKind::confirming: return "confirming";
+  case AgentEventKind::safe_mode_entered: return "safe_mode_entered";
+  case AgentEventKind::safe_mode_left: return "safe_mode_left";
+  case AgentEventKind::mode_changed: return "mode_changed";
+  case AgentEventKind::recommendation: return "recommendation";
+  }
+  return "unknown";
+}
+
 asio::awaitable<void> Agent::run() {
   auto& s = *state_;
   if (s.adapters.size() != s.config.adapters.size()) {
@@ -522,6 +595,7 @@ asio::awaitable<void> Agent::run() {
     return position(a->name()) < position(b->name());
   });
 
+  s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
     s.journal.emplace(Journal::open(s.config.state.dir));
     s.records = s.journal->records();
@@ -547,9 +621,10 @@ asio::awaitable<void> Agent::run() {
     handlers.status = [this] { return boost::json::value(status()); };
     handlers.page = [this] { return status_page(); };
     handlers.command = [this](std::string_view action) {
-      const auto which = action == "pause"    ? OperatorCommand::pause
-                         : action == "resume" ? OperatorCommand::resume
-                                              : OperatorCommand::rollback;
+      auto which = OperatorCommand::rollback;
+      for (auto command : {OperatorCommand::pause, OperatorCommand::resume, OperatorCommand::rollback,
+                           OperatorCommand::recommend, OperatorCommand::apply})
+        if (action == command_name(command)) which = command;
       auto outcome = command(which, "control");
       return CommandResult{outcome.ok, outcome.message};
     };
@@ -619,7 +694,10 @@ boost::json::object Agent::status() const {
   boost::json::object out;
   out["phase"] = phase_name(loop.phase());
   out["enabled"] = s.config.enabled;
-  out["mode"] = s.config.enabled ? "apply" : "observe";
+  out["mode"] = !s.config.enabled ? "observe" : mode_name(loop.mode());
+  out["confirming"] = loop.confirming();
+  if (loop.recommendation()) out["recommendation"] = *loop.recommendation();
+  out["statistics"] = study_statistics_json(study_report_from_journal(s.records));
   out["paused"] = loop.paused();
   out["safe_mode"] = loop.in_safe_mode();
   out["applied"] = point_to_json(s.config.space, s.running_config);

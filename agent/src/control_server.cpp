@@ -61,13 +61,15 @@ struct Route {
   std::string_view action; // for commands
 };
 
-constexpr std::array<Route, 6> routes{{
+constexpr std::array<Route, 8> routes{{
     {"/metrics", RouteKind::metrics, {}},
     {"/status", RouteKind::status, {}},
     {"/", RouteKind::page, {}},
     {"/pause", RouteKind::command, "pause"},
     {"/resume", RouteKind::command, "resume"},
     {"/rollback", RouteKind::command, "rollback"},
+    {"/recommend", RouteKind::command, "recommend"},
+    {"/apply", RouteKind::command, "apply"},
 }};
 
 const Route* find_route(std::string_view target) {

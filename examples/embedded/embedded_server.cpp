@@ -6,7 +6,9 @@
 //   2. registers a trimtab::CallbackAdapter whose callbacks set and read the knobs directly;
 //   3. hands the agent its metrics in process (Prometheus text built from its own counter and
 //      histogram), so nothing goes over HTTP;
-//   4. runs the agent with async_run and a completion handler, and stops it with stop().
+//   4. hears the agent's events (proposal, applied, refused, promoted, rolled back, safe mode…)
+//      and vetoes candidates its own policy forbids: here, more than 24 workers;
+//   5. runs the agent with async_run and a completion handler, and stops it with stop().
 //
 // usage: trimtab_embedded_example TUNING.yaml [--seconds N] [--state DIR]
 //
@@ -21,6 +23,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -229,6 +232,23 @@ int main(int argc, char** argv) {
         [&server](const trimtab::Settings& settings) { return server.apply(settings); },
         [&server] { return server.current(); }));
     agent.set_metrics_source([&server] { return server.metrics_text(); });
+
+    // Host events, one line each on stdout; a real host would log, count or alert. The handler
+    // runs on the host's executor after the record is journaled, and must not block.
+    agent.set_event_handler([](const trimtab::AgentEvent& event) {
+      const auto* point = event.record.if_contains("point");
+      const auto* reason = event.record.if_contains("reason");
+      std::cout << "event: " << trimtab::event_name(event.kind) << ' '
+                << (point != nullptr ? boost::json::serialize(*point) : std::string("-"));
+      if (reason != nullptr && reason->is_string()) std::cout << " (" << reason->get_string() << ')';
+      std::cout << '\n';
+    });
+    // The host's own policy, which the config cannot know: its machine has 24 cores. A vetoed
+    // candidate is journaled as a refusal with this reason, and the solver looks elsewhere.
+    agent.set_veto([](const trimtab::Point& candidate) -> std::optional<std::string> {
+      if (std::get<std::int64_t>(candidate.values.at(0)) > 24) return "host policy: at most 24 workers";
+      return std::nullopt;
+    });
 
     // Stop after --seconds, or on Ctrl-C. stop() lets an apply under way finish, then async_run
     // completes.

@@ -54,6 +54,22 @@ class EmbeddedExample(unittest.TestCase):
         values = [r["value"] for r in records if r["type"] == "observation" and "value" in r]
         self.assertTrue(values and all(v > 0 for v in values), output)
 
+        # Host events: one line per proposal, apply, decision…, each matching a journal record.
+        events = re.findall(r"^event: (\S+) ", run.stdout, re.MULTILINE)
+        self.assertEqual(events.count("proposal"), len([r for r in records if r["type"] == "proposal"]), output)
+        self.assertEqual(events.count("applied"), len([r for r in records if r["type"] == "applied"]), output)
+        self.assertEqual(events.count("promoted"),
+                         len([d for d in decisions if d["verdict"] == "promote"]), output)
+        # The host's veto: no candidate above 24 workers was ever applied, and each refusal names it.
+        for r in records:
+            if r["type"] == "applied":
+                self.assertLessEqual(r["point"]["pool_size"], 24, output)
+        vetoes = [r for r in records if r["type"] == "refusal" and r["reason"] == "host_veto"]
+        for veto in vetoes:
+            self.assertEqual(veto["detail"], "host policy: at most 24 workers")
+            self.assertGreater(veto["point"]["pool_size"], 24)
+        self.assertEqual(events.count("refused"), len([r for r in records if r["type"] == "refusal"]), output)
+
         baseline, baseline_value = self.printed(run.stdout, "baseline")
         incumbent, incumbent_value = self.printed(run.stdout, "incumbent")
         start = next(r for r in records if r["type"] == "start")

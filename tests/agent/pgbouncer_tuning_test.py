@@ -262,7 +262,9 @@ pidfile = {self.dir}/pgbouncer.pid
         in_force = [r for r in self.of_type("applied") if r["seq"] < failed["seq"]][-1]["point"]["pool"]
         self.assertNotEqual(failed["point"]["pool"], in_force, failed)
         self.assertIn("adapter 'bouncer'", failed["error"])
-        self.assertIn("timed out", failed["error"])
+        # The adapter's own deadline names the step that hung; on a starved machine the agent's guard
+        # timer (the adapter's timeout) can fire first and say so instead. Either is the truth.
+        self.assertRegex(failed["error"], r"timed out|no answer within")
         self.assertEqual(self.show_config("default_pool_size"), str(in_force), "the previous value is in force")
         self.proxy.blackhole.clear()
 

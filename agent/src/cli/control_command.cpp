@@ -1,4 +1,5 @@
-// trimtab status | pause | resume | rollback: talking to a running agent's control server.
+// trimtab status | pause | resume | rollback | recommend | apply: talking to a running agent's
+// control server.
 
 #include <iostream>
 

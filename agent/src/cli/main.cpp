@@ -23,6 +23,8 @@ Commands:
   pause    stop applying changes:           trimtab pause tuning.yaml
   resume   go on tuning (lifts safe mode):  trimtab resume tuning.yaml
   rollback return to the last known good configuration: trimtab rollback tuning.yaml
+  recommend switch to recommend-only (apply nothing): trimtab recommend tuning.yaml
+  apply    switch back to tuning:             trimtab apply tuning.yaml
   report   write the study's HTML report from its journal: trimtab report STATE_DIR [OUT.html]
   probe    read a metrics exposition and list its families:
            trimtab probe --file metrics.prom [--format prometheus|openmetrics]
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
   if (command == "probe") return trimtab::cli::probe_command(rest);
   if (command == "validate") return trimtab::cli::validate_command(rest);
   if (command == "run") return trimtab::cli::run_command(rest);
-  if (command == "status" || command == "pause" || command == "resume" || command == "rollback")
+  if (command == "status" || command == "pause" || command == "resume" || command == "rollback" ||
+      command == "recommend" || command == "apply")
     return trimtab::cli::control_command(command, rest);
   if (command == "report") return trimtab::cli::report_command(rest);
   if (command == "demo") return trimtab::cli::demo_command(rest);

@@ -30,6 +30,32 @@ enum class LogLevel { debug, info, warning, error };
 /// lines to stderr. Unset: nothing is logged.
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
+/// What a host hears about, as it happens: each is a journal record the agent has just written.
+enum class AgentEventKind {
+  proposal,          ///< the solver proposed a candidate (before any guardrail or veto)
+  applied,           ///< a configuration is in force (record "purpose": candidate, rollback, …)
+  refused,           ///< a guardrail, the kill switch, recommend mode or the host's veto said no ("reason")
+  promoted,          ///< a candidate became the incumbent
+  rolled_back,       ///< a window was rolled back (constraint, regression, no data)
+  confirming,        ///< a candidate looked better and switchback pairs now confirm it
+  safe_mode_entered, ///< only rollbacks from now on ("reason")
+  safe_mode_left,
+  mode_changed,      ///< an operator switched between apply and recommend ("mode")
+  recommendation,    ///< recommend mode's advice, renewed after each window
+};
+/// "proposal", "applied", "refused", "promoted", "rolled_back", …
+[[nodiscard]] const char* event_name(AgentEventKind kind) noexcept;
+
+struct AgentEvent {
+  AgentEventKind kind;
+  /// The journal record, with its seq and time (docs/journal.md).
+  const boost::json::object& record;
+};
+
+/// Called on the agent's executor after the record is durable; it must not block, and must not
+/// call back into the agent (post to the executor to do so).
+using EventHandler = std::function<void(const AgentEvent&)>;
+
 struct AgentOptions {
   LogSink log;
   /// Serve /metrics, /status, / and the operator commands on config.control.listen.
@@ -67,6 +93,15 @@ public:
   /// Reads metrics from the host itself instead of scraping config.target.url: the function
   /// returns an exposition (Prometheus text, or JSON for format: json) each scrape interval.
   void set_metrics_source(std::function<std::string()> source);
+
+  /// Host events: proposals, applies, refusals, promotions, rollbacks, safe mode, mode switches,
+  /// recommendations (AgentEventKind). Call before async_run; one handler.
+  void set_event_handler(EventHandler handler);
+
+  /// The host's veto on candidates: return a reason to refuse one (a change freeze, a
+  /// deployment under way), nothing to let it go. Journaled as a refusal "host_veto" with the
+  /// reason; rollbacks and restores are never asked. Call before async_run.
+  void set_veto(Veto veto);
 
   /// Runs until stop(): opens and replays the journal, reads the running configuration from the
   /// adapters, then scrapes, tunes and serves the control server. Completes with nullptr after a

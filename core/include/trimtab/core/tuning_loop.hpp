@@ -149,6 +149,11 @@ public:
   /// fit this configuration.
   void replay(std::span<const boost::json::object> records);
 
+  /// Starts the solver from results measured elsewhere (an offline study, another environment),
+  /// before replay() and start(): they inform proposals and recommendations, not the incumbent.
+  /// Throws std::invalid_argument naming the first trial that does not fit the space.
+  void seed(std::span<const Trial> trials) { solver_->seed(trials); }
+
   /// Begins: `running` is the configuration the adapters report now. Measures it as the baseline,
   /// or, after replay(), restores the last known good configuration and measures it again.
   [[nodiscard]] std::vector<LoopAction> start(TimePoint now, const Point& running);
