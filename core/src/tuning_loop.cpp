@@ -503,6 +503,10 @@ void TuningLoop::propose(TimePoint now) {
     recommend(now);
     return;
   }
+  if (blind_ && incumbent_ && applied_ == *incumbent_) {
+    begin_measurement(now, Purpose::remeasure);
+    return;
+  }
   if (windows_scored_ >= policy_.budget) {
     finish(now, "budget");
     return;
@@ -814,6 +818,7 @@ void TuningLoop::decide(TimePoint now) {
         }
     }
     if (!problem.empty()) {
+      if (!judgeable) blind_ = true;
       decision_on(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
                   std::nullopt);
       if (broke) guardrails_.record_rollback(now);
@@ -873,6 +878,7 @@ void TuningLoop::decide(TimePoint now) {
   if (measuring_ != Purpose::candidate) {
     // The baseline or the incumbent again: it becomes the reference candidates are judged against.
     if (!judgeable) {
+      blind_ = true;
       decision("discard", "cannot score the " + std::string(purpose_name(measuring_)) + " window: " +
                               (score.missing.empty() ? "a constraint's signal has no value" : score.missing),
                std::nullopt, std::nullopt);
@@ -881,6 +887,7 @@ void TuningLoop::decide(TimePoint now) {
     }
     observation_record(false);
     solver_->tell(point, Observation{*score.value, score.constraints, false});
+    blind_ = false;
     std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
     for (std::size_t c = 0; c < score.constraints.size(); ++c)
       if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
@@ -899,6 +906,7 @@ void TuningLoop::decide(TimePoint now) {
     solver_->tell(point, Observation::failure());
     decision("rollback", "no data: " + (score.missing.empty() ? "a constraint's signal has no value" : score.missing),
              std::nullopt, std::nullopt);
+    blind_ = true;
     guardrails_.record_rollback(now);
     move_to(now, *incumbent_, Purpose::rollback);
     return;

@@ -681,4 +681,22 @@ BOOST_AUTO_TEST_CASE(paired_test_matches_hand_computed_values) {
   BOOST_TEST(paired_t_test(std::vector<double>{-1.0, 1.0})->p_greater == 0.5, boost::test_tools::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(a_blind_loop_holds_the_incumbent_and_applies_no_candidate_until_it_sees_again) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.start();
+  sim.advance(15s); // the baseline is scored; the first candidate is applied
+  BOOST_REQUIRE(sim.count("applied", "purpose", "candidate") == 1u);
+  sim.scraping = false; // the metrics endpoint goes down
+  sim.advance(120s);
+  BOOST_TEST(sim.count("applied", "purpose", "candidate") == 1u); // no second candidate while blind
+  BOOST_TEST(sim.count("decision", "verdict", "rollback") == 1u);  // the blind window was rolled back, once
+  BOOST_TEST(sim.service == *sim.loop.incumbent());
+  BOOST_TEST(sim.count("decision", "verdict", "discard") >= 3u); // the incumbent's windows, unscorable
+  sim.scraping = true;
+  sim.advance(60s);
+  BOOST_TEST(sim.count("applied", "purpose", "candidate") > 1u); // tuning resumes
+}
+
 BOOST_AUTO_TEST_SUITE_END()

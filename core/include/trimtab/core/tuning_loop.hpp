@@ -256,6 +256,9 @@ private:
   std::vector<std::optional<double>> last_signals_;
   std::vector<LoopAction> actions_;
   TuningMode mode_ = TuningMode::apply;
+  // The last window had no data (metrics down, garbage, NaN): no new candidate is applied until a
+  // window of the incumbent can be scored again, so a blind agent holds what is known to be good.
+  bool blind_ = false;
   std::optional<Switchback> switchback_;
   std::optional<boost::json::object> recommendation_;
   Veto veto_;
