@@ -48,6 +48,58 @@ std::string format_number(double value) {
   return out.str();
 }
 
+// "; reverted 'a' 'b'; COULD NOT REVERT c (why)", for an apply's failure message.
+std::string revert_summary(const std::vector<std::string>& reverted, const std::vector<std::string>& stuck) {
+  std::string message;
+  if (!reverted.empty()) {
+    message += "; reverted";
+    for (const auto& name : reverted) message += " '" + name + "'";
+  }
+  if (!stuck.empty()) {
+    message += "; COULD NOT REVERT";
+    for (const auto& name : stuck) message += " " + name;
+  }
+  return message;
+}
+
+std::optional<double> as_number(const Value& value) {
+  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
+  if (const auto* d = std::get_if<double>(&value)) return *d;
+  return std::nullopt;
+}
+
+std::string value_text(const Value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  return format_number(*as_number(value));
+}
+
+// The first setting an adapter reports closer to its value before the apply than to the asked one
+// (the apply did not take), described; nothing when every changed setting took. Closer rather than
+// equal, so a service that rounds (14.12 for 14.1234) is not called a liar.
+std::optional<std::string> unchanged_setting(const Settings& asked, const Settings& before, const Settings& reported) {
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    const auto& [name, wanted] = asked[i];
+    if (wanted == before[i].second) continue;
+    const auto it = std::find_if(reported.begin(), reported.end(), [&](const auto& s) { return s.first == name; });
+    if (it == reported.end()) continue;
+    const auto want = as_number(wanted), had = as_number(before[i].second), got = as_number(it->second);
+    bool took;
+    if (want && had && got) {
+      took = std::abs(*got - *want) <= std::abs(*got - *had);
+    } else {
+      const auto lower = [](std::string text) {
+        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+        return text;
+      };
+      took = lower(value_text(it->second)) == lower(value_text(wanted));
+    }
+    if (!took)
+      return "reads back " + name + "=" + value_text(it->second) + " (asked " + value_text(wanted) + ", was " +
+             value_text(before[i].second) + ")";
+  }
+  return std::nullopt;
+}
+
 std::string escape_label(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -359,18 +411,31 @@ struct Agent::State {
           if (undo) reverted.push_back((*it)->name());
           else stuck.push_back((*it)->name() + " (" + undo.message + ")");
         }
-        if (!reverted.empty()) {
-          message += "; reverted";
-          for (const auto& name : reverted) message += " '" + name + "'";
-        }
-        if (!stuck.empty()) {
-          message += "; COULD NOT REVERT";
-          for (const auto& name : stuck) message += " " + name;
-        }
+        message += revert_summary(reverted, stuck);
         last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         co_return AdapterResult{result.error, message};
       }
       changed.push_back(adapter.get());
+    }
+    // An adapter may report success and change nothing (a service that ignores a key, a reload
+    // that did not happen). Every adapter that can read back is asked; one that still runs closer
+    // to the old values than to the asked ones fails the apply like any other failure.
+    for (auto* adapter : changed) {
+      auto [read, reported] = co_await call_current(*adapter);
+      if (!read) continue; // cannot read back (a command without `current`): its word stands
+      const auto asked = settings_for(*adapter, target), before = settings_for(*adapter, running_config);
+      if (auto lie = unchanged_setting(asked, before, reported)) {
+        std::string message = "adapter '" + adapter->name() + "' reported success but " + *lie;
+        std::vector<std::string> reverted, stuck;
+        for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
+          auto undo = co_await call_apply(**it, settings_for(**it, running_config));
+          if (undo) reverted.push_back((*it)->name());
+          else stuck.push_back((*it)->name() + " (" + undo.message + ")");
+        }
+        message += revert_summary(reverted, stuck);
+        last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        co_return AdapterResult{make_error_code(AdapterError::bad_response), message};
+      }
     }
     running_config = target;
     last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

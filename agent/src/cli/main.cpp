@@ -1,5 +1,6 @@
 // trimtab: tunes live services while they run.
 
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ Options:
 } // namespace
 
 int main(int argc, char** argv) {
+  // A full disk or a file size limit must reach the journal as an error it handles (it cuts the
+  // file back and applies nothing unrecorded), not kill the agent with SIGXFSZ; a peer that hangs
+  // up is an error on that connection, not SIGPIPE for the process.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << usage;
