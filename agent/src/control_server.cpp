@@ -302,14 +302,19 @@ std::optional<std::string> create_token_file(const std::filesystem::path& path, 
   }
   std::fill(bytes.begin(), bytes.end(), 0);
 
-  Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  // Written whole under a temporary name, then linked into place: a crash never leaves an empty
+  // token file behind (which --create-token would then keep), and link() still refuses to replace
+  // a token that exists, as O_EXCL would.
+  const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string temporary = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+  Fd file(::mkostemp(temporary.data(), O_CLOEXEC));
   if (file.fd < 0) {
     error = "cannot create token file " + name + ": " + errno_text();
     return std::nullopt;
   }
   const auto fail = [&](std::string_view what) {
     error = std::string(what) + " token file " + name + ": " + errno_text();
-    ::unlink(path.c_str());
+    ::unlink(temporary.c_str());
     return std::nullopt;
   };
   // The umask may have taken bits away from 0600; set exactly 0600.
@@ -323,6 +328,9 @@ std::optional<std::string> create_token_file(const std::filesystem::path& path, 
     written += static_cast<std::size_t>(n);
   }
   if (::fsync(file.fd) != 0) return fail("cannot write");
+  if (::link(temporary.c_str(), path.c_str()) != 0) return fail("cannot create");
+  ::unlink(temporary.c_str());
+  if (Fd directory(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); directory.fd >= 0) ::fsync(directory.fd);
   return token;
 }
 

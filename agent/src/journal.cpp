@@ -178,6 +178,11 @@ Journal Journal::open(const fs::path& state_dir, JournalFileOps ops) {
     if (errno == EWOULDBLOCK) fail(last_error(), "cannot lock", path, "another trimtab agent has it open");
     fail(last_error(), "cannot lock", path);
   }
+  // A crash between writing runtime_config.json's temporary file and renaming it leaves the file
+  // behind; with the journal locked no other agent writes here, so what is left is stale.
+  std::error_code ignored;
+  for (const auto& entry : fs::directory_iterator(dir, ignored))
+    if (entry.path().filename().string().starts_with(".runtime_config.json.tmp.")) fs::remove(entry.path(), ignored);
 
   const std::string data = read_all(journal.fd_, path);
   std::size_t pos = 0;

@@ -613,10 +613,11 @@ BOOST_AUTO_TEST_CASE(create_token_file_writes_a_private_random_token) {
   BOOST_TEST(token->find_first_not_of("0123456789abcdef") == std::string::npos);
   BOOST_TEST(read_token_file(path, error).value_or("(none)") == *token);
 
-  // Never overwrites an existing token.
+  // Never overwrites an existing token, and leaves nothing behind trying.
   BOOST_TEST(!create_token_file(path, error));
   BOOST_TEST(error.find("cannot create token file " + path.string()) == 0u, error);
   BOOST_TEST(read_token_file(path, error).value_or("(none)") == *token);
+  BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path), std::filesystem::directory_iterator()) == 1);
 
   const auto other = create_token_file(dir.path / "other", error);
   BOOST_TEST_REQUIRE(other.has_value(), error);

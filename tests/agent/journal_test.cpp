@@ -443,4 +443,14 @@ BOOST_AUTO_TEST_CASE(runtime_config_is_private_and_reads_back) {
   BOOST_TEST(read_text(path) == text);
 }
 
+BOOST_AUTO_TEST_CASE(opening_removes_runtime_config_temporaries_a_crash_left) {
+  TempDir dir;
+  { auto journal = Journal::open(dir.path); }
+  std::ofstream(dir.path / ".runtime_config.json.tmp.Ab12Cd") << "{\"point\": {}}";
+  std::ofstream(dir.path / "operator-notes.txt") << "mine";
+  auto journal = Journal::open(dir.path);
+  BOOST_TEST(!fs::exists(dir.path / ".runtime_config.json.tmp.Ab12Cd"));
+  BOOST_TEST(fs::exists(dir.path / "operator-notes.txt")); // nothing else is touched
+}
+
 BOOST_AUTO_TEST_SUITE_END()
