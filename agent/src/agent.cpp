@@ -178,7 +178,12 @@ struct Agent::State {
   EventHandler on_event;
 
   std::optional<Journal> journal;
-  std::vector<boost::json::object> records;
+  // The recent records, for hosts that follow them; the study as a whole is folded into `study`,
+  // so memory grows with windows, not with records.
+  std::deque<boost::json::object> records;
+  StudyFold study;
+  std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
+  std::optional<boost::json::object> first_baseline; // the first start record's, for --on-exit baseline
   std::deque<boost::json::object> unjournaled; // records a failed append left to write first
   std::string journal_error;
 
@@ -236,11 +241,10 @@ struct Agent::State {
   bool journal_record(boost::json::object record) {
     const auto now = std::chrono::system_clock::now();
     if (!journal) {
-      record["seq"] = records.size() + 1;
+      record["seq"] = ++records_without_journal;
       record["time"] = unix_ms(now);
       note(record);
-      records.push_back(std::move(record));
-      tell_host(records.back());
+      keep(std::move(record));
       return true;
     }
     unjournaled.push_back(std::move(record));
@@ -256,12 +260,23 @@ struct Agent::State {
       next["seq"] = seq;
       next["time"] = unix_ms(now);
       note(next);
-      records.push_back(std::move(next));
+      keep(std::move(next));
       unjournaled.pop_front();
-      tell_host(records.back());
     }
     journal_error.clear();
     return true;
+  }
+
+  // A written record: folded into the study, told to the host, kept among the recent ones.
+  void keep(boost::json::object record) {
+    study.add(record);
+    if (!first_baseline)
+      if (const auto* type = record.if_contains("type"); type != nullptr && *type == "start")
+        if (const auto* baseline = record.if_contains("baseline"); baseline != nullptr && baseline->is_object())
+          first_baseline = baseline->get_object();
+    records.push_back(std::move(record));
+    tell_host(records.back());
+    while (records.size() > Agent::recent_records_kept) records.pop_front();
   }
 
   // solver.history: results measured elsewhere start the solver. (Outside the run coroutine: g++ 12
@@ -663,12 +678,19 @@ asio::awaitable<void> Agent::run() {
   s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
     s.journal.emplace(Journal::open(s.config.state.dir));
-    s.records = s.journal->records();
+    const auto replayed = s.journal->records();
+    for (const auto& record : replayed) {
+      s.study.add(record);
+      if (!s.first_baseline && record.at("type") == "start" && record.contains("baseline"))
+        s.first_baseline = record.at("baseline").as_object();
+    }
+    const auto recent = std::min(replayed.size(), recent_records_kept);
+    s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
     if (s.journal->recovered_bytes() > 0)
       s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
                                    " bytes) left by a crash");
-    s.loop->replay(s.records);
-    s.log(LogLevel::info, "journal: replayed " + std::to_string(s.records.size()) + " records");
+    s.loop->replay(replayed);
+    s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed.size()) + " records");
   }
   s.running_config = co_await s.read_running_config();
 
@@ -713,8 +735,8 @@ asio::awaitable<void> Agent::run() {
     co_await s.loops_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   std::optional<Point> exit_point;
-  if (s.options.on_exit == AgentOptions::OnExit::baseline && !s.records.empty())
-    exit_point = point_from_json(s.config.space, s.records.front().at("baseline"));
+  if (s.options.on_exit == AgentOptions::OnExit::baseline && s.first_baseline)
+    exit_point = point_from_json(s.config.space, *s.first_baseline);
   if (s.options.on_exit == AgentOptions::OnExit::last_known_good) exit_point = s.loop->incumbent();
   if (exit_point && *exit_point != s.running_config && s.config.enabled) {
     // Straight there: stopping is no time for several steps, and this is a known configuration.
@@ -747,7 +769,9 @@ CommandOutcome Agent::command(OperatorCommand command, const std::string& source
   return outcome;
 }
 
-const std::vector<boost::json::object>& Agent::records() const noexcept { return state_->records; }
+const std::deque<boost::json::object>& Agent::records() const noexcept { return state_->records; }
+
+StudyReport Agent::study_report() const { return state_->study.report(); }
 
 unsigned short Agent::control_port() const noexcept { return state_->control ? state_->control->port() : 0; }
 
@@ -762,7 +786,7 @@ boost::json::object Agent::status() const {
   out["mode"] = !s.config.enabled ? "observe" : mode_name(loop.mode());
   out["confirming"] = loop.confirming();
   if (loop.recommendation()) out["recommendation"] = *loop.recommendation();
-  out["statistics"] = study_statistics_json(study_report_from_journal(s.records));
+  out["statistics"] = study_statistics_json(s.study.report());
   out["paused"] = loop.paused();
   out["safe_mode"] = loop.in_safe_mode();
   out["applied"] = point_to_json(s.config.space, s.running_config);
@@ -848,7 +872,7 @@ std::string Agent::status_page() const {
   auto live = status();
   // Refreshing a finished study's page would only flicker.
   live["live"] = state_->loop->phase() != LoopPhase::done;
-  return render_status_page(study_report_from_journal(state_->records), live);
+  return render_status_page(state_->study.report(), live);
 }
 
 } // namespace trimtab

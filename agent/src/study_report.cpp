@@ -114,115 +114,112 @@ std::optional<std::vector<std::string>> texts_at(const json::object& record, std
 
 } // namespace
 
-StudyReport study_report_from_journal(std::span<const json::object> records) {
-  StudyReport report;
-  std::optional<double> baseline_from_incumbent; // fallback for the baseline's value
-  std::vector<json::object> incumbent_points;    // to match the baseline once it is known
-  std::vector<double> incumbent_values;
-  std::vector<std::string> constraints;          // the last start record's, for signals' goodness
+void StudyFold::add(const json::object& record) {
+  ++report_.records;
+  if (const auto time = integer_at(record, "time")) {
+    if (report_.first_time_ms == 0) report_.first_time_ms = *time;
+    report_.last_time_ms = std::max(report_.last_time_ms, *time);
+  }
+  const std::string type = text_at(record, "type");
 
-  for (const auto& record : records) {
-    ++report.records;
-    if (const auto time = integer_at(record, "time")) {
-      if (report.first_time_ms == 0) report.first_time_ms = *time;
-      report.last_time_ms = std::max(report.last_time_ms, *time);
+  if (type == "start") {
+    if (!report_.baseline)
+      if (const auto* baseline = object_at(record, "baseline")) report_.baseline = *baseline;
+    if (const auto enabled = bool_at(record, "enabled")) report_.enabled = *enabled;
+    if (const auto mode = text_at(record, "mode"); !mode.empty()) {
+      report_.mode = mode;
+      if (mode != "recommend") report_.recommendation.reset();
     }
-    const std::string type = text_at(record, "type");
-
-    if (type == "start") {
-      if (!report.baseline)
-        if (const auto* baseline = object_at(record, "baseline")) report.baseline = *baseline;
-      if (const auto enabled = bool_at(record, "enabled")) report.enabled = *enabled;
-      if (const auto mode = text_at(record, "mode"); !mode.empty()) {
-        report.mode = mode;
-        if (mode != "recommend") report.recommendation.reset();
-      }
-      if (bool_at(record, "resumed").value_or(false)) ++report.counts.restarts;
-      if (const auto* objective = object_at(record, "objective")) {
-        const std::string direction = text_at(*objective, "direction");
-        if (direction == "minimize") report.maximize = false;
-        else if (direction == "maximize") report.maximize = true;
-        if (const std::string expression = text_at(*objective, "expression"); !expression.empty())
-          report.objective_expression = expression;
-      }
-      if (auto texts = texts_at(record, "constraints")) constraints = std::move(*texts);
-    } else if (type == "applied") {
-      if (const auto* point = object_at(record, "point")) report.applied = *point;
-    } else if (type == "apply_failed") {
-      ++report.counts.apply_failures;
-    } else if (type == "observation") {
+    if (bool_at(record, "resumed").value_or(false)) ++report_.counts.restarts;
+    if (const auto* objective = object_at(record, "objective")) {
+      const std::string direction = text_at(*objective, "direction");
+      if (direction == "minimize") report_.maximize = false;
+      else if (direction == "maximize") report_.maximize = true;
+      if (const std::string expression = text_at(*objective, "expression"); !expression.empty())
+        report_.objective_expression = expression;
+    }
+    if (auto texts = texts_at(record, "constraints")) constraints_ = std::move(*texts);
+  } else if (type == "applied") {
+    if (const auto* point = object_at(record, "point")) report_.applied = *point;
+  } else if (type == "apply_failed") {
+    ++report_.counts.apply_failures;
+  } else if (type == "observation") {
+    WindowSummary window;
+    window.purpose = text_at(record, "purpose");
+    const std::int64_t previous = report_.windows.empty() ? 0 : report_.windows.back().index;
+    const bool counted = window.purpose == "candidate" || window.purpose.empty();
+    window.index = integer_at(record, "window").value_or(previous + (counted ? 1 : 0));
+    window.time_ms = integer_at(record, "time").value_or(0);
+    if (const auto* point = object_at(record, "point")) window.point = *point;
+    window.value = number_at(record, "value");
+    window.signals = signals_at(record);
+    report_.windows.push_back(std::move(window));
+  } else if (type == "decision") {
+    if (report_.windows.empty() || !report_.windows.back().verdict.empty()) {
+      // A decision with no observation before it (a window discarded before it was scored): it
+      // shares the index of the window before it.
       WindowSummary window;
-      window.purpose = text_at(record, "purpose");
-      const std::int64_t previous = report.windows.empty() ? 0 : report.windows.back().index;
-      const bool counted = window.purpose == "candidate" || window.purpose.empty();
-      window.index = integer_at(record, "window").value_or(previous + (counted ? 1 : 0));
+      window.index = report_.windows.empty() ? 0 : report_.windows.back().index;
       window.time_ms = integer_at(record, "time").value_or(0);
       if (const auto* point = object_at(record, "point")) window.point = *point;
-      window.value = number_at(record, "value");
-      window.signals = signals_at(record);
-      report.windows.push_back(std::move(window));
-    } else if (type == "decision") {
-      if (report.windows.empty() || !report.windows.back().verdict.empty()) {
-        // A decision with no observation before it (a window discarded before it was scored): it
-        // shares the index of the window before it.
-        WindowSummary window;
-        window.index = report.windows.empty() ? 0 : report.windows.back().index;
-        window.time_ms = integer_at(record, "time").value_or(0);
-        if (const auto* point = object_at(record, "point")) window.point = *point;
-        report.windows.push_back(std::move(window));
-      }
-      auto& window = report.windows.back();
-      window.verdict = text_at(record, "verdict");
-      if (window.verdict.empty()) window.verdict = "unknown";
-      window.reason = text_at(record, "reason");
-      window.effect = number_at(record, "effect");
-      window.p_value = number_at(record, "p_value");
-      if (!window.value) window.value = number_at(record, "value");
-      if (window.verdict == "promote") {
-        ++report.counts.promotions;
-        window.incumbent_value = window.value ? window.value : number_at(record, "incumbent_value");
-      } else {
-        if (window.verdict == "keep") ++report.counts.keeps;
-        else if (window.verdict == "rollback") ++report.counts.rollbacks;
-        else if (window.verdict == "discard") ++report.counts.discards;
-        window.incumbent_value = number_at(record, "incumbent_value");
-        if (!window.incumbent_value) window.incumbent_value = report.incumbent_value;
-      }
-    } else if (type == "incumbent") {
-      const auto* point = object_at(record, "point");
-      report.incumbent = point ? std::optional<json::object>(*point) : std::nullopt;
-      report.incumbent_value = number_at(record, "value");
-      if (point && report.incumbent_value) {
-        incumbent_points.push_back(*point);
-        incumbent_values.push_back(*report.incumbent_value);
-      }
-      // The incumbent a decision led to (a promotion, a remeasure) is written right after it.
-      if (!report.windows.empty() && !report.windows.back().verdict.empty() && report.incumbent_value)
-        report.windows.back().incumbent_value = report.incumbent_value;
-    } else if (type == "refusal") {
-      std::string reason = text_at(record, "reason");
-      ++report.counts.refusals[reason.empty() ? std::string("unknown") : reason];
-    } else if (type == "safe_mode") {
-      if (const auto entered = bool_at(record, "entered")) report.safe_mode = *entered;
-      report.safe_mode_reason = text_at(record, "reason");
-    } else if (type == "operator") {
-      const std::string action = text_at(record, "action");
-      if (action == "pause") report.paused = true;
-      else if (action == "resume") report.paused = false;
-      else if (action == "rollback") ++report.counts.operator_rollbacks;
-    } else if (type == "mode") {
-      report.mode = text_at(record, "mode");
-      if (report.mode != "recommend") report.recommendation.reset();
-    } else if (type == "recommendation") {
-      report.recommendation = record;
-    } else if (type == "done") {
-      report.done = true;
-      report.done_reason = text_at(record, "reason");
-      if (const auto* best = object_at(record, "best")) report.best = *best;
-      report.best_value = number_at(record, "best_value");
+      report_.windows.push_back(std::move(window));
     }
-    // Any other type (apply, types from newer versions) does not change the summary.
+    auto& window = report_.windows.back();
+    window.verdict = text_at(record, "verdict");
+    if (window.verdict.empty()) window.verdict = "unknown";
+    window.reason = text_at(record, "reason");
+    window.effect = number_at(record, "effect");
+    window.p_value = number_at(record, "p_value");
+    if (!window.value) window.value = number_at(record, "value");
+    if (window.verdict == "promote") {
+      ++report_.counts.promotions;
+      window.incumbent_value = window.value ? window.value : number_at(record, "incumbent_value");
+    } else {
+      if (window.verdict == "keep") ++report_.counts.keeps;
+      else if (window.verdict == "rollback") ++report_.counts.rollbacks;
+      else if (window.verdict == "discard") ++report_.counts.discards;
+      window.incumbent_value = number_at(record, "incumbent_value");
+      if (!window.incumbent_value) window.incumbent_value = report_.incumbent_value;
+    }
+  } else if (type == "incumbent") {
+    const auto* point = object_at(record, "point");
+    report_.incumbent = point ? std::optional<json::object>(*point) : std::nullopt;
+    report_.incumbent_value = number_at(record, "value");
+    if (point && report_.incumbent_value) {
+      incumbent_points_.push_back(*point);
+      incumbent_values_.push_back(*report_.incumbent_value);
+    }
+    // The incumbent a decision led to (a promotion, a remeasure) is written right after it.
+    if (!report_.windows.empty() && !report_.windows.back().verdict.empty() && report_.incumbent_value)
+      report_.windows.back().incumbent_value = report_.incumbent_value;
+  } else if (type == "refusal") {
+    std::string reason = text_at(record, "reason");
+    ++report_.counts.refusals[reason.empty() ? std::string("unknown") : reason];
+  } else if (type == "safe_mode") {
+    if (const auto entered = bool_at(record, "entered")) report_.safe_mode = *entered;
+    report_.safe_mode_reason = text_at(record, "reason");
+  } else if (type == "operator") {
+    const std::string action = text_at(record, "action");
+    if (action == "pause") report_.paused = true;
+    else if (action == "resume") report_.paused = false;
+    else if (action == "rollback") ++report_.counts.operator_rollbacks;
+  } else if (type == "mode") {
+    report_.mode = text_at(record, "mode");
+    if (report_.mode != "recommend") report_.recommendation.reset();
+  } else if (type == "recommendation") {
+    report_.recommendation = record;
+  } else if (type == "done") {
+    report_.done = true;
+    report_.done_reason = text_at(record, "reason");
+    if (const auto* best = object_at(record, "best")) report_.best = *best;
+    report_.best_value = number_at(record, "best_value");
   }
+  // Any other type (apply, types from newer versions) does not change the summary.
+}
+
+StudyReport StudyFold::report() const {
+  StudyReport report = report_;
+  std::optional<double> baseline_from_incumbent; // fallback for the baseline's value
 
   report.counts.windows = report.windows.size();
   if (!report.baseline && !report.windows.empty()) report.baseline = report.windows.front().point;
@@ -239,8 +236,8 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
         break;
       }
     }
-    for (std::size_t i = 0; !report.baseline_value && i < incumbent_points.size(); ++i)
-      if (same_point(incumbent_points[i], *report.baseline)) baseline_from_incumbent = incumbent_values[i];
+    for (std::size_t i = 0; !report.baseline_value && i < incumbent_points_.size(); ++i)
+      if (same_point(incumbent_points_[i], *report.baseline)) baseline_from_incumbent = incumbent_values_[i];
     if (!report.baseline_value) report.baseline_value = baseline_from_incumbent;
   }
   // Neither: the first window measured what was live when the agent started, if it says so.
@@ -254,8 +251,14 @@ StudyReport study_report_from_journal(std::span<const json::object> records) {
         *report.baseline_value != 0 ? better / std::abs(*report.baseline_value) : better;
     if (std::isfinite(improvement)) report.improvement = improvement;
   }
-  compute_trends(report, goodness_from_constraints(constraints));
+  compute_trends(report, goodness_from_constraints(constraints_));
   return report;
+}
+
+StudyReport study_report_from_journal(std::span<const json::object> records) {
+  StudyFold fold;
+  for (const auto& record : records) fold.add(record);
+  return fold.report();
 }
 
 namespace {

@@ -85,11 +85,14 @@ class WindowTracker {
 public:
   explicit WindowTracker(Clock::time_point started) : started_(started) {}
 
-  /// Reads the records past those seen; returns the windows they completed.
-  std::vector<DemoWindow> follow(const std::vector<boost::json::object>& records) {
+  /// Reads the records past those seen (by seq: the agent keeps only its recent records); returns
+  /// the windows they completed.
+  std::vector<DemoWindow> follow(const std::deque<boost::json::object>& records) {
     std::vector<DemoWindow> completed;
-    for (; seen_ < records.size(); ++seen_) {
-      const auto& record = records[seen_];
+    for (const auto& record : records) {
+      const auto* seq = record.if_contains("seq");
+      if (seq == nullptr || !seq->is_number() || seq->to_number<std::int64_t>() <= seen_) continue;
+      seen_ = seq->to_number<std::int64_t>();
       const auto* type = record.if_contains("type");
       if (type == nullptr || !type->is_string()) continue;
       if (*type == "done") {
@@ -127,7 +130,7 @@ public:
 private:
   bool done_ = false;
   Clock::time_point started_;
-  std::size_t seen_ = 0;
+  std::int64_t seen_ = 0;
   std::optional<boost::json::object> observation_;
 };
 
@@ -251,7 +254,7 @@ DemoSummary run_demo(const DemoOptions& options) {
     summary.history.push_back(std::move(window));
   }
 
-  const auto report = study_report_from_journal(agent.records());
+  const auto report = agent.study_report();
   summary.objective = (summary.maximize ? "maximize " : "minimize ") + report.objective_expression;
   if (report.baseline) summary.baseline = *report.baseline;
   summary.best = report.incumbent.value_or(summary.baseline);

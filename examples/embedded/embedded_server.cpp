@@ -166,15 +166,11 @@ private:
 // Prints where the study started and where it stands, from the agent's journal records (the
 // baseline) and its status (the incumbent). Returns the exit code: 0 when a decision was made.
 int print_summary(const trimtab::Agent& agent) {
-  boost::json::value baseline, baseline_value;
-  std::size_t decisions = 0;
-  for (const auto& record : agent.records()) {
-    const auto type = record.at("type").as_string();
-    if (type == "start" && baseline.is_null()) baseline = record.at("baseline");
-    if (type == "observation" && record.at("purpose").as_string() == "baseline" && baseline_value.is_null())
-      baseline_value = record.at("value");
-    if (type == "decision") ++decisions;
-  }
+  const auto study = agent.study_report();
+  const boost::json::value baseline = study.baseline ? boost::json::value(*study.baseline) : boost::json::value();
+  const boost::json::value baseline_value =
+      study.baseline_value ? boost::json::value(*study.baseline_value) : boost::json::value();
+  const std::size_t decisions = study.counts.promotions + study.counts.keeps + study.counts.rollbacks + study.counts.discards;
   const auto status = agent.status();
   auto point = [](const boost::json::value* p) { return p != nullptr ? boost::json::serialize(*p) : std::string("none"); };
   auto number = [](const boost::json::value* v) { return v != nullptr && v->is_number() ? v->to_number<double>() : 0.0; };

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <boost/json/object.hpp>
 
 #include <trimtab/adapters/adapter.hpp>
+#include <trimtab/agent/study_report.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/tuning_loop.hpp>
 
@@ -126,8 +128,12 @@ public:
   [[nodiscard]] std::string metrics_text() const;
   /// What / answers: the study's history as an HTML page with an SVG chart.
   [[nodiscard]] std::string status_page() const;
-  /// Every journal record of the study so far (replayed and new).
-  [[nodiscard]] const std::vector<boost::json::object>& records() const noexcept;
+  /// The most recent journal records (at most recent_records_kept, replayed and new), with their
+  /// seq: follow them by seq. The whole study lives in the journal and in study_report().
+  [[nodiscard]] const std::deque<boost::json::object>& records() const noexcept;
+  static constexpr std::size_t recent_records_kept = 512;
+  /// The study so far, folded from every record as it was written (counts, windows, trends).
+  [[nodiscard]] StudyReport study_report() const;
   /// The control server's port once running (useful with listen port 0), else 0.
   [[nodiscard]] unsigned short control_port() const noexcept;
   [[nodiscard]] const TuningLoop& loop() const noexcept;

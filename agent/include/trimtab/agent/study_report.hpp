@@ -108,6 +108,23 @@ struct StudyReport {
   std::int64_t last_time_ms = 0;
 };
 
+/// The fold behind study_report_from_journal, one record at a time, so that a long-running agent
+/// keeps its report current without keeping every record: what it holds grows with the windows,
+/// not with the records.
+class StudyFold {
+public:
+  /// Takes the next record, in journal order. Never throws for the record's content.
+  void add(const boost::json::object& record);
+  /// The report of the records so far (baseline, improvement and trends computed now).
+  [[nodiscard]] StudyReport report() const;
+
+private:
+  StudyReport report_;
+  std::vector<boost::json::object> incumbent_points_; // to match the baseline once it is known
+  std::vector<double> incumbent_values_;
+  std::vector<std::string> constraints_; // the last start record's, for signals' goodness
+};
+
 /// Folds journal records, in journal order, into a StudyReport. Never throws for the records'
 /// content: unknown record types and keys are skipped, and a key of the wrong type reads as
 /// absent, so journals written by newer versions still report. Ends with compute_trends(), whose
