@@ -22,7 +22,21 @@ std::string format(double value) {
   return out.str();
 }
 
-TimePoint from_unix_ms(std::int64_t ms) { return TimePoint(std::chrono::duration_cast<TimePoint::duration>(milliseconds(ms))); }
+// Journal times are Unix milliseconds; anything outside years 1970..2200 is a corrupt record, and
+// would overflow the clock's nanoseconds (found by fuzzing replay).
+constexpr double latest_unix_ms = 7'258'118'400'000.0; // 2200-01-01
+
+TimePoint from_unix_ms(double ms) {
+  if (!(ms >= 0.0 && ms <= latest_unix_ms)) throw std::invalid_argument("'time' is not a time between 1970 and 2200");
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(milliseconds(static_cast<std::int64_t>(ms))));
+}
+
+// A count written by the agent: a whole number from 0 to 2^53.
+std::size_t count_field_value(double value, std::string_view key) {
+  if (!(value >= 0.0 && value <= 9'007'199'254'740'992.0) || value != std::floor(value))
+    throw std::invalid_argument("'" + std::string(key) + "' is not a count");
+  return static_cast<std::size_t>(value);
+}
 
 std::size_t signal_index(const std::vector<SignalSpec>& signals, const std::string& name, const std::string& user) {
   for (std::size_t i = 0; i < signals.size(); ++i)
@@ -165,7 +179,7 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
     const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
     try {
       const auto type = string_field(r, "type");
-      const auto time = from_unix_ms(static_cast<std::int64_t>(number_field(r, "time")));
+      const auto time = from_unix_ms(number_field(r, "time"));
       if (type == "observation") {
         Observation observation;
         const auto* failed = r.if_contains("failed");
@@ -184,7 +198,7 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
       } else if (type == "incumbent") {
         incumbent_ = point_from_json(space, field(r, "point"));
         incumbent_value_ = number_field(r, "value");
-        incumbent_samples_.count = static_cast<std::size_t>(number_field(r, "samples_count"));
+        incumbent_samples_.count = count_field_value(number_field(r, "samples_count"), "samples_count");
         incumbent_samples_.mean = number_field(r, "samples_mean");
         incumbent_samples_.variance = number_field(r, "samples_variance");
         if (const auto* load = r.if_contains("load"); load != nullptr && load->is_number())

@@ -699,4 +699,26 @@ BOOST_AUTO_TEST_CASE(a_blind_loop_holds_the_incumbent_and_applies_no_candidate_u
   BOOST_TEST(sim.count("applied", "purpose", "candidate") > 1u); // tuning resumes
 }
 
+// Found by fuzzing replay: numbers out of range overflowed conversions (undefined behaviour).
+BOOST_AUTO_TEST_CASE(replay_refuses_times_and_counts_out_of_range) {
+  const std::vector<boost::json::object> corrupt[] = {
+      {{{"seq", 1}, {"time", 17000000112100}, {"type", "operator"}, {"action", "pause"}}},
+      {{{"seq", 1}, {"time", 1e300}, {"type", "operator"}, {"action", "pause"}}},
+      {{{"seq", 1}, {"time", -5}, {"type", "operator"}, {"action", "pause"}}},
+      {{{"seq", 1}, {"time", 9223372036000}, {"type", "safe_mode"}, {"entered", true}, {"reason", "x"}}},
+      {{{"seq", 1},
+        {"time", 1},
+        {"type", "incumbent"},
+        {"point", {{"pool", 8}, {"batch", 4}}},
+        {"value", 1.0},
+        {"samples_count", -1},
+        {"samples_mean", 1.0},
+        {"samples_variance", 0.0}}},
+  };
+  for (const auto& records : corrupt) {
+    Simulation sim(service_policy());
+    BOOST_CHECK_THROW(sim.loop.replay(records), std::invalid_argument);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
