@@ -278,9 +278,14 @@ std::vector<LoopAction> TuningLoop::on_scrape(TimePoint /*now*/, Scrape scrape) 
 
 std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
   if (now < phase_deadline_) {
-    // Woken early (the wall clock moved differently from the agent's timer): wait again.
-    wake(phase_deadline_);
-    return take();
+    // Woken early. A little: the wall clock runs differently from the agent's timer; wait again.
+    // A lot: the wall clock jumped back, and the timer's own clock says the time has come; waiting
+    // for the wall clock to catch up would stall the loop by the size of the jump.
+    if (phase_deadline_ - now <= std::chrono::seconds(2)) {
+      wake(phase_deadline_);
+      return take();
+    }
+    phase_deadline_ = now;
   }
   switch (phase_) {
   case LoopPhase::waiting:
@@ -363,7 +368,6 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
     switchback_.reset();
     move_target_.reset();
     if (incumbent_ && applied_ != *incumbent_) {
-      operator_rollback_ = true; // not the candidate's fault: not counted against the budget
       move_target_ = *incumbent_;
       failed = ApplyAction{guardrails_.step_toward(applied_, *incumbent_), Purpose::rollback};
     } else {
@@ -435,7 +439,6 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
     } else {
       abandon_window();
       pending_.reset();
-      operator_rollback_ = true;
       move_to(now, *incumbent_, Purpose::rollback);
       outcome.message = "rolling back to the last known good configuration";
     }
@@ -461,7 +464,6 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
     pending_.reset();
     if (applied_ != *incumbent_) {
       // Leave nothing half-measured in force: the one apply recommend mode makes.
-      operator_rollback_ = true;
       move_to(now, *incumbent_, Purpose::rollback);
       outcome.message += "; first back to the last known good configuration";
     } else {
@@ -491,7 +493,6 @@ void TuningLoop::continue_tuning(TimePoint now) {
   if (!incumbent_) {
     begin_measurement(now, Purpose::baseline);
   } else if (applied_ != *incumbent_) {
-    operator_rollback_ = true; // returning after a pause or safe mode is not a regression
     move_to(now, *incumbent_, Purpose::rollback);
   } else {
     propose(now);
@@ -661,8 +662,11 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     else if (!parked(now)) begin_measurement(now, Purpose::remeasure);
     break;
   case Purpose::rollback: {
-    const bool automatic = !operator_rollback_;
-    operator_rollback_ = false;
+    // Only the rollbacks decide() ordered count against the budget, whoever else asked for the same
+    // move while it waited (an operator's rollback must not waive the check; found by the
+    // guardrail property test).
+    const bool automatic = automatic_rollback_pending_;
+    automatic_rollback_pending_ = false;
     if (automatic && !safe_mode_ &&
         guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
       enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
@@ -835,8 +839,10 @@ void TuningLoop::decide(TimePoint now) {
       if (!judgeable) blind_ = true;
       decision_on(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
                   std::nullopt);
-      if (broke) guardrails_.record_rollback(now);
-      else operator_rollback_ = true; // no verdict on the candidate: not counted against the budget
+      if (broke) {
+        guardrails_.record_rollback(now);
+        automatic_rollback_pending_ = true;
+      }
       switchback_.reset();
       move_to(now, *incumbent_, Purpose::rollback);
       return;
@@ -884,7 +890,6 @@ void TuningLoop::decide(TimePoint now) {
     decision_on(point, candidate_mean, "keep",
                 "not confirmed by " + pairs_text + ": " + format(effect * 100) + "% (paired p=" + format(p) + ")", effect, p);
     switchback_.reset();
-    operator_rollback_ = true; // the candidate was not better, not harmful: not counted against the budget
     move_to(now, *incumbent_, Purpose::rollback);
     return;
   }
@@ -922,6 +927,7 @@ void TuningLoop::decide(TimePoint now) {
              std::nullopt, std::nullopt);
     blind_ = true;
     guardrails_.record_rollback(now);
+    automatic_rollback_pending_ = true;
     move_to(now, *incumbent_, Purpose::rollback);
     return;
   }
@@ -956,6 +962,7 @@ void TuningLoop::decide(TimePoint now) {
       decision("rollback", "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ")", effect,
                p_better);
       guardrails_.record_rollback(now);
+      automatic_rollback_pending_ = true;
       move_to(now, *incumbent_, Purpose::rollback);
       return;
     }
@@ -963,12 +970,14 @@ void TuningLoop::decide(TimePoint now) {
   if (policy_.rollback_on_regression && -improvement > regression && p_worse < alpha) {
     decision("rollback", "regressed by " + format(-effect * 100) + "% (p=" + format(p_worse) + ")", effect, p_worse);
     guardrails_.record_rollback(now);
+    automatic_rollback_pending_ = true;
     move_to(now, *incumbent_, Purpose::rollback);
     return;
   }
   const double required = policy_.required_improvement.around(*incumbent_value_);
   if (improvement >= required && improvement > 0 && p_better < alpha) {
-    if (policy_.switchback_pairs >= 2) {
+    // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with.
+    if (policy_.switchback_pairs >= 2 && point != *incumbent_) {
       decision("confirm",
                "better by " + format(effect * 100) + "% (p=" + format(p_better) + "); confirming with " +
                    std::to_string(policy_.switchback_pairs) + " switchback pairs",
@@ -1074,7 +1083,9 @@ void TuningLoop::leave_safe_mode(TimePoint now, const std::string& reason) {
   refusals_in_a_row_ = 0;
   apply_failures_ = 0;
   record({{"type", "safe_mode"}, {"entered", false}, {"reason", reason}});
-  continue_tuning(now);
+  // An apply in flight (the rollback safe mode started) continues the loop when it completes;
+  // starting another now would put two applies in flight (found by the guardrail property test).
+  if (phase_ != LoopPhase::applying) continue_tuning(now);
 }
 
 } // namespace trimtab

@@ -250,7 +250,7 @@ private:
   TimePoint safe_mode_until_{};
   bool done_ = false;
   std::string finish_reason_;
-  bool operator_rollback_ = false;
+  bool automatic_rollback_pending_ = false; // decide() ordered the rollback under way: it counts
   bool disabled_refusal_recorded_ = false;
   bool resumed_ = false;
   std::vector<std::optional<double>> last_signals_;
