@@ -44,12 +44,14 @@ run_part() { # name, command...
 run_part faults python3 tests/reliability/fault_injection_test.py "$trimtab"
 run_part kills env CRASH_KILLS="$kills" python3 tests/reliability/crash_consistency_test.py "$trimtab"
 run_part property env TRIMTAB_PROPERTY_PROPOSALS="$proposals" "$build/tests/trimtab_tests" \
-  --run_test=guardrail_property --log_level=message
+  --run_test=guardrail_property --log_level=message --color_output=false
 run_part fuzz env FUZZ_SECONDS="$fuzz_seconds" scripts/fuzz.sh
 run_part soak python3 tests/reliability/soak.py "$trimtab" "$demo_service" --seconds "$soak_seconds" --out "$out"
 run_part security python3 tests/reliability/security_test.py "$trimtab"
 
-line_of() { grep -h -m1 "$2" "$out/$1.log" | sed 's/^ *//'; }
+# A part's summary line: from where its pattern starts (unittest prints it after the test's name),
+# runs of spaces squeezed, no terminal colours.
+line_of() { grep -h -m1 -o "$2.*" "$out/$1.log" | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' '; }
 fuzz_runs=$(grep -h "stat::number_of_executed_units" "$out/fuzz.log" | awk '{s += $2} END {print s + 0}')
 fuzz_targets=$(grep -c "^== fuzz " "$out/fuzz.log")
 fuzz_crashes=$(grep -c "found a crash" "$out/fuzz.log")
@@ -58,8 +60,8 @@ echo
 echo "reliability campaign ($($bounded && echo bounded || echo full))"
 printf '%-9s %-7s %-9s %s\n' part result time summary
 row() { printf '%-9s %-7s %-9s %s\n' "$1" "${result[$1]}" "${detail[$1]}" "$2"; }
-row faults "$(line_of faults '^fault injection:')"
-row kills "$(line_of kills '^crash consistency:')"
+row faults "$(line_of faults 'fault injection:')"
+row kills "$(line_of kills 'crash consistency:')"
 row property "$(line_of property 'guardrail property:')"
 row fuzz "$fuzz_targets targets x ${fuzz_seconds} s: $fuzz_runs executions, $fuzz_crashes crashes"
 row soak "$(line_of soak 'agent RSS') | $(line_of soak 'agent CPU') | $(line_of soak 'p99 kept')"
