@@ -17,6 +17,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop(process, grace=15):
+    """SIGTERM, then SIGKILL after `grace` seconds; waits for the process either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,7 +21,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from service_harness import free_port, read_journal, wait_for  # noqa: E402
+from service_harness import free_port, read_journal, stop, wait_for  # noqa: E402
 
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
 SURVIVED = []
@@ -66,7 +66,7 @@ class FaultInjection(unittest.TestCase):
         port_file = os.path.join(self.dir, "port")
         self.service = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_service.py"), port_file],
                                         stdin=subprocess.DEVNULL)
-        self.addCleanup(self.stop, self.service)
+        self.addCleanup(stop, self.service)
         self.port = int(wait_for(lambda: os.path.exists(port_file) and read_text(port_file), 10, "the service"))
         self.state = os.path.join(self.dir, "state")
         self.control = free_port()
@@ -77,18 +77,8 @@ class FaultInjection(unittest.TestCase):
         self.addCleanup(self.log.close)
         self.agent = subprocess.Popen([TRIMTAB, "run", self.config], stdout=self.log, stderr=self.log,
                                       stdin=subprocess.DEVNULL)
-        self.addCleanup(self.stop, self.agent)
+        self.addCleanup(stop, self.agent)
         self.addCleanup(shutil.rmtree, self.dir, True)
-
-    @staticmethod
-    def stop(process):
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
-from service_harness import free_port, read_journal, start_test_service, wait_for, write_tuning_config  # noqa: E402
+from service_harness import free_port, read_journal, start_test_service, stop, wait_for, write_tuning_config  # noqa: E402
 
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
 REDIS_PASSWORD = "r3dis-Pa55-do-not-leak"
@@ -50,16 +50,6 @@ def fetch(url, method="GET", data=None, headers=None, timeout=5):
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def listening_addresses(port):
