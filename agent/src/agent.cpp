@@ -183,7 +183,6 @@ struct Agent::State {
   std::deque<boost::json::object> records;
   StudyFold study;
   std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
-  std::optional<boost::json::object> first_baseline; // the first start record's, for --on-exit baseline
   std::deque<boost::json::object> unjournaled; // records a failed append left to write first
   std::string journal_error;
 
@@ -270,10 +269,6 @@ struct Agent::State {
   // A written record: folded into the study, told to the host, kept among the recent ones.
   void keep(boost::json::object record) {
     study.add(record);
-    if (!first_baseline)
-      if (const auto* type = record.if_contains("type"); type != nullptr && *type == "start")
-        if (const auto* baseline = record.if_contains("baseline"); baseline != nullptr && baseline->is_object())
-          first_baseline = baseline->get_object();
     records.push_back(std::move(record));
     tell_host(records.back());
     while (records.size() > Agent::recent_records_kept) records.pop_front();
@@ -679,11 +674,7 @@ asio::awaitable<void> Agent::run() {
   if (!s.config.state.dir.empty()) {
     s.journal.emplace(Journal::open(s.config.state.dir));
     const auto replayed = s.journal->records();
-    for (const auto& record : replayed) {
-      s.study.add(record);
-      if (!s.first_baseline && record.at("type") == "start" && record.contains("baseline"))
-        s.first_baseline = record.at("baseline").as_object();
-    }
+    for (const auto& record : replayed) s.study.add(record);
     const auto recent = std::min(replayed.size(), recent_records_kept);
     s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
     if (s.journal->recovered_bytes() > 0)
@@ -735,8 +726,9 @@ asio::awaitable<void> Agent::run() {
     co_await s.loops_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   std::optional<Point> exit_point;
-  if (s.options.on_exit == AgentOptions::OnExit::baseline && s.first_baseline)
-    exit_point = point_from_json(s.config.space, *s.first_baseline);
+  // The study's baseline is the first start record's.
+  if (s.options.on_exit == AgentOptions::OnExit::baseline)
+    if (const auto baseline = s.study.report().baseline) exit_point = point_from_json(s.config.space, *baseline);
   if (s.options.on_exit == AgentOptions::OnExit::last_known_good) exit_point = s.loop->incumbent();
   if (exit_point && *exit_point != s.running_config && s.config.enabled) {
     // Straight there: stopping is no time for several steps, and this is a known configuration.

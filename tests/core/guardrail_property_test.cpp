@@ -163,17 +163,10 @@ public:
       : Solver(std::move(space), SolverOptions{Direction::maximize, seed}), rng_{std::mt19937_64(seed)}, service_(&service) {}
 
   std::uint64_t asks = 0;
-  /// The loop's incumbent, never proposed when set (unset since the fault it stepped around, a
-  /// candidate equal to the incumbent under switchback, was fixed; kept for bisecting).
-  const std::optional<Point>* avoid = nullptr;
 
   std::optional<Point> ask(const Box& within) override {
     ++asks;
     auto point = propose(within);
-    for (int tries = 0; point && avoid != nullptr && *avoid && point == **avoid; ++tries) {
-      if (tries == 8) corrupt(*point);
-      else point = propose(within);
-    }
     return point;
   }
 
