@@ -43,9 +43,10 @@ constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
 constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
-constexpr std::array<std::string_view, 6> window_keys{"settle",      "duration",  "min_samples",
-                                                     "load_signal", "load_band", "remeasure_every"};
-constexpr std::array<std::string_view, 13> guardrail_keys{"preset",               "max_delta",
+constexpr std::array<std::string_view, 8> window_keys{"settle",      "duration",  "min_samples",
+                                                     "load_signal", "load_band", "remeasure_every",
+                                                     "max_candidate_windows", "end_early"};
+constexpr std::array<std::string_view, 14> guardrail_keys{"final_confirmation_pairs", "preset",               "max_delta",
                                                           "max_updates_per_second", "min_dwell",
                                                           "rollback_on_regression", "required_improvement",
                                                           "max_rollbacks_per_hour", "regression_threshold",
@@ -602,6 +603,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             if (!band.percent || band.value <= 0)
               reader.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
             window.load_band_percent = band.value;
+          } else if (name == "max_candidate_windows") {
+            window.max_candidate_windows = static_cast<std::size_t>(reader.count(value, "max_candidate_windows", 1));
+          } else if (name == "end_early") {
+            window.end_early = reader.boolean(value, name);
           } else {
             window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
           }
@@ -658,6 +663,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
               reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
           } else if (name == "min_dwell") {
             guardrails.min_dwell = reader.duration(value, name, true);
+          } else if (name == "final_confirmation_pairs") {
+            guardrails.final_confirmation_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
+            if (guardrails.final_confirmation_pairs == 1)
+              reader.fail(value.Mark(), "final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
           } else if (name == "rollback_on_regression") {
             guardrails.rollback_on_regression = reader.boolean(value, name);
           } else if (name == "required_improvement") {

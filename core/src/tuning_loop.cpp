@@ -6,6 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <boost/math/distributions/students_t.hpp>
+
 #include <trimtab/core/point_json.hpp>
 #include <trimtab/core/window.hpp>
 
@@ -115,7 +117,13 @@ struct TuningLoop::Score {
   std::optional<double> value;     // the objective over the whole window, when it can be judged
   std::vector<double> constraints; // slack form, <= 0 holds
   std::vector<double> samples;     // the objective per scrape interval
+  std::vector<std::vector<double>> constraint_samples; // each constraint's slack per scrape interval
   std::string missing;             // why there is no value
+
+  [[nodiscard]] bool judgeable() const {
+    return value && std::all_of(constraints.begin(), constraints.end(), [](double c) { return std::isfinite(c); });
+  }
+  [[nodiscard]] std::string why_not() const { return missing.empty() ? "a constraint's signal has no value" : missing; }
 };
 
 TuningLoop::TuningLoop(std::unique_ptr<Solver> solver, TuningPolicy policy)
@@ -139,8 +147,24 @@ TuningLoop::TuningLoop(std::unique_ptr<Solver> solver, TuningPolicy policy)
     throw std::invalid_argument("switchback needs at least 2 pairs (a paired test of one pair has no spread), or 0 for off");
   if (policy_.switchback_pairs > 0 && policy_.switchback_duration <= 0ms)
     throw std::invalid_argument("switchback windows must be longer than 0");
+  if (policy_.final_confirmation_pairs == 1)
+    throw std::invalid_argument("final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
   mode_ = policy_.mode;
   last_signals_.resize(policy_.signals.size());
+  rules_.direction = policy_.direction;
+  rules_.required_improvement = policy_.required_improvement;
+  rules_.confidence = policy_.confidence;
+  rules_.rollback_on_regression = policy_.rollback_on_regression;
+  rules_.regression_threshold = policy_.regression_threshold;
+  rules_.max_candidate_windows = std::max<std::size_t>(policy_.max_candidate_windows, 1);
+  for (const auto& constraint : policy_.constraints) {
+    rules_.constraint_texts.push_back(constraint.text);
+    // The limit's magnitude when it is a number (`p99_ms <= 250`); 1 when it reads signals too.
+    const std::vector<double> unknown(constraint.variables().size(), NAN);
+    const double limit = constraint.right.evaluate(unknown);
+    rules_.constraint_scales.push_back(std::isfinite(limit) && limit != 0.0 ? std::abs(limit) : 1.0);
+  }
+  ledger_ = EvidenceLedger(policy_.evidence_windows);
 }
 
 // --- bookkeeping ------------------------------------------------------------------------------
@@ -188,6 +212,13 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
           observation.value = number_field(r, "value");
           for (const auto& c : field(r, "constraints").as_array()) observation.constraints.push_back(c.to_number<double>());
         }
+        if (!observation.failed) {
+          WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
+          if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) evidence.sem = sem->to_number<double>();
+          if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
+            evidence.intervals = count_field_value(n->to_number<double>(), "samples");
+          ledger_.add(point_from_json(space, field(r, "point")), std::move(evidence));
+        }
         history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
         if (string_field(r, "purpose") == "candidate") {
           ++windows_scored_;
@@ -198,6 +229,8 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
       } else if (type == "incumbent") {
         incumbent_ = point_from_json(space, field(r, "point"));
         incumbent_value_ = number_field(r, "value");
+        if (const auto* selected = r.if_contains("selected"); selected != nullptr && selected->is_bool() && selected->get_bool())
+          ledger_.mark_selected(*incumbent_);
         incumbent_samples_.count = count_field_value(number_field(r, "samples_count"), "samples_count");
         incumbent_samples_.mean = number_field(r, "samples_mean");
         incumbent_samples_.variance = number_field(r, "samples_variance");
@@ -206,7 +239,9 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         else
           incumbent_load_.reset();
       } else if (type == "decision") {
-        if (string_field(r, "verdict") == "rollback") guardrails_.record_rollback(time);
+        const auto* counted = r.if_contains("counted");
+        if (string_field(r, "verdict") == "rollback" && !(counted != nullptr && counted->is_bool() && !counted->get_bool()))
+          guardrails_.record_rollback(time);
       } else if (type == "applied") {
         auto point = point_from_json(space, field(r, "point"));
         guardrails_.record_apply(last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
@@ -220,7 +255,14 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
       } else if (type == "done") {
         done_ = true;
+      } else if (type == "claim") {
+        claimed_ = true;
+        auto claim = r;
+        claim.erase("seq");
+        claim.erase("time");
+        claim_ = std::move(claim);
       } else if (type == "start") {
+        if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
         if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
           started_in = mode_from_name(std::string(mode->get_string()));
           switched = false;
@@ -244,6 +286,7 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
   if (phase_ != LoopPhase::not_started) throw std::logic_error("TuningLoop::start called twice");
   if (auto why = solver_->space().check(running)) throw std::invalid_argument("the running configuration: " + *why);
   applied_ = running;
+  if (!baseline_) baseline_ = running;
   record({{"type", "start"},
           {"baseline", point_json(running)},
           {"enabled", policy_.enabled},
@@ -270,9 +313,17 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
 
 // --- events -----------------------------------------------------------------------------------
 
-std::vector<LoopAction> TuningLoop::on_scrape(TimePoint /*now*/, Scrape scrape) {
-  if (phase_ == LoopPhase::observing && (scrapes_.empty() || scrape.time_seconds > scrapes_.back().time_seconds))
+std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
+  if (phase_ == LoopPhase::observing && (scrapes_.empty() || scrape.time_seconds > scrapes_.back().time_seconds)) {
     scrapes_.push_back(std::move(scrape));
+    // A candidate that is clearly worse, or clearly breaks a constraint, is not measured to the
+    // end of its window: the mixture SPRT stays valid however often it is checked.
+    if (measuring_ == Purpose::candidate && policy_.end_windows_early && incumbent_ && scrapes_.size() >= policy_.min_samples) {
+      const auto score = score_window();
+      if (score.judgeable())
+        if (auto why = clearly_bad(score); !why.empty()) decide(now, why);
+    }
+  }
   return take();
 }
 
@@ -365,6 +416,8 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
             {"incumbent_value", incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr)},
             {"effect", nullptr},
             {"p_value", nullptr}});
+    if (switchback_ && switchback_->final_check && incumbent_ && baseline_)
+      record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
     switchback_.reset();
     move_target_.reset();
     if (incumbent_ && applied_ != *incumbent_) {
@@ -690,11 +743,11 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
   }
 }
 
-void TuningLoop::begin_measurement(TimePoint now, Purpose purpose) {
+void TuningLoop::begin_measurement(TimePoint now, Purpose purpose, bool settle) {
   measuring_ = purpose;
   scrapes_.clear();
   window_extended_ = false;
-  if (policy_.settle > 0ms) {
+  if (settle && policy_.settle > 0ms) {
     phase_ = LoopPhase::settling;
     wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
   } else {
@@ -737,7 +790,9 @@ TuningLoop::Score TuningLoop::score_window() const {
   for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
     score.constraints.push_back(gather(constraint_inputs_[c], score.signals, values) ? policy_.constraints[c].slack(values)
                                                                                        : NAN);
-  // Per-interval objective values, for the significance test.
+  // Per-interval objective and constraint values: the spread behind each window's standard error
+  // and the sequential test.
+  score.constraint_samples.resize(policy_.constraints.size());
   for (std::size_t i = 1; i < scrapes_.size(); ++i) {
     Window pair(policy_.signals);
     pair.add(scrapes_[i - 1]);
@@ -748,254 +803,389 @@ TuningLoop::Score TuningLoop::score_window() const {
       const double value = policy_.objective.evaluate(values);
       if (std::isfinite(value)) score.samples.push_back(value);
     }
+    for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
+      if (gather(constraint_inputs_[c], signals, values)) {
+        const double slack = policy_.constraints[c].slack(values);
+        if (std::isfinite(slack)) score.constraint_samples[c].push_back(slack);
+      }
   }
   return score;
 }
 
-void TuningLoop::decide(TimePoint now) {
-  auto score = score_window();
-  last_signals_ = score.signals;
+WindowEvidence TuningLoop::window_evidence(const Score& score) const {
+  WindowEvidence evidence;
+  evidence.value = score.value.value_or(0.0);
+  const auto spread = summarize(score.samples);
+  evidence.intervals = spread.count;
+  evidence.sem = spread.count >= 2 ? std::sqrt(spread.variance / static_cast<double>(spread.count)) : 0.0;
+  evidence.constraints = score.constraints;
+  return evidence;
+}
+
+void TuningLoop::record_observation(const Point& point, const Score& score, bool failed) {
+  boost::json::object signals;
+  for (std::size_t i = 0; i < policy_.signals.size(); ++i)
+    signals[policy_.signals[i].name] = score.signals[i] ? boost::json::value(*score.signals[i]) : boost::json::value(nullptr);
+  boost::json::array constraints;
+  for (double c : score.constraints) constraints.emplace_back(std::isfinite(c) ? boost::json::value(c) : boost::json::value(nullptr));
+  boost::json::object r{{"type", "observation"},
+                        {"point", point_json(point)},
+                        {"purpose", purpose_name(measuring_)},
+                        {"signals", std::move(signals)},
+                        {"samples", score.samples.size()},
+                        {"window", measuring_ == Purpose::candidate ? windows_scored_ : 0}};
+  if (failed) {
+    r["failed"] = true;
+  } else {
+    r["value"] = *score.value;
+    r["sem"] = window_evidence(score).sem;
+    r["constraints"] = std::move(constraints);
+  }
+  record(std::move(r));
+}
+
+void TuningLoop::record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
+                                 std::optional<double> effect, std::optional<double> p, bool counted) {
+  boost::json::object r{{"type", "decision"}, {"point", point_json(about)}, {"verdict", verdict}, {"reason", reason}};
+  r["value"] = value ? boost::json::value(*value) : boost::json::value(nullptr);
+  r["incumbent_value"] = incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr);
+  r["effect"] = effect ? boost::json::value(*effect) : boost::json::value(nullptr);
+  r["p_value"] = p ? boost::json::value(*p) : boost::json::value(nullptr);
+  if (!counted) r["counted"] = false;
+  const auto pooled = ledger_.pooled(about);
+  if (pooled.windows > 1) {
+    r["pooled_value"] = pooled.mean;
+    r["pooled_sem"] = pooled.sem;
+    r["windows"] = pooled.windows;
+  }
+  record(std::move(r));
+}
+
+void TuningLoop::make_incumbent(TimePoint /*now*/, const Point& point, const Score& score, bool selected) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
-  const auto point = applied_;
-  const bool judgeable = score.value && std::all_of(score.constraints.begin(), score.constraints.end(),
-                                                    [](double c) { return std::isfinite(c); });
+  if (selected) ledger_.mark_selected(point);
+  const auto pooled = ledger_.pooled(point);
+  std::vector<double> signed_samples(score.samples);
+  for (auto& s : signed_samples) s *= sign;
+  incumbent_ = point;
+  incumbent_value_ = pooled.windows > 0 ? pooled.mean : score.value.value_or(0.0);
+  incumbent_samples_ = summarize(signed_samples);
+  incumbent_load_ = load_index_ ? score.signals[*load_index_] : std::nullopt;
+  boost::json::object r{{"type", "incumbent"},
+                        {"point", point_json(point)},
+                        {"value", *incumbent_value_},
+                        {"sem", pooled.sem},
+                        {"windows", pooled.windows},
+                        {"samples_count", incumbent_samples_.count},
+                        {"samples_mean", incumbent_samples_.mean},
+                        {"samples_variance", incumbent_samples_.variance}};
+  if (selected) r["selected"] = true;
+  if (incumbent_load_) r["load"] = *incumbent_load_;
+  record(std::move(r));
+  actions_.emplace_back(SaveBestAction{point, *incumbent_value_});
+}
 
-  auto signals_json = [&] {
-    boost::json::object out;
-    for (std::size_t i = 0; i < policy_.signals.size(); ++i)
-      out[policy_.signals[i].name] = score.signals[i] ? boost::json::value(*score.signals[i]) : boost::json::value(nullptr);
-    return out;
-  };
-  auto observation_record = [&](bool failed) {
-    boost::json::array constraints;
-    for (double c : score.constraints) constraints.emplace_back(std::isfinite(c) ? boost::json::value(c) : boost::json::value(nullptr));
-    boost::json::object r{{"type", "observation"},
-                          {"point", point_json(point)},
-                          {"purpose", purpose_name(measuring_)},
-                          {"signals", signals_json()},
-                          {"samples", score.samples.size()},
-                          {"window", measuring_ == Purpose::candidate ? windows_scored_ : 0}};
-    if (failed) {
-      r["failed"] = true;
-    } else {
-      r["value"] = *score.value;
-      r["constraints"] = std::move(constraints);
-    }
-    record(std::move(r));
-  };
-  auto decision_on = [&](const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
-                         std::optional<double> effect, std::optional<double> p) {
-    boost::json::object r{{"type", "decision"}, {"point", point_json(about)}, {"verdict", verdict}, {"reason", reason}};
-    r["value"] = value ? boost::json::value(*value) : boost::json::value(nullptr);
-    r["incumbent_value"] = incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr);
-    r["effect"] = effect ? boost::json::value(*effect) : boost::json::value(nullptr);
-    r["p_value"] = p ? boost::json::value(*p) : boost::json::value(nullptr);
-    record(std::move(r));
-  };
-  auto decision = [&](const char* verdict, const std::string& reason, std::optional<double> effect, std::optional<double> p) {
-    decision_on(point, score.value, verdict, reason, effect, p);
-  };
-  auto signed_summary = [&] {
-    std::vector<double> signed_samples(score.samples);
-    for (auto& s : signed_samples) s *= sign;
-    return summarize(signed_samples);
-  };
-  auto make_incumbent = [&](double value, SampleSummary samples) {
-    incumbent_ = point;
-    incumbent_value_ = value;
-    incumbent_samples_ = samples;
-    incumbent_load_ = load_index_ ? score.signals[*load_index_] : std::nullopt;
-    boost::json::object r{{"type", "incumbent"},
-                          {"point", point_json(point)},
-                          {"value", value},
-                          {"samples_count", incumbent_samples_.count},
-                          {"samples_mean", incumbent_samples_.mean},
-                          {"samples_variance", incumbent_samples_.variance}};
-    if (incumbent_load_) r["load"] = *incumbent_load_;
-    record(std::move(r));
-    actions_.emplace_back(SaveBestAction{point, value});
-  };
-  const double alpha = 1.0 - policy_.confidence;
-
-  if (measuring_ == Purpose::switchback) {
-    if (!switchback_) { // abandoned while this window ran
-      continue_tuning(now);
-      return;
-    }
-    auto& confirming = *switchback_;
-    const bool on_candidate = point == confirming.candidate;
-    std::string problem;
-    bool broke = false;
-    if (!judgeable) {
-      problem = "no data in a switchback window: " + (score.missing.empty() ? "a constraint's signal has no value" : score.missing);
-    } else if (on_candidate) {
-      for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
-        if (score.constraints[c] > 0) {
-          problem = "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ") in a switchback window";
-          broke = true;
-        }
-    }
-    if (!problem.empty()) {
-      if (!judgeable) blind_ = true;
-      decision_on(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
-                  std::nullopt);
-      if (broke) {
-        guardrails_.record_rollback(now);
-        automatic_rollback_pending_ = true;
-      }
-      switchback_.reset();
-      move_to(now, *incumbent_, Purpose::rollback);
-      return;
-    }
-    if (!on_candidate) {
-      confirming.incumbent_values.push_back(*score.value);
-      move_to(now, confirming.candidate, Purpose::switchback);
-      return;
-    }
-    confirming.candidate_values.push_back(*score.value);
-    confirming.candidate_samples = signed_summary();
-    const auto pair = confirming.candidate_values.size();
-    const double a = confirming.incumbent_values.back(), b = confirming.candidate_values.back();
-    record({{"type", "switchback"},
-            {"pair", pair},
-            {"of", policy_.switchback_pairs},
-            {"candidate", point_json(confirming.candidate)},
-            {"incumbent", point_json(*incumbent_)},
-            {"incumbent_value", a},
-            {"candidate_value", b},
-            {"difference", sign * (b - a)}});
-    if (pair < policy_.switchback_pairs) {
-      move_to(now, *incumbent_, Purpose::switchback);
-      return;
-    }
-    std::vector<double> differences;
-    for (std::size_t i = 0; i < pair; ++i)
-      differences.push_back(sign * (confirming.candidate_values[i] - confirming.incumbent_values[i]));
-    const auto test = paired_t_test(differences);
-    const double incumbent_mean = mean_of(confirming.incumbent_values);
-    const double candidate_mean = mean_of(confirming.candidate_values);
-    const double gain = sign * (candidate_mean - incumbent_mean);
-    const double effect = incumbent_mean != 0.0 ? gain / std::abs(incumbent_mean) : gain;
-    const double p = test ? test->p_greater : 1.0;
-    const auto pairs_text = std::to_string(pair) + " switchback pairs";
-    if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < alpha) {
-      decision_on(point, candidate_mean, "promote",
-                  "better by " + format(effect * 100) + "% over " + pairs_text + " (paired p=" + format(p) + ")", effect, p);
-      const auto samples = confirming.candidate_samples;
-      switchback_.reset();
-      make_incumbent(candidate_mean, samples);
-      propose(now);
-      return;
-    }
-    decision_on(point, candidate_mean, "keep",
-                "not confirmed by " + pairs_text + ": " + format(effect * 100) + "% (paired p=" + format(p) + ")", effect, p);
-    switchback_.reset();
-    move_to(now, *incumbent_, Purpose::rollback);
-    return;
-  }
-
-  if (measuring_ != Purpose::candidate) {
-    // The baseline or the incumbent again: it becomes the reference candidates are judged against.
-    if (!judgeable) {
-      blind_ = true;
-      decision("discard", "cannot score the " + std::string(purpose_name(measuring_)) + " window: " +
-                              (score.missing.empty() ? "a constraint's signal has no value" : score.missing),
-               std::nullopt, std::nullopt);
-      begin_measurement(now, measuring_);
-      return;
-    }
-    observation_record(false);
-    solver_->tell(point, Observation{*score.value, score.constraints, false});
-    blind_ = false;
-    std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
-    for (std::size_t c = 0; c < score.constraints.size(); ++c)
-      if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
-    decision("keep", reason, std::nullopt, std::nullopt);
-    make_incumbent(*score.value, signed_summary());
-    windows_since_remeasure_ = 0;
-    propose(now);
-    return;
-  }
-
-  // A candidate.
-  if (!judgeable) {
-    ++windows_scored_;
-    ++windows_since_remeasure_;
-    observation_record(true);
-    solver_->tell(point, Observation::failure());
-    decision("rollback", "no data: " + (score.missing.empty() ? "a constraint's signal has no value" : score.missing),
-             std::nullopt, std::nullopt);
-    blind_ = true;
+void TuningLoop::roll_back(TimePoint now, bool counted) {
+  if (counted) {
     guardrails_.record_rollback(now);
     automatic_rollback_pending_ = true;
-    move_to(now, *incumbent_, Purpose::rollback);
+  }
+  move_to(now, *incumbent_, Purpose::rollback);
+}
+
+std::string TuningLoop::clearly_bad(const Score& score) const {
+  const double evidence_needed = 1.0 / (1.0 - policy_.confidence);
+  for (std::size_t c = 0; c < policy_.constraints.size(); ++c) {
+    const auto spread = summarize(score.constraint_samples[c]);
+    if (spread.count < 2 || !(spread.mean > 0.0) || !(score.constraints[c] > 0.0)) continue;
+    const double worth_finding = 0.1 * std::max(std::abs(rules_.constraint_scales[c]), 1e-9);
+    if (mixture_likelihood_ratio(spread.mean, spread.variance / static_cast<double>(spread.count), worth_finding) >= evidence_needed)
+      return "'" + policy_.constraints[c].text + "' broken by a clear margin (mSPRT)";
+  }
+  if (!policy_.rollback_on_regression || !incumbent_) return {};
+  const auto incumbent = ledger_.pooled(*incumbent_);
+  if (incumbent.windows == 0 || !incumbent.feasible()) return {};
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  std::vector<double> signed_samples(score.samples);
+  for (auto& s : signed_samples) s *= sign;
+  const auto spread = summarize(signed_samples);
+  if (spread.count < 2) return {};
+  const double gain = spread.mean - sign * incumbent.mean;
+  const double threshold = policy_.regression_threshold.around(incumbent.mean);
+  if (!(-gain > threshold)) return {};
+  const double variance = spread.variance / static_cast<double>(spread.count) + incumbent.sem * incumbent.sem;
+  if (mixture_likelihood_ratio(gain, variance, std::max(threshold, 1e-12)) >= evidence_needed)
+    return "clearly worse than the incumbent (mSPRT)";
+  return {};
+}
+
+void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
+  const auto score = score_window();
+  last_signals_ = score.signals;
+  if (measuring_ == Purpose::switchback) {
+    decide_switchback(now, score);
+    return;
+  }
+  if (measuring_ == Purpose::candidate) {
+    decide_candidate(now, score, ended_early);
+    return;
+  }
+  // The baseline or the incumbent again: its evidence is what candidates are judged against.
+  const auto point = applied_;
+  if (!score.judgeable()) {
+    blind_ = true;
+    record_decision(point, score.value, "discard",
+                    "cannot score the " + std::string(purpose_name(measuring_)) + " window: " + score.why_not(), std::nullopt,
+                    std::nullopt);
+    begin_measurement(now, measuring_);
+    return;
+  }
+  record_observation(point, score, false);
+  ledger_.add(point, window_evidence(score));
+  solver_->tell(point, Observation{*score.value, score.constraints, false});
+  blind_ = false;
+  std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
+  for (std::size_t c = 0; c < score.constraints.size(); ++c)
+    if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
+  record_decision(point, score.value, "keep", reason, std::nullopt, std::nullopt);
+  make_incumbent(now, point, score, false);
+  windows_since_remeasure_ = 0;
+  propose(now);
+}
+
+void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::string& ended_early) {
+  const auto point = applied_;
+  if (!score.judgeable()) {
+    ++windows_scored_;
+    ++windows_since_remeasure_;
+    record_observation(point, score, true);
+    solver_->tell(point, Observation::failure());
+    record_decision(point, score.value, "rollback", "no data: " + score.why_not(), std::nullopt, std::nullopt);
+    blind_ = true;
+    roll_back(now, true);
     return;
   }
   if (load_index_ && incumbent_load_ && score.signals[*load_index_] && *incumbent_load_ != 0.0) {
     const double drift = std::abs(*score.signals[*load_index_] / *incumbent_load_ - 1.0);
     if (drift > policy_.load_band) {
+      const auto moved = "'" + *policy_.load_signal + "' is " + format(*score.signals[*load_index_]) + " against " +
+                         format(*incumbent_load_) + " when the incumbent was measured (" + format(drift * 100) + "% apart)";
+      // A broken constraint is rolled back whatever the load did: a load signal that the
+      // configuration itself moves (closed-loop throughput) must not hide it.
+      if (auto broken = clearly_broken(score); !broken.empty()) {
+        ++windows_scored_;
+        ++windows_since_remeasure_;
+        record_observation(point, score, false);
+        solver_->tell(point, Observation{*score.value, score.constraints, false});
+        record_decision(point, score.value, "rollback", "breaks " + broken + ", although the load moved: " + moved, std::nullopt,
+                        std::nullopt);
+        roll_back(now, true);
+        return;
+      }
       solver_->cancel(point);
-      decision("discard",
-               "load moved: '" + *policy_.load_signal + "' is " + format(*score.signals[*load_index_]) + " against " +
-                   format(*incumbent_load_) + " when the incumbent was measured (" + format(drift * 100) + "% apart)",
-               std::nullopt, std::nullopt);
+      record_decision(point, score.value, "discard", "load moved: " + moved, std::nullopt, std::nullopt);
+      ledger_.clear(); // every window so far measured another load
       move_to(now, *incumbent_, Purpose::remeasure);
       return;
     }
   }
   ++windows_scored_;
   ++windows_since_remeasure_;
-  observation_record(false);
+  record_observation(point, score, false);
+  ledger_.add(point, window_evidence(score));
   solver_->tell(point, Observation{*score.value, score.constraints, false});
 
-  const double improvement = sign * (*score.value - *incumbent_value_);
-  const double effect = *incumbent_value_ != 0.0 ? improvement / std::abs(*incumbent_value_) : improvement;
-  const auto candidate = signed_summary();
-  const auto better = welch_t_test(incumbent_samples_, candidate);
-  const auto worse = welch_t_test(candidate, incumbent_samples_);
-  // With too few samples for a test, the means decide alone.
-  const double p_better = better ? better->p_greater : (improvement > 0 ? 0.0 : 1.0);
-  const double p_worse = worse ? worse->p_greater : (improvement < 0 ? 0.0 : 1.0);
-
-  for (std::size_t c = 0; c < score.constraints.size(); ++c)
-    if (score.constraints[c] > 0) {
-      decision("rollback", "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ")", effect,
-               p_better);
-      guardrails_.record_rollback(now);
-      automatic_rollback_pending_ = true;
-      move_to(now, *incumbent_, Purpose::rollback);
-      return;
-    }
-  const double regression = policy_.regression_threshold.around(*incumbent_value_);
-  if (policy_.rollback_on_regression && -improvement > regression && p_worse < alpha) {
-    decision("rollback", "regressed by " + format(-effect * 100) + "% (p=" + format(p_worse) + ")", effect, p_worse);
-    guardrails_.record_rollback(now);
-    automatic_rollback_pending_ = true;
-    move_to(now, *incumbent_, Purpose::rollback);
-    return;
-  }
-  const double required = policy_.required_improvement.around(*incumbent_value_);
-  if (improvement >= required && improvement > 0 && p_better < alpha) {
-    // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with.
-    if (policy_.switchback_pairs >= 2 && point != *incumbent_) {
-      decision("confirm",
-               "better by " + format(effect * 100) + "% (p=" + format(p_better) + "); confirming with " +
-                   std::to_string(policy_.switchback_pairs) + " switchback pairs",
-               effect, p_better);
-      switchback_ = Switchback{point, {}, {}, {}};
+  const auto incumbent = ledger_.pooled(*incumbent_);
+  const auto verdict = judge(rules_, incumbent, ledger_.pooled(point));
+  const auto reason = ended_early.empty() ? verdict.reason : verdict.reason + "; the window ended early: " + ended_early;
+  switch (verdict.kind) {
+  case VerdictKind::promote:
+    // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with;
+    // escaping an infeasible incumbent needs no confirmation of the objective.
+    if (policy_.switchback_pairs >= 2 && point != *incumbent_ && incumbent.feasible()) {
+      record_decision(point, score.value, "confirm",
+                      reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
+                      verdict.effect, verdict.p_value);
+      switchback_ = Switchback{point, {}, {}, {}, false};
       move_to(now, *incumbent_, Purpose::switchback);
       return;
     }
-    decision("promote", "better by " + format(effect * 100) + "% (p=" + format(p_better) + ")", effect, p_better);
-    make_incumbent(*score.value, candidate);
+    record_decision(point, score.value, "promote", reason, verdict.effect, verdict.p_value);
+    make_incumbent(now, point, score, true);
+    propose(now);
+    return;
+  case VerdictKind::rollback:
+    record_decision(point, score.value, "rollback", reason, verdict.effect, verdict.p_value, !verdict.uncounted);
+    roll_back(now, !verdict.uncounted);
+    return;
+  case VerdictKind::extend:
+    record_decision(point, score.value, "extend", reason, verdict.effect, verdict.p_value);
+    begin_measurement(now, Purpose::candidate, false);
+    return;
+  case VerdictKind::keep:
+    record_decision(point, score.value, "keep", reason, verdict.effect, verdict.p_value);
     propose(now);
     return;
   }
-  decision("keep",
-           improvement >= required ? "better by " + format(effect * 100) + "% but not significant (p=" + format(p_better) + ")"
-                                   : "not better by the required improvement (" + format(effect * 100) + "%)",
-           effect, p_better);
-  propose(now);
+}
+
+std::string TuningLoop::clearly_broken(const Score& score) const {
+  std::string broken;
+  for (std::size_t c = 0; c < score.constraints.size(); ++c) {
+    const auto spread = summarize(score.constraint_samples[c]);
+    const double margin =
+        std::max(0.1 * std::abs(rules_.constraint_scales[c]), spread.count >= 2 ? 2.0 * std::sqrt(spread.variance / static_cast<double>(spread.count)) : 0.0);
+    if (score.constraints[c] > margin) {
+      if (!broken.empty()) broken += ", ";
+      broken += "'" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ")";
+    }
+  }
+  return broken;
+}
+
+void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
+  if (!switchback_) { // abandoned while this window ran
+    continue_tuning(now);
+    return;
+  }
+  auto& confirming = *switchback_;
+  const auto point = applied_;
+  const bool on_candidate = point == confirming.candidate;
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  std::string problem;
+  bool broke = false;
+  if (!score.judgeable()) {
+    problem = "no data in a switchback window: " + score.why_not();
+  } else {
+    ledger_.add(point, window_evidence(score));
+    if (on_candidate && !confirming.final_check)
+      for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
+        if (score.constraints[c] > 0) {
+          problem = "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ") in a switchback window";
+          broke = true;
+        }
+  }
+  if (!problem.empty()) {
+    if (!score.judgeable()) blind_ = true;
+    if (confirming.final_check) {
+      switchback_.reset();
+      claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
+      return;
+    }
+    record_decision(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
+                    std::nullopt);
+    switchback_.reset();
+    roll_back(now, broke);
+    return;
+  }
+  if (!on_candidate) {
+    confirming.incumbent_values.push_back(*score.value);
+    move_to(now, confirming.candidate, Purpose::switchback);
+    return;
+  }
+  confirming.candidate_values.push_back(*score.value);
+  std::vector<double> signed_samples(score.samples);
+  for (auto& s : signed_samples) s *= sign;
+  confirming.candidate_samples = summarize(signed_samples);
+  const auto pair = confirming.candidate_values.size();
+  const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
+  const double a = confirming.incumbent_values.back(), b = confirming.candidate_values.back();
+  boost::json::object r{{"type", "switchback"},
+                        {"pair", pair},
+                        {"of", pairs_wanted},
+                        {"candidate", point_json(confirming.candidate)},
+                        {"incumbent", point_json(*incumbent_)},
+                        {"incumbent_value", a},
+                        {"candidate_value", b},
+                        {"difference", sign * (b - a)}};
+  if (confirming.final_check) r["final"] = true;
+  record(std::move(r));
+  if (pair < pairs_wanted) {
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  std::vector<double> differences;
+  for (std::size_t i = 0; i < pair; ++i)
+    differences.push_back(sign * (confirming.candidate_values[i] - confirming.incumbent_values[i]));
+  const double incumbent_mean = mean_of(confirming.incumbent_values);
+  const double candidate_mean = mean_of(confirming.candidate_values);
+  if (confirming.final_check) {
+    // The best's gain over the baseline is minus the baseline's gain over the best.
+    for (auto& d : differences) d = -d;
+    switchback_.reset();
+    claim_and_finish(now, differences, candidate_mean, incumbent_mean, {});
+    return;
+  }
+  const auto test = paired_t_test(differences);
+  const double gain = sign * (candidate_mean - incumbent_mean);
+  const double effect = incumbent_mean != 0.0 ? gain / std::abs(incumbent_mean) : gain;
+  const double p = test ? test->p_greater : 1.0;
+  const auto pairs_text = std::to_string(pair) + " switchback pairs";
+  if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < 1.0 - policy_.confidence) {
+    record_decision(point, candidate_mean, "promote",
+                    "better by " + format(effect * 100) + "% over " + pairs_text + " (paired p=" + format(p) + ")", effect, p);
+    switchback_.reset();
+    make_incumbent(now, point, score, true);
+    propose(now);
+    return;
+  }
+  record_decision(point, candidate_mean, "keep",
+                  "not confirmed by " + pairs_text + ": " + format(effect * 100) + "% (paired p=" + format(p) + ")", effect, p);
+  switchback_.reset();
+  move_to(now, *incumbent_, Purpose::rollback);
+}
+
+void TuningLoop::claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
+                                  const std::string& note) {
+  record_claim(differences, baseline_mean, best_mean, note);
+  move_to(now, *incumbent_, Purpose::final_config);
+}
+
+void TuningLoop::record_claim(std::span<const double> differences, double baseline_mean, double best_mean,
+                              const std::string& note) {
+  claimed_ = true;
+  boost::json::object r{{"type", "claim"},
+                        {"baseline", point_json(*baseline_)},
+                        {"best", point_json(*incumbent_)},
+                        {"confidence", policy_.confidence}};
+  auto relative = [](double gain, double base) { return base != 0.0 ? gain / std::abs(base) : gain; };
+  auto set_estimate = [&](double base, double best, double gain, double low, double high) {
+    r["baseline_value"] = base;
+    r["best_value"] = best;
+    r["improvement"] = relative(gain, base);
+    r["low"] = relative(low, base);
+    r["high"] = relative(high, base);
+    r["relative"] = base != 0.0;
+  };
+  const auto base = ledger_.unselected(*baseline_);
+  const auto best = ledger_.unselected(*incumbent_);
+  if (*incumbent_ == *baseline_) {
+    r["method"] = "unchanged";
+    r["reason"] = "nothing measured beat the baseline: it stays";
+    if (best.windows > 0) set_estimate(best.mean, best.mean, 0.0, 0.0, 0.0);
+  } else if (differences.size() >= 2) {
+    const auto spread = summarize(differences);
+    const double se = std::sqrt(spread.variance / static_cast<double>(spread.count));
+    const boost::math::students_t t(static_cast<double>(spread.count - 1));
+    const double q = boost::math::quantile(boost::math::complement(t, (1.0 - policy_.confidence) / 2.0));
+    r["method"] = "switchback";
+    r["pairs"] = differences.size();
+    r["reason"] = "best against baseline, " + std::to_string(differences.size()) + " switchback pairs at the end of the study";
+    set_estimate(baseline_mean, best_mean, spread.mean, spread.mean - q * se, spread.mean + q * se);
+  } else if (base.windows == 0 || best.windows == 0) {
+    r["method"] = "none";
+    r["reason"] = "the baseline's windows were discarded (the load moved): nothing to compare";
+  } else {
+    const auto test = gain_test(policy_.direction, base, best, policy_.confidence);
+    r["method"] = base.feasible() ? "pooled" : "feasibility";
+    r["windows"] = base.windows + best.windows;
+    r["reason"] = base.feasible() ? "from every window of both, the one that selected the best left out"
+                                  : "the baseline breaks a constraint that the best meets; the objective compared as measured";
+    set_estimate(base.mean, best.mean, test.gain, test.low, test.high);
+  }
+  if (!note.empty()) r["reason"] = std::string(r["reason"].as_string()) + "; " + note;
+  claim_ = r;
+  record(std::move(r));
 }
 
 void TuningLoop::recommend(TimePoint now) {
@@ -1061,7 +1251,20 @@ void TuningLoop::recommend(TimePoint now) {
 
 void TuningLoop::finish(TimePoint now, const std::string& reason) {
   finish_reason_ = reason;
-  move_to(now, incumbent_.value_or(applied_), Purpose::final_config);
+  if (claimed_ || !incumbent_ || !baseline_) {
+    move_to(now, incumbent_.value_or(applied_), Purpose::final_config);
+    return;
+  }
+  // The claim: best against baseline by switchback pairs, when the baseline may run again (it
+  // met the constraints) and the agent may apply; otherwise from the windows already measured.
+  const auto baseline = ledger_.pooled(*baseline_);
+  if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
+      !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
+    switchback_ = Switchback{*baseline_, {}, {}, {}, true};
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  claim_and_finish(now, {}, 0.0, 0.0, {});
 }
 
 void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {

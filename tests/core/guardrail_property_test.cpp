@@ -309,7 +309,9 @@ public:
       const auto& action = r.at("action").as_string();
       if (action == "pause") paused_ = true;
       if (action == "resume") paused_ = false;
-    } else if (type == "decision" && r.at("verdict").as_string() == "rollback") {
+    } else if (type == "decision" && r.at("verdict").as_string() == "rollback" &&
+               !(r.contains("counted") && !r.at("counted").as_bool())) {
+      // A rollback to an infeasible incumbent is not charged to the budget (docs/verdicts.md).
       settle_budget();
       ++totals.rollbacks;
       rollbacks_.push_back(now);

@@ -61,6 +61,11 @@ struct WindowConfig {
   double load_band_percent = 25.0;
   /// Measure the incumbent again after this many candidate windows (0: never).
   std::size_t remeasure_every = 10;
+  /// Windows a close call may give one candidate before it is ruled out (1: one window each).
+  std::size_t max_candidate_windows = 3;
+  /// End a candidate's window early when a sequential test (mSPRT) finds it clearly worse or
+  /// clearly breaking a constraint.
+  bool end_early = true;
 };
 
 /// Named sets of guardrail values: `guardrails: {preset: conservative}`. A key written next to the
@@ -92,6 +97,9 @@ struct GuardrailsConfig {
   /// else at least 2), each window `switchback_window` long (0: half of window.duration).
   std::size_t switchback_pairs = 0;
   std::chrono::milliseconds switchback_window{0};
+  /// At the end of the study, best against baseline in this many switchback pairs: the claimed
+  /// improvement (0: off, the claim is pooled from the study's windows; else at least 2).
+  std::size_t final_confirmation_pairs = 2;
   /// Where each effective value came from, by key ("max_delta.pool_size" for one param's limit):
   /// "default", "preset balanced", or "file:line" where it is written.
   std::map<std::string, std::string> origins;

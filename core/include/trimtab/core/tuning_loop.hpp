@@ -15,12 +15,14 @@
 #include <boost/json/serialize.hpp>
 
 #include <trimtab/core/amount.hpp>
+#include <trimtab/core/evidence.hpp>
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/guardrails.hpp>
 #include <trimtab/core/scrape.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/solver.hpp>
 #include <trimtab/core/statistics.hpp>
+#include <trimtab/core/verdict.hpp>
 
 namespace trimtab {
 
@@ -56,6 +58,19 @@ struct TuningPolicy {
   /// confidence. Constraint breaks roll back whatever this says.
   bool rollback_on_regression = true;
   Amount regression_threshold{5.0, true};
+  /// Windows a close call may give one candidate: while the evidence can neither promote it nor
+  /// rule it out, it is measured again (1: never). See judge() in verdict.hpp.
+  std::size_t max_candidate_windows = 3;
+  /// A candidate's window ends early, once min_samples scrapes are in, when a sequential test
+  /// (mSPRT) finds it clearly worse than the incumbent or clearly breaking a constraint.
+  bool end_windows_early = true;
+  /// Windows kept per configuration for its pooled evidence; older ones age out, so a traffic shift
+  /// does not anchor a value for ever.
+  std::size_t evidence_windows = 6;
+  /// At the end of a study the best configuration is confirmed against the baseline by this many
+  /// switchback pairs (of `switchback_duration`), and their paired difference is the improvement
+  /// the study claims. 0: off (the claim is then pooled from the windows already measured).
+  std::size_t final_confirmation_pairs = 2;
 
   /// An input signal (request rate): a window whose value of it differs from the incumbent's last
   /// measurement by more than `load_band` (a fraction) measured a different load, not a different
@@ -179,8 +194,16 @@ public:
   [[nodiscard]] TuningMode mode() const noexcept { return mode_; }
   /// The last `recommendation` record (recommend mode), without seq and time.
   [[nodiscard]] const std::optional<boost::json::object>& recommendation() const noexcept { return recommendation_; }
-  /// True while a promising candidate is being confirmed by switchback pairs.
+  /// True while a promising candidate (or, at the end, the best against the baseline) is being
+  /// confirmed by switchback pairs.
   [[nodiscard]] bool confirming() const noexcept { return switchback_.has_value(); }
+  /// The last `claim` record (the improvement the study claims over the baseline), without seq and
+  /// time.
+  [[nodiscard]] const std::optional<boost::json::object>& claim() const noexcept { return claim_; }
+  /// Every window measured per configuration (the most recent policy().evidence_windows of each).
+  [[nodiscard]] const EvidenceLedger& evidence() const noexcept { return ledger_; }
+  /// The verdict rules the policy makes.
+  [[nodiscard]] const VerdictRules& verdict_rules() const noexcept { return rules_; }
   [[nodiscard]] const Solver& solver() const noexcept { return *solver_; }
   [[nodiscard]] const TuningPolicy& policy() const noexcept { return policy_; }
   [[nodiscard]] const Guardrails& guardrails() const noexcept { return guardrails_; }
@@ -191,10 +214,11 @@ private:
   struct Score; // one window's verdict material
   /// A candidate under switchback confirmation: the objective of each half measured so far.
   struct Switchback {
-    Point candidate;
+    Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
     std::vector<double> incumbent_values;
     std::vector<double> candidate_values;
     SampleSummary candidate_samples; // the last candidate half's per-interval values, signed
+    bool final_check = false;        // the end-of-study confirmation of best against baseline
   };
 
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
@@ -204,8 +228,23 @@ private:
   void request_apply(TimePoint now, Point point, Purpose purpose);
   void move_to(TimePoint now, const Point& target, Purpose purpose);
   void arrived(TimePoint now, Purpose purpose);
-  void begin_measurement(TimePoint now, Purpose purpose);
-  void decide(TimePoint now);
+  void begin_measurement(TimePoint now, Purpose purpose, bool settle = true);
+  void decide(TimePoint now, const std::string& ended_early = {});
+  void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
+  void decide_switchback(TimePoint now, const Score& score);
+  [[nodiscard]] std::string clearly_bad(const Score& score) const;
+  [[nodiscard]] std::string clearly_broken(const Score& score) const;
+  [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
+  void record_observation(const Point& point, const Score& score, bool failed);
+  void record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
+                       std::optional<double> effect, std::optional<double> p, bool counted = true);
+  void make_incumbent(TimePoint now, const Point& point, const Score& score, bool selected);
+  void roll_back(TimePoint now, bool counted);
+  /// Records the study's claim (switchback `differences` of best over baseline, signed so that
+  /// positive is better; or, when empty, the pooled windows of both) and moves to the best.
+  void claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
+                        const std::string& note);
+  void record_claim(std::span<const double> differences, double baseline_mean, double best_mean, const std::string& note);
   void recommend(TimePoint now);
   [[nodiscard]] std::chrono::milliseconds window_duration() const noexcept;
   void finish(TimePoint now, const std::string& reason);
@@ -262,6 +301,11 @@ private:
   std::optional<Switchback> switchback_;
   std::optional<boost::json::object> recommendation_;
   Veto veto_;
+  VerdictRules rules_;
+  EvidenceLedger ledger_;
+  std::optional<Point> baseline_; // what ran when the study first started
+  bool claimed_ = false;
+  std::optional<boost::json::object> claim_;
 };
 
 } // namespace trimtab

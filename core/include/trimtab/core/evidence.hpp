@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <trimtab/core/point.hpp>
+
+namespace trimtab {
+
+/// What one scored window says about the configuration it measured: the objective over the whole
+/// window, the standard error of that value (from the window's per-interval values), and each
+/// constraint's slack (<= 0 holds).
+struct WindowEvidence {
+  double value = 0.0;
+  /// Standard error of `value`: the per-interval values' standard deviation over sqrt(count).
+  double sem = 0.0;
+  /// Per-interval values behind `sem`.
+  std::size_t intervals = 0;
+  std::vector<double> constraints;
+  /// The window after which this configuration was chosen as the incumbent. Its value is the one
+  /// the choice rewarded, so it is lucky on average; honest claims leave it out when other
+  /// windows of the configuration exist.
+  bool selected = false;
+};
+
+/// Several windows of one configuration, pooled.
+struct PooledEvidence {
+  std::size_t windows = 0;
+  std::size_t intervals = 0;
+  double mean = 0.0;
+  /// Standard error of `mean`: the larger of what the windows' own errors give and, from two
+  /// windows on, what the spread between their values gives (drift between windows is noise too).
+  double sem = 0.0;
+  /// Degrees of freedom for a t-based test of `mean`.
+  double degrees_of_freedom = 0.0;
+  /// Each constraint's pooled slack.
+  std::vector<double> constraints;
+  /// The standard error of each pooled slack (0 where a single interval gives none).
+  std::vector<double> constraint_sems;
+
+  [[nodiscard]] bool feasible() const noexcept;
+  /// How badly the configuration breaks its constraints: the sum over broken constraints of the
+  /// slack relative to the constraint's scale (its limit's magnitude, at least 1e-9), so a p99 10 %
+  /// over its limit and an error rate 10 % over its limit count alike. 0 when feasible.
+  [[nodiscard]] double violation(std::span<const double> scales) const noexcept;
+};
+
+/// Pools windows: values weighted by their intervals; see PooledEvidence::sem. Empty input gives
+/// windows == 0.
+[[nodiscard]] PooledEvidence pool(std::span<const WindowEvidence> windows);
+
+/// The windows measured per configuration, the most recent `keep` of each, so a traffic shift
+/// ages out instead of anchoring a configuration's value for ever.
+class EvidenceLedger {
+public:
+  explicit EvidenceLedger(std::size_t keep = 6) : keep_(keep == 0 ? 1 : keep) {}
+
+  void add(const Point& point, WindowEvidence window);
+  /// Marks the last window of `point` as the one that selected it (see WindowEvidence::selected).
+  void mark_selected(const Point& point);
+  [[nodiscard]] std::span<const WindowEvidence> windows(const Point& point) const;
+  [[nodiscard]] PooledEvidence pooled(const Point& point) const { return pool(windows(point)); }
+  /// Pooled without the selecting window when any other window exists: the estimate a
+  /// re-measurement gives, free of the luck that chose the configuration.
+  [[nodiscard]] PooledEvidence unselected(const Point& point) const;
+  /// Forgets every window (a load shift made them measure another service).
+  void clear() { by_point_.clear(); }
+
+private:
+  std::size_t keep_;
+  std::map<Point, std::vector<WindowEvidence>> by_point_; // oldest first, at most keep_
+};
+
+} // namespace trimtab

@@ -1,0 +1,91 @@
+#include <trimtab/core/evidence.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trimtab {
+
+bool PooledEvidence::feasible() const noexcept {
+  return std::all_of(constraints.begin(), constraints.end(), [](double c) { return c <= 0.0; });
+}
+
+double PooledEvidence::violation(std::span<const double> scales) const noexcept {
+  double total = 0.0;
+  for (std::size_t c = 0; c < constraints.size(); ++c) {
+    if (!(constraints[c] > 0.0)) continue;
+    const double scale = c < scales.size() ? std::max(std::abs(scales[c]), 1e-9) : 1.0;
+    total += constraints[c] / scale;
+  }
+  return total;
+}
+
+PooledEvidence pool(std::span<const WindowEvidence> windows) {
+  PooledEvidence pooled;
+  if (windows.empty()) return pooled;
+  pooled.windows = windows.size();
+  // Each window weighs by its intervals (at least one), so a short, extended or cut-short window
+  // counts for what it measured.
+  double total_weight = 0.0;
+  for (const auto& w : windows) total_weight += static_cast<double>(std::max<std::size_t>(w.intervals, 1));
+  const std::size_t constraint_count = windows.front().constraints.size();
+  pooled.constraints.assign(constraint_count, 0.0);
+  double within = 0.0;
+  for (const auto& w : windows) {
+    const double weight = static_cast<double>(std::max<std::size_t>(w.intervals, 1)) / total_weight;
+    pooled.intervals += w.intervals;
+    pooled.mean += weight * w.value;
+    within += weight * weight * w.sem * w.sem;
+    for (std::size_t c = 0; c < constraint_count && c < w.constraints.size(); ++c)
+      pooled.constraints[c] += weight * w.constraints[c];
+  }
+  double variance = within;
+  pooled.degrees_of_freedom = std::max(1.0, static_cast<double>(pooled.intervals) - static_cast<double>(windows.size()));
+  pooled.constraint_sems.assign(constraint_count, 0.0);
+  if (windows.size() >= 2) {
+    const double k = static_cast<double>(windows.size());
+    double between = 0.0;
+    for (const auto& w : windows) between += (w.value - pooled.mean) * (w.value - pooled.mean);
+    between /= (k - 1.0) * k; // the variance of a mean of k window values
+    if (between > variance) {
+      variance = between;
+      pooled.degrees_of_freedom = k - 1.0;
+    }
+    for (std::size_t c = 0; c < constraint_count; ++c) {
+      double spread = 0.0;
+      for (const auto& w : windows)
+        if (c < w.constraints.size()) spread += (w.constraints[c] - pooled.constraints[c]) * (w.constraints[c] - pooled.constraints[c]);
+      pooled.constraint_sems[c] = std::sqrt(spread / ((k - 1.0) * k));
+    }
+  }
+  pooled.sem = std::sqrt(variance);
+  return pooled;
+}
+
+void EvidenceLedger::add(const Point& point, WindowEvidence window) {
+  auto& windows = by_point_[point];
+  windows.push_back(std::move(window));
+  if (windows.size() > keep_) windows.erase(windows.begin());
+}
+
+void EvidenceLedger::mark_selected(const Point& point) {
+  auto found = by_point_.find(point);
+  if (found == by_point_.end() || found->second.empty()) return;
+  for (auto& w : found->second) w.selected = false;
+  found->second.back().selected = true;
+}
+
+std::span<const WindowEvidence> EvidenceLedger::windows(const Point& point) const {
+  auto found = by_point_.find(point);
+  if (found == by_point_.end()) return {};
+  return found->second;
+}
+
+PooledEvidence EvidenceLedger::unselected(const Point& point) const {
+  const auto all = windows(point);
+  std::vector<WindowEvidence> rest;
+  for (const auto& w : all)
+    if (!w.selected) rest.push_back(w);
+  return rest.empty() ? pool(all) : pool(rest);
+}
+
+} // namespace trimtab

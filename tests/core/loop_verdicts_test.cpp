@@ -1,0 +1,202 @@
+// The tuning loop's verdict rules end to end: feasibility first, pooled evidence, windows that end
+// when the question is answered, and the study's claim.
+
+#include "loop_simulation.hpp"
+
+#include <deque>
+
+using namespace trimtab;
+using namespace trimtab::loop_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Proposes a fixed list of configurations, in order, then nothing.
+class ScriptedSolver final : public Solver {
+public:
+  ScriptedSolver(Space space, Direction direction, std::vector<Point> script)
+      : Solver(std::move(space), SolverOptions{direction, 1}), script_(script.begin(), script.end()) {}
+  using Solver::ask;
+  std::optional<Point> ask(const Box& /*within*/) override {
+    if (script_.empty()) return std::nullopt;
+    auto next = script_.front();
+    script_.pop_front();
+    return next;
+  }
+
+private:
+  std::deque<Point> script_;
+};
+
+Point at(std::int64_t pool, std::int64_t batch = 4) { return Point{{Value{pool}, Value{batch}}}; }
+
+// Wide steps, so a script may jump, and nothing confirmed by switchback unless a test asks.
+TuningPolicy scripted_policy() {
+  auto policy = service_policy();
+  policy.guardrails.max_delta = {Amount{100.0, false}, Amount{100.0, false}};
+  policy.guardrails.max_rollbacks_per_hour = 1;
+  policy.budget = 50;
+  policy.final_confirmation_pairs = 0;
+  return policy;
+}
+
+std::vector<std::string> verdicts_about(const Simulation& sim, const Point& point) {
+  std::vector<std::string> out;
+  for (const auto* r : sim.records("decision"))
+    if (point_from_json(sim.space, r->at("point")) == point) out.emplace_back(r->at("verdict").as_string());
+  return out;
+}
+
+const boost::json::object& last_claim(const Simulation& sim) {
+  const auto claims = sim.records("claim");
+  BOOST_REQUIRE_EQUAL(claims.size(), 1u);
+  return *claims.front();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(loop_verdicts)
+
+BOOST_AUTO_TEST_CASE(an_infeasible_baseline_is_escaped_not_defended) {
+  // The default (pool 8) serves the most requests but breaks p99 <= 250; smaller pools serve more
+  // and break it worse, pool 10 breaks it less, pool 12 and up meet it.
+  auto policy = scripted_policy();
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction,
+                                                          std::vector<Point>{at(2), at(10), at(20), at(30)}));
+  sim.rate = [](const Point& p) { return 2000.0 - 10.0 * double(as_int(p, 0)); };
+  sim.p99 = [](const Point& p) {
+    const auto pool = as_int(p, 0);
+    return pool < 4 ? 2000.0 : pool == 10 ? 300.0 : pool < 12 ? 900.0 : 120.0;
+  };
+  sim.start();
+  sim.advance(600s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  // Pool 2 breaks the limit worse than the default: back, without charging the rollback budget.
+  BOOST_TEST(verdicts_about(sim, at(2)) == std::vector<std::string>{"rollback"});
+  bool uncounted = false;
+  for (const auto* r : sim.records("decision"))
+    if (point_from_json(sim.space, r->at("point")) == at(2)) uncounted = r->contains("counted") && !r->at("counted").as_bool();
+  BOOST_TEST(uncounted);
+  // Pool 10 breaks it less than the default: promoted. Pool 20 meets it: promoted, though it serves less.
+  BOOST_TEST(verdicts_about(sim, at(10)) == std::vector<std::string>{"promote"});
+  BOOST_TEST(verdicts_about(sim, at(20)) == std::vector<std::string>{"promote"});
+  // Pool 30 is feasible and 5.6 % worse than the feasible incumbent: a counted rollback.
+  BOOST_TEST(verdicts_about(sim, at(30)) == std::vector<std::string>{"rollback"});
+  BOOST_TEST(!sim.loop.in_safe_mode()); // one counted rollback; max_rollbacks_per_hour is 1
+  BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == 1u);
+  BOOST_REQUIRE(sim.loop.incumbent());
+  BOOST_TEST(*sim.loop.incumbent() == at(20));
+  BOOST_TEST(sim.service == at(20));
+  // The claim says the baseline was infeasible rather than quoting a loss of throughput.
+  BOOST_TEST(last_claim(sim).at("method").as_string() == "feasibility");
+}
+
+BOOST_AUTO_TEST_CASE(a_lucky_window_regresses_to_the_mean_in_the_claim) {
+  // Pool 20 is no better than the default, but its first window is 30 % lucky.
+  auto policy = scripted_policy();
+  policy.remeasure_every = 1;
+  policy.max_candidate_windows = 1;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  std::optional<TimePoint> lucky_until;
+  sim.rate = [&](const Point& p) {
+    if (p == at(20)) {
+      if (!lucky_until) lucky_until = sim.now + policy.settle + policy.duration + 1s;
+      if (sim.now <= *lucky_until) return 1300.0;
+    }
+    return 1000.0;
+  };
+  sim.start();
+  sim.advance(900s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  BOOST_TEST(verdicts_about(sim, at(20)).front() == "promote");
+  const auto& claim = last_claim(sim);
+  BOOST_TEST(claim.at("method").as_string() == "pooled");
+  // The incumbent's remeasured windows say 1000, as the baseline: the claim is about 0, not +30 %.
+  const double improvement = claim.at("improvement").to_number<double>();
+  BOOST_TEST(std::abs(improvement) < 0.03, "claimed " << improvement);
+  BOOST_TEST(claim.at("low").to_number<double>() <= 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_final_confirmation_measures_best_against_baseline) {
+  auto policy = scripted_policy();
+  policy.final_confirmation_pairs = 3;
+  policy.switchback_duration = 5s;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim.rate = [](const Point& p) { return p == at(20) ? 1200.0 : 1000.0; };
+  sim.start();
+  sim.advance(600s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  const auto& claim = last_claim(sim);
+  BOOST_TEST(claim.at("method").as_string() == "switchback");
+  BOOST_TEST(claim.at("pairs").to_number<double>() == 3.0);
+  const double improvement = claim.at("improvement").to_number<double>();
+  BOOST_TEST(improvement == 0.2, boost::test_tools::tolerance(0.03));
+  BOOST_TEST(claim.at("low").to_number<double>() < improvement);
+  BOOST_TEST(claim.at("high").to_number<double>() > improvement);
+  BOOST_TEST(sim.service == at(20)); // it ends on the best, after the baseline ran again
+  std::size_t final_pairs = 0;
+  for (const auto* r : sim.records("switchback")) final_pairs += r->contains("final") ? 1 : 0;
+  BOOST_TEST(final_pairs == 3u);
+  BOOST_TEST(sim.loop.claim().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
+  // Pool 20 is 7 % better, and the per-second noise is 25 %: one window cannot tell.
+  auto policy = scripted_policy();
+  policy.max_candidate_windows = 4;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim.noise_fraction = 0.25;
+  sim.rate = [](const Point& p) { return p == at(20) ? 1070.0 : 1000.0; };
+  sim.start();
+  sim.advance(600s);
+  const auto verdicts = verdicts_about(sim, at(20));
+  BOOST_REQUIRE(!verdicts.empty());
+  BOOST_TEST(verdicts.front() == "extend");
+  BOOST_TEST(verdicts.size() >= 2u);
+  // Each extension is another scored window of the candidate, measured without a second settle.
+  std::size_t candidate_windows = 0;
+  for (const auto* r : sim.records("observation"))
+    if (point_from_json(sim.space, r->at("point")) == at(20) && r->at("purpose").as_string() == "candidate") ++candidate_windows;
+  BOOST_TEST(candidate_windows == verdicts.size());
+  BOOST_TEST(candidate_windows <= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_clearly_worse_candidate_ends_its_window_early) {
+  auto policy = scripted_policy();
+  policy.duration = 30s;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim.rate = [](const Point& p) { return p == at(20) ? 500.0 : 1000.0; };
+  sim.start();
+  sim.advance(200s);
+  BOOST_REQUIRE(sim.applied.size() >= 2u);
+  BOOST_TEST((sim.applied[0].purpose == Purpose::candidate));
+  BOOST_TEST((sim.applied[1].purpose == Purpose::rollback));
+  // Rolled back well before settle + 30 s.
+  BOOST_TEST((sim.applied[1].at - sim.applied[0].at < policy.settle + 15s));
+  bool early = false;
+  for (const auto* r : sim.records("decision"))
+    early |= std::string(r->at("reason").as_string()).find("ended early") != std::string::npos;
+  BOOST_TEST(early);
+}
+
+BOOST_AUTO_TEST_CASE(a_load_shift_never_hides_a_broken_constraint) {
+  // The load signal is the served rate, which this candidate changes: the window is not discarded
+  // for it, because p99 is clearly broken.
+  auto policy = scripted_policy();
+  policy.load_signal = "rps";
+  policy.load_band = 0.1;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20), at(24)}));
+  sim.rate = [](const Point& p) { return p == at(20) ? 600.0 : p == at(24) ? 1500.0 : 1000.0; };
+  sim.p99 = [](const Point& p) { return p == at(20) ? 800.0 : 120.0; };
+  sim.start();
+  sim.advance(300s);
+  const auto at20 = verdicts_about(sim, at(20));
+  BOOST_REQUIRE(!at20.empty());
+  BOOST_TEST(at20.front() == "rollback");
+  // A load shift with every constraint met is still discarded.
+  const auto at24 = verdicts_about(sim, at(24));
+  BOOST_REQUIRE(!at24.empty());
+  BOOST_TEST(at24.front() == "discard");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,148 @@
+#include <trimtab/core/verdict.hpp>
+
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace trimtab;
+
+namespace {
+
+// `windows` windows of one configuration, each with this value, standard error and slack.
+PooledEvidence evidence(double value, double sem, std::vector<double> constraints = {}, std::size_t windows = 1) {
+  std::vector<WindowEvidence> list;
+  for (std::size_t i = 0; i < windows; ++i) list.push_back(WindowEvidence{value, sem, 10, constraints, false});
+  return pool(list);
+}
+
+VerdictRules rules_for(Direction direction) {
+  VerdictRules rules;
+  rules.direction = direction;
+  rules.required_improvement = Amount{5.0, true};
+  rules.regression_threshold = Amount{5.0, true};
+  rules.constraint_texts = {"p99_ms <= 100", "errors <= 0.01"};
+  rules.constraint_scales = {100.0, 0.01};
+  rules.max_candidate_windows = 3;
+  return rules;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(verdict)
+
+BOOST_AUTO_TEST_CASE(a_feasible_candidate_beats_an_infeasible_incumbent_whatever_the_objective) {
+  const auto rules = rules_for(Direction::minimize);
+  // The incumbent is far better on the objective but breaks p99 by 20 ms.
+  const auto incumbent = evidence(8.0, 0.1, {20.0, -0.01});
+  const auto candidate = evidence(20.0, 0.1, {-10.0, -0.01});
+  const auto verdict = judge(rules, incumbent, candidate);
+  BOOST_TEST((verdict.kind == VerdictKind::promote));
+  BOOST_TEST(verdict.reason.find("meets every constraint") != std::string::npos);
+  BOOST_TEST(preferred(rules, candidate, incumbent));
+  BOOST_TEST(!preferred(rules, incumbent, candidate));
+}
+
+BOOST_AUTO_TEST_CASE(a_candidate_that_breaks_a_constraint_is_rolled_back_from_a_feasible_incumbent) {
+  const auto rules = rules_for(Direction::maximize);
+  const auto verdict = judge(rules, evidence(100.0, 1.0, {-5.0, -0.01}), evidence(500.0, 1.0, {1.0, -0.01}));
+  BOOST_TEST((verdict.kind == VerdictKind::rollback));
+  BOOST_TEST(!verdict.uncounted);
+  BOOST_TEST(verdict.reason.find("'p99_ms <= 100' (by 1)") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(between_two_infeasible_the_smaller_relative_violation_wins) {
+  const auto rules = rules_for(Direction::maximize);
+  // 30 ms over a 100 ms limit (0.3) against 0.002 over a 0.01 error limit (0.2): the second is less.
+  const auto p99_over = evidence(100.0, 1.0, {30.0, -0.01});
+  const auto errors_over = evidence(50.0, 1.0, {-10.0, 0.002});
+  BOOST_TEST(p99_over.violation(rules.constraint_scales) == 0.3, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(errors_over.violation(rules.constraint_scales) == 0.2, boost::test_tools::tolerance(1e-12));
+  auto verdict = judge(rules, p99_over, errors_over);
+  BOOST_TEST((verdict.kind == VerdictKind::promote));
+  verdict = judge(rules, errors_over, p99_over);
+  BOOST_TEST((verdict.kind == VerdictKind::rollback));
+  BOOST_TEST(verdict.uncounted); // leaving an infeasible incumbent is not a regression to count
+}
+
+BOOST_AUTO_TEST_CASE(between_two_feasible_the_objective_decides_on_pooled_evidence) {
+  const auto rules = rules_for(Direction::maximize);
+  const auto incumbent = evidence(100.0, 1.0, {-1.0, -0.01});
+  // 10 % better with small errors: promoted.
+  auto verdict = judge(rules, incumbent, evidence(110.0, 1.0, {-1.0, -0.01}));
+  BOOST_TEST((verdict.kind == VerdictKind::promote));
+  BOOST_REQUIRE(verdict.effect);
+  BOOST_TEST(*verdict.effect == 0.1, boost::test_tools::tolerance(1e-9));
+  // 10 % worse: rolled back.
+  verdict = judge(rules, incumbent, evidence(90.0, 1.0, {-1.0, -0.01}));
+  BOOST_TEST((verdict.kind == VerdictKind::rollback));
+  // 2 % better: not the required 5 %, and it cannot reach it: kept out.
+  verdict = judge(rules, incumbent, evidence(102.0, 0.5, {-1.0, -0.01}));
+  BOOST_TEST((verdict.kind == VerdictKind::keep));
+}
+
+BOOST_AUTO_TEST_CASE(a_close_call_earns_another_window_until_the_limit) {
+  const auto rules = rules_for(Direction::maximize);
+  const auto incumbent = evidence(100.0, 6.0, {-1.0, -0.01}, 2);
+  // 6 % better, but with errors of 6 a window that is not significant: measure again.
+  auto verdict = judge(rules, incumbent, evidence(106.0, 6.0, {-1.0, -0.01}, 1));
+  BOOST_TEST((verdict.kind == VerdictKind::extend));
+  BOOST_TEST(verdict.reason.find("another window") != std::string::npos);
+  // With three windows behind it the candidate has had its chance.
+  verdict = judge(rules, incumbent, evidence(106.0, 6.0, {-1.0, -0.01}, 3));
+  BOOST_TEST((verdict.kind == VerdictKind::keep));
+}
+
+BOOST_AUTO_TEST_CASE(pooling_takes_the_larger_of_the_windows_errors_and_their_spread) {
+  // Two windows, each precise (sem 1) but 20 apart: the drift between them is the real error.
+  const std::vector<WindowEvidence> drifting{{100.0, 1.0, 10, {}, false}, {120.0, 1.0, 10, {}, false}};
+  const auto pooled = pool(drifting);
+  BOOST_TEST(pooled.mean == 110.0);
+  BOOST_TEST(pooled.sem == 10.0, boost::test_tools::tolerance(1e-12)); // sqrt(200 / 2)
+  BOOST_TEST(pooled.degrees_of_freedom == 1.0);
+  // Two windows that agree: their own errors, halved in variance.
+  const std::vector<WindowEvidence> agreeing{{100.0, 2.0, 10, {}, false}, {100.0, 2.0, 10, {}, false}};
+  BOOST_TEST(pool(agreeing).sem == std::sqrt(2.0), boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(the_selecting_window_is_left_out_of_the_unselected_estimate) {
+  EvidenceLedger ledger(4);
+  const Point point{{Value{std::int64_t{1}}}};
+  ledger.add(point, WindowEvidence{130.0, 1.0, 10, {}, false}); // the lucky window that promoted it
+  ledger.mark_selected(point);
+  BOOST_TEST(ledger.unselected(point).mean == 130.0); // nothing else to go on yet
+  ledger.add(point, WindowEvidence{100.0, 1.0, 10, {}, false});
+  ledger.add(point, WindowEvidence{102.0, 1.0, 10, {}, false});
+  BOOST_TEST(ledger.pooled(point).mean == 332.0 / 3.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ledger.unselected(point).mean == 101.0, boost::test_tools::tolerance(1e-12));
+  // Only the most recent windows are kept.
+  for (int i = 0; i < 4; ++i) ledger.add(point, WindowEvidence{90.0, 1.0, 10, {}, false});
+  BOOST_TEST(ledger.windows(point).size() == 4u);
+  BOOST_TEST(ledger.pooled(point).mean == 90.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_gain_interval_covers_the_difference_and_shrinks_with_evidence) {
+  const auto a = evidence(100.0, 2.0), b = evidence(110.0, 2.0);
+  const auto test = gain_test(Direction::maximize, a, b, 0.95);
+  BOOST_TEST(test.gain == 10.0);
+  BOOST_TEST(test.low < 10.0);
+  BOOST_TEST(test.high > 10.0);
+  BOOST_TEST(test.p_better < 0.05);
+  const auto tighter = gain_test(Direction::maximize, evidence(100.0, 0.5), evidence(110.0, 0.5), 0.95);
+  BOOST_TEST(tighter.high - tighter.low < test.high - test.low);
+  // Minimising flips the sign of the gain.
+  BOOST_TEST(gain_test(Direction::minimize, a, b, 0.95).gain == -10.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_mixture_ratio_follows_its_closed_form) {
+  // Known variance sigma^2 / n with sigma = 1, n = 25, mixing scale 0.5, observed difference 0.6.
+  const double v = 1.0 / 25.0, tau = 0.5, d = 0.6;
+  const double expected = std::sqrt(v / (v + tau * tau)) * std::exp(tau * tau * d * d / (2 * v * (v + tau * tau)));
+  BOOST_TEST(mixture_likelihood_ratio(d, v, tau) == expected, boost::test_tools::tolerance(1e-12));
+  // No difference: the ratio falls below 1 as evidence grows, so noise alone never stops a window.
+  BOOST_TEST(mixture_likelihood_ratio(0.0, 1.0 / 100.0, tau) < mixture_likelihood_ratio(0.0, 1.0 / 10.0, tau));
+  BOOST_TEST(mixture_likelihood_ratio(0.0, 1.0 / 10.0, tau) < 1.0);
+  // A larger difference is stronger evidence, in either direction.
+  BOOST_TEST(mixture_likelihood_ratio(-1.0, v, tau) > mixture_likelihood_ratio(-0.5, v, tau));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
