@@ -16,6 +16,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <trimtab/agent/claim_text.hpp>
+#include <trimtab/agent/decision_text.hpp>
+#include <trimtab/agent/readable.hpp>
 #include <trimtab/agent/control_server.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_fetcher.hpp>
@@ -132,6 +135,9 @@ TuningPolicy tuning_policy(const TuningConfig& config) {
   if (!config.window.load_signal.empty()) policy.load_signal = config.window.load_signal;
   policy.load_band = config.window.load_band_percent / 100.0;
   policy.remeasure_every = config.window.remeasure_every;
+  policy.max_candidate_windows = config.window.max_candidate_windows;
+  policy.end_windows_early = config.window.end_early;
+  policy.final_confirmation_pairs = config.guardrails.final_confirmation_pairs;
   policy.guardrails.max_delta.resize(config.space.size());
   for (const auto& [name, amount] : config.guardrails.max_delta)
     if (const auto index = config.space.find(name)) policy.guardrails.max_delta[*index] = amount;
@@ -312,6 +318,8 @@ struct Agent::State {
                                                                               : AgentEventKind::safe_mode_left;
     } else if (*type == "mode") kind = AgentEventKind::mode_changed;
     else if (*type == "recommendation") kind = AgentEventKind::recommendation;
+    else if (*type == "claim") kind = AgentEventKind::claimed;
+    else if (*type == "done") kind = AgentEventKind::study_done;
     if (kind) on_event(AgentEvent{*kind, r});
   }
 
@@ -325,30 +333,42 @@ struct Agent::State {
       if (v->is_string()) return std::string(v->get_string());
       return to_json_text(*v);
     };
+    auto readable = [&](const char* key) -> std::string {
+      const auto* v = r.if_contains(key);
+      return v == nullptr ? std::string("none") : readable_value(*v);
+    };
     if (type == "refusal") {
       ++refusals[text("reason")];
-      log(LogLevel::warning, "refused (" + text("reason") + "): " + text("detail"));
+      // Pacing defers an apply, it does not refuse it: that is how min_dwell and the update rate
+      // work, every time, and no cause for a warning.
+      const auto reason = text("reason");
+      if (reason == "min_dwell" || reason == "rate_limit")
+        log(LogLevel::info, "waiting: " + text("detail"));
+      else
+        log(LogLevel::warning, "refused (" + reason + "): " + text("detail"));
     } else if (type == "decision") {
       ++verdicts[text("verdict")];
-      log(LogLevel::info, text("verdict") + " " + text("point") + " value " + text("value") + " vs " +
-                              text("incumbent_value") + ": " + text("reason"));
+      log(LogLevel::info, describe_decision(r));
     } else if (type == "apply_failed") {
       log(LogLevel::warning, "apply failed: " + text("error"));
     } else if (type == "safe_mode") {
       log(LogLevel::warning, std::string(r.at("entered").as_bool() ? "safe mode entered: " : "safe mode left: ") + text("reason"));
     } else if (type == "done") {
-      log(LogLevel::info, "study done (" + text("reason") + "): best " + text("best") + " = " + text("best_value"));
+      log(LogLevel::info, "study done (" + text("reason") + "): best " + readable("best") + ", objective " + readable("best_value"));
     } else if (type == "applied") {
-      log(LogLevel::info, "applied " + text("point") + " (" + text("purpose") + ")");
+      log(LogLevel::info, "applied " + readable("point") + " (" + text("purpose") + ")");
     } else if (type == "operator") {
       log(LogLevel::info, "operator: " + text("action") + " from " + text("source"));
     } else if (type == "mode") {
       log(LogLevel::info, "mode: " + text("mode"));
     } else if (type == "recommendation") {
-      log(LogLevel::info, "recommendation " + text("point") + ": " + text("reason"));
+      log(LogLevel::info, "recommendation " + readable("point") + ": " + text("reason"));
+    } else if (type == "claim") {
+      log(LogLevel::info, "claim: " + describe_claim(r));
     } else if (type == "switchback") {
-      log(LogLevel::info, "switchback pair " + text("pair") + "/" + text("of") + ": candidate " + text("candidate_value") +
-                              " vs incumbent " + text("incumbent_value"));
+      log(LogLevel::info, "switchback pair " + text("pair") + "/" + text("of") + ": " + readable("candidate_value") +
+                              " for " + readable("candidate") + " against " + readable("incumbent_value") + " for " +
+                              readable("incumbent"));
     }
   }
 
@@ -648,6 +668,8 @@ const char* event_name(AgentEventKind kind) noexcept {
   case AgentEventKind::safe_mode_left: return "safe_mode_left";
   case AgentEventKind::mode_changed: return "mode_changed";
   case AgentEventKind::recommendation: return "recommendation";
+  case AgentEventKind::claimed: return "claimed";
+  case AgentEventKind::study_done: return "study_done";
   }
   return "unknown";
 }
@@ -784,8 +806,12 @@ boost::json::object Agent::status() const {
   out["applied"] = point_to_json(s.config.space, s.running_config);
   if (loop.incumbent()) out["incumbent"] = point_to_json(s.config.space, *loop.incumbent());
   if (loop.incumbent_value()) out["incumbent_value"] = *loop.incumbent_value();
-  out["windows_scored"] = loop.windows_scored();
+  // Every scored window (the baseline and re-measurements too, as statistics.windows counts them),
+  // and the candidate windows the budget counts.
+  out["windows_scored"] = s.study.report().counts.windows;
+  out["candidate_windows"] = loop.windows_scored();
   out["budget"] = s.config.solver.budget;
+  if (loop.claim()) out["claim"] = *loop.claim();
   out["rollbacks_last_hour"] = loop.guardrails().rollbacks_in_last_hour(std::chrono::system_clock::now());
   boost::json::object signals;
   for (std::size_t i = 0; i < s.config.signals.size(); ++i) {

@@ -178,6 +178,8 @@ void StudyFold::add(const json::object& record) {
       if (window.verdict == "keep") ++report_.counts.keeps;
       else if (window.verdict == "rollback") ++report_.counts.rollbacks;
       else if (window.verdict == "discard") ++report_.counts.discards;
+      else if (window.verdict == "extend") ++report_.counts.extensions;
+      else if (window.verdict == "confirm") ++report_.counts.confirmations;
       window.incumbent_value = number_at(record, "incumbent_value");
       if (!window.incumbent_value) window.incumbent_value = report_.incumbent_value;
     }
@@ -208,6 +210,8 @@ void StudyFold::add(const json::object& record) {
     if (report_.mode != "recommend") report_.recommendation.reset();
   } else if (type == "recommendation") {
     report_.recommendation = record;
+  } else if (type == "claim") {
+    report_.claim = record;
   } else if (type == "done") {
     report_.done = true;
     report_.done_reason = text_at(record, "reason");
@@ -249,8 +253,21 @@ StudyReport StudyFold::report() const {
     const double better = (report.maximize ? 1 : -1) * (*report.incumbent_value - *report.baseline_value);
     const double improvement =
         *report.baseline_value != 0 ? better / std::abs(*report.baseline_value) : better;
-    if (std::isfinite(improvement)) report.improvement = improvement;
+    if (std::isfinite(improvement)) {
+      report.improvement = improvement;
+      report.improvement_method = "as measured";
+    }
   }
+  if (report.claim) {
+    const auto claimed = number_at(*report.claim, "improvement");
+    report.improvement_method = text_at(*report.claim, "method");
+    if (claimed) {
+      report.improvement = claimed;
+      report.improvement_low = number_at(*report.claim, "low");
+      report.improvement_high = number_at(*report.claim, "high");
+    }
+  }
+  report.constraints = constraints_;
   compute_trends(report, goodness_from_constraints(constraints_));
   return report;
 }
@@ -375,12 +392,17 @@ json::object study_statistics_json(const StudyReport& report) {
       {"rollbacks", c.rollbacks},
       {"keeps", c.keeps},
       {"discards", c.discards},
+      {"extensions", c.extensions},
+      {"confirmations", c.confirmations},
       {"apply_failures", c.apply_failures},
       {"refusals", std::move(refusals)},
       {"refusals_total", c.refusals_total()},
       {"baseline_value", number(report.baseline_value)},
       {"incumbent_value", number(report.incumbent_value)},
       {"improvement", number(report.improvement)},
+      {"improvement_low", number(report.improvement_low)},
+      {"improvement_high", number(report.improvement_high)},
+      {"improvement_method", report.improvement_method.empty() ? json::value(nullptr) : json::value(report.improvement_method)},
       {"trends", std::move(trends)},
   };
 }
@@ -477,7 +499,7 @@ std::string display_time(std::int64_t ms) {
 /// A parameter's value as configured: numbers exactly, labels as they are.
 std::string display_param(const json::value& value) {
   if (value.is_string()) return escape(value.get_string());
-  if (value.is_double() && !std::isfinite(value.get_double())) return "—";
+  if (value.is_number()) return escape(display_number(value.to_number<double>()));
   return escape(to_json_text(value));
 }
 
@@ -626,6 +648,7 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
     svg += "</g>";
   }
 
+  bool log_scale = false; // decided once the values are known
   // The plot frame.
   const auto frame = [&] {
     svg += "<path class=\"axis\" d=\"M" + coord(left) + " " + coord(top) + "V" + coord(bottom) + "H" +
@@ -634,7 +657,7 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
            "\" text-anchor=\"middle\" fill=\"" + label_colour + "\">window</text>";
     svg += "<text class=\"axis-title\" transform=\"translate(14 " + coord((top + bottom) / 2) +
            ") rotate(-90)\" text-anchor=\"middle\" fill=\"" + label_colour + "\">objective (" +
-           (report.maximize ? "higher" : "lower") + " is better)</text>";
+           (report.maximize ? "higher" : "lower") + " is better" + (log_scale ? ", log scale" : "") + ")</text>";
   };
 
   // Values drawn: windows, incumbents, the baseline; only finite ones.
@@ -656,7 +679,17 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
     return svg;
   }
 
-  const Axis y_axis = std::isfinite(lo) ? value_axis(lo, hi) : Axis{};
+  // An objective that spans more than 10x (a 100x improvement) is drawn on a log axis, so the
+  // windows after the improvement do not all lie flat on the floor.
+  log_scale = std::isfinite(lo) && lo > 0 && hi / lo > 10;
+  const auto scaled = [&](double v) { return log_scale ? std::log10(v) : v; };
+  Axis y_axis = std::isfinite(lo) ? value_axis(lo, hi) : Axis{};
+  if (log_scale) {
+    y_axis.lo = std::floor(std::log10(lo));
+    y_axis.hi = std::ceil(std::log10(hi));
+    if (y_axis.hi <= y_axis.lo) y_axis.hi = y_axis.lo + 1;
+    y_axis.step = y_axis.hi - y_axis.lo > 8 ? 2 : 1;
+  }
   // Across: the window index. A measurement that shares the index of the candidate before it (the
   // baseline, a remeasure, a rollback, a window discarded unscored) sits halfway to the next one.
   std::vector<double> position;
@@ -675,18 +708,19 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
   const double pad = std::max(0.5, (last - first) * 0.02);
   const double x_lo = first - pad, x_hi = last + pad;
   const auto px = [&](double index) { return left + (index - x_lo) / (x_hi - x_lo) * (right - left); };
-  const auto py = [&](double v) { return bottom - (v - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top); };
+  const auto py = [&](double v) { return bottom - (scaled(v) - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top); };
 
   // Grid and value ticks.
   const double tick_count = (y_axis.hi - y_axis.lo) / y_axis.step;
   const long y_ticks = std::isfinite(tick_count) ? std::lround(std::clamp(tick_count, 0.0, 40.0)) : 0;
   for (long k = 0; k <= y_ticks; ++k) {
     const double v = y_axis.lo + static_cast<double>(k) * y_axis.step;
-    const double y = py(v);
+    const double y = bottom - (v - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top);
     svg += "<path class=\"grid\" d=\"M" + coord(left) + " " + coord(y) + "H" + coord(right) + "\" stroke=\"" +
            grid_colour + "\" stroke-width=\"1\"/>";
     svg += "<text class=\"tick\" x=\"" + coord(left - 6) + "\" y=\"" + coord(y + 3.5) +
-           "\" text-anchor=\"end\" fill=\"" + label_colour + "\">" + escape(tick_label(v, y_axis)) + "</text>";
+           "\" text-anchor=\"end\" fill=\"" + label_colour + "\">" +
+           escape(log_scale ? display_number(std::pow(10.0, v)) : tick_label(v, y_axis)) + "</text>";
   }
   // Window ticks: whole numbers in 1-2-5 steps.
   {
@@ -804,6 +838,11 @@ td.reason { color: #4b5563; word-break: break-word; }
 .verdict-rollback { background: #fee2e2; color: #991b1b; }
 .verdict-discard { background: #fef3c7; color: #92400e; }
 .verdict-other { background: #f3f4f6; color: #4b5563; }
+ul.constraints { margin: 0; padding-left: 18px; }
+.constraint.holds { color: #166534; }
+.constraint.broken { color: #991b1b; }
+.constraint.unknown { color: #6b7280; }
+td.configuration { font-family: ui-monospace, monospace; font-size: 12px; }
 .empty-row td { color: #9ca3af; text-align: center; padding: 14px; }
 dl.counts { display: grid; grid-template-columns: auto 1fr; gap: 4px 16px; margin: 0; }
 dl.counts dt { color: #6b7280; }
@@ -887,6 +926,7 @@ std::string counts_list(const StudyReport& report) {
   html += row("keeps", c.keeps);
   html += row("rollbacks", c.rollbacks);
   html += row("discards", c.discards);
+  if (c.extensions > 0) html += row("windows extended", c.extensions);
   html += row("apply failures", c.apply_failures);
   html += row("refusals", c.refusals_total());
   for (const auto& [reason, n] : c.refusals) html += row(reason, n, true);
@@ -897,6 +937,9 @@ std::string counts_list(const StudyReport& report) {
     improvement = report.baseline_value == 0.0 // a difference, not a fraction
                       ? (*report.improvement > 0 ? "+" : "") + display_number(report.improvement)
                       : display_effect(report.improvement);
+  if (report.improvement && report.improvement_low && report.improvement_high && report.baseline_value != 0.0)
+    improvement += " [" + display_effect(report.improvement_low) + ", " + display_effect(report.improvement_high) + "]";
+  if (report.improvement && !report.improvement_method.empty()) improvement += " (" + report.improvement_method + ")";
   html += "<dt>improvement vs baseline</dt><dd class=\"improvement\">" + escape(improvement) + "</dd>";
   html += "</dl>";
   return html;
@@ -924,23 +967,67 @@ std::string trends_table(const StudyReport& report) {
   return html;
 }
 
+// Each constraint and how the best configuration's last window stood against it.
+std::string constraints_list(const StudyReport& report) {
+  if (report.constraints.empty()) return "<p class=\"empty\">no constraints</p>";
+  const WindowSummary* last = nullptr;
+  for (auto it = report.windows.rbegin(); it != report.windows.rend() && last == nullptr; ++it)
+    if (it->value && report.incumbent && same_point(it->point, *report.incumbent)) last = &*it;
+  std::string html = "<ul class=\"constraints\">";
+  for (const auto& text : report.constraints) {
+    std::string verdict = "not measured yet";
+    std::string css = "unknown";
+    try {
+      const auto constraint = Constraint::parse_constraint(text);
+      std::vector<double> values;
+      for (const auto& name : constraint.variables()) {
+        if (last == nullptr) break;
+        const auto found = last->signals.find(name);
+        if (found == last->signals.end() || !found->second) break;
+        values.push_back(*found->second);
+      }
+      if (last != nullptr && values.size() == constraint.variables().size()) {
+        const double slack = constraint.slack(values);
+        if (std::isfinite(slack)) {
+          verdict = slack <= 0 ? "holds for the best (" + display_number(constraint.left.evaluate(values)) + ")"
+                               : "broken by the best, by " + display_number(slack);
+          css = slack <= 0 ? "holds" : "broken";
+        }
+      }
+    } catch (const std::exception&) {
+      verdict = "cannot be read";
+    }
+    html += "<li class=\"constraint " + css + "\"><code>" + escape(text) + "</code> " + escape(verdict) + "</li>";
+  }
+  return html + "</ul>";
+}
+
 std::string decisions_table(const StudyReport& report) {
-  std::string html = "<table class=\"decisions\"><thead><tr><th class=\"num\">window</th><th>verdict</th>"
+  std::string html = "<table class=\"decisions\"><thead><tr><th class=\"num\">window</th><th>measured</th>"
+                     "<th>configuration</th><th>verdict</th>"
                      "<th class=\"num\">value</th><th class=\"num\">effect</th><th class=\"num\">p-value</th>"
                      "<th>reason</th></tr></thead><tbody>";
   std::size_t shown = 0;
+  // Windows are numbered in the order they were measured, every one of them: the baseline is 1,
+  // and a re-measurement or a discarded window has a number of its own.
+  std::size_t number = report.windows.size() + 1;
   for (auto it = report.windows.rbegin(); it != report.windows.rend() && shown < 20; ++it) {
+    --number;
     if (it->verdict.empty()) continue;
     ++shown;
-    html += "<tr><td class=\"num\" title=\"" + escape(display_time(it->time_ms)) + "\">" +
-            std::to_string(it->index) + "</td>";
+    std::string configuration;
+    for (const auto& entry : it->point)
+      configuration += (configuration.empty() ? "" : " ") + escape(entry.key()) + "=" + display_param(entry.value());
+    html += "<tr><td class=\"num\" title=\"" + escape(display_time(it->time_ms)) + "\">" + std::to_string(number) + "</td>";
+    html += "<td>" + escape(it->purpose.empty() ? std::string("—") : it->purpose) + "</td>";
+    html += "<td class=\"configuration\">" + configuration + "</td>";
     html += "<td><span class=\"verdict " + verdict_class(it->verdict) + "\">" + escape(it->verdict) + "</span></td>";
     html += "<td class=\"num\">" + display_number(it->value) + "</td>";
     html += "<td class=\"num\">" + escape(display_effect(it->effect)) + "</td>";
     html += "<td class=\"num\">" + escape(display_p_value(it->p_value)) + "</td>";
     html += "<td class=\"reason\">" + escape(it->reason) + "</td></tr>";
   }
-  if (shown == 0) html += "<tr class=\"empty-row\"><td colspan=\"6\">no decisions yet</td></tr>";
+  if (shown == 0) html += "<tr class=\"empty-row\"><td colspan=\"8\">no decisions yet</td></tr>";
   html += "</tbody></table>";
   return html;
 }
@@ -1021,6 +1108,7 @@ std::string render_page(const StudyReport& report, const json::object* live_stat
           "</section>";
   html += "<section class=\"card\"><h2>counts</h2>" + counts_list(report) + "</section>";
   html += "</div>\n";
+  html += "<section class=\"card\"><h2>constraints</h2>" + constraints_list(report) + "</section>\n";
   if (report.recommendation) html += "<section class=\"card\"><h2>recommendation</h2>" + recommendation_card(report) + "</section>\n";
   html += "<section class=\"card\"><h2>trends</h2>" + trends_table(report) + "</section>\n";
   html += "<section class=\"card\"><h2>last decisions</h2>" + decisions_table(report) + "</section>\n";

@@ -1,5 +1,7 @@
 #include "demo_run.hpp"
 
+#include <trimtab/agent/summary_table.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -267,6 +269,7 @@ DemoSummary run_demo(const DemoOptions& options) {
     if (window.purpose == "baseline" && !summary.baseline_p99_ms) summary.baseline_p99_ms = window.p99_ms;
     if (window.point == summary.best && window.p99_ms) summary.best_p99_ms = window.p99_ms;
   }
+  summary.report_data = report;
   summary.promotions = report.counts.promotions;
   summary.rollbacks = report.counts.rollbacks;
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -282,28 +285,8 @@ DemoSummary run_demo(const DemoOptions& options) {
 }
 
 void print_summary(const DemoSummary& summary, std::ostream& out) {
-  const auto change = [&](std::optional<double> before, std::optional<double> after) -> std::string {
-    if (!before || !after || *before == 0) return "";
-    const double percent = (*after - *before) / std::fabs(*before) * 100;
-    std::ostringstream text;
-    text << std::showpos << std::fixed << std::setprecision(0) << percent << " %";
-    return text.str();
-  };
-  const auto cell = [](std::optional<double> value) { return value ? format_number(*value) : std::string("-"); };
-  std::size_t width = std::string("objective (") .size() + 14;
-  for (const auto& param : summary.params) width = std::max(width, param.size() + 2);
-  out << '\n' << std::left << std::setw(static_cast<int>(width)) << "" << std::setw(14) << "default" << std::setw(14)
-      << "best" << "change\n";
-  for (const auto& param : summary.params) {
-    out << std::setw(static_cast<int>(width)) << param << std::setw(14) << format_value(summary.baseline.if_contains(param))
-        << std::setw(14) << format_value(summary.best.if_contains(param)) << '\n';
-  }
-  out << std::setw(static_cast<int>(width)) << "objective" << std::setw(14) << cell(summary.baseline_value) << std::setw(14)
-      << cell(summary.best_value) << change(summary.baseline_value, summary.best_value) << "   (" << summary.objective
-      << ")\n";
-  out << std::setw(static_cast<int>(width)) << "p99 ms" << std::setw(14) << cell(summary.baseline_p99_ms) << std::setw(14)
-      << cell(summary.best_p99_ms) << change(summary.baseline_p99_ms, summary.best_p99_ms) << '\n'
-      << std::right;
+  const SummaryRow p99{"p99 ms", summary.baseline_p99_ms, summary.best_p99_ms, ""};
+  print_summary_table(summary.report_data, summary.params, out, std::span<const SummaryRow>(&p99, 1));
   out << '\n'
       << "windows: " << summary.windows << " scored (" << summary.candidates << " candidates), " << summary.promotions
       << " promoted, " << summary.rollbacks << " rolled back; ended by " << summary.stop_reason << " after "

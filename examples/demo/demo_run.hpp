@@ -14,6 +14,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <trimtab/agent/study_report.hpp>
+
 #include <trimtab/config/tuning_config.hpp>
 
 namespace trimtab::demo {
@@ -59,6 +61,8 @@ struct DemoSummary {
   boost::json::object baseline;
   boost::json::object best;            ///< the incumbent at the end (the baseline when nothing beat it)
   std::optional<double> baseline_value, best_value;
+  /// The study as its journal tells it (the claimed improvement included), for the closing table.
+  StudyReport report_data;
   std::optional<double> baseline_p99_ms, best_p99_ms;
   std::size_t windows = 0;             ///< scored windows, the baseline's included
   std::size_t candidates = 0;          ///< candidate windows

@@ -170,7 +170,8 @@ int print_summary(const trimtab::Agent& agent) {
   const boost::json::value baseline = study.baseline ? boost::json::value(*study.baseline) : boost::json::value();
   const boost::json::value baseline_value =
       study.baseline_value ? boost::json::value(*study.baseline_value) : boost::json::value();
-  const std::size_t decisions = study.counts.promotions + study.counts.keeps + study.counts.rollbacks + study.counts.discards;
+  const std::size_t decisions = study.counts.promotions + study.counts.keeps + study.counts.rollbacks + study.counts.discards +
+                                  study.counts.extensions + study.counts.confirmations;
   const auto status = agent.status();
   auto point = [](const boost::json::value* p) { return p != nullptr ? boost::json::serialize(*p) : std::string("none"); };
   auto number = [](const boost::json::value* v) { return v != nullptr && v->is_number() ? v->to_number<double>() : 0.0; };

@@ -9,6 +9,7 @@ Usage: agent_run_test.py TRIMTAB
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -90,14 +91,14 @@ class AgentRun(unittest.TestCase):
         # Status and control over the control server.
         status = self.cli("status", self.config)
         self.assertEqual(status.returncode, 0, status.stderr)
-        self.assertIn('"phase"', status.stdout)
+        self.assertRegex(status.stdout, r"(?m)^phase\s+\w+", status.stdout)
         paused = self.cli("pause", self.config)
         self.assertEqual(paused.returncode, 0, paused.stderr + self.agent_log())
         time.sleep(0.5)
         applied_before = len(self.of_type("applied"))
         time.sleep(2 * WINDOW)
         self.assertEqual(len(self.of_type("applied")), applied_before, "nothing is applied while paused")
-        self.assertIn('"paused":true', self.cli("status", self.config).stdout)
+        self.assertIn('"paused":true', self.cli("status", self.config, "--json").stdout)
         self.assertEqual(self.cli("resume", self.config).returncode, 0)
 
         # An injected regression: every configuration but the incumbent's is now slow.
@@ -179,6 +180,57 @@ class AgentRun(unittest.TestCase):
         with open(os.path.join(self.state, "report.html")) as f:
             html = f.read()
         self.assertIn("<svg", html)
+
+
+class RunToTheEnd(unittest.TestCase):
+    """`trimtab run --exit-when-done`: a short study ends with the same table as `trimtab demo`,
+    its claim, and exit status 0; `trimtab status` reads the agent's /status as a summary."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="trimtab-agent-end-")
+        self.service, self.port = start_test_service(self.dir)
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "tuning.yaml")
+        self.control = free_port()
+        write_tuning_config(self.config, port=self.port, control=self.control, state=self.state,
+                            settle="300ms", duration="1200ms", budget=4)
+
+    def tearDown(self):
+        self.service.kill()
+        self.service.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_a_study_ends_with_its_summary_and_exits(self):
+        agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token", "--exit-when-done"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        try:
+            wait_for(lambda: any(r["type"] == "start" for r in read_journal(self.state)), 20, "the agent's start")
+            status = subprocess.run([TRIMTAB, "status", self.config], capture_output=True, text=True, timeout=30)
+            self.assertEqual(status.returncode, 0, status.stderr)
+            self.assertRegex(status.stdout, r"(?m)^phase\s+\S+ \(mode apply\)$", status.stdout)
+            self.assertRegex(status.stdout, r"(?m)^windows\s+\d+ scored, \d+ of 4 candidates", status.stdout)
+            raw = subprocess.run([TRIMTAB, "status", self.config, "--json"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(json.loads(raw.stdout)["budget"], 4)
+            out, err = agent.communicate(timeout=120)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+        self.assertEqual(agent.returncode, 0, err[-3000:])
+        records = read_journal(self.state)
+        self.assertEqual(len([r for r in records if r["type"] == "done"]), 1)
+        claims = [r for r in records if r["type"] == "claim"]
+        self.assertEqual(len(claims), 1)
+        # The table: the params' defaults and the best, the objective with its change, the claim.
+        table = {m.group(1): m.group(2).split() for m in re.finditer(r"^(\w[\w ]*?)\s{2,}(\S.*)$", out, re.M)}
+        self.assertEqual(table["pool"][0], "8", out)
+        self.assertEqual(table["batch"][0], "4", out)
+        self.assertIn("objective", table, out)
+        self.assertIn("claimed: ", out)
+        self.assertIn("study done; exiting (--exit-when-done)", out)
+        # Log lines in words, numbers short.
+        self.assertNotRegex(err, r"\d\.\d{6,}", err[-3000:])
+        self.assertNotIn(" vs null", err)
 
 
 if __name__ == "__main__":

@@ -149,38 +149,8 @@ def analyse(rows, channels):
 
 # --- The test --------------------------------------------------------------------------------------
 
-class StatusPage(unittest.TestCase):
-    def setUp(self):
-        self.chromium = shutil.which("chromium")
-        if self.chromium is None:
-            self.fail("chromium is not installed: install the Debian package with "
-                      "`apt-get install -y --no-install-recommends chromium` (scripts/test.sh does)")
-        self.dir = tempfile.mkdtemp(prefix="trimtab-status-page-")
-        self.service = self.agent = None
-        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
-        self.addCleanup(lambda: stop(self.service))
-        self.addCleanup(lambda: stop(self.agent))
-
-        self.service, self.port = start_test_service(self.dir, start_new_session=True)
-        self.state = os.path.join(self.dir, "state")
-        self.config = os.path.join(self.dir, "tuning.yaml")
-        self.control = free_port()
-        write_tuning_config(self.config, port=self.port, control=self.control, state=self.state,
-                            interval="100ms", settle="300ms", duration="1200ms", budget=6)
-        self.log = open(os.path.join(self.dir, "agent.log"), "a")
-        self.addCleanup(self.log.close)
-        self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stdout=self.log,
-                                      stderr=self.log, stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def journal(self):
-        return read_journal(self.state)
-
-    def decisions(self):
-        return [r for r in self.journal() if r.get("type") == "decision"]
-
-    def agent_log(self):
-        with open(os.path.join(self.dir, "agent.log")) as f:
-            return f.read()
+class Chromium:
+    """Headless Chromium runs for a test case with self.chromium and self.dir."""
 
     def run_chromium(self, *args, headless="--headless=new"):
         home = os.path.join(self.dir, "home")
@@ -215,6 +185,40 @@ class StatusPage(unittest.TestCase):
             attempts.append(f"{headless}: exit {code}\n{err[-3000:]}")
         self.fail("chromium " + " ".join(args) + " failed:\n" + "\n".join(attempts))
 
+
+class StatusPage(Chromium, unittest.TestCase):
+    def setUp(self):
+        self.chromium = shutil.which("chromium")
+        if self.chromium is None:
+            self.fail("chromium is not installed: install the Debian package with "
+                      "`apt-get install -y --no-install-recommends chromium` (scripts/test.sh does)")
+        self.dir = tempfile.mkdtemp(prefix="trimtab-status-page-")
+        self.service = self.agent = None
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.addCleanup(lambda: stop(self.service))
+        self.addCleanup(lambda: stop(self.agent))
+
+        self.service, self.port = start_test_service(self.dir, start_new_session=True)
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "tuning.yaml")
+        self.control = free_port()
+        write_tuning_config(self.config, port=self.port, control=self.control, state=self.state,
+                            interval="100ms", settle="300ms", duration="1200ms", budget=6)
+        self.log = open(os.path.join(self.dir, "agent.log"), "a")
+        self.addCleanup(self.log.close)
+        self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stdout=self.log,
+                                      stderr=self.log, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def journal(self):
+        return read_journal(self.state)
+
+    def decisions(self):
+        return [r for r in self.journal() if r.get("type") == "decision"]
+
+    def agent_log(self):
+        with open(os.path.join(self.dir, "agent.log")) as f:
+            return f.read()
+
     def test_status_page_renders_with_its_chart(self):
         wait_for(lambda: len(self.decisions()) >= 3, 90, "three decisions")
         url = f"http://127.0.0.1:{self.control}/"
@@ -227,6 +231,15 @@ class StatusPage(unittest.TestCase):
         self.assertIn("<svg", dom)
         markers = re.findall(r'<(?:circle|path)\b[^>]*\bclass="([^"]*\bmarker\b[^"]*)"', dom)
         self.assertGreaterEqual(len(markers), 3, f"markers in the DOM: {markers}")
+
+        # The constraints, each with how the best stands against it; each decided window's
+        # configuration, its values short (no 16-digit floats).
+        self.assertRegex(dom, r'<ul class="constraints"><li class="constraint (holds|broken|unknown)"><code>p99_ms &lt;= 250</code>')
+        configurations = re.findall(r'<td class="configuration">([^<]*)</td>', dom)
+        self.assertGreaterEqual(len(configurations), 3, dom[-3000:])
+        for configuration in configurations:
+            self.assertRegex(configuration, r"^pool=\S+ batch=\S+$")
+            self.assertNotRegex(configuration, r"\d\.\d{5,}")
 
         # The screenshot.
         screenshot = os.path.join(self.dir, "status_page.png")
@@ -264,6 +277,51 @@ class StatusPage(unittest.TestCase):
                                 f"too few of the chart's colours in the screenshot: incumbent {incumbent}, {counts}")
         print(f"\nstatus page: markers {verdicts}; incumbent line {run} px long at y {legend_y + 8 + y}; "
               f"marker pixels under the legend {counts}", file=sys.stderr)
+
+
+class ReportLogAxis(Chromium, unittest.TestCase):
+    """A study whose objective fell 100x: `trimtab report` draws it on a log axis, which Chromium
+    shows with decade ticks, so the windows after the improvement are not flat on the floor."""
+
+    def setUp(self):
+        self.chromium = shutil.which("chromium")
+        if self.chromium is None:
+            self.fail("chromium is not installed (scripts/test.sh installs it)")
+        self.dir = tempfile.mkdtemp(prefix="trimtab-report-log-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+
+    def test_an_objective_spanning_100x_is_drawn_on_a_log_axis(self):
+        state = os.path.join(self.dir, "state")
+        os.makedirs(state)
+        t = 1_700_000_000_000
+        records = [{"type": "start", "baseline": {"pool": 4}, "enabled": True, "mode": "apply", "resumed": False,
+                    "objective": {"direction": "minimize", "expression": "latency_ms"},
+                    "constraints": ["p99_ms <= 100"]}]
+        values = [200.0, 150.0, 2.0, 2.2, 1.9, 2.1, 1.8]
+        for i, value in enumerate(values):
+            point = {"pool": 4 + i}
+            records.append({"type": "observation", "point": point, "purpose": "baseline" if i == 0 else "candidate",
+                            "signals": {"latency_ms": value, "p99_ms": value * 3}, "samples": 8, "window": i,
+                            "value": value, "constraints": [value * 3 - 100]})
+            verdict = "keep" if i == 0 else ("promote" if i == 2 else "keep")
+            records.append({"type": "decision", "point": point, "verdict": verdict, "reason": "test", "value": value,
+                            "incumbent_value": None, "effect": None, "p_value": None})
+            if i in (0, 2):
+                records.append({"type": "incumbent", "point": point, "value": value, "samples_count": 8,
+                                "samples_mean": -value, "samples_variance": 1.0})
+        with open(os.path.join(state, "journal.jsonl"), "w") as f:
+            for seq, record in enumerate(records, 1):
+                f.write(json.dumps(dict(record, seq=seq, time=t + seq * 1000)) + "\n")
+        html = os.path.join(self.dir, "report.html")
+        run = subprocess.run([TRIMTAB, "report", state, html], capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        dom = self.chromium_both_modes("--dump-dom", "file://" + html, ok=lambda out: "<svg" in out)
+        self.assertIn("lower is better, log scale", dom)
+        ticks = re.findall(r'<text class="tick"[^>]*text-anchor="end"[^>]*>([^<]+)</text>', dom)
+        for decade in ("1", "10", "100"):
+            self.assertIn(decade, ticks, f"y ticks: {ticks}")
+        # The best (pool 6, 2 ms and p99 6 ms) meets the constraint, and the page says so.
+        self.assertIn('<li class="constraint holds"><code>p99_ms &lt;= 100</code> holds for the best (6)</li>', dom)
 
 
 if __name__ == "__main__":

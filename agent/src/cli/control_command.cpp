@@ -1,6 +1,7 @@
 // trimtab status | pause | resume | rollback | recommend | apply: talking to a running agent's
 // control server.
 
+#include <filesystem>
 #include <iostream>
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,8 @@
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/json_text.hpp>
+
+#include <trimtab/agent/status_text.hpp>
 
 #include "commands.hpp"
 
@@ -29,6 +32,7 @@ int control_command(const std::string& action, const std::vector<std::string>& a
                                   "\n\nOptions");
   options.add_options()("help,h", "show this help")("control", po::value<std::string>(),
                                                     "the agent's control address (default: control.listen)");
+  if (is_status) options.add_options()("json", "print /status as it comes (JSON), not the summary");
   po::variables_map vm;
   if (auto done = parse_options(action, args, options, vm, "config")) return *done;
   if (!vm.count("config")) {
@@ -50,6 +54,9 @@ int control_command(const std::string& action, const std::vector<std::string>& a
       const auto token = read_token_file(config.control.token_file, error);
       if (!token) {
         std::cerr << "trimtab " << action << ": " << error << '\n';
+        if (!std::filesystem::exists(config.control.token_file))
+          std::cerr << "  (start the agent with `trimtab run " << vm["config"].as<std::string>()
+                    << " --create-token` to create it)\n";
         return 1;
       }
       request.headers.emplace_back("Authorization", "Bearer " + *token);
@@ -71,7 +78,8 @@ int control_command(const std::string& action, const std::vector<std::string>& a
   boost::system::error_code ec;
   const auto json = boost::json::parse(response.body, ec);
   if (is_status) {
-    std::cout << (ec ? response.body : to_json_text(json)) << '\n';
+    if (ec || !json.is_object() || vm.count("json")) std::cout << (ec ? response.body : to_json_text(json)) << '\n';
+    else std::cout << status_summary(json.as_object());
   } else if (!ec && json.is_object() && json.as_object().contains("message")) {
     std::cout << json.as_object().at("message").as_string().c_str() << '\n';
   } else {

@@ -19,15 +19,17 @@ Commands:
   validate check a tuning config and summarise it (exit 2 listing every mistake, located):
            trimtab validate tuning.yaml [--explain]
   run      run the agent: scrape, tune through the adapters, serve /metrics /status and /:
-           trimtab run tuning.yaml [--on-exit best|baseline|leave] [--create-token]
-  status   print a running agent's status:  trimtab status tuning.yaml
+           trimtab run tuning.yaml [--on-exit best|baseline|leave] [--create-token] [--exit-when-done]
+  status   print a running agent's status:  trimtab status tuning.yaml [--json]
   pause    stop applying changes:           trimtab pause tuning.yaml
   resume   go on tuning (lifts safe mode):  trimtab resume tuning.yaml
   rollback return to the last known good configuration: trimtab rollback tuning.yaml
   recommend switch to recommend-only (apply nothing): trimtab recommend tuning.yaml
   apply    switch back to tuning:             trimtab apply tuning.yaml
   report   write the study's HTML report from its journal: trimtab report STATE_DIR [OUT.html]
-  probe    read a metrics exposition and list its families:
+  probe    scrape the target and print each signal, the objective and the constraints:
+           trimtab probe tuning.yaml
+           or read a metrics exposition and list its families:
            trimtab probe --file metrics.prom [--format prometheus|openmetrics]
 
 Options:

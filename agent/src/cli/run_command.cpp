@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/program_options.hpp>
 
@@ -10,6 +11,7 @@
 #include <trimtab/agent/control_server.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/standalone_adapters.hpp>
+#include <trimtab/agent/summary_table.hpp>
 #include <trimtab/config/config_error.hpp>
 
 #include "commands.hpp"
@@ -28,6 +30,7 @@ int run_command(const std::vector<std::string>& args) {
       "what the service keeps when the agent stops: best (the last known good configuration), "
       "baseline (what it ran before tuning) or leave (whatever is applied)")(
       "create-token", "create control.token_file (random, mode 0600) if it does not exist")(
+      "exit-when-done", "exit (status 0) after the study's summary, instead of guarding the best configuration")(
       "quiet,q", "log warnings and errors only");
   po::variables_map vm;
   if (auto done = parse_options("run", args, options, vm, "config")) return *done;
@@ -58,8 +61,22 @@ int run_command(const std::vector<std::string>& args) {
     }
     std::vector<std::unique_ptr<Adapter>> adapters;
     for (const auto& entry : config.adapters) adapters.push_back(make_standalone_adapter(io.get_executor(), entry, path));
+    std::vector<std::string> params;
+    for (const auto& param : config.space.params()) params.push_back(param.name);
     Agent agent(io.get_executor(), std::move(config), std::move(agent_options));
     for (auto& adapter : adapters) agent.add_adapter(std::move(adapter));
+    const bool exit_when_done = vm.count("exit-when-done") > 0;
+    // The study's end: the same table as `trimtab demo`, then either exit or stay on guard.
+    agent.set_event_handler([&](const AgentEvent& event) {
+      if (event.kind != AgentEventKind::study_done) return;
+      boost::asio::post(io, [&] {
+        print_summary_table(agent.study_report(), params, std::cout);
+        std::cout << (exit_when_done ? "\nstudy done; exiting (--exit-when-done)\n"
+                                     : "\nstudy done; the agent stays on the best configuration (Ctrl-C stops it)\n")
+                  << std::flush;
+        if (exit_when_done) agent.stop();
+      });
+    });
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {

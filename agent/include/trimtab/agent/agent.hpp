@@ -44,6 +44,8 @@ enum class AgentEventKind {
   safe_mode_left,
   mode_changed,      ///< an operator switched between apply and recommend ("mode")
   recommendation,    ///< recommend mode's advice, renewed after each window
+  claimed,           ///< the study ended and claimed its improvement over the baseline (a `claim` record)
+  study_done,        ///< the study ended on its best configuration (a `done` record)
 };
 /// "proposal", "applied", "refused", "promoted", "rolled_back", …
 [[nodiscard]] const char* event_name(AgentEventKind kind) noexcept;

@@ -53,6 +53,8 @@ struct StudyCounts {
   std::size_t keeps = 0;
   std::size_t rollbacks = 0;          ///< decisions with verdict rollback
   std::size_t discards = 0;
+  std::size_t extensions = 0;         ///< decisions with verdict extend (a close call measured again)
+  std::size_t confirmations = 0;      ///< decisions with verdict confirm (switchback pairs follow)
   std::size_t apply_failures = 0;     ///< `apply_failed` records
   std::size_t operator_rollbacks = 0; ///< `operator` records with action rollback
   std::size_t restarts = 0;           ///< `start` records with resumed = true
@@ -99,6 +101,16 @@ struct StudyReport {
   /// exactly 0 it is the plain difference, as the decisions' `effect` is against an incumbent of
   /// 0. Nothing until both values are known.
   std::optional<double> improvement;
+  /// The interval of `improvement` at the study's confidence, and where it came from: from the
+  /// study's `claim` record (method "switchback", "pooled", "feasibility", "unchanged") once it is
+  /// written; before that "as measured": the incumbent's pooled value against the baseline's,
+  /// without an interval.
+  std::optional<double> improvement_low, improvement_high;
+  std::string improvement_method;
+  /// The constraints' texts, from the last start record.
+  std::vector<std::string> constraints;
+  /// The last `claim` record (the improvement the study claims; docs/verdicts.md).
+  std::optional<boost::json::object> claim;
   /// The objective's trend first, then each signal seen in an observation, by name. Filled by
   /// compute_trends().
   std::vector<SignalTrend> trends;
