@@ -180,13 +180,13 @@ BOOST_AUTO_TEST_CASE(noisy_measurements_do_not_decide_the_recommendation) {
 }
 
 BOOST_AUTO_TEST_CASE(repeated_measurements_of_a_configuration_pool) {
-  // A at x = 0.25 and B at x = 0.75, each measured ten times with standard error 0.8: A averages
-  // 1.0, B 1.5. B's luckiest and latest draws (0.0) are the lowest single measurements, and A's
+  // A at x = 0.25 and B at x = 0.75, each measured ten times with standard error 0.8 (between
+  // precise measurements of 2.5 at 0, 0.5 and 1): A averages 1.0, B 1.5. B's luckiest and latest draws (0.0) are the lowest single measurements, and A's
   // latest (1.8) is worse than B's; only the pooled means put A first.
   Space line({Param{"x", FloatRange{0.0, 1.0}, {}, {}}});
   BayesSolver solver(line, {Direction::minimize, 17});
   const Point a{{Value{0.25}}}, b{{Value{0.75}}};
-  for (double x : {0.0, 0.5, 1.0}) solver.tell(Point{{Value{x}}}, Observation{2.5, {}, false, 0.8});
+  for (double x : {0.0, 0.5, 1.0}) solver.tell(Point{{Value{x}}}, Observation{2.5, {}, false, 0.05});
   for (int i = 0; i < 10; ++i) {
     solver.tell(a, Observation{i % 2 == 0 ? 0.2 : 1.8, {}, false, 0.8});
     solver.tell(b, Observation{i % 2 == 0 ? 3.0 : 0.0, {}, false, 0.8});
