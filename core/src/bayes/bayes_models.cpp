@@ -17,6 +17,9 @@ constexpr std::size_t always_refit_below = 40;
 // Noise variance, relative to the (standardised) spread of the warped losses, from which the models
 // count as noisy (see noisy()): 1% of the spread, as a standard deviation.
 constexpr double noticeable_noise = 1e-4;
+// Learned noise variance from which the acquisition is noisy EI (see update()): 10% of the spread,
+// as a standard deviation.
+constexpr double learned_noise_for_noisy_improvement = 1e-2;
 
 Eigen::MatrixXd as_matrix(const std::vector<std::vector<double>>& columns, std::size_t dimensions) {
   Eigen::MatrixXd x(static_cast<Eigen::Index>(dimensions), static_cast<Eigen::Index>(columns.size()));
@@ -141,6 +144,7 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     objective_.reset();
   }
   noisy_ = objective_ && (known_noise || objective_->noise_variance() >= noticeable_noise);
+  use_noisy_improvement_ = false;
 
   // Each constraint, on the configurations that were measured; a missing value counts as holding.
   std::vector<ConstraintModel> previous = std::move(constraints_);
@@ -199,7 +203,11 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     }
     std::sort(ranked_inputs_.begin(), ranked_inputs_.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    if (noisy_) {
+    // Noisy EI once the noise is known, or learned large enough to blur what EI acts on; learned
+    // noise of a few percent of the spread (ripples the kernel cannot follow, on an exact
+    // function) is better served by plain EI's sharper polishing.
+    use_noisy_improvement_ = known_noise || objective_->noise_variance() >= learned_noise_for_noisy_improvement;
+    if (use_noisy_improvement_) {
       sample_seed_ = rng();
       build_noisy_improvement({});
     }
@@ -225,7 +233,7 @@ void BayesModels::add_pending(std::span<const std::vector<double>> points) {
   if (points.empty()) return;
   for (const auto& x : points) {
     const Eigen::Map<const Eigen::VectorXd> column(x.data(), static_cast<Eigen::Index>(x.size()));
-    if (objective_ && !noisy_) {
+    if (objective_ && !use_noisy_improvement_) {
       // The believed value counts as observed, incumbent included: otherwise the point right next
       // to a fantasy would promise the whole predicted improvement again.
       const double believed = objective_->predict(x.data()).mean;
@@ -234,7 +242,7 @@ void BayesModels::add_pending(std::span<const std::vector<double>> points) {
     }
     for (auto& c : constraints_) c.gp.add_point(column, c.gp.predict(x.data()).mean);
   }
-  if (objective_ && noisy_) build_noisy_improvement({points.begin(), points.end()});
+  if (objective_ && use_noisy_improvement_) build_noisy_improvement({points.begin(), points.end()});
 }
 
 double BayesModels::acquisition(const double* x, double* gradient) const {

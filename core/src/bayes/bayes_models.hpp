@@ -30,8 +30,9 @@ public:
   [[nodiscard]] bool usable() const noexcept { return objective_.has_value(); }
 
   /// True when the measurements are noisy: some came with a standard error above 0, or the model
-  /// has learned noise larger than a trace. The acquisition is then noisy EI, and the incumbent and
-  /// the feasibility of evaluated points follow the models rather than single measurements.
+  /// has learned noise larger than a trace. The incumbent and the feasibility of evaluated points
+  /// then follow the models rather than single measurements; the acquisition is noisy EI when the
+  /// noise is known or the learned noise is large (10% of the spread).
   [[nodiscard]] bool noisy() const noexcept { return noisy_; }
 
   /// Treats the cube points as asked but not yet told: with exact measurements, as evaluated at
@@ -69,6 +70,7 @@ private:
   OutputWarping warping_;
   std::vector<ConstraintModel> constraints_; // the user's, then one for failures when any occurred
   bool noisy_ = false;
+  bool use_noisy_improvement_ = false; // noisy EI rather than EI over the best posterior mean
   std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
   std::optional<std::size_t> incumbent_trial_; // and which evaluation has it
   std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
