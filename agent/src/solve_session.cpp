@@ -30,7 +30,7 @@ std::optional<double> finite_number(const json::value& v) {
 Observation read_observation(const json::object& line, std::initializer_list<std::string_view> extra) {
   for (const auto& entry : line) {
     const auto key = entry.key();
-    bool known = key == "value" || key == "failed" || key == "constraints";
+    bool known = key == "value" || key == "failed" || key == "constraints" || key == "sem";
     for (auto k : extra) known = known || key == k;
     if (!known) throw std::invalid_argument("unknown key '" + std::string(key) + "'");
   }
@@ -46,6 +46,11 @@ Observation read_observation(const json::object& line, std::initializer_list<std
       if (!number) throw std::invalid_argument("'constraints' must hold finite numbers only");
       observation.constraints.push_back(*number);
     }
+  }
+  if (const auto* sem = line.if_contains("sem")) {
+    const auto number = finite_number(*sem);
+    if (!number || *number < 0.0) throw std::invalid_argument("'sem' must be a finite number >= 0 (the value's standard error)");
+    observation.sem = *number;
   }
   if (observation.failed) return observation;
   const auto* value = line.if_contains("value");
@@ -75,6 +80,7 @@ json::object best_json(Solver& solver, std::size_t seeded) {
   else result["from_history"] = true;
   result["params"] = point_to_json(solver.space(), best->point);
   result["value"] = best->observation.value;
+  if (best->observation.sem) result["sem"] = *best->observation.sem;
   if (!best->observation.constraints.empty())
     result["constraints"] = json::array(best->observation.constraints.begin(), best->observation.constraints.end());
   return result;

@@ -43,11 +43,18 @@ def parse_args():
                         + ", ".join(problem_registry.PROBLEMS))
     parser.add_argument("--solvers", help="comma-separated solvers (default: " + ",".join(DEFAULT_SOLVERS)
                         + "); any trimtab-KIND is passed to `trimtab solve --solver KIND`")
+    parser.add_argument("--noise", type=float, default=problem_registry.NOISE,
+                        help="relative noise of the -noisy problems: told f (1 + NOISE N(0, 1)) (default %(default)s)")
+    parser.add_argument("--sem", action=argparse.BooleanOptionalAction, default=True,
+                        help="tell trimtab the standard error a window would estimate, NOISE x |told value| "
+                        "(default on; Optuna cannot take one)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="parallel runs (default: cores)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="output directory")
     args = parser.parse_args()
     if args.seeds < 1 or args.budget < 1 or args.jobs < 1:
         parser.error("--seeds, --budget and --jobs must be at least 1")
+    if not 0 < args.noise < 1:
+        parser.error("--noise must lie between 0 and 1")
     return args
 
 
@@ -94,9 +101,9 @@ def init_worker(import_optuna):
 
 
 def work(job):
-    problem_name, solver, seed, budget, trimtab, space_path = job
-    problem = problem_registry.PROBLEMS[problem_name]
-    regrets, seconds, best = drivers.run(solver, problem, seed, budget, trimtab, space_path)
+    problem_name, solver, seed, budget, trimtab, space_path, noise, tell_sem = job
+    problem = problem_registry.at_noise(problem_name, noise)
+    regrets, seconds, best = drivers.run(solver, problem, seed, budget, trimtab, space_path, tell_sem)
     return problem_name, solver, seed, regrets, seconds, best
 
 
@@ -124,7 +131,8 @@ def main():
             sys.exit("bench.py: no solver to run")
 
         seeds = range(args.seeds)
-        jobs = [(p, s, seed, args.budget, args.trimtab, spaces[p]) for p in problem_names for s in solvers for seed in seeds]
+        jobs = [(p, s, seed, args.budget, args.trimtab, spaces[p], args.noise, args.sem)
+                for p in problem_names for s in solvers for seed in seeds]
         jobs.sort(key=lambda job: job[1] not in SLOW_SOLVERS)  # stable: otherwise in table order
         print(f"bench.py: {len(jobs)} runs ({len(problem_names)} problems x {len(solvers)} solvers x "
               f"{args.seeds} seeds, budget {args.budget}) in {args.jobs} processes", file=sys.stderr)
@@ -182,7 +190,7 @@ def write_outputs(args, problem_names, solvers, curves, seconds, bests):
         f.write(text)
     for problem in problem_names:
         solver_curves = {s: curves[problem, s] for s in solvers if (problem, s) in curves}
-        p = problem_registry.PROBLEMS[problem]
+        p = problem_registry.at_noise(problem, args.noise)
         with open(os.path.join(args.out, problem + ".svg"), "w") as f:
             f.write(report.svg(problem, p.description, p.f_star, solver_curves, args.budget, args.seeds))
     print(text)

@@ -40,6 +40,13 @@ class Evaluator:
         self.regrets = []  # regrets[n - 1]: the regret after n evaluations
         self.evaluated = []  # (params, regret if feasible else None) per evaluation, in order
 
+    def sem(self, observed):
+        """The standard error a live window would estimate for a told value: the noise model's
+        standard deviation at that value, noise x |observed|. It is computed from the told value, not
+        the true one (which would leak f itself), and is exact about the noise's size, where a real
+        window's estimate is itself noisy."""
+        return self.problem.noise * abs(observed)
+
     def evaluate(self, params):
         """The observation to tell the solver for `params`: (value, constraint values or None)."""
         problem = self.problem
@@ -60,15 +67,16 @@ class Evaluator:
         return observed, constraints
 
 
-def run(solver, problem, seed, budget, trimtab, space_path):
+def run(solver, problem, seed, budget, trimtab, space_path, tell_sem=True):
     """Runs `solver` ("trimtab-KIND" or "optuna-SAMPLER") for `budget` evaluations; returns (regret
     per evaluation, seconds, best params). `space_path` is the problem's space as trimtab YAML.
+    `tell_sem`: on noisy problems, give trimtab each value's standard error (see Evaluator.sem).
     Raises SolverUnavailable or RuntimeError."""
     family, _, kind = solver.partition("-")
     evaluator = Evaluator(problem, seed)
     start = time.perf_counter()
     if family == "trimtab":
-        _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator)
+        _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator, tell_sem)
     elif family == "optuna" and kind in OPTUNA_SAMPLERS:
         _run_optuna(kind, problem, seed, budget, evaluator)
     else:
@@ -94,7 +102,7 @@ def probe_trimtab(trimtab, space_path, kind):
     raise RuntimeError(f"{trimtab} failed (exit {result.returncode}): {result.stderr.strip()}")
 
 
-def _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator):
+def _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator, tell_sem):
     command = trimtab_command(trimtab, space_path, kind, seed, budget)
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, bufsize=1)
@@ -110,6 +118,8 @@ def _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator):
                 incumbents[message["id"]] = message["incumbent"]
             value, constraints = evaluator.evaluate(message["params"])
             result = {"id": message["id"], "value": value}
+            if tell_sem and problem.noise:
+                result["sem"] = evaluator.sem(value)
             if constraints is not None:
                 result["constraints"] = constraints
             process.stdin.write(json.dumps(result) + "\n")

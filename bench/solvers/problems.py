@@ -262,6 +262,7 @@ def newbranin_minimum():
 
 # --- The registry ---------------------------------------------------------------------------------
 
+# The default noise of the -noisy problems (bench.py --noise sets another).
 NOISE = 0.05
 
 _BASE = (
@@ -287,12 +288,23 @@ _BASE = (
             constraints=newbranin_constraints),
 )
 
+def noisy_variant(problem, noise):
+    """`problem` with its told value multiplied by (1 + noise N(0, 1))."""
+    return Problem(problem.name + "-noisy", problem.params, problem.objective, problem.f_star,
+                   problem.description + f"; told f*(1 + {noise:g} N(0,1))",
+                   constraints=problem.constraints, noise=noise, minimiser=problem.minimiser)
+
+
+def at_noise(name, noise):
+    """The problem called `name`, a -noisy one at noise level `noise` instead of the default."""
+    if not name.endswith("-noisy"):
+        return PROBLEMS[name]
+    return noisy_variant(PROBLEMS[name.removesuffix("-noisy")], noise)
+
+
 PROBLEMS = {p.name: p for p in _BASE}
 for _p in _BASE:
-    _noisy = Problem(_p.name + "-noisy", _p.params, _p.objective, _p.f_star,
-                     _p.description + f"; told f*(1 + {NOISE} N(0,1))",
-                     constraints=_p.constraints, noise=NOISE, minimiser=_p.minimiser)
-    PROBLEMS[_noisy.name] = _noisy
+    PROBLEMS[_p.name + "-noisy"] = noisy_variant(_p, NOISE)
 
 
 def random_point(problem, rng):

@@ -22,9 +22,6 @@ constexpr double local_length_start = 0.4, local_length_max = 0.8, local_length_
 // on Branin and Hartmann-6, this polishes a found basin to 1e-6 within budget and, with a global
 // ask in every three, finds other basins as often as one in two did.
 constexpr std::size_t local_period = 3;
-// Noise variance, relative to the (standardised) spread of the warped losses, above which the
-// recommendation follows the model rather than the single best measurement: 1% of the spread.
-constexpr double noticeable_noise = 1e-4;
 
 } // namespace
 
@@ -103,9 +100,10 @@ void BayesSolver::refresh_models() {
   // With exact measurements one miss halves the region (fast polishing); with noisy ones a miss
   // is weak evidence, and it takes two in a row.
   const auto& models = state_->models;
-  const int tolerance = models.usable() && models.objective().noise_variance() >= noticeable_noise ? 2 : 1;
+  const int tolerance = models.noisy() ? 2 : 1;
+  const auto incumbent = models.incumbent_trial();
   for (auto index : local_results_) {
-    const bool improved = models.incumbent_trial() == index;
+    const bool improved = incumbent && history()[*incumbent].point == history()[index].point;
     local_misses_ = improved ? 0 : local_misses_ + 1;
     if (improved) local_length_ = std::min(2.0 * local_length_, local_length_max);
     else if (local_misses_ >= tolerance) {
@@ -122,7 +120,7 @@ const Trial* BayesSolver::recommendation() {
   refresh_models();
   const auto& models = state_->models;
   const auto incumbent = models.usable() ? models.incumbent_trial() : std::nullopt;
-  if (!incumbent || models.objective().noise_variance() < noticeable_noise) return best();
+  if (!incumbent || !models.noisy()) return best();
   return &history()[*incumbent];
 }
 
@@ -132,12 +130,15 @@ std::optional<Point> BayesSolver::model_point(const UnitBox& box, bool local) {
   if (!state.models.usable()) return std::nullopt;
   if (local && state.models.best_inputs(1).empty()) return std::nullopt;
   const auto region = local ? local_box(box) : box;
-  // Pending asks enter a copy of the models as fantasies, so the next point goes elsewhere.
+  // Pending asks enter a copy of the models (see BayesModels::add_pending), so the next point goes
+  // elsewhere.
   const detail::BayesModels* models = &state.models;
   std::optional<detail::BayesModels> with_pending;
   if (!pending_.empty()) {
     with_pending.emplace(state.models);
-    for (const auto& p : pending_) with_pending->add_fantasy(space().encode(p));
+    std::vector<std::vector<double>> pending;
+    for (const auto& p : pending_) pending.push_back(space().encode(p));
+    with_pending->add_pending(pending);
     models = &*with_pending;
   }
   const auto anchors = models->best_inputs(anchor_count);

@@ -9,6 +9,8 @@ Solver::Solver(Space space, SolverOptions options) : space_(std::move(space)), o
 
 void Solver::check_trial(const Point& point, const Observation& observation) const {
   if (auto why = space_.check(point)) throw std::invalid_argument(*why);
+  if (observation.sem && !(std::isfinite(*observation.sem) && *observation.sem >= 0.0))
+    throw std::invalid_argument("the standard error 'sem' must be a finite number >= 0");
   if (observation.failed) return;
   if (!std::isfinite(observation.value))
     throw std::invalid_argument("the value is not a finite number; report the evaluation as failed instead");

@@ -5,6 +5,7 @@ language would drive it. Usage: solve_protocol_test.py TRIMTAB SPACE.yaml"""
 import json
 import math
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,28 @@ class SolveProtocol(unittest.TestCase):
             earlier = proposals[:p["id"]]
             lowest = min(earlier, key=lambda q: service_cost(q["params"]))
             self.assertEqual(service_cost(proposals[p["incumbent"]]["params"]), service_cost(lowest["params"]))
+
+    def test_bayes_with_standard_errors_ignores_a_lucky_draw(self):
+        # Noisy measurements told with their standard error; one proposal comes back absurdly low
+        # with a large standard error (a window with wild spread). The best line is not that one.
+        noise = random.Random(5)
+        lucky = {}
+
+        def answer(message):
+            cost = service_cost(message["params"])
+            if message["id"] == 12:
+                lucky["params"] = message["params"]
+                return json.dumps({"id": 12, "value": -50.0, "sem": 30.0})
+            return json.dumps({"id": message["id"], "value": cost + noise.gauss(0.0, 0.3), "sem": 0.3})
+        code, proposals, summary, err = drive(["--solver", "bayes", "--budget", "30", "--seed", "2"], answer)
+        self.assertEqual(code, 0, err)
+        self.check_proposals(proposals)
+        self.assertNotEqual(summary["best"]["id"], 12)
+        self.assertNotEqual(summary["best"]["params"], lucky["params"])
+        self.assertEqual(summary["best"]["sem"], 0.3)
+        # Its true cost is among the best third of what was measured.
+        costs = sorted(service_cost(p["params"]) for p in proposals)
+        self.assertLessEqual(service_cost(summary["best"]["params"]), costs[len(costs) // 3])
 
     def test_same_seed_same_proposals(self):
         runs = [drive(["--budget", "10", "--seed", str(s)], value_reply)[1] for s in (9, 9, 10)]

@@ -78,6 +78,14 @@ BOOST_AUTO_TEST_CASE(constraints_decide_feasibility) {
   BOOST_TEST(r.out.back().at("best").at("constraints").as_array().size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(results_may_carry_their_standard_error) {
+  // Grid proposals in order; the sem reaches the solver (it is echoed in the best line).
+  const auto r = run("grid", results({R"({"id": 0, "value": 5, "sem": 0.5})", R"({"id": 1, "value": 2.5, "sem": 0.25})"}), 2);
+  BOOST_TEST(static_cast<int>(r.exit) == 0, r.err);
+  BOOST_TEST(r.out.back().at("best").at("id").as_int64() == 1);
+  BOOST_TEST(r.out.back().at("best").at("sem").as_double() == 0.25);
+}
+
 BOOST_AUTO_TEST_CASE(stops_when_the_grid_is_exhausted) {
   std::string input;
   for (int i = 0; i < 30; ++i) input += R"({"id": )" + std::to_string(i) + R"(, "value": )" + std::to_string(i) + "}\n";
@@ -103,6 +111,8 @@ BOOST_AUTO_TEST_CASE(malformed_lines_are_named_and_end_the_run) {
       {R"({"id": 0, "vlaue": 1})", "input line 1: unknown key 'vlaue'"},
       {R"({"id": 0, "failed": "yes"})", "input line 1: 'failed' must be true or false"},
       {R"({"id": 0, "value": 1, "constraints": 3})", "input line 1: 'constraints' must be a list of numbers"},
+      {R"({"id": 0, "value": 1, "sem": -0.5})", "input line 1: 'sem' must be a finite number >= 0 (the value's standard error)"},
+      {R"({"id": 0, "value": 1, "sem": "small"})", "input line 1: 'sem' must be a finite number >= 0 (the value's standard error)"},
       {R"([0, 1])", "input line 1: expected a JSON object"},
       {"", "input ended before the result for id 0"},
   };

@@ -179,6 +179,55 @@ BOOST_AUTO_TEST_CASE(noisy_measurements_do_not_decide_the_recommendation) {
   BOOST_TEST(std::abs(std::get<double>(recommended->point.values[0]) - 0.5) < 0.1);
 }
 
+BOOST_AUTO_TEST_CASE(repeated_measurements_of_a_configuration_pool) {
+  // A at x = 0.25 and B at x = 0.75, each measured ten times with standard error 0.8 (between
+  // precise measurements of 2.5 at 0, 0.5 and 1): A averages 1.0, B 1.5. B's luckiest and latest draws (0.0) are the lowest single measurements, and A's
+  // latest (1.8) is worse than B's; only the pooled means put A first.
+  Space line({Param{"x", FloatRange{0.0, 1.0}, {}, {}}});
+  BayesSolver solver(line, {Direction::minimize, 17});
+  const Point a{{Value{0.25}}}, b{{Value{0.75}}};
+  for (double x : {0.0, 0.5, 1.0}) solver.tell(Point{{Value{x}}}, Observation{2.5, {}, false, 0.05});
+  for (int i = 0; i < 10; ++i) {
+    solver.tell(a, Observation{i % 2 == 0 ? 0.2 : 1.8, {}, false, 0.8});
+    solver.tell(b, Observation{i % 2 == 0 ? 3.0 : 0.0, {}, false, 0.8});
+  }
+  BOOST_TEST((solver.best()->point == b));
+  const auto* recommended = solver.recommendation();
+  BOOST_REQUIRE(recommended != nullptr);
+  BOOST_TEST((recommended->point == a));
+  // Measured often enough, B's true mean shows: at 1.5 +- 0.06 it stays behind A.
+  for (int i = 0; i < 150; ++i) solver.tell(b, Observation{i % 2 == 0 ? 2.4 : 0.6, {}, false, 0.8});
+  BOOST_TEST((solver.recommendation()->point == a));
+  // And once B's mean drops below A's, B takes over.
+  for (int i = 0; i < 200; ++i) solver.tell(b, Observation{0.0, {}, false, 0.8});
+  BOOST_TEST((solver.recommendation()->point == b));
+}
+
+BOOST_AUTO_TEST_CASE(a_lucky_draw_with_a_large_standard_error_is_not_recommended) {
+  // Precise measurements of a bowl, then one far lower value whose window was noisy (sem 0.3).
+  Space line({Param{"x", FloatRange{0.0, 1.0}, {}, {}}});
+  BayesSolver solver(line, {Direction::minimize, 18});
+  auto f = [](const Point& p) {
+    const double x = std::get<double>(p.values[0]);
+    return Observation{(x - 0.5) * (x - 0.5), {}, false, 0.002};
+  };
+  run(solver, f, 20);
+  const Point lucky{{Value{0.9}}};
+  solver.tell(lucky, Observation{-0.2, {}, false, 0.3});
+  BOOST_TEST((solver.best()->point == lucky));
+  const auto* recommended = solver.recommendation();
+  BOOST_REQUIRE(recommended != nullptr);
+  BOOST_TEST(std::abs(std::get<double>(recommended->point.values[0]) - 0.5) < 0.05);
+  // Asks with noisy measurements keep to the good region, and a batch spreads out.
+  const auto batch = solver.ask_batch(3);
+  BOOST_REQUIRE(batch.size() == 3u);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    for (std::size_t j = i + 1; j < batch.size(); ++j) BOOST_TEST((batch[i] != batch[j]));
+  int near_optimum = 0;
+  for (const auto& p : batch) near_optimum += std::abs(std::get<double>(p.values[0]) - 0.5) < 0.25 ? 1 : 0;
+  BOOST_TEST(near_optimum >= 2);
+}
+
 BOOST_AUTO_TEST_CASE(exact_measurements_recommend_the_best) {
   BayesSolver solver(unit_square(), {Direction::minimize, 16});
   run(solver, bowl, 20);

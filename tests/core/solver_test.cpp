@@ -46,8 +46,12 @@ BOOST_AUTO_TEST_CASE(tell_rejects_what_it_cannot_learn_from) {
   BOOST_CHECK_THROW(solver->tell(point_with_a(9), Observation{1.0, {}, false}), std::invalid_argument);
   BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{NAN, {}, false}), std::invalid_argument);
   BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{1.0, {INFINITY}, false}), std::invalid_argument);
+  BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{1.0, {}, false, -0.1}), std::invalid_argument);
+  BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{1.0, {}, false, INFINITY}), std::invalid_argument);
+  BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{1.0, {}, false, NAN}), std::invalid_argument);
   solver->tell(point_with_a(1), Observation{NAN, {}, true}); // a failure has no value to check
-  BOOST_TEST(solver->history().size() == 1u);
+  solver->tell(point_with_a(1), Observation{1.0, {}, false, 0.0}); // 0: exact
+  BOOST_TEST(solver->history().size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(seed_is_all_or_nothing) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "normal_tail.hpp"
 
@@ -13,6 +14,12 @@ namespace {
 constexpr int fit_evaluations = 120;
 constexpr int fit_restarts = 2;
 constexpr std::size_t always_refit_below = 40;
+// Noise variance, relative to the (standardised) spread of the warped losses, from which the models
+// count as noisy (see noisy()): 1% of the spread, as a standard deviation.
+constexpr double noticeable_noise = 1e-4;
+// Learned noise variance from which the acquisition is noisy EI (see update()): 10% of the spread,
+// as a standard deviation.
+constexpr double learned_noise_for_noisy_improvement = 1e-2;
 
 Eigen::MatrixXd as_matrix(const std::vector<std::vector<double>>& columns, std::size_t dimensions) {
   Eigen::MatrixXd x(static_cast<Eigen::Index>(dimensions), static_cast<Eigen::Index>(columns.size()));
@@ -40,21 +47,69 @@ Eigen::VectorXd standardise(const std::vector<double>& values, double limit, dou
 
 void BayesModels::update(std::span<const Trial> history, Direction direction, std::mt19937_64& rng) {
   const auto dimensions = space_->dimensions();
-  std::vector<std::vector<double>> inputs, all_inputs;
-  std::vector<double> losses, failures;
-  std::vector<bool> feasible;
-  std::vector<std::size_t> trial_index; // of each input, in history
+  // Successful evaluations pool per configuration: one data point each, at the mean of its
+  // measurements, with the noise of a mean (see Row). One row per configuration rather than one per
+  // measurement keeps the kernel matrix well conditioned (no duplicate inputs), the warping fitted
+  // to configurations rather than to however often each was measured, and costs less.
+  struct Row {
+    std::vector<double> input;
+    std::size_t count = 0;
+    double loss_sum = 0.0, precision = 0.0, weighted_sum = 0.0, variance_sum = 0.0;
+    bool every_sem = true; // every measurement came with a standard error above 0
+    std::vector<double> constraint_sums;
+    std::size_t last_trial = 0;
+    // The pooled mean and its known variance: inverse-variance weighted when every measurement has
+    // a standard error; else the plain mean, whose variance is what the known errors contribute.
+    [[nodiscard]] double mean() const { return every_sem ? weighted_sum / precision : loss_sum / double(count); }
+    [[nodiscard]] double known_variance() const {
+      return every_sem ? 1.0 / precision : variance_sum / (double(count) * double(count));
+    }
+  };
+  std::vector<Row> rows;
+  std::map<Point, std::size_t> row_of;
+  std::vector<std::vector<double>> all_inputs;
+  std::vector<double> failures;
   std::size_t constraint_count = 0;
-  for (const auto& trial : history) {
+  bool known_noise = false;
+  for (std::size_t t = 0; t < history.size(); ++t) {
+    const auto& trial = history[t];
     all_inputs.push_back(space_->encode(trial.point));
     failures.push_back(trial.observation.failed ? 1.0 : -1.0);
     if (trial.observation.failed) continue;
-    trial_index.push_back(all_inputs.size() - 1);
-    inputs.push_back(all_inputs.back());
-    losses.push_back(direction == Direction::maximize ? -trial.observation.value : trial.observation.value);
-    feasible.push_back(trial.observation.feasible());
-    constraint_count = std::max(constraint_count, trial.observation.constraints.size());
+    auto [it, added] = row_of.try_emplace(trial.point, rows.size());
+    if (added) {
+      rows.emplace_back();
+      rows.back().input = all_inputs.back();
+    }
+    auto& row = rows[it->second];
+    const double loss = direction == Direction::maximize ? -trial.observation.value : trial.observation.value;
+    const double sem = trial.observation.sem.value_or(0.0);
+    known_noise = known_noise || sem > 0.0;
+    ++row.count;
+    row.loss_sum += loss;
+    row.every_sem = row.every_sem && sem > 0.0;
+    if (sem > 0.0) {
+      row.precision += 1.0 / (sem * sem);
+      row.weighted_sum += loss / (sem * sem);
+      row.variance_sum += sem * sem;
+    }
+    const auto& c = trial.observation.constraints;
+    constraint_count = std::max(constraint_count, c.size());
+    row.constraint_sums.resize(std::max(row.constraint_sums.size(), c.size()), 0.0);
+    for (std::size_t j = 0; j < c.size(); ++j) row.constraint_sums[j] += c[j];
+    row.last_trial = t;
   }
+  std::vector<std::vector<double>> inputs;
+  std::vector<double> losses;
+  Eigen::VectorXd shares(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    inputs.push_back(rows[r].input);
+    losses.push_back(rows[r].mean());
+    shares[static_cast<Eigen::Index>(r)] = 1.0 / static_cast<double>(rows[r].count);
+  }
+  const auto constraint_mean = [&](const Row& row, std::size_t j) {
+    return j < row.constraint_sums.size() ? row.constraint_sums[j] / static_cast<double>(row.count) : 0.0;
+  };
   // Hyperparameters move little once there is data: refit them on every change while the history
   // is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
   // milliseconds at 100 points instead of tens). Every third fit adds random restarts.
@@ -75,26 +130,32 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     auto targets = warping_.fit(losses);
     const double worst = *std::max_element(targets.begin(), targets.end());
     for (auto& t : targets) t -= worst;
-    objective_->set_data(as_matrix(inputs, dimensions), Eigen::Map<const Eigen::VectorXd>(targets.data(), static_cast<Eigen::Index>(targets.size())));
+    // Known standard errors in target units, by the delta method through the warping.
+    Eigen::VectorXd known(static_cast<Eigen::Index>(rows.size()));
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const double slope = warping_.slope(losses[r]);
+      known[static_cast<Eigen::Index>(r)] = rows[r].known_variance() * slope * slope;
+    }
+    objective_->set_data(as_matrix(inputs, dimensions),
+                         Eigen::Map<const Eigen::VectorXd>(targets.data(), static_cast<Eigen::Index>(targets.size())),
+                         shares, known);
     objective_->fit(rng, restarts, evaluations);
   } else {
     objective_.reset();
   }
+  noisy_ = objective_ && (known_noise || objective_->noise_variance() >= noticeable_noise);
+  use_noisy_improvement_ = false;
 
-  // Each constraint, on the successful evaluations; a missing value counts as holding.
+  // Each constraint, on the configurations that were measured; a missing value counts as holding.
   std::vector<ConstraintModel> previous = std::move(constraints_);
   constraints_.clear();
   for (std::size_t j = 0; j < constraint_count && inputs.size() >= 2; ++j) {
     std::vector<double> values;
-    for (const auto& trial : history) {
-      if (trial.observation.failed) continue;
-      const auto& c = trial.observation.constraints;
-      values.push_back(j < c.size() ? c[j] : 0.0);
-    }
+    for (const auto& row : rows) values.push_back(constraint_mean(row, j));
     double limit = 0.0;
     const auto y = standardise(values, 0.0, limit);
     ConstraintModel model{j < previous.size() ? previous[j].gp : GaussianProcess(dimensions), limit};
-    model.gp.set_data(as_matrix(inputs, dimensions), y);
+    model.gp.set_data(as_matrix(inputs, dimensions), y, shares);
     model.gp.fit(rng, restarts, evaluations);
     constraints_.push_back(std::move(model));
   }
@@ -110,36 +171,78 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   }
 
   // The incumbent: the best posterior mean among feasible evaluations, robust to a lucky noisy one.
+  // With noisy measurements a constraint whose model has learned noise is judged by its posterior
+  // mean too, so one lucky measurement does not make a configuration feasible either.
   incumbent_.reset();
   incumbent_trial_.reset();
   ranked_inputs_.clear();
+  feasible_rows_.clear();
+  noisy_improvement_.reset();
   if (objective_) {
+    const Eigen::MatrixXd x = as_matrix(inputs, dimensions);
     Eigen::VectorXd means, variances;
-    objective_->predict(as_matrix(inputs, dimensions), means, variances);
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      const double mean = means[static_cast<Eigen::Index>(i)];
-      if (feasible[i] && (!incumbent_ || mean < *incumbent_)) {
+    std::vector<Eigen::VectorXd> constraint_means(constraint_count);
+    for (std::size_t j = 0; j < constraint_count; ++j)
+      if (noisy_ && constraints_[j].gp.noise_variance() >= noticeable_noise)
+        constraints_[j].gp.predict(x, constraint_means[j], variances);
+    objective_->predict(x, means, variances);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const auto i = static_cast<Eigen::Index>(r);
+      bool feasible = true;
+      for (std::size_t j = 0; j < constraint_count; ++j)
+        feasible = feasible && (constraint_means[j].size() ? constraint_means[j][i] <= constraints_[j].threshold
+                                                           : constraint_mean(rows[r], j) <= 0.0);
+      const double mean = means[i];
+      if (feasible) feasible_rows_.push_back(i);
+      if (feasible && (!incumbent_ || mean < *incumbent_)) {
         incumbent_ = mean;
-        incumbent_trial_ = trial_index[i];
+        incumbent_trial_ = rows[r].last_trial;
       }
       // Feasible points rank ahead of infeasible ones.
-      ranked_inputs_.emplace_back(feasible[i] ? mean : 1e6 + mean, inputs[i]);
+      ranked_inputs_.emplace_back(feasible ? mean : 1e6 + mean, inputs[r]);
     }
     std::sort(ranked_inputs_.begin(), ranked_inputs_.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Noisy EI once the noise is known, or learned large enough to blur what EI acts on; learned
+    // noise of a few percent of the spread (ripples the kernel cannot follow, on an exact
+    // function) is better served by plain EI's sharper polishing.
+    use_noisy_improvement_ = known_noise || objective_->noise_variance() >= learned_noise_for_noisy_improvement;
+    if (use_noisy_improvement_) {
+      sample_seed_ = rng();
+      build_noisy_improvement({});
+    }
   }
 }
 
-void BayesModels::add_fantasy(std::span<const double> x) {
-  if (objective_) {
-    // The believed value counts as observed, incumbent included: otherwise the point right next to
-    // a fantasy would promise the whole predicted improvement again.
-    const double believed = objective_->predict(x.data()).mean;
-    objective_->add_point(Eigen::Map<const Eigen::VectorXd>(x.data(), static_cast<Eigen::Index>(x.size())), believed);
-    if (incumbent_) incumbent_ = std::min(*incumbent_, believed);
+void BayesModels::build_noisy_improvement(const std::vector<std::vector<double>>& pending) {
+  noisy_improvement_.reset();
+  if (!incumbent_) return; // nothing feasible yet: the acquisition is the probability of feasibility
+  const auto& data = objective_->inputs();
+  Eigen::MatrixXd points(data.rows(), data.cols() + static_cast<Eigen::Index>(pending.size()));
+  points.leftCols(data.cols()) = data;
+  std::vector<Eigen::Index> baseline = feasible_rows_;
+  for (std::size_t p = 0; p < pending.size(); ++p) {
+    const auto column = data.cols() + static_cast<Eigen::Index>(p);
+    points.col(column) = Eigen::Map<const Eigen::VectorXd>(pending[p].data(), data.rows());
+    baseline.push_back(column);
   }
-  for (auto& c : constraints_)
-    c.gp.add_point(Eigen::Map<const Eigen::VectorXd>(x.data(), static_cast<Eigen::Index>(x.size())), c.gp.predict(x.data()).mean);
+  noisy_improvement_.emplace(*objective_, std::move(points), baseline, sample_seed_);
+}
+
+void BayesModels::add_pending(std::span<const std::vector<double>> points) {
+  if (points.empty()) return;
+  for (const auto& x : points) {
+    const Eigen::Map<const Eigen::VectorXd> column(x.data(), static_cast<Eigen::Index>(x.size()));
+    if (objective_ && !use_noisy_improvement_) {
+      // The believed value counts as observed, incumbent included: otherwise the point right next
+      // to a fantasy would promise the whole predicted improvement again.
+      const double believed = objective_->predict(x.data()).mean;
+      objective_->add_point(column, believed);
+      if (incumbent_) incumbent_ = std::min(*incumbent_, believed);
+    }
+    for (auto& c : constraints_) c.gp.add_point(column, c.gp.predict(x.data()).mean);
+  }
+  if (objective_ && use_noisy_improvement_) build_noisy_improvement({points.begin(), points.end()});
 }
 
 double BayesModels::acquisition(const double* x, double* gradient) const {
@@ -148,7 +251,9 @@ double BayesModels::acquisition(const double* x, double* gradient) const {
   if (gradient) std::fill(gradient, gradient + d, 0.0);
   double value = 0.0;
 
-  if (objective_ && incumbent_) {
+  if (noisy_improvement_) {
+    value += noisy_improvement_->log_value(*objective_, x, gradient);
+  } else if (objective_ && incumbent_) {
     const auto p = objective_->predict(x, gradient ? dm.data() : nullptr, gradient ? dv.data() : nullptr);
     const double sd = std::sqrt(p.variance);
     const double z = (*incumbent_ - p.mean) / sd;
@@ -184,7 +289,9 @@ void BayesModels::acquisition(std::span<const std::vector<double>> points, std::
   Eigen::MatrixXd x(d, m);
   for (Eigen::Index j = 0; j < m; ++j) x.col(j) = Eigen::Map<const Eigen::VectorXd>(points[static_cast<std::size_t>(j)].data(), d);
   Eigen::VectorXd total = Eigen::VectorXd::Zero(m), mean, variance;
-  if (objective_ && incumbent_) {
+  if (noisy_improvement_) {
+    noisy_improvement_->log_values(*objective_, x, total);
+  } else if (objective_ && incumbent_) {
     objective_->predict(x, mean, variance);
     for (Eigen::Index j = 0; j < m; ++j) {
       const double sd = std::sqrt(variance[j]);

@@ -12,6 +12,7 @@
 #include <trimtab/core/space.hpp>
 
 #include "gaussian_process.hpp"
+#include "noisy_improvement.hpp"
 #include "output_warping.hpp"
 
 namespace trimtab::detail {
@@ -21,14 +22,23 @@ public:
   explicit BayesModels(const Space& space) : space_(&space) {}
 
   /// Rebuilds every model from `history` and refits the hyperparameters (warm-started from the
-  /// previous fit).
+  /// previous fit). Repeated evaluations of one configuration pool into one data point (see
+  /// bayes_models.cpp).
   void update(std::span<const Trial> history, Direction direction, std::mt19937_64& rng);
 
   /// True when the objective has a model (two successful evaluations or more).
   [[nodiscard]] bool usable() const noexcept { return objective_.has_value(); }
 
-  /// Treats cube point `x` as evaluated at its predicted values: pending asks spread a batch out.
-  void add_fantasy(std::span<const double> x);
+  /// True when the measurements are noisy: some came with a standard error above 0, or the model
+  /// has learned noise larger than a trace. The incumbent and the feasibility of evaluated points
+  /// then follow the models rather than single measurements; the acquisition is noisy EI when the
+  /// noise is known or the learned noise is large (10% of the spread).
+  [[nodiscard]] bool noisy() const noexcept { return noisy_; }
+
+  /// Treats the cube points as asked but not yet told: with exact measurements, as evaluated at
+  /// their predicted values (kriging believer); with noisy ones, as points whose unknown values the
+  /// noisy-EI samples cover. Either way a batch spreads out.
+  void add_pending(std::span<const std::vector<double>> points);
 
   /// The log of (expected improvement x probability of feasibility), or of the probability of
   /// feasibility alone while no evaluation has been feasible; with its gradient when asked.
@@ -37,12 +47,14 @@ public:
   /// The acquisition (without gradients) at many cube points at once.
   void acquisition(std::span<const std::vector<double>> points, std::vector<double>& values) const;
 
-  /// Cube points of the best evaluations so far (feasible ones first), at most `count`.
+  /// Cube points of the best evaluated configurations so far (feasible ones first, by posterior
+  /// mean), at most `count`.
   [[nodiscard]] std::vector<std::vector<double>> best_inputs(std::size_t count) const;
 
   [[nodiscard]] const GaussianProcess& objective() const { return *objective_; }
 
-  /// The index in history of the feasible evaluation with the best posterior mean.
+  /// The index in history of (the latest evaluation of) the feasible configuration with the best
+  /// posterior mean.
   [[nodiscard]] std::optional<std::size_t> incumbent_trial() const noexcept { return incumbent_trial_; }
 
 private:
@@ -51,13 +63,20 @@ private:
     double threshold; // the standardised value at which the constraint stops holding
   };
 
+  void build_noisy_improvement(const std::vector<std::vector<double>>& pending);
+
   const Space* space_;
   std::optional<GaussianProcess> objective_;
   OutputWarping warping_;
   std::vector<ConstraintModel> constraints_; // the user's, then one for failures when any occurred
+  bool noisy_ = false;
+  bool use_noisy_improvement_ = false; // noisy EI rather than EI over the best posterior mean
   std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
   std::optional<std::size_t> incumbent_trial_; // and which evaluation has it
   std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
+  std::vector<Eigen::Index> feasible_rows_; // objective data points judged feasible
+  std::uint64_t sample_seed_ = 0;
+  std::optional<NoisyExpectedImprovement> noisy_improvement_;
   std::size_t fits_ = 0;
   std::size_t fitted_size_ = 0; // history size at the last hyperparameter fit
 };

@@ -74,9 +74,12 @@ GaussianProcess::GaussianProcess(std::size_t dimensions) : dimensions_(dimension
   upper_[d + 1] = log_noise_max;
 }
 
-void GaussianProcess::set_data(Eigen::MatrixXd x, Eigen::VectorXd y) {
+void GaussianProcess::set_data(Eigen::MatrixXd x, Eigen::VectorXd y, Eigen::VectorXd noise_share,
+                               Eigen::VectorXd known_noise) {
   x_ = std::move(x);
   y_ = std::move(y);
+  noise_share_ = noise_share.size() == y_.size() ? std::move(noise_share) : Eigen::VectorXd::Ones(y_.size());
+  known_noise_ = known_noise.size() == y_.size() ? std::move(known_noise) : Eigen::VectorXd::Zero(y_.size());
   conditioned_ = false;
 }
 
@@ -86,6 +89,10 @@ void GaussianProcess::add_point(const Eigen::VectorXd& x, double y) {
   x_.col(n) = x;
   y_.conservativeResize(n + 1);
   y_[n] = y;
+  noise_share_.conservativeResize(n + 1);
+  noise_share_[n] = 1.0;
+  known_noise_.conservativeResize(n + 1);
+  known_noise_[n] = 0.0;
   if (!conditioned_) {
     condition();
     return;
@@ -94,7 +101,7 @@ void GaussianProcess::add_point(const Eigen::VectorXd& x, double y) {
   Eigen::VectorXd k(n);
   for (Eigen::Index i = 0; i < n; ++i) k[i] = kernel(x_.col(i).data(), x.data());
   const Eigen::VectorXd row = factor_.triangularView<Eigen::Lower>().solve(k);
-  const double pivot = signal_variance() + diagonal_ - row.squaredNorm();
+  const double pivot = signal_variance() + noise_variance() + jitter_ - row.squaredNorm();
   if (!(pivot > 1e-12 * signal_variance())) {
     condition(); // numerically a duplicate: refactorise, adding jitter as needed
     return;
@@ -134,7 +141,7 @@ Eigen::MatrixXd GaussianProcess::kernel_matrix(const Eigen::VectorXd& theta, Eig
       if (shape_derivative) (*shape_derivative)(i, j) = signal * matern52_slope(r);
     }
   }
-  k.diagonal().array() += noise + base_jitter * signal;
+  k.diagonal().array() += noise * noise_share_.array() + known_noise_.array() + base_jitter * signal;
   return k;
 }
 
@@ -165,9 +172,9 @@ double GaussianProcess::negative_log_posterior(const Eigen::VectorXd& theta, Eig
   const double noise = std::exp(theta[d + 1]);
   // dK/d log(signal) is the kernel without its noise and jitter.
   Eigen::MatrixXd k_signal = k;
-  k_signal.diagonal().array() -= noise + base_jitter * signal;
+  k_signal.diagonal().array() -= noise * noise_share_.array() + known_noise_.array() + base_jitter * signal;
   (*gradient)[d] = -0.5 * (w.array() * k_signal.array()).sum();
-  (*gradient)[d + 1] = -0.5 * noise * w.trace();
+  (*gradient)[d + 1] = -0.5 * noise * w.diagonal().dot(noise_share_);
   // dK_ij/d log(l_c) = G_ij (x_ic - x_jc)^2 / l_c^2; the sum over i, j expands into two products.
   const Eigen::VectorXd inverse_lengthscale = (-theta.head(d)).array().exp();
   const Eigen::MatrixXd scaled = inverse_lengthscale.asDiagonal() * x_;
@@ -193,10 +200,12 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
   // where the optimum is, and an even spread of the rest): each evaluation costs O(n^3), and the
   // hyperparameters a few hundred points imply differ little from those of a hundred.
   Eigen::MatrixXd all_x;
-  Eigen::VectorXd all_y;
+  Eigen::VectorXd all_y, all_share, all_known;
   if (y_.size() > max_fit_points) {
     all_x = x_;
     all_y = y_;
+    all_share = noise_share_;
+    all_known = known_noise_;
     std::vector<Eigen::Index> order(static_cast<std::size_t>(y_.size()));
     for (Eigen::Index i = 0; i < y_.size(); ++i) order[static_cast<std::size_t>(i)] = i;
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return all_y[a] < all_y[b]; });
@@ -207,9 +216,14 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
       keep.push_back(order[static_cast<std::size_t>(half) + static_cast<std::size_t>(static_cast<double>(k) * stride)]);
     x_.resize(all_x.rows(), max_fit_points);
     y_.resize(max_fit_points);
+    noise_share_.resize(max_fit_points);
+    known_noise_.resize(max_fit_points);
     for (Eigen::Index k = 0; k < max_fit_points; ++k) {
-      x_.col(k) = all_x.col(keep[static_cast<std::size_t>(k)]);
-      y_[k] = all_y[keep[static_cast<std::size_t>(k)]];
+      const auto from = keep[static_cast<std::size_t>(k)];
+      x_.col(k) = all_x.col(from);
+      y_[k] = all_y[from];
+      noise_share_[k] = all_share[from];
+      known_noise_[k] = all_known[from];
     }
   }
   const auto parameters = static_cast<unsigned>(theta_.size());
@@ -245,6 +259,8 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
   if (all_y.size() > 0) {
     x_ = std::move(all_x);
     y_ = std::move(all_y);
+    noise_share_ = std::move(all_share);
+    known_noise_ = std::move(all_known);
   }
   condition();
 }
@@ -254,10 +270,10 @@ bool GaussianProcess::condition() {
   if (y_.size() == 0) return false;
   Eigen::MatrixXd k = kernel_matrix(theta_, nullptr);
   const double signal = signal_variance();
-  diagonal_ = noise_variance() + base_jitter * signal;
+  jitter_ = base_jitter * signal;
   for (double jitter = 0.0; jitter <= 1e-4 * signal; jitter = jitter == 0.0 ? 1e-8 * signal : jitter * 10.0) {
     k.diagonal().array() += jitter;
-    diagonal_ += jitter;
+    jitter_ += jitter;
     const Eigen::LLT<Eigen::MatrixXd> llt(k);
     if (llt.info() == Eigen::Success) {
       factor_ = llt.matrixL();
@@ -267,6 +283,54 @@ bool GaussianProcess::condition() {
     }
   }
   return false;
+}
+
+Eigen::MatrixXd GaussianProcess::covariance(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) const {
+  const double signal = signal_variance();
+  const Eigen::VectorXd inverse_lengthscale = (-theta_.head(dims())).array().exp();
+  const Eigen::MatrixXd sa = inverse_lengthscale.asDiagonal() * a;
+  const Eigen::MatrixXd sb = inverse_lengthscale.asDiagonal() * b;
+  Eigen::MatrixXd k = -2.0 * sa.transpose() * sb;
+  k.colwise() += sa.colwise().squaredNorm().transpose();
+  k.rowwise() += sb.colwise().squaredNorm();
+  return k.unaryExpr([signal](double r2) { return signal * matern52(std::sqrt(std::max(r2, 0.0))); });
+}
+
+void GaussianProcess::covariance(const double* x, const Eigen::MatrixXd& points, Eigen::VectorXd& k,
+                                 Eigen::MatrixXd* gradient) const {
+  const double signal = signal_variance();
+  const auto d = dims();
+  const auto n = points.cols();
+  Eigen::VectorXd inverse_l2(d);
+  for (Eigen::Index c = 0; c < d; ++c) inverse_l2[c] = std::exp(-2.0 * theta_[c]);
+  k.resize(n);
+  if (gradient) gradient->resize(n, d);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double r2 = 0.0;
+    for (Eigen::Index c = 0; c < d; ++c) {
+      const double delta = x[c] - points(c, i);
+      r2 += delta * delta * inverse_l2[c];
+    }
+    const double r = std::sqrt(r2);
+    k[i] = signal * matern52(r);
+    if (gradient) {
+      const double slope = signal * matern52_slope(r);
+      for (Eigen::Index c = 0; c < d; ++c) (*gradient)(i, c) = -slope * (x[c] - points(c, i)) * inverse_l2[c];
+    }
+  }
+}
+
+void GaussianProcess::joint_posterior(const Eigen::MatrixXd& points, Eigen::VectorXd& mean,
+                                      Eigen::MatrixXd& covariance_out) const {
+  covariance_out = covariance(points, points);
+  if (!conditioned_) {
+    mean.setZero(points.cols());
+    return;
+  }
+  Eigen::MatrixXd cross = covariance(x_, points);
+  mean = cross.transpose() * alpha_;
+  factor_.triangularView<Eigen::Lower>().solveInPlace(cross);
+  covariance_out.noalias() -= cross.transpose() * cross;
 }
 
 GpPrediction GaussianProcess::predict(const double* x) const { return predict(x, nullptr, nullptr); }
@@ -279,13 +343,7 @@ void GaussianProcess::predict(const Eigen::MatrixXd& points, Eigen::VectorXd& me
     variance.setConstant(m, signal);
     return;
   }
-  const Eigen::VectorXd inverse_lengthscale = (-theta_.head(dims())).array().exp();
-  const Eigen::MatrixXd data = inverse_lengthscale.asDiagonal() * x_;
-  const Eigen::MatrixXd query = inverse_lengthscale.asDiagonal() * points;
-  Eigen::MatrixXd cross = -2.0 * data.transpose() * query; // n x m squared distances, then kernel values
-  cross.colwise() += data.colwise().squaredNorm().transpose();
-  cross.rowwise() += query.colwise().squaredNorm();
-  cross = cross.unaryExpr([signal](double r2) { return signal * matern52(std::sqrt(std::max(r2, 0.0))); });
+  Eigen::MatrixXd cross = covariance(x_, points); // n x m
   mean = cross.transpose() * alpha_;
   factor_.triangularView<Eigen::Lower>().solveInPlace(cross);
   variance = (signal - cross.colwise().squaredNorm().array()).max(1e-12 * signal).matrix().transpose();
@@ -299,37 +357,19 @@ GpPrediction GaussianProcess::predict(const double* x, double* mean_gradient, do
     if (variance_gradient) std::fill(variance_gradient, variance_gradient + d, 0.0);
     return {0.0, signal};
   }
-  const auto n = x_.cols();
-  Eigen::VectorXd inverse_l2(d);
-  for (Eigen::Index c = 0; c < d; ++c) inverse_l2[c] = std::exp(-2.0 * theta_[c]);
-  Eigen::VectorXd kstar(n), slope(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    double r2 = 0.0;
-    for (Eigen::Index c = 0; c < d; ++c) {
-      const double delta = x[c] - x_(c, i);
-      r2 += delta * delta * inverse_l2[c];
-    }
-    const double r = std::sqrt(r2);
-    kstar[i] = signal * matern52(r);
-    slope[i] = signal * matern52_slope(r);
-  }
+  const bool gradients = mean_gradient || variance_gradient;
+  Eigen::VectorXd kstar;
+  Eigen::MatrixXd dk; // dk(i, c) = dk(x, x_i)/dx_c
+  covariance(x, x_, kstar, gradients ? &dk : nullptr);
   GpPrediction prediction;
   prediction.mean = kstar.dot(alpha_);
   const Eigen::VectorXd v = factor_.triangularView<Eigen::Lower>().solve(kstar);
   prediction.variance = std::max(signal - v.squaredNorm(), 1e-12 * signal);
-  if (mean_gradient || variance_gradient) {
-    // dk_i/dx_c = -slope_i (x_c - x_ic) / l_c^2.
+  if (gradients) {
     const Eigen::VectorXd weights = factor_.triangularView<Eigen::Lower>().transpose().solve(v); // K^-1 k*
-    for (Eigen::Index c = 0; c < d; ++c) {
-      double dm = 0.0, dv = 0.0;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double dk = -slope[i] * (x[c] - x_(c, i)) * inverse_l2[c];
-        dm += dk * alpha_[i];
-        dv += dk * weights[i];
-      }
-      if (mean_gradient) mean_gradient[c] = dm;
-      if (variance_gradient) variance_gradient[c] = -2.0 * dv;
-    }
+    const Eigen::VectorXd dm = dk.transpose() * alpha_, dv = -2.0 * (dk.transpose() * weights);
+    if (mean_gradient) std::copy(dm.data(), dm.data() + d, mean_gradient);
+    if (variance_gradient) std::copy(dv.data(), dv.data() + d, variance_gradient);
   }
   return prediction;
 }

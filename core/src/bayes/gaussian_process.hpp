@@ -20,13 +20,21 @@ struct GpPrediction {
 /// for standardised targets. Hyperparameters (one lengthscale per coordinate, signal variance,
 /// noise variance) are fitted by maximising the log marginal likelihood plus weak log-normal priors
 /// (MAP), which keeps a handful of points from driving a lengthscale to an extreme.
+///
+/// Noise is heteroscedastic where the data says so: point i's noise variance is
+/// share_i x (the learned noise) + known_i. A target that averages m measurements has share 1/m; a
+/// measurement that came with its own standard error has known = that error squared (in target
+/// units). The learned part is the floor the known errors do not explain.
 class GaussianProcess {
 public:
   explicit GaussianProcess(std::size_t dimensions);
 
-  /// Replaces the training data: one column of `x` per point.
-  void set_data(Eigen::MatrixXd x, Eigen::VectorXd y);
-  /// Adds one point and refactorises, keeping the hyperparameters (kriging-believer fantasies).
+  /// Replaces the training data: one column of `x` per point. `noise_share` and `known_noise` (per
+  /// point, see above) default to 1 and 0: homoscedastic noise, all of it learned.
+  void set_data(Eigen::MatrixXd x, Eigen::VectorXd y, Eigen::VectorXd noise_share = {},
+                Eigen::VectorXd known_noise = {});
+  /// Adds one point (share 1, no known noise) and refactorises, keeping the hyperparameters
+  /// (kriging-believer fantasies).
   void add_point(const Eigen::VectorXd& x, double y);
 
   /// MAP fit from the current hyperparameters and `extra_starts` random ones; keeps the best.
@@ -45,6 +53,15 @@ public:
   /// triangular solve per point: several times faster when scoring hundreds of candidates.
   void predict(const Eigen::MatrixXd& points, Eigen::VectorXd& mean, Eigen::VectorXd& variance) const;
 
+  /// The joint posterior of the latent (noise-free) function at the columns of `points`: means and
+  /// covariance matrix.
+  void joint_posterior(const Eigen::MatrixXd& points, Eigen::VectorXd& mean, Eigen::MatrixXd& covariance) const;
+  /// The kernel (without noise) between the columns of `a` and of `b`.
+  [[nodiscard]] Eigen::MatrixXd covariance(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) const;
+  /// The kernel between `x` and each column of `points`, and its gradient with respect to x (one row
+  /// per column, one column per coordinate) when `gradient` is not null.
+  void covariance(const double* x, const Eigen::MatrixXd& points, Eigen::VectorXd& k, Eigen::MatrixXd* gradient) const;
+
   [[nodiscard]] std::size_t dimensions() const noexcept { return dimensions_; }
   [[nodiscard]] std::size_t size() const noexcept { return static_cast<std::size_t>(y_.size()); }
   [[nodiscard]] const Eigen::MatrixXd& inputs() const noexcept { return x_; }
@@ -52,6 +69,8 @@ public:
   [[nodiscard]] double lengthscale(std::size_t d) const { return std::exp(theta_[static_cast<Eigen::Index>(d)]); }
   [[nodiscard]] double signal_variance() const { return std::exp(theta_[dims()]); }
   [[nodiscard]] double noise_variance() const { return std::exp(theta_[dims() + 1]); }
+  /// The noise variance of training point i: its share of the learned noise plus its known noise.
+  [[nodiscard]] double point_noise(Eigen::Index i) const { return noise_variance() * noise_share_[i] + known_noise_[i]; }
 
   /// The negative log posterior of the hyperparameters theta = [log lengthscales, log signal
   /// variance, log noise variance] and its gradient (when `gradient` is not null).
@@ -65,11 +84,12 @@ private:
   std::size_t dimensions_;
   Eigen::MatrixXd x_;
   Eigen::VectorXd y_;
+  Eigen::VectorXd noise_share_, known_noise_; // per point, see the class comment
   Eigen::VectorXd theta_;
   Eigen::VectorXd lower_, upper_;
   [[nodiscard]] double kernel(const double* a, const double* b) const; // without noise
   Eigen::MatrixXd factor_; // Cholesky factor of the kernel matrix
-  double diagonal_ = 0.0; // noise and jitter on its diagonal
+  double jitter_ = 0.0; // added to every diagonal element, besides each point's noise
   Eigen::VectorXd alpha_;
   bool conditioned_ = false;
 };

@@ -40,6 +40,10 @@ double yeo_johnson(double x, double lambda) {
   return -(std::pow(1.0 - x, 2.0 - lambda) - 1.0) / (2.0 - lambda);
 }
 
+double yeo_johnson_slope(double x, double lambda) {
+  return x >= 0.0 ? std::pow(x + 1.0, lambda - 1.0) : std::pow(1.0 - x, 1.0 - lambda);
+}
+
 std::vector<double> OutputWarping::fit(const std::vector<double>& losses) {
   const auto n = losses.size();
   std::vector<double> scaled(n);
@@ -79,5 +83,9 @@ std::vector<double> OutputWarping::fit(const std::vector<double>& losses) {
 }
 
 double OutputWarping::apply(double loss) const { return (yeo_johnson((loss - centre_) / scale_, lambda_) - mean_) / sd_; }
+
+double OutputWarping::slope(double loss) const {
+  return yeo_johnson_slope((loss - centre_) / scale_, lambda_) / (scale_ * sd_);
+}
 
 } // namespace trimtab::detail

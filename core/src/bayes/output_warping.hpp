@@ -16,6 +16,9 @@ public:
   /// Fits the warping to `losses` and returns their warped values.
   std::vector<double> fit(const std::vector<double>& losses);
   [[nodiscard]] double apply(double loss) const;
+  /// d apply / d loss: by the delta method, a loss measured with standard error e has a warped
+  /// standard error of about e x slope(loss).
+  [[nodiscard]] double slope(double loss) const;
   [[nodiscard]] double exponent() const noexcept { return lambda_; }
 
 private:
@@ -24,5 +27,7 @@ private:
 
 /// The Yeo-Johnson transform of x with exponent lambda.
 [[nodiscard]] double yeo_johnson(double x, double lambda);
+/// Its derivative with respect to x.
+[[nodiscard]] double yeo_johnson_slope(double x, double lambda);
 
 } // namespace trimtab::detail

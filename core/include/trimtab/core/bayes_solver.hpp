@@ -23,10 +23,17 @@ struct BayesOptions {
 ///
 /// - Model: Matérn-5/2 kernel with a lengthscale per cube coordinate, learned noise, fitted by
 ///   maximum a posteriori from the previous fit plus random restarts; losses go through a robust
-///   monotone warping first, so heavy-tailed latencies do not dominate.
-/// - Acquisition: log expected improvement over the best posterior mean seen, which keeps a slope
-///   far from the incumbent instead of rounding to zero. The prior mean is the worst value seen,
-///   so unexplored corners do not look promising for their variance alone.
+///   monotone warping first, so heavy-tailed latencies do not dominate. A measurement's standard
+///   error (Observation::sem) is its own known noise on top of the learned floor, carried through
+///   the warping by its slope. Repeated measurements of one configuration pool into one data point:
+///   their mean (inverse-variance weighted when all have a sem), with the noise of a mean.
+/// - Acquisition: with exact measurements, log expected improvement over the best posterior mean
+///   seen, which keeps a slope far from the incumbent instead of rounding to zero. With noisy ones
+///   (a sem above 0 was told, or the model learned noise), log noisy expected improvement (Letham et
+///   al. 2019): EI averaged over joint posterior samples of the evaluated points, each sample's
+///   incumbent its own best value, so a lucky draw does not set the bar and re-measuring it
+///   promises nothing. The prior mean is the worst value seen, so unexplored corners do not look
+///   promising for their variance alone.
 /// - Two asks in three search a region around the incumbent (TuRBO-shaped: wider along smooth
 ///   coordinates) that doubles after an improvement and halves after a miss (two misses in a row
 ///   once the model has learned noise); the third searches the whole box. The first polishes the
@@ -35,7 +42,8 @@ struct BayesOptions {
 ///   continuous coordinates alternated with moves to neighbouring values of ints, ordinals and
 ///   labels, so discrete parameters are searched as what they are rather than rounded afterwards.
 /// - Pending asks (batches, or asks before their tells) enter the model as if they had returned
-///   their predicted value (kriging believer), so a batch spreads out.
+///   their predicted value (kriging believer) with exact measurements; with noisy ones, noisy EI's
+///   samples cover them as points whose value is still unknown. Either way a batch spreads out.
 /// Deterministic for a given seed and sequence of calls.
 class BayesSolver final : public Solver {
 public:
@@ -45,8 +53,10 @@ public:
   using Solver::ask;
   [[nodiscard]] std::optional<Point> ask(const Box& within) override;
   void cancel(const Point& point) override;
-  /// The feasible evaluation with the best posterior mean once the model has learned noise larger
-  /// than a trace; best() otherwise, where observations are exact.
+  /// With noisy measurements (a sem above 0 was told, or the model learned noise larger than a
+  /// trace): the latest evaluation of the feasible configuration with the best posterior mean, where
+  /// feasibility follows a constraint's model when that model learned noise. best() otherwise,
+  /// where measurements are exact.
   [[nodiscard]] const Trial* recommendation() override;
 
   /// The number of initial space-filling points.

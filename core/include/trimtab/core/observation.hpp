@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include <trimtab/core/point.hpp>
@@ -16,6 +17,12 @@ struct Observation {
   /// The candidate crashed, timed out or could not be measured: it has no value and counts as
   /// infeasible, so solvers steer away from it.
   bool failed = false;
+  /// The standard error of `value`, when the evaluation estimated one (a window's mean of many
+  /// requests: its sample standard deviation over the square root of the count); nothing when
+  /// unknown. 0 says the value is exact. Finite and >= 0. Last, so `Observation{v, c, false}` still
+  /// reads as before. A model-based solver takes it as that point's own measurement noise, on top of
+  /// any noise it learns; other solvers ignore it.
+  std::optional<double> sem = std::nullopt; // initialised, so Observation{v, c, false} stays warning-free
 
   [[nodiscard]] static Observation failure() { return Observation{0.0, {}, true}; }
 

@@ -43,8 +43,10 @@ public:
   /// k times; model-based solvers make each ask aware of the ones before it.
   [[nodiscard]] virtual std::vector<Point> ask_batch(std::size_t k, const Box& within = {});
 
-  /// Records an evaluation. Throws std::invalid_argument when the point is not a configuration of
-  /// the space, or the observation is not failed yet has a non-finite value or constraint.
+  /// Records an evaluation; a configuration may be told more than once (repeated measurements).
+  /// Throws std::invalid_argument when the point is not a configuration of the space, the sem is
+  /// negative or not finite, or the observation is not failed yet has a non-finite value or
+  /// constraint.
   void tell(const Point& point, const Observation& observation);
 
   /// Withdraws a proposal that will not be evaluated (its apply failed before anything was
@@ -60,12 +62,15 @@ public:
   [[nodiscard]] const SolverOptions& options() const noexcept { return options_; }
   [[nodiscard]] std::span<const Trial> history() const noexcept { return history_; }
 
-  /// The best feasible trial so far, by the solver's direction; nothing while none is feasible.
+  /// The best feasible trial so far, by the solver's direction: the single best measurement, lucky
+  /// or not (a configuration told several times counts each measurement on its own); nothing while
+  /// none is feasible. What to deploy is recommendation().
   [[nodiscard]] const Trial* best() const noexcept;
 
   /// The evaluated configuration the solver would run now. best() for solvers without a model; a
-  /// model-based solver that has learned the measurements are noisy picks the best estimate
-  /// instead, so one lucky measurement does not decide what gets deployed.
+  /// model-based solver whose measurements are noisy (told with a standard error, or noise it has
+  /// learned) picks the best estimate instead, pooling repeated measurements of a configuration, so
+  /// one lucky measurement does not decide what gets deployed.
   [[nodiscard]] virtual const Trial* recommendation() { return best(); }
 
   /// True when `a` is a better objective value than `b` in the solver's direction.
