@@ -214,7 +214,10 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         }
         if (!observation.failed) {
           WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
-          if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) evidence.sem = sem->to_number<double>();
+          if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) {
+            evidence.sem = sem->to_number<double>();
+            observation.sem = evidence.sem;
+          }
           if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
             evidence.intervals = count_field_value(n->to_number<double>(), "samples");
           ledger_.add(point_from_json(space, field(r, "point")), std::move(evidence));
@@ -812,6 +815,15 @@ TuningLoop::Score TuningLoop::score_window() const {
   return score;
 }
 
+Observation TuningLoop::solver_observation(const Score& score) const {
+  Observation observation{*score.value, score.constraints, false};
+  // The window's standard error is the point's own noise for the solver; unknown with fewer
+  // than two intervals.
+  const auto evidence = window_evidence(score);
+  if (evidence.intervals >= 2) observation.sem = evidence.sem;
+  return observation;
+}
+
 WindowEvidence TuningLoop::window_evidence(const Score& score) const {
   WindowEvidence evidence;
   evidence.value = score.value.value_or(0.0);
@@ -942,7 +954,7 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   }
   record_observation(point, score, false);
   ledger_.add(point, window_evidence(score));
-  solver_->tell(point, Observation{*score.value, score.constraints, false});
+  solver_->tell(point, solver_observation(score));
   blind_ = false;
   std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
   for (std::size_t c = 0; c < score.constraints.size(); ++c)
@@ -976,7 +988,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
         ++windows_scored_;
         ++windows_since_remeasure_;
         record_observation(point, score, false);
-        solver_->tell(point, Observation{*score.value, score.constraints, false});
+        solver_->tell(point, solver_observation(score));
         record_decision(point, score.value, "rollback", "breaks " + broken + ", although the load moved: " + moved, std::nullopt,
                         std::nullopt);
         roll_back(now, true);
@@ -993,7 +1005,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
   ++windows_since_remeasure_;
   record_observation(point, score, false);
   ledger_.add(point, window_evidence(score));
-  solver_->tell(point, Observation{*score.value, score.constraints, false});
+  solver_->tell(point, solver_observation(score));
 
   const auto incumbent = ledger_.pooled(*incumbent_);
   const auto verdict = judge(rules_, incumbent, ledger_.pooled(point));

@@ -159,6 +159,12 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
     if (point_from_json(sim.space, r->at("point")) == at(20) && r->at("purpose").as_string() == "candidate") ++candidate_windows;
   BOOST_TEST(candidate_windows == verdicts.size());
   BOOST_TEST(candidate_windows <= 4u);
+  // The solver is told every window with its standard error, and the journal keeps it.
+  for (const auto& trial : sim.loop.solver().history()) {
+    BOOST_REQUIRE(trial.observation.sem.has_value());
+    BOOST_TEST(*trial.observation.sem > 0.0);
+  }
+  for (const auto* r : sim.records("observation")) BOOST_TEST(r->at("sem").to_number<double>() > 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_clearly_worse_candidate_ends_its_window_early) {

@@ -235,6 +235,7 @@ private:
   [[nodiscard]] std::string clearly_bad(const Score& score) const;
   [[nodiscard]] std::string clearly_broken(const Score& score) const;
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
+  [[nodiscard]] Observation solver_observation(const Score& score) const;
   void record_observation(const Point& point, const Score& score, bool failed);
   void record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
                        std::optional<double> effect, std::optional<double> p, bool counted = true);
