@@ -1,9 +1,11 @@
 #include <trimtab/core/exposition_parser.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 namespace trimtab {
@@ -93,6 +95,10 @@ struct ByteText {
     if (p != end && *p == '-') return false;
   }
   if (p == end) return false;
+  // from_chars also reads "-nan" and "nan(payload)"; Go reads NaN only unsigned and bare.
+  if ((*p == 'n' || *p == 'N' || ((*p == '-' || *p == '+') && end - p > 1 && (p[1] == 'n' || p[1] == 'N'))) &&
+      !(end - p == 3 && p == token.data()))
+    return false;
   const auto [stop, ec] = std::from_chars(p, end, out);
   if (stop != end) return false;
   if (ec == std::errc::result_out_of_range) {
@@ -129,6 +135,15 @@ struct TypeName {
   bool openmetrics;
 };
 
+[[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 constexpr TypeName type_names[] = {
     {"counter", MetricType::counter, true, true},
     {"gauge", MetricType::gauge, true, true},
@@ -139,15 +154,55 @@ constexpr TypeName type_names[] = {
     {"info", MetricType::info, false, true},
     {"stateset", MetricType::stateset, false, true},
     {"unknown", MetricType::unknown, false, true},
+    // expfmt takes this client_model name (and reads no samples of the type).
+    {"gauge_histogram", MetricType::gaugehistogram, true, false},
 };
 
+// expfmt matches Prometheus type names in any case; OpenMetrics writes them in lower case.
 [[nodiscard]] const TypeName* find_type(std::string_view word, ExpositionFormat format) noexcept {
   for (const auto& entry : type_names) {
-    const bool allowed = format == ExpositionFormat::prometheus ? entry.prometheus : entry.openmetrics;
-    if (allowed && entry.word == word) return &entry;
+    if (format == ExpositionFormat::prometheus ? entry.prometheus && equal_ignoring_case(entry.word, word)
+                                               : entry.openmetrics && entry.word == word)
+      return &entry;
   }
   return nullptr;
 }
+
+// The first byte of `text` that is not part of valid UTF-8 (as Go's utf8.ValidString: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or nullptr.
+[[nodiscard]] const char* invalid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p != end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf; // the allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      if (c == 0xe0) low = 0xa0;       // overlong
+      else if (c == 0xed) high = 0x9f; // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      if (c == 0xf0) low = 0x90;       // overlong
+      else if (c == 0xf4) high = 0x8f; // above U+10FFFF
+    } else {
+      return reinterpret_cast<const char*>(p);
+    }
+    if (end - p < static_cast<std::ptrdiff_t>(length) || p[1] < low || p[1] > high)
+      return reinterpret_cast<const char*>(p);
+    for (std::size_t i = 2; i < length; ++i)
+      if (p[i] < 0x80 || p[i] > 0xbf) return reinterpret_cast<const char*>(p);
+    p += length;
+  }
+  return nullptr;
+}
+
 
 static_assert(ExpositionParser::max_labels == 256, "update the 'too many labels' message");
 
@@ -158,7 +213,8 @@ ExpositionParser::ExpositionParser(ExpositionFormat format) : format_(format) {
 }
 
 std::size_t ExpositionParser::scratch_capacity() const noexcept {
-  return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity();
+  return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity() +
+         families_.capacity() * sizeof(Family) + slots_.capacity() * sizeof(std::uint32_t);
 }
 
 ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& visitor) {
@@ -167,11 +223,22 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
   line_ = 1;
   eof_seen_ = false;
   pending_ = PendingFamily{};
+  announced_ = no_family;
+  families_.clear();
+  std::fill(slots_.begin(), slots_.end(), 0u);
+  cached_name_ = {};
+  cached_family_ = no_family;
 
   const char* p = text.data();
   const char* const end = p + text.size();
   while (p != end) {
     const auto* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (newline == nullptr && format_ == ExpositionFormat::prometheus) {
+      if (skip_blanks(p, end) != end)
+        error(p, end,
+              {"the last line ends without a newline: the exposition may be cut short, so the line is not used"});
+      break;
+    }
     const char* line_end = newline != nullptr ? newline : end;
     if (line_end != p && line_end[-1] == '\r') --line_end; // CRLF from Windows exporters
     parse_line(p, line_end);
@@ -195,10 +262,140 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
 void ExpositionParser::parse_line(const char* begin, const char* end) {
   const char* p = skip_blanks(begin, end);
   if (p == end) return; // blank line
-  if (*p == '#')
-    parse_comment(begin, p, end);
-  else
+  if (*p != '#')
     parse_sample(begin, p, end);
+  else if (format_ == ExpositionFormat::prometheus)
+    parse_prometheus_comment(begin, p, end);
+  else
+    parse_comment(begin, p, end);
+}
+
+// What expfmt reads as metadata: '#', blanks (maybe none), HELP or TYPE, blanks, a metric name,
+// blanks, and the help or type. Cut short anywhere before the help or type, the line is a comment.
+void ExpositionParser::parse_prometheus_comment(const char* begin, const char* p, const char* end) {
+  const char* const hash = p;
+  p = skip_blanks(p + 1, end);
+  const char* const keyword_end = token_end(p, end);
+  if (keyword_end == end) return; // "#", "# word": a comment
+  const std::string_view keyword = view(p, keyword_end);
+  const bool help = keyword == "HELP";
+  if (!help && keyword != "TYPE") return;
+
+  // Metadata can change which family a sample name belongs to (x_count joins a summary x).
+  cached_name_ = {};
+  p = skip_blanks(keyword_end, end);
+  const char* const name_begin = p;
+  if (p != end && is(*p, metric_start))
+    while (++p != end && is(*p, metric_char)) {
+    }
+  if (p == end) return; // "# HELP", "# HELP name": a comment
+  if (!is(*p, blank)) {
+    if (p == name_begin)
+      error(begin, p, {"expected a metric name after '# ", keyword, "', found ", describe(*p)});
+    else
+      error(begin, p,
+            {"invalid character ", describe(*p), " in metric name '", clip(view(name_begin, token_end(p, end))), "'"});
+    return;
+  }
+  const std::uint32_t index = family_of(view(name_begin, p));
+  announce(index);
+  p = skip_blanks(p, end);
+  if (p == end) return; // "# TYPE name ": a comment, though it makes the family known
+  Family& family = families_[index];
+
+  if (help) {
+    if (family.has_help) {
+      error(begin, hash, {"duplicate '# HELP' line for metric '", clip(family.name), "'"});
+      return;
+    }
+    for (const char* q = p; q != end; ++q) {
+      if (*q != '\\') continue;
+      if (q + 1 == end || (q[1] != '\\' && q[1] != 'n')) {
+        error(begin, q, {"invalid escape sequence in help (the only ones are \\\\ and \\n)"});
+        return;
+      }
+      ++q;
+    }
+    family.help = view(p, end);
+    family.has_help = true;
+    return;
+  }
+
+  if (family.has_type) {
+    if (family.untyped_by_samples)
+      error(begin, hash,
+            {"'# TYPE' line for metric '", clip(family.name), "' after its samples, which were read as untyped"});
+    else
+      error(begin, hash, {"duplicate '# TYPE' line for metric '", clip(family.name), "'"});
+    return;
+  }
+  const char* const word_end = token_end(p, end);
+  const std::string_view word = view(p, word_end);
+  const TypeName* type = find_type(word, format_);
+  if (type == nullptr) {
+    error(begin, p, {"unknown metric type '", clip(word), "' (expected counter, gauge, histogram, summary or untyped)"});
+    return;
+  }
+  if (word_end != end) {
+    const char* const rest = skip_blanks(word_end, end);
+    if (rest != end)
+      error(begin, rest, {"expected end of line after metric type '", word, "', found ", describe(*rest)});
+    else
+      error(begin, word_end, {"blank at the end of the line after metric type '", word, "'"});
+    return;
+  }
+  family.type = type->type;
+  family.has_type = true;
+}
+
+std::uint32_t ExpositionParser::find_family(std::string_view name) const noexcept {
+  if (slots_.empty()) return no_family;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = std::hash<std::string_view>{}(name) & mask;; slot = (slot + 1) & mask) {
+    const std::uint32_t entry = slots_[slot];
+    if (entry == 0) return no_family;
+    if (families_[entry - 1].name == name) return entry - 1;
+  }
+}
+
+std::uint32_t ExpositionParser::family_of(std::string_view name) {
+  if (const auto found = find_family(name); found != no_family) return found;
+  const auto strip = [&](std::string_view suffix) {
+    return name.size() > suffix.size() && name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size())
+                                                                 : std::string_view{};
+  };
+  std::string_view base = strip("_count");
+  if (base.empty()) base = strip("_sum");
+  const bool bucket = base.empty();
+  if (bucket) base = strip("_bucket");
+  if (!base.empty()) {
+    if (const auto found = find_family(base); found != no_family && families_[found].has_type) {
+      const MetricType type = families_[found].type;
+      if (type == MetricType::histogram || (type == MetricType::summary && !bucket)) return found;
+    }
+  }
+
+  // Kept at most half full, so probes stay short and always end at an empty slot.
+  if (2 * (families_.size() + 1) > slots_.size()) {
+    const std::size_t size = std::max<std::size_t>(64, 2 * slots_.size());
+    slots_.assign(size, 0u);
+    for (std::size_t i = 0; i < families_.size(); ++i) {
+      std::size_t slot = std::hash<std::string_view>{}(families_[i].name) & (size - 1);
+      while (slots_[slot] != 0) slot = (slot + 1) & (size - 1);
+      slots_[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+  }
+  std::size_t slot = std::hash<std::string_view>{}(name) & (slots_.size() - 1);
+  while (slots_[slot] != 0) slot = (slot + 1) & (slots_.size() - 1);
+  families_.push_back(Family{name, {}, MetricType::untyped, false, false, false});
+  slots_[slot] = static_cast<std::uint32_t>(families_.size());
+  return static_cast<std::uint32_t>(families_.size() - 1);
+}
+
+void ExpositionParser::announce(std::uint32_t family) {
+  if (announced_ == family) return;
+  flush_family();
+  announced_ = family;
 }
 
 void ExpositionParser::parse_comment(const char* begin, const char* p, const char* end) {
@@ -316,6 +513,18 @@ void ExpositionParser::begin_family(std::string_view name) {
 }
 
 void ExpositionParser::flush_family() {
+  if (announced_ != no_family) {
+    const Family& family = families_[announced_];
+    announced_ = no_family;
+    std::string_view help = family.help;
+    if (help.find('\\') != std::string_view::npos) {
+      help_.clear();
+      unescape(family.help, false, help_);
+      help = help_;
+    }
+    visitor_->on_family(family.name, family.type, help, {});
+    return;
+  }
   if (!pending_.active) return;
   pending_.active = false;
   visitor_->on_family(pending_.name, pending_.type, pending_.help, pending_.unit);
@@ -343,7 +552,35 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   sample.line = line_;
   labels_.clear();
   values_.clear();
-  if (p != end && *p == '{' && !parse_labels(begin, p, end)) return;
+
+  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
+  std::string_view special; // the label a typed family needs as a number
+  if (!openmetrics) {
+    if (p != end && is(*p, blank)) { // expfmt reads `name {...}` as `name{...}`
+      const char* const next = skip_blanks(p, end);
+      if (next != end && *next == '{') p = next;
+    }
+    if (sample.name != cached_name_) {
+      cached_name_ = sample.name;
+      cached_family_ = family_of(sample.name);
+    }
+    Family& family = families_[cached_family_];
+    if (!family.has_type) { // its first sample makes it untyped for good, as in expfmt
+      family.has_type = true;
+      family.type = MetricType::untyped;
+      family.untyped_by_samples = true;
+    }
+    if (family.type == MetricType::histogram)
+      special = "le";
+    else if (family.type == MetricType::summary)
+      special = "quantile";
+    else if (family.type == MetricType::gaugehistogram) {
+      error(begin, name_begin,
+            {"'", clip(family.name), "' is a gauge_histogram, which the Prometheus text format has no samples for"});
+      return;
+    }
+  }
+  if (p != end && *p == '{' && !parse_labels(begin, p, end, special)) return;
 
   p = skip_blanks(p, end);
   if (p == end) {
@@ -357,14 +594,21 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
     return;
   }
   p = skip_blanks(value_end, end);
+  if (!openmetrics && p == end && value_end != end) {
+    error(begin, value_end, {"blank at the end of the line after the value (expected a timestamp or nothing)"});
+    return;
+  }
 
-  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
   if (p != end && !(openmetrics && *p == '#')) {
     const char* const timestamp_end = token_end(p, end);
     std::int64_t timestamp = 0;
     if (!parse_timestamp(begin, p, timestamp_end, timestamp)) return;
     sample.timestamp_ms = timestamp;
     p = skip_blanks(timestamp_end, end);
+    if (!openmetrics && p == end && timestamp_end != end) {
+      error(begin, timestamp_end, {"blank at the end of the line after the timestamp"});
+      return;
+    }
   }
   if (p != end) {
     if (openmetrics && *p == '#') {
@@ -380,7 +624,7 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   ++report_.samples;
 }
 
-bool ExpositionParser::parse_labels(const char* begin, const char*& p, const char* end) {
+bool ExpositionParser::parse_labels(const char* begin, const char*& p, const char* end, std::string_view special) {
   ++p; // '{'
   bool reserved = false;
   for (;;) {
@@ -410,6 +654,10 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
       error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
       return false;
     }
+    if (name == "__name__") {
+      error(begin, name_begin, {"label name '__name__' is reserved (it holds the metric name)"});
+      return false;
+    }
     p = skip_blanks(p, end);
     if (p == end || *p != '=') {
       error(begin, p, {"expected '=' after label name '", clip(name), "'"});
@@ -423,10 +671,17 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
     const char* const quote = p;
     const char* const value_begin = ++p;
     bool escaped = false;
+    unsigned char bytes = 0; // every byte or-ed: the high bit says whether UTF-8 needs checking
     while (p != end && *p != '"') {
+      bytes |= static_cast<unsigned char>(*p);
       if (*p == '\\') {
         escaped = true;
         if (++p == end) break;
+        if (*p != '\\' && *p != '"' && *p != 'n') {
+          error(begin, p - 1,
+                {"invalid escape sequence in the value of label '", clip(name), "' (the only ones are \\\\, \\\" and \\n)"});
+          return false;
+        }
       }
       ++p;
     }
@@ -436,6 +691,12 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
     }
     std::string_view value = view(value_begin, p);
     ++p;
+    if ((bytes & 0x80) != 0) {
+      if (const char* bad = invalid_utf8(value); bad != nullptr) {
+        error(begin, bad, {"invalid UTF-8 (", describe(*bad), ") in the value of label '", clip(name), "'"});
+        return false;
+      }
+    }
     if (escaped) {
       // Values already handed out point into values_, so it must not reallocate while this line
       // is parsed: unescaping only shrinks text, so the line's length is always enough.
@@ -448,10 +709,20 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
       value = std::string_view(values_).substr(start);
     }
 
-    for (const Label& label : labels_) {
-      if (label.name == name) {
-        error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
+    const bool is_special = !special.empty() && name == special;
+    if (is_special) {
+      double number = 0.0;
+      if (!parse_number(value, number)) {
+        error(begin, value_begin,
+              {"expected a number as the value of label '", name, "', found '", clip(value), "'"});
         return false;
+      }
+    } else { // expfmt keeps `le` and `quantile` apart from the labels it checks for duplicates
+      for (const Label& label : labels_) {
+        if (label.name == name) {
+          error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
+          return false;
+        }
       }
     }
     if (labels_.size() == max_labels) {
