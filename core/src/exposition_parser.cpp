@@ -19,6 +19,8 @@ enum : unsigned char {
   label_start = 4,  // [a-zA-Z_]
   label_char = 8,   // [a-zA-Z0-9_]
   blank = 16,       // space or tab: the format's token separators
+  value_stop = 32,  // what ends a run of plain label value bytes: '"', '\\', and non-ASCII (UTF-8 to check)
+  decimal = 64,     // [0-9.]
 };
 
 constexpr std::array<unsigned char, 256> make_classes() {
@@ -31,6 +33,8 @@ constexpr std::array<unsigned char, 256> make_classes() {
     if (alpha) bits |= label_start | label_char;
     if (digit) bits |= metric_char | label_char;
     if (c == ' ' || c == '\t') bits |= blank;
+    if (c == '"' || c == '\\' || c >= 0x80) bits |= value_stop;
+    if (digit || c == '.') bits |= decimal;
     table[static_cast<std::size_t>(c)] = bits;
   }
   return table;
@@ -109,6 +113,20 @@ struct ByteText {
     return true;
   }
   return ec == std::errc();
+}
+
+// Whether a label value is a number the way parse_number reads one: the common spellings of `le`
+// and `quantile` ("0.25", "10") are checked without converting them.
+[[nodiscard]] bool is_number(std::string_view text) noexcept {
+  std::size_t dots = 0;
+  for (const char c : text) {
+    if (!is(c, decimal)) {
+      double ignored = 0.0;
+      return parse_number(text, ignored);
+    }
+    dots += c == '.';
+  }
+  return dots < text.size() && dots <= 1;
 }
 
 // Help and label values escape backslash and newline; label values (and OpenMetrics help) also
@@ -214,7 +232,7 @@ ExpositionParser::ExpositionParser(ExpositionFormat format) : format_(format) {
 
 std::size_t ExpositionParser::scratch_capacity() const noexcept {
   return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity() +
-         families_.capacity() * sizeof(Family) + slots_.capacity() * sizeof(std::uint32_t);
+         families_.capacity() * sizeof(Family) + slots_.capacity() * sizeof(NameSlot);
 }
 
 ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& visitor) {
@@ -225,7 +243,8 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
   pending_ = PendingFamily{};
   announced_ = no_family;
   families_.clear();
-  std::fill(slots_.begin(), slots_.end(), 0u);
+  std::fill(slots_.begin(), slots_.end(), NameSlot{});
+  names_ = 0;
   cached_name_ = {};
   cached_family_ = no_family;
 
@@ -352,10 +371,26 @@ std::uint32_t ExpositionParser::find_family(std::string_view name) const noexcep
   if (slots_.empty()) return no_family;
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t slot = std::hash<std::string_view>{}(name) & mask;; slot = (slot + 1) & mask) {
-    const std::uint32_t entry = slots_[slot];
-    if (entry == 0) return no_family;
-    if (families_[entry - 1].name == name) return entry - 1;
+    const NameSlot& entry = slots_[slot];
+    if (entry.family == no_family) return no_family;
+    if (entry.name == name) return entry.family;
   }
+}
+
+void ExpositionParser::index_name(std::string_view name, std::uint32_t family) {
+  // Kept at most half full, so probes stay short and always end at an empty slot.
+  if (2 * (names_ + 1) > slots_.size()) {
+    std::vector<NameSlot> old(std::max<std::size_t>(64, 2 * slots_.size()));
+    old.swap(slots_);
+    names_ = 0;
+    for (const NameSlot& entry : old)
+      if (entry.family != no_family) index_name(entry.name, entry.family);
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = std::hash<std::string_view>{}(name) & mask;
+  while (slots_[slot].family != no_family) slot = (slot + 1) & mask;
+  slots_[slot] = NameSlot{name, family};
+  ++names_;
 }
 
 std::uint32_t ExpositionParser::family_of(std::string_view name) {
@@ -371,25 +406,18 @@ std::uint32_t ExpositionParser::family_of(std::string_view name) {
   if (!base.empty()) {
     if (const auto found = find_family(base); found != no_family && families_[found].has_type) {
       const MetricType type = families_[found].type;
-      if (type == MetricType::histogram || (type == MetricType::summary && !bucket)) return found;
+      if (type == MetricType::histogram || (type == MetricType::summary && !bucket)) {
+        // A histogram's or summary's type never changes once set, so neither does this answer:
+        // the name is indexed as the family's, and the next lookup takes one probe.
+        index_name(name, found);
+        return found;
+      }
     }
   }
-
-  // Kept at most half full, so probes stay short and always end at an empty slot.
-  if (2 * (families_.size() + 1) > slots_.size()) {
-    const std::size_t size = std::max<std::size_t>(64, 2 * slots_.size());
-    slots_.assign(size, 0u);
-    for (std::size_t i = 0; i < families_.size(); ++i) {
-      std::size_t slot = std::hash<std::string_view>{}(families_[i].name) & (size - 1);
-      while (slots_[slot] != 0) slot = (slot + 1) & (size - 1);
-      slots_[slot] = static_cast<std::uint32_t>(i + 1);
-    }
-  }
-  std::size_t slot = std::hash<std::string_view>{}(name) & (slots_.size() - 1);
-  while (slots_[slot] != 0) slot = (slot + 1) & (slots_.size() - 1);
   families_.push_back(Family{name, {}, MetricType::untyped, false, false, false});
-  slots_[slot] = static_cast<std::uint32_t>(families_.size());
-  return static_cast<std::uint32_t>(families_.size() - 1);
+  const auto index = static_cast<std::uint32_t>(families_.size() - 1);
+  index_name(name, index);
+  return index;
 }
 
 void ExpositionParser::announce(std::uint32_t family) {
@@ -580,7 +608,7 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
       return;
     }
   }
-  if (p != end && *p == '{' && !parse_labels(begin, p, end, special)) return;
+  if (p != end && *p == '{' && (p = parse_labels(begin, p, end, special)) == nullptr) return;
 
   p = skip_blanks(p, end);
   if (p == end) {
@@ -624,24 +652,23 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   ++report_.samples;
 }
 
-bool ExpositionParser::parse_labels(const char* begin, const char*& p, const char* end, std::string_view special) {
+const char* ExpositionParser::parse_labels(const char* begin, const char* p, const char* end, std::string_view special) {
   ++p; // '{'
   bool reserved = false;
   for (;;) {
     p = skip_blanks(p, end);
     if (p == end) {
       error(begin, p, {"expected a label name or '}'"});
-      return false;
+      return nullptr;
     }
     if (*p == '}') { // also after a trailing comma, which the Prometheus format allows
-      ++p;
-      return true;
+      return p + 1;
     }
 
     const char* const name_begin = p;
     if (!is(*p, label_start)) {
       error(begin, p, {"expected a label name or '}', found ", describe(*p)});
-      return false;
+      return nullptr;
     }
     ++p;
     while (p != end && is(*p, label_char)) ++p;
@@ -652,49 +679,52 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
              *token_stop != '}' && !is(*token_stop, blank))
         ++token_stop;
       error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
-      return false;
+      return nullptr;
     }
-    if (name == "__name__") {
+    if (name.size() == 8 && name[0] == '_' && name == "__name__") {
       error(begin, name_begin, {"label name '__name__' is reserved (it holds the metric name)"});
-      return false;
+      return nullptr;
     }
     p = skip_blanks(p, end);
     if (p == end || *p != '=') {
       error(begin, p, {"expected '=' after label name '", clip(name), "'"});
-      return false;
+      return nullptr;
     }
     p = skip_blanks(p + 1, end);
     if (p == end || *p != '"') {
       error(begin, p, {"expected '\"' to open the value of label '", clip(name), "'"});
-      return false;
+      return nullptr;
     }
     const char* const quote = p;
     const char* const value_begin = ++p;
     bool escaped = false;
-    unsigned char bytes = 0; // every byte or-ed: the high bit says whether UTF-8 needs checking
-    while (p != end && *p != '"') {
-      bytes |= static_cast<unsigned char>(*p);
+    bool ascii = true;
+    for (;;) {
+      while (p != end && !is(*p, value_stop)) ++p;
+      if (p == end || *p == '"') break;
       if (*p == '\\') {
         escaped = true;
         if (++p == end) break;
         if (*p != '\\' && *p != '"' && *p != 'n') {
           error(begin, p - 1,
                 {"invalid escape sequence in the value of label '", clip(name), "' (the only ones are \\\\, \\\" and \\n)"});
-          return false;
+          return nullptr;
         }
+      } else {
+        ascii = false;
       }
       ++p;
     }
     if (p == end) {
       error(begin, quote, {"unterminated value of label '", clip(name), "': expected a closing '\"'"});
-      return false;
+      return nullptr;
     }
     std::string_view value = view(value_begin, p);
     ++p;
-    if ((bytes & 0x80) != 0) {
+    if (!ascii) {
       if (const char* bad = invalid_utf8(value); bad != nullptr) {
         error(begin, bad, {"invalid UTF-8 (", describe(*bad), ") in the value of label '", clip(name), "'"});
-        return false;
+        return nullptr;
       }
     }
     if (escaped) {
@@ -711,23 +741,22 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
 
     const bool is_special = !special.empty() && name == special;
     if (is_special) {
-      double number = 0.0;
-      if (!parse_number(value, number)) {
+      if (!is_number(value)) {
         error(begin, value_begin,
               {"expected a number as the value of label '", name, "', found '", clip(value), "'"});
-        return false;
+        return nullptr;
       }
     } else { // expfmt keeps `le` and `quantile` apart from the labels it checks for duplicates
       for (const Label& label : labels_) {
         if (label.name == name) {
           error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
-          return false;
+          return nullptr;
         }
       }
     }
     if (labels_.size() == max_labels) {
       error(begin, name_begin, {"too many labels (at most 256 per sample)"});
-      return false;
+      return nullptr;
     }
     labels_.push_back(Label{name, value});
 
@@ -737,11 +766,10 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
       continue;
     }
     if (p != end && *p == '}') {
-      ++p;
-      return true;
+      return p + 1;
     }
     error(begin, p, {"expected ',' or '}' after the value of label '", clip(name), "'"});
-    return false;
+    return nullptr;
   }
 }
 

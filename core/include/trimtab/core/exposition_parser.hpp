@@ -141,17 +141,24 @@ private:
     bool untyped_by_samples = false; // its type was fixed by samples before any `# TYPE`
   };
   static constexpr std::uint32_t no_family = UINT32_MAX;
+  struct NameSlot {
+    std::string_view name;
+    std::uint32_t family = no_family; // no_family: an empty slot
+  };
 
   void parse_line(const char* begin, const char* end);
   void parse_sample(const char* begin, const char* p, const char* end);
   void parse_comment(const char* begin, const char* p, const char* end);
   void parse_prometheus_comment(const char* begin, const char* p, const char* end);
-  // `special` is the label whose value must be a number (`le`, `quantile`), or empty.
-  [[nodiscard]] bool parse_labels(const char* begin, const char*& p, const char* end, std::string_view special);
+  // From the '{' at `p`: where the label set ends, or nullptr after an error. `special` is the
+  // label whose value must be a number (`le`, `quantile`), or empty. (The position is returned,
+  // not updated through a reference, so the scanning loops keep it in a register.)
+  [[nodiscard]] const char* parse_labels(const char* begin, const char* p, const char* end, std::string_view special);
   // The family a Prometheus sample or metadata line belongs to, created when new: `x_count` and
   // `x_sum` belong to summary `x`, and `x_bucket` too to histogram `x`, as in expfmt.
   [[nodiscard]] std::uint32_t family_of(std::string_view name);
   [[nodiscard]] std::uint32_t find_family(std::string_view name) const noexcept;
+  void index_name(std::string_view name, std::uint32_t family);
   void announce(std::uint32_t family);
   [[nodiscard]] bool parse_timestamp(const char* begin, const char* p, const char* end, std::int64_t& out);
   [[nodiscard]] bool skip_exemplar(const char* begin, const char* p, const char* end);
@@ -171,7 +178,8 @@ private:
   PendingFamily pending_;                 // OpenMetrics: the family whose metadata is being read
   std::uint32_t announced_ = no_family;   // Prometheus: the family on_family is due for
   std::vector<Family> families_;          // Prometheus: every family of the document
-  std::vector<std::uint32_t> slots_;      // open-addressing index into families_ (index + 1; 0 is empty)
+  std::vector<NameSlot> slots_;           // open-addressing index of names (families' and their x_count...)
+  std::size_t names_ = 0;                 // filled slots
   std::string_view cached_name_;          // the last sample name resolved, and its family
   std::uint32_t cached_family_ = no_family;
   std::vector<Label> labels_;
