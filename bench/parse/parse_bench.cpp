@@ -2,7 +2,8 @@
 // and the agent's CPU cost per scrape of each: parse into a ScrapeCollector configured with the
 // example tuning config's signals, plus the Window work at window end, amortised over a 60-scrape
 // window. Prints two markdown tables and writes both as CSV (default
-// bench/parse/results/parse.csv, or argv[1]).
+// bench/parse/results/parse.csv, or argv[1]). With `--exposition SERIES FILE` it only writes one
+// generated exposition of SERIES series to FILE.
 //
 // The expositions look like what a service's /metrics returns: the service's own metrics that the
 // signals read (http_requests_total, http_request_duration_seconds, process_resident_memory_bytes),
@@ -15,8 +16,10 @@
 #include <ctime>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trimtab/core/exposition_parser.hpp>
@@ -272,6 +275,17 @@ PerCall seconds_per_call(Work&& work) {
 } // namespace
 
 int main(int argc, char** argv) try {
+  // `--exposition SERIES FILE`: only write a generated exposition, for compare_expfmt.sh.
+  if (argc == 4 && std::string_view(argv[1]) == "--exposition") {
+    const std::string text = make_exposition(std::stoul(argv[2]));
+    std::ofstream out(argv[3], std::ios::binary);
+    out << text;
+    if (!out.flush()) {
+      std::fprintf(stderr, "cannot write %s\n", argv[3]);
+      return 1;
+    }
+    return 0;
+  }
   const std::filesystem::path csv_path = argc > 1 ? argv[1] : "bench/parse/results/parse.csv";
   const std::vector<SignalSpec> signals = tuning_signals();
   std::vector<Row> rows;

@@ -99,6 +99,17 @@ struct ByteText {
     if (p != end && *p == '-') return false;
   }
   if (p == end) return false;
+  // Most values are counts: up to 15 digits convert exactly, without from_chars' general path.
+  if (const bool negative = *p == '-'; end - p - negative <= 15 && end - p > negative) {
+    std::uint64_t whole = 0;
+    const char* digit = p + negative;
+    while (digit != end && static_cast<unsigned char>(*digit - '0') <= 9)
+      whole = whole * 10 + static_cast<std::uint64_t>(*digit++ - '0');
+    if (digit == end) {
+      out = negative ? -static_cast<double>(whole) : static_cast<double>(whole);
+      return true;
+    }
+  }
   // from_chars also reads "-nan" and "nan(payload)"; Go reads NaN only unsigned and bare.
   if ((*p == 'n' || *p == 'N' || ((*p == '-' || *p == '+') && end - p > 1 && (p[1] == 'n' || p[1] == 'N'))) &&
       !(end - p == 3 && p == token.data()))
@@ -245,8 +256,7 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
   families_.clear();
   std::fill(slots_.begin(), slots_.end(), NameSlot{});
   names_ = 0;
-  cached_name_ = {};
-  cached_family_ = no_family;
+  recent_ = {};
 
   const char* p = text.data();
   const char* const end = p + text.size();
@@ -301,7 +311,7 @@ void ExpositionParser::parse_prometheus_comment(const char* begin, const char* p
   if (!help && keyword != "TYPE") return;
 
   // Metadata can change which family a sample name belongs to (x_count joins a summary x).
-  cached_name_ = {};
+  recent_ = {};
   p = skip_blanks(keyword_end, end);
   const char* const name_begin = p;
   if (p != end && is(*p, metric_start))
@@ -370,10 +380,12 @@ void ExpositionParser::parse_prometheus_comment(const char* begin, const char* p
 std::uint32_t ExpositionParser::find_family(std::string_view name) const noexcept {
   if (slots_.empty()) return no_family;
   const std::size_t mask = slots_.size() - 1;
-  for (std::size_t slot = std::hash<std::string_view>{}(name) & mask;; slot = (slot + 1) & mask) {
+  const std::size_t hash = std::hash<std::string_view>{}(name);
+  for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
     const NameSlot& entry = slots_[slot];
     if (entry.family == no_family) return no_family;
-    if (entry.name == name) return entry.family;
+    // The hash first: comparing names reads text from anywhere in the document.
+    if (entry.hash == static_cast<std::uint32_t>(hash) && entry.name == name) return entry.family;
   }
 }
 
@@ -387,9 +399,10 @@ void ExpositionParser::index_name(std::string_view name, std::uint32_t family) {
       if (entry.family != no_family) index_name(entry.name, entry.family);
   }
   const std::size_t mask = slots_.size() - 1;
-  std::size_t slot = std::hash<std::string_view>{}(name) & mask;
+  const std::size_t hash = std::hash<std::string_view>{}(name);
+  std::size_t slot = hash & mask;
   while (slots_[slot].family != no_family) slot = (slot + 1) & mask;
-  slots_[slot] = NameSlot{name, family};
+  slots_[slot] = NameSlot{name, family, static_cast<std::uint32_t>(hash)};
   ++names_;
 }
 
@@ -418,6 +431,16 @@ std::uint32_t ExpositionParser::family_of(std::string_view name) {
   const auto index = static_cast<std::uint32_t>(families_.size() - 1);
   index_name(name, index);
   return index;
+}
+
+std::uint32_t ExpositionParser::recent_family_of(std::string_view name) {
+  // Names just read are in cache; the index's keys, spread over the document, mostly are not.
+  for (const RecentName& entry : recent_)
+    if (entry.name.size() == name.size() && entry.name == name) return entry.family;
+  const std::uint32_t family = family_of(name);
+  recent_[next_recent_] = RecentName{name, family};
+  next_recent_ = (next_recent_ + 1) % recent_.size();
+  return family;
 }
 
 void ExpositionParser::announce(std::uint32_t family) {
@@ -588,11 +611,7 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
       const char* const next = skip_blanks(p, end);
       if (next != end && *next == '{') p = next;
     }
-    if (sample.name != cached_name_) {
-      cached_name_ = sample.name;
-      cached_family_ = family_of(sample.name);
-    }
-    Family& family = families_[cached_family_];
+    Family& family = families_[recent_family_of(sample.name)];
     if (!family.has_type) { // its first sample makes it untyped for good, as in expfmt
       family.has_type = true;
       family.type = MetricType::untyped;

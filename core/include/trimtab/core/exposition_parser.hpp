@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -144,6 +145,7 @@ private:
   struct NameSlot {
     std::string_view name;
     std::uint32_t family = no_family; // no_family: an empty slot
+    std::uint32_t hash = 0;           // the name's hash, low bits
   };
 
   void parse_line(const char* begin, const char* end);
@@ -159,6 +161,7 @@ private:
   [[nodiscard]] std::uint32_t family_of(std::string_view name);
   [[nodiscard]] std::uint32_t find_family(std::string_view name) const noexcept;
   void index_name(std::string_view name, std::uint32_t family);
+  [[nodiscard]] std::uint32_t recent_family_of(std::string_view name);
   void announce(std::uint32_t family);
   [[nodiscard]] bool parse_timestamp(const char* begin, const char* p, const char* end, std::int64_t& out);
   [[nodiscard]] bool skip_exemplar(const char* begin, const char* p, const char* end);
@@ -180,8 +183,14 @@ private:
   std::vector<Family> families_;          // Prometheus: every family of the document
   std::vector<NameSlot> slots_;           // open-addressing index of names (families' and their x_count...)
   std::size_t names_ = 0;                 // filled slots
-  std::string_view cached_name_;          // the last sample name resolved, and its family
-  std::uint32_t cached_family_ = no_family;
+  // The last sample names resolved and their families: a histogram's _bucket, _sum and _count
+  // lines, or a family's interleaved samples, take no index lookup.
+  struct RecentName {
+    std::string_view name;
+    std::uint32_t family = no_family;
+  };
+  std::array<RecentName, 4> recent_{};
+  std::size_t next_recent_ = 0;
   std::vector<Label> labels_;
   std::string values_; // unescaped label values of the current sample
   std::string help_;   // unescaped help of the pending family
