@@ -8,7 +8,9 @@
 #      security suites included (last, so the run ends with CTest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk
+# golang-github-prometheus-common-dev: the Go reference parser's tests, whose inputs unit.expfmt_agreement
+# reads (Go sources only; no Go toolchain).
+scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk golang-github-prometheus-common-dev
 
 jobs=$(nproc)
 echo "== build and test"

@@ -37,8 +37,8 @@ constexpr std::array<std::string_view, 2> mode_names{"apply", "recommend"};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 4> metrics_keys{"url", "format", "interval", "timeout"};
 constexpr std::array<std::string_view, 3> format_names{"prometheus", "openmetrics", "json"};
-constexpr std::array<std::string_view, 9> signal_keys{"rate",  "quantile", "histogram", "summary", "gauge",
-                                                      "reduce", "ratio",    "match",     "scale"};
+constexpr std::array<std::string_view, 10> signal_keys{"rate",  "quantile", "quantile_label", "histogram", "summary",
+                                                       "gauge", "reduce",   "ratio",          "match",     "scale"};
 constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
@@ -358,6 +358,7 @@ SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML
   };
   not_for("histogram", "quantile");
   not_for("summary", "quantile");
+  not_for("quantile_label", "quantile");
   not_for("reduce", "gauge");
   if (kind == "ratio" && by_key.contains("match"))
     reader.fail(by_key["match"].first.Mark(), "signal '" + name + "': a ratio takes no 'match'; put it on its two signals");
@@ -380,8 +381,17 @@ SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML
       reader.fail(node.Mark(), "signal '" + name + "' (quantile) needs 'histogram' or 'summary': the metric it reads");
     if (from_histogram && from_summary)
       reader.fail(by_key["summary"].first.Mark(), "signal '" + name + "' has both 'histogram' and 'summary'; give one");
+    std::optional<double> label;
+    if (by_key.contains("quantile_label")) {
+      const auto& written = by_key["quantile_label"].second;
+      if (!from_summary)
+        reader.fail(by_key["quantile_label"].first.Mark(),
+                    "signal '" + name + "': 'quantile_label' applies to summaries only (a histogram has 'le' buckets)");
+      label = reader.number(written, "quantile_label"); // whether it is q or 100 q: validate_signal_specs
+    }
     if (from_summary)
-      return SignalSpec::summary_quantile(name, reader.text(by_key["summary"].second, "summary"), q, matchers, scale);
+      return SignalSpec::summary_quantile(name, reader.text(by_key["summary"].second, "summary"), q, matchers, scale,
+                                          label);
     return SignalSpec::quantile(name, reader.text(by_key["histogram"].second, "histogram"), q, matchers, scale);
   }
   if (!value.IsSequence() || value.size() != 2)

@@ -1,9 +1,11 @@
 #include <trimtab/core/exposition_parser.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 namespace trimtab {
@@ -17,6 +19,8 @@ enum : unsigned char {
   label_start = 4,  // [a-zA-Z_]
   label_char = 8,   // [a-zA-Z0-9_]
   blank = 16,       // space or tab: the format's token separators
+  value_stop = 32,  // what ends a run of plain label value bytes: '"', '\\', and non-ASCII (UTF-8 to check)
+  decimal = 64,     // [0-9.]
 };
 
 constexpr std::array<unsigned char, 256> make_classes() {
@@ -29,6 +33,8 @@ constexpr std::array<unsigned char, 256> make_classes() {
     if (alpha) bits |= label_start | label_char;
     if (digit) bits |= metric_char | label_char;
     if (c == ' ' || c == '\t') bits |= blank;
+    if (c == '"' || c == '\\' || c >= 0x80) bits |= value_stop;
+    if (digit || c == '.') bits |= decimal;
     table[static_cast<std::size_t>(c)] = bits;
   }
   return table;
@@ -83,6 +89,22 @@ struct ByteText {
   return out;
 }
 
+// Equal texts, compared inline a word at a time: sample names are compared once a line, and
+// mostly found equal, where a call to memcmp costs more than the comparison.
+[[nodiscard]] inline bool same_text(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    std::uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // A sample value the way Go's strconv.ParseFloat reads it, since Go exporters write most of what
 // we scrape: an optional sign (from_chars rejects '+'), Inf/NaN in any case, exponents like 1e+06.
 [[nodiscard]] bool parse_number(std::string_view token, double& out) noexcept {
@@ -93,6 +115,21 @@ struct ByteText {
     if (p != end && *p == '-') return false;
   }
   if (p == end) return false;
+  // Most values are counts: up to 15 digits convert exactly, without from_chars' general path.
+  if (const bool negative = *p == '-'; end - p - negative <= 15 && end - p > negative) {
+    std::uint64_t whole = 0;
+    const char* digit = p + negative;
+    while (digit != end && static_cast<unsigned char>(*digit - '0') <= 9)
+      whole = whole * 10 + static_cast<std::uint64_t>(*digit++ - '0');
+    if (digit == end) {
+      out = negative ? -static_cast<double>(whole) : static_cast<double>(whole);
+      return true;
+    }
+  }
+  // from_chars also reads "-nan" and "nan(payload)"; Go reads NaN only unsigned and bare.
+  if ((*p == 'n' || *p == 'N' || ((*p == '-' || *p == '+') && end - p > 1 && (p[1] == 'n' || p[1] == 'N'))) &&
+      !(end - p == 3 && p == token.data()))
+    return false;
   const auto [stop, ec] = std::from_chars(p, end, out);
   if (stop != end) return false;
   if (ec == std::errc::result_out_of_range) {
@@ -103,6 +140,20 @@ struct ByteText {
     return true;
   }
   return ec == std::errc();
+}
+
+// Whether a label value is a number the way parse_number reads one: the common spellings of `le`
+// and `quantile` ("0.25", "10") are checked without converting them.
+[[nodiscard]] bool is_number(std::string_view text) noexcept {
+  std::size_t dots = 0;
+  for (const char c : text) {
+    if (!is(c, decimal)) {
+      double ignored = 0.0;
+      return parse_number(text, ignored);
+    }
+    dots += c == '.';
+  }
+  return dots < text.size() && dots <= 1;
 }
 
 // Help and label values escape backslash and newline; label values (and OpenMetrics help) also
@@ -129,6 +180,15 @@ struct TypeName {
   bool openmetrics;
 };
 
+[[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 constexpr TypeName type_names[] = {
     {"counter", MetricType::counter, true, true},
     {"gauge", MetricType::gauge, true, true},
@@ -139,15 +199,55 @@ constexpr TypeName type_names[] = {
     {"info", MetricType::info, false, true},
     {"stateset", MetricType::stateset, false, true},
     {"unknown", MetricType::unknown, false, true},
+    // expfmt takes this client_model name (and reads no samples of the type).
+    {"gauge_histogram", MetricType::gaugehistogram, true, false},
 };
 
+// expfmt matches Prometheus type names in any case; OpenMetrics writes them in lower case.
 [[nodiscard]] const TypeName* find_type(std::string_view word, ExpositionFormat format) noexcept {
   for (const auto& entry : type_names) {
-    const bool allowed = format == ExpositionFormat::prometheus ? entry.prometheus : entry.openmetrics;
-    if (allowed && entry.word == word) return &entry;
+    if (format == ExpositionFormat::prometheus ? entry.prometheus && equal_ignoring_case(entry.word, word)
+                                               : entry.openmetrics && entry.word == word)
+      return &entry;
   }
   return nullptr;
 }
+
+// The first byte of `text` that is not part of valid UTF-8 (as Go's utf8.ValidString: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or nullptr.
+[[nodiscard]] const char* invalid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = p + text.size();
+  while (p != end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf; // the allowed range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      if (c == 0xe0) low = 0xa0;       // overlong
+      else if (c == 0xed) high = 0x9f; // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      if (c == 0xf0) low = 0x90;       // overlong
+      else if (c == 0xf4) high = 0x8f; // above U+10FFFF
+    } else {
+      return reinterpret_cast<const char*>(p);
+    }
+    if (end - p < static_cast<std::ptrdiff_t>(length) || p[1] < low || p[1] > high)
+      return reinterpret_cast<const char*>(p);
+    for (std::size_t i = 2; i < length; ++i)
+      if (p[i] < 0x80 || p[i] > 0xbf) return reinterpret_cast<const char*>(p);
+    p += length;
+  }
+  return nullptr;
+}
+
 
 static_assert(ExpositionParser::max_labels == 256, "update the 'too many labels' message");
 
@@ -158,7 +258,8 @@ ExpositionParser::ExpositionParser(ExpositionFormat format) : format_(format) {
 }
 
 std::size_t ExpositionParser::scratch_capacity() const noexcept {
-  return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity();
+  return labels_.capacity() * sizeof(Label) + values_.capacity() + help_.capacity() +
+         families_.capacity() * sizeof(Family) + slots_.capacity() * sizeof(NameSlot);
 }
 
 ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& visitor) {
@@ -167,11 +268,22 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
   line_ = 1;
   eof_seen_ = false;
   pending_ = PendingFamily{};
+  announced_ = no_family;
+  families_.clear();
+  std::fill(slots_.begin(), slots_.end(), NameSlot{});
+  names_ = 0;
+  recent_ = {};
 
   const char* p = text.data();
   const char* const end = p + text.size();
   while (p != end) {
     const auto* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (newline == nullptr && format_ == ExpositionFormat::prometheus) {
+      if (skip_blanks(p, end) != end)
+        error(p, end,
+              {"the last line ends without a newline: the exposition may be cut short, so the line is not used"});
+      break;
+    }
     const char* line_end = newline != nullptr ? newline : end;
     if (line_end != p && line_end[-1] == '\r') --line_end; // CRLF from Windows exporters
     parse_line(p, line_end);
@@ -195,10 +307,162 @@ ParseReport ExpositionParser::parse(std::string_view text, ExpositionVisitor& vi
 void ExpositionParser::parse_line(const char* begin, const char* end) {
   const char* p = skip_blanks(begin, end);
   if (p == end) return; // blank line
-  if (*p == '#')
-    parse_comment(begin, p, end);
-  else
+  if (*p != '#')
     parse_sample(begin, p, end);
+  else if (format_ == ExpositionFormat::prometheus)
+    parse_prometheus_comment(begin, p, end);
+  else
+    parse_comment(begin, p, end);
+}
+
+// What expfmt reads as metadata: '#', blanks (maybe none), HELP or TYPE, blanks, a metric name,
+// blanks, and the help or type. Cut short anywhere before the help or type, the line is a comment.
+void ExpositionParser::parse_prometheus_comment(const char* begin, const char* p, const char* end) {
+  const char* const hash = p;
+  p = skip_blanks(p + 1, end);
+  const char* const keyword_end = token_end(p, end);
+  if (keyword_end == end) return; // "#", "# word": a comment
+  const std::string_view keyword = view(p, keyword_end);
+  const bool help = keyword == "HELP";
+  if (!help && keyword != "TYPE") return;
+
+  p = skip_blanks(keyword_end, end);
+  const char* const name_begin = p;
+  if (p != end && is(*p, metric_start))
+    while (++p != end && is(*p, metric_char)) {
+    }
+  if (p == end) return; // "# HELP", "# HELP name": a comment
+  if (!is(*p, blank)) {
+    if (p == name_begin)
+      error(begin, p, {"expected a metric name after '# ", keyword, "', found ", describe(*p)});
+    else
+      error(begin, p,
+            {"invalid character ", describe(*p), " in metric name '", clip(view(name_begin, token_end(p, end))), "'"});
+    return;
+  }
+  const std::uint32_t index = family_of(view(name_begin, p));
+  announce(index);
+  p = skip_blanks(p, end);
+  if (p == end) return; // "# TYPE name ": a comment, though it makes the family known
+  Family& family = families_[index];
+
+  if (help) {
+    if (family.has_help) {
+      error(begin, hash, {"duplicate '# HELP' line for metric '", clip(family.name), "'"});
+      return;
+    }
+    for (const char* q = p; q != end; ++q) {
+      if (*q != '\\') continue;
+      if (q + 1 == end || (q[1] != '\\' && q[1] != 'n')) {
+        error(begin, q, {"invalid escape sequence in help (the only ones are \\\\ and \\n)"});
+        return;
+      }
+      ++q;
+    }
+    family.help = view(p, end);
+    family.has_help = true;
+    return;
+  }
+
+  if (family.has_type) {
+    if (family.untyped_by_samples)
+      error(begin, hash,
+            {"'# TYPE' line for metric '", clip(family.name), "' after its samples, which were read as untyped"});
+    else
+      error(begin, hash, {"duplicate '# TYPE' line for metric '", clip(family.name), "'"});
+    return;
+  }
+  const char* const word_end = token_end(p, end);
+  const std::string_view word = view(p, word_end);
+  const TypeName* type = find_type(word, format_);
+  if (type == nullptr) {
+    error(begin, p, {"unknown metric type '", clip(word), "' (expected counter, gauge, histogram, summary or untyped)"});
+    return;
+  }
+  if (word_end != end) {
+    const char* const rest = skip_blanks(word_end, end);
+    if (rest != end)
+      error(begin, rest, {"expected end of line after metric type '", word, "', found ", describe(*rest)});
+    else
+      error(begin, word_end, {"blank at the end of the line after metric type '", word, "'"});
+    return;
+  }
+  family.type = type->type;
+  family.has_type = true;
+}
+
+std::uint32_t ExpositionParser::find_family(std::string_view name) const noexcept {
+  if (slots_.empty()) return no_family;
+  const std::size_t mask = slots_.size() - 1;
+  const std::size_t hash = std::hash<std::string_view>{}(name);
+  for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    const NameSlot& entry = slots_[slot];
+    if (entry.family == no_family) return no_family;
+    // The hash first: comparing names reads text from anywhere in the document.
+    if (entry.hash == static_cast<std::uint32_t>(hash) && entry.name == name) return entry.family;
+  }
+}
+
+void ExpositionParser::index_name(std::string_view name, std::uint32_t family) {
+  // Kept at most half full, so probes stay short and always end at an empty slot.
+  if (2 * (names_ + 1) > slots_.size()) {
+    std::vector<NameSlot> old(std::max<std::size_t>(64, 2 * slots_.size()));
+    old.swap(slots_);
+    names_ = 0;
+    for (const NameSlot& entry : old)
+      if (entry.family != no_family) index_name(entry.name, entry.family);
+  }
+  const std::size_t mask = slots_.size() - 1;
+  const std::size_t hash = std::hash<std::string_view>{}(name);
+  std::size_t slot = hash & mask;
+  while (slots_[slot].family != no_family) slot = (slot + 1) & mask;
+  slots_[slot] = NameSlot{name, family, static_cast<std::uint32_t>(hash)};
+  ++names_;
+}
+
+std::uint32_t ExpositionParser::family_of(std::string_view name) {
+  if (const auto found = find_family(name); found != no_family) return found;
+  const auto strip = [&](std::string_view suffix) {
+    return name.size() > suffix.size() && name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size())
+                                                                 : std::string_view{};
+  };
+  std::string_view base = strip("_count");
+  if (base.empty()) base = strip("_sum");
+  const bool bucket = base.empty();
+  if (bucket) base = strip("_bucket");
+  if (!base.empty()) {
+    if (const auto found = find_family(base); found != no_family && families_[found].has_type) {
+      const MetricType type = families_[found].type;
+      if (type == MetricType::histogram || (type == MetricType::summary && !bucket)) {
+        // A histogram's or summary's type never changes once set, so neither does this answer:
+        // the name is indexed as the family's, and the next lookup takes one probe.
+        index_name(name, found);
+        return found;
+      }
+    }
+  }
+  families_.push_back(Family{name, {}, MetricType::untyped, false, false, false});
+  const auto index = static_cast<std::uint32_t>(families_.size() - 1);
+  index_name(name, index);
+  return index;
+}
+
+std::uint32_t ExpositionParser::recent_family_of(std::string_view name) {
+  // Names just read are in cache; the index's keys, spread over the document, mostly are not.
+  // Never stale: a name's family, once found, is indexed under that name, and the index is
+  // always asked for the name itself first.
+  for (const RecentName& entry : recent_)
+    if (same_text(entry.name, name)) return entry.family;
+  const std::uint32_t family = family_of(name);
+  recent_[next_recent_] = RecentName{name, family};
+  next_recent_ = (next_recent_ + 1) % recent_.size();
+  return family;
+}
+
+void ExpositionParser::announce(std::uint32_t family) {
+  if (announced_ == family) return;
+  flush_family();
+  announced_ = family;
 }
 
 void ExpositionParser::parse_comment(const char* begin, const char* p, const char* end) {
@@ -316,6 +580,18 @@ void ExpositionParser::begin_family(std::string_view name) {
 }
 
 void ExpositionParser::flush_family() {
+  if (announced_ != no_family) {
+    const Family& family = families_[announced_];
+    announced_ = no_family;
+    std::string_view help = family.help;
+    if (help.find('\\') != std::string_view::npos) {
+      help_.clear();
+      unescape(family.help, false, help_);
+      help = help_;
+    }
+    visitor_->on_family(family.name, family.type, help, {});
+    return;
+  }
   if (!pending_.active) return;
   pending_.active = false;
   visitor_->on_family(pending_.name, pending_.type, pending_.help, pending_.unit);
@@ -343,7 +619,31 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   sample.line = line_;
   labels_.clear();
   values_.clear();
-  if (p != end && *p == '{' && !parse_labels(begin, p, end)) return;
+
+  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
+  std::string_view special; // the label a typed family needs as a number
+  if (!openmetrics) {
+    if (p != end && is(*p, blank)) { // expfmt reads `name {...}` as `name{...}`
+      const char* const next = skip_blanks(p, end);
+      if (next != end && *next == '{') p = next;
+    }
+    Family& family = families_[recent_family_of(sample.name)];
+    if (!family.has_type) { // its first sample makes it untyped for good, as in expfmt
+      family.has_type = true;
+      family.type = MetricType::untyped;
+      family.untyped_by_samples = true;
+    }
+    if (family.type == MetricType::histogram)
+      special = "le";
+    else if (family.type == MetricType::summary)
+      special = "quantile";
+    else if (family.type == MetricType::gaugehistogram) {
+      error(begin, name_begin,
+            {"'", clip(family.name), "' is a gauge_histogram, which the Prometheus text format has no samples for"});
+      return;
+    }
+  }
+  if (p != end && *p == '{' && (p = parse_labels(begin, p, end, special)) == nullptr) return;
 
   p = skip_blanks(p, end);
   if (p == end) {
@@ -357,14 +657,21 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
     return;
   }
   p = skip_blanks(value_end, end);
+  if (!openmetrics && p == end && value_end != end) {
+    error(begin, value_end, {"blank at the end of the line after the value (expected a timestamp or nothing)"});
+    return;
+  }
 
-  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
   if (p != end && !(openmetrics && *p == '#')) {
     const char* const timestamp_end = token_end(p, end);
     std::int64_t timestamp = 0;
     if (!parse_timestamp(begin, p, timestamp_end, timestamp)) return;
     sample.timestamp_ms = timestamp;
     p = skip_blanks(timestamp_end, end);
+    if (!openmetrics && p == end && timestamp_end != end) {
+      error(begin, timestamp_end, {"blank at the end of the line after the timestamp"});
+      return;
+    }
   }
   if (p != end) {
     if (openmetrics && *p == '#') {
@@ -380,24 +687,23 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   ++report_.samples;
 }
 
-bool ExpositionParser::parse_labels(const char* begin, const char*& p, const char* end) {
+const char* ExpositionParser::parse_labels(const char* begin, const char* p, const char* end, std::string_view special) {
   ++p; // '{'
   bool reserved = false;
   for (;;) {
     p = skip_blanks(p, end);
     if (p == end) {
       error(begin, p, {"expected a label name or '}'"});
-      return false;
+      return nullptr;
     }
     if (*p == '}') { // also after a trailing comma, which the Prometheus format allows
-      ++p;
-      return true;
+      return p + 1;
     }
 
     const char* const name_begin = p;
     if (!is(*p, label_start)) {
       error(begin, p, {"expected a label name or '}', found ", describe(*p)});
-      return false;
+      return nullptr;
     }
     ++p;
     while (p != end && is(*p, label_char)) ++p;
@@ -408,34 +714,54 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
              *token_stop != '}' && !is(*token_stop, blank))
         ++token_stop;
       error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
-      return false;
+      return nullptr;
+    }
+    if (name.size() == 8 && name[0] == '_' && name == "__name__") {
+      error(begin, name_begin, {"label name '__name__' is reserved (it holds the metric name)"});
+      return nullptr;
     }
     p = skip_blanks(p, end);
     if (p == end || *p != '=') {
       error(begin, p, {"expected '=' after label name '", clip(name), "'"});
-      return false;
+      return nullptr;
     }
     p = skip_blanks(p + 1, end);
     if (p == end || *p != '"') {
       error(begin, p, {"expected '\"' to open the value of label '", clip(name), "'"});
-      return false;
+      return nullptr;
     }
     const char* const quote = p;
     const char* const value_begin = ++p;
     bool escaped = false;
-    while (p != end && *p != '"') {
+    bool ascii = true;
+    for (;;) {
+      while (p != end && !is(*p, value_stop)) ++p;
+      if (p == end || *p == '"') break;
       if (*p == '\\') {
         escaped = true;
         if (++p == end) break;
+        if (*p != '\\' && *p != '"' && *p != 'n') {
+          error(begin, p - 1,
+                {"invalid escape sequence in the value of label '", clip(name), "' (the only ones are \\\\, \\\" and \\n)"});
+          return nullptr;
+        }
+      } else {
+        ascii = false;
       }
       ++p;
     }
     if (p == end) {
       error(begin, quote, {"unterminated value of label '", clip(name), "': expected a closing '\"'"});
-      return false;
+      return nullptr;
     }
     std::string_view value = view(value_begin, p);
     ++p;
+    if (!ascii) {
+      if (const char* bad = invalid_utf8(value); bad != nullptr) {
+        error(begin, bad, {"invalid UTF-8 (", describe(*bad), ") in the value of label '", clip(name), "'"});
+        return nullptr;
+      }
+    }
     if (escaped) {
       // Values already handed out point into values_, so it must not reallocate while this line
       // is parsed: unescaping only shrinks text, so the line's length is always enough.
@@ -448,15 +774,24 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
       value = std::string_view(values_).substr(start);
     }
 
-    for (const Label& label : labels_) {
-      if (label.name == name) {
-        error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
-        return false;
+    const bool is_special = !special.empty() && name == special;
+    if (is_special) {
+      if (!is_number(value)) {
+        error(begin, value_begin,
+              {"expected a number as the value of label '", name, "', found '", clip(value), "'"});
+        return nullptr;
+      }
+    } else { // expfmt keeps `le` and `quantile` apart from the labels it checks for duplicates
+      for (const Label& label : labels_) {
+        if (label.name == name) {
+          error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
+          return nullptr;
+        }
       }
     }
     if (labels_.size() == max_labels) {
       error(begin, name_begin, {"too many labels (at most 256 per sample)"});
-      return false;
+      return nullptr;
     }
     labels_.push_back(Label{name, value});
 
@@ -466,11 +801,10 @@ bool ExpositionParser::parse_labels(const char* begin, const char*& p, const cha
       continue;
     }
     if (p != end && *p == '}') {
-      ++p;
-      return true;
+      return p + 1;
     }
     error(begin, p, {"expected ',' or '}' after the value of label '", clip(name), "'"});
-    return false;
+    return nullptr;
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -79,9 +80,11 @@ SignalSpec SignalSpec::quantile(std::string name, std::string histogram, double 
 }
 
 SignalSpec SignalSpec::summary_quantile(std::string name, std::string summary, double q,
-                                        std::vector<LabelMatcher> matchers, double scale) {
+                                        std::vector<LabelMatcher> matchers, double scale,
+                                        std::optional<double> quantile_label) {
   SignalSpec spec = quantile(std::move(name), std::move(summary), q, std::move(matchers), scale);
   spec.source = QuantileSource::summary;
+  spec.quantile_label = quantile_label;
   return spec;
 }
 
@@ -107,11 +110,26 @@ SignalSpec SignalSpec::ratio(std::string name, std::string numerator, std::strin
   return spec;
 }
 
-bool SignalSpec::matches_quantile(double label_q) const noexcept {
-  // Far wider than what printing or double arithmetic changes, far narrower than the gap between
-  // quantiles anyone exposes side by side (0.999 and 0.9999).
+namespace {
+
+[[nodiscard]] std::string number_text(double value) {
+  char buffer[32];
+  const int n = std::snprintf(buffer, sizeof buffer, "%.10g", value);
+  return std::string(buffer, static_cast<std::size_t>(n));
+}
+
+// Far wider than what printing or double arithmetic changes, far narrower than the gap between
+// quantiles anyone exposes side by side (0.999 and 0.9999).
+[[nodiscard]] bool same_quantile(double a, double b) noexcept {
   constexpr double tolerance = 1e-12;
-  return std::abs(label_q - q) <= tolerance * std::max(std::abs(q), std::abs(label_q));
+  return std::abs(a - b) <= tolerance * std::max(std::abs(a), std::abs(b));
+}
+
+} // namespace
+
+bool SignalSpec::matches_quantile(double label_q) const noexcept {
+  if (quantile_label) return same_quantile(label_q, *quantile_label);
+  return same_quantile(label_q, q) || (label_q > 1.0 && same_quantile(label_q, 100.0 * q));
 }
 
 void validate_signal_specs(std::span<const SignalSpec> specs) {
@@ -127,6 +145,15 @@ void validate_signal_specs(std::span<const SignalSpec> specs) {
     // Written negated so a NaN q is rejected too.
     if (spec.kind == SignalKind::quantile && !(spec.q > 0.0 && spec.q < 1.0))
       throw std::invalid_argument("signal '" + spec.name + "': quantile must be in (0, 1)");
+    if (spec.quantile_label) {
+      if (spec.kind != SignalKind::quantile || spec.source != QuantileSource::summary)
+        throw std::invalid_argument("signal '" + spec.name + "': a quantile label applies to summary quantiles only");
+      const double label = *spec.quantile_label;
+      if (!same_quantile(label, spec.q) && !same_quantile(label, 100.0 * spec.q))
+        throw std::invalid_argument("signal '" + spec.name + "': quantile label " + number_text(label) +
+                                    " is neither the quantile (" + number_text(spec.q) +
+                                    ") nor the quantile as a percentage (" + number_text(100.0 * spec.q) + ")");
+    }
   }
   for (const auto& spec : specs) {
     if (spec.kind != SignalKind::ratio) continue;

@@ -316,6 +316,32 @@ BOOST_AUTO_TEST_CASE(located_errors) {
   check_error(minimal + "window: {settle: [\n", "12:1: end of sequence flow not found");
 }
 
+BOOST_AUTO_TEST_CASE(summary_quantiles_read_a_quantile_label_when_given_one) {
+  EnvGuard env;
+  const auto config = parse(target + signals +
+                            "  p99_us: {quantile: 0.99, summary: redis_latency_percentiles_usec}\n"
+                            "  p1_us: {quantile: 0.01, summary: redis_latency_percentiles_usec, quantile_label: 1}\n"
+                            "  p50_us: {quantile: 0.5, summary: s, quantile_label: \"0.5\"}\n" +
+                            objective + params + adapters);
+  BOOST_REQUIRE(config.signals.size() == 5u);
+  BOOST_TEST(!config.signals[2].quantile_label.has_value());
+  BOOST_TEST(config.signals[2].matches_quantile(99.0)); // a percentage, read without a quantile_label
+  BOOST_TEST(config.signals[3].quantile_label.value_or(0.0) == 1.0);
+  BOOST_TEST(config.signals[3].matches_quantile(1.0));
+  BOOST_TEST(config.signals[4].quantile_label.value_or(0.0) == 0.5);
+
+  const std::string before = target + "signals:\n";
+  const std::string after = "  errors: {rate: x}\n" + objective + params + adapters;
+  check_error(before + "  rps: {quantile: 0.99, histogram: h, quantile_label: 99}\n" + after,
+              "4:39: signal 'rps': 'quantile_label' applies to summaries only (a histogram has 'le' buckets)");
+  check_error(before + "  rps: {rate: x, quantile_label: 99}\n" + after,
+              "4:18: signal 'rps': 'quantile_label' applies to quantile signals only");
+  check_error(before + "  rps: {quantile: 0.99, summary: s, quantile_label: 50}\n" + after,
+              "4:3: signal 'rps': quantile label 50 is neither the quantile (0.99) nor the quantile as a percentage (99)");
+  check_error(before + "  rps: {quantile: 0.99, summary: s, quantile_label: high}\n" + after,
+              "4:53: quantile_label must be a finite number, not 'high'");
+}
+
 BOOST_AUTO_TEST_CASE(enabled_from_environment) {
   EnvGuard env;
   BOOST_TEST(parse(minimal).enabled);

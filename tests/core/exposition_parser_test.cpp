@@ -223,7 +223,7 @@ BOOST_AUTO_TEST_CASE(reports_a_family_without_samples_when_the_next_one_starts) 
 }
 
 BOOST_AUTO_TEST_CASE(unescapes_label_values) {
-  const auto parsed = parse(R"(msg{path="C:\\dir\\",text="say \"hi\"\nbye",plain="x",odd="a\tb",empty=""} 1)"
+  const auto parsed = parse(R"(msg{path="C:\\dir\\",text="say \"hi\"\nbye",plain="x",utf8="Ã©â¬",empty=""} 1)"
                             "\n");
   BOOST_TEST(parsed.report.ok(), describe_errors(parsed.report));
   BOOST_TEST_REQUIRE(parsed.recorder.samples.size() == 1u);
@@ -231,7 +231,7 @@ BOOST_AUTO_TEST_CASE(unescapes_label_values) {
   BOOST_TEST(s.label("path") == "C:\\dir\\");
   BOOST_TEST(s.label("text") == "say \"hi\"\nbye");
   BOOST_TEST(s.label("plain") == "x");
-  BOOST_TEST(s.label("odd") == "a\\tb"); // an unknown escape stays as written
+  BOOST_TEST(s.label("utf8") == "Ã©â¬");
   BOOST_TEST(s.label("empty") == "");
 }
 
@@ -250,10 +250,10 @@ BOOST_AUTO_TEST_CASE(many_escaped_values_on_one_line_stay_valid) {
 }
 
 BOOST_AUTO_TEST_CASE(unescapes_help_per_format) {
-  const auto prom = parse("# HELP m Line one\\nline two with \\\\ and \\\"quotes\\\"\nm 1\n");
+  const auto prom = parse("# HELP m Line one\\nline two with \\\\ and \"quotes\"\nm 1\n");
   BOOST_TEST(prom.report.ok(), describe_errors(prom.report));
-  // Prometheus text escapes only backslash and newline in HELP.
-  BOOST_TEST(prom.recorder.families.at(0).help == "Line one\nline two with \\ and \\\"quotes\\\"");
+  // Prometheus text escapes only backslash and newline in HELP (and other escapes are errors).
+  BOOST_TEST(prom.recorder.families.at(0).help == "Line one\nline two with \\ and \"quotes\"");
 
   const auto om = parse("# HELP m Line one\\nline two with \\\\ and \\\"quotes\\\"\nm 1\n# EOF\n",
                         ExpositionFormat::openmetrics);
@@ -430,13 +430,26 @@ BOOST_AUTO_TEST_CASE(locates_malformed_prometheus_lines_and_goes_on) {
           {"  foo 1 2 3", 11, "expected end of line after the timestamp, found '3'"},
           {"foo 1 # not an exemplar here", 7,
            "expected a timestamp in milliseconds (an integer), found '#'"},
-          {"# TYPE foo bogus", 12,
+          {"# TYPE t1 bogus", 11,
            "unknown metric type 'bogus' (expected counter, gauge, histogram, summary or untyped)"},
-          {"# TYPE foo", 11, "expected a metric type after '# TYPE foo'"},
-          {"# TYPE foo counter extra", 20, "expected end of line after metric type 'counter', found 'e'"},
-          {"# HELP", 7, "expected a metric name after '# HELP'"},
+          {"# TYPE t2 counter extra", 19, "expected end of line after metric type 'counter', found 'e'"},
+          {"# TYPE t3 counter ", 18, "blank at the end of the line after metric type 'counter'"},
           {"# HELP 9lives text", 8, "expected a metric name after '# HELP', found '9'"},
           {"# TYPE my.metric gauge", 10, "invalid character '.' in metric name 'my.metric'"},
+          {"#TYPE met-ric", 10, "invalid character '-' in metric name 'met-ric'"},
+          {"# HELP h1 tab\\tbed", 14, "invalid escape sequence in help (the only ones are \\\\ and \\n)"},
+          {"# HELP h2 ends in \\", 19, "invalid escape sequence in help (the only ones are \\\\ and \\n)"},
+          {"# TYPE good_0 gauge", 1, "'# TYPE' line for metric 'good_0' after its samples, which were read as untyped"},
+          {"foo{__name__=\"x\"} 1", 5, "label name '__name__' is reserved (it holds the metric name)"},
+          {"foo{a=\"x\\ty\"} 1", 9,
+           "invalid escape sequence in the value of label 'a' (the only ones are \\\\, \\\" and \\n)"},
+          {"foo{a=\"x\xbd\"} 1", 9, "invalid UTF-8 (byte 0xbd) in the value of label 'a'"},
+          {"foo{a=\"\xed\xa0\x80\"} 1", 8, "invalid UTF-8 (byte 0xed) in the value of label 'a'"},
+          {"foo{a=\"\xc0\xaf\"} 1", 8, "invalid UTF-8 (byte 0xc0) in the value of label 'a'"},
+          {"foo 1 ", 6, "blank at the end of the line after the value (expected a timestamp or nothing)"},
+          {"foo 1 2\t", 8, "blank at the end of the line after the timestamp"},
+          {"foo -nan", 5, "expected a number as the value of 'foo', found '-nan'"},
+          {"foo nan(1)", 5, "expected a number as the value of 'foo', found 'nan(1)'"},
       },
       ExpositionFormat::prometheus);
 }
@@ -456,6 +469,94 @@ BOOST_AUTO_TEST_CASE(locates_malformed_openmetrics_lines_and_goes_on) {
           {"# UNIT", 7, "expected a metric name after '# UNIT'"},
       },
       ExpositionFormat::openmetrics);
+}
+
+BOOST_AUTO_TEST_CASE(reads_what_expfmt_reads) {
+  const auto parsed = parse("#HELP a Help without a space after '#'.\n"
+                            "#TYPE a Counter\n"
+                            "a {x=\"1\"} 1\n"
+                            "b 2\n"
+                            "a{x=\"2\"}3\n"
+                            "# HELP\n# HELP b\n# TYPE c\n# TYPE c \n# TYPE\n#\n# comment\n"
+                            "# HELP b Help after b's samples.\n"
+                            "c NaN\n"
+                            "   \t");
+  BOOST_TEST(parsed.report.ok(), describe_errors(parsed.report));
+  const auto& s = parsed.recorder.samples;
+  BOOST_TEST_REQUIRE(s.size() == 4u);
+  BOOST_TEST(s[0].label("x") == "1"); // a space before '{'
+  BOOST_TEST(s[2].label("x") == "2");
+  BOOST_TEST(s[2].value == 3.0);
+  const auto& f = parsed.recorder.families;
+  BOOST_TEST_REQUIRE(f.size() == 3u);
+  BOOST_TEST(f[0].name == "a");
+  BOOST_TEST((f[0].type == MetricType::counter));
+  BOOST_TEST(f[0].help == "Help without a space after '#'.");
+  BOOST_TEST(f[1].name == "c"); // `# TYPE c ` makes c known, and sets nothing
+  BOOST_TEST((f[1].type == MetricType::untyped));
+  BOOST_TEST(f[2].name == "b");
+  BOOST_TEST(f[2].help == "Help after b's samples.");
+}
+
+BOOST_AUTO_TEST_CASE(le_and_quantile_are_numbers_in_histograms_and_summaries) {
+  const auto parsed = parse("# TYPE h histogram\n"
+                            "h_bucket{le=\"0.5\"} 1\n"
+                            "h_bucket{le=\"0x1p-3\"} 1\n"
+                            "h_bucket{le=\"1_0\"} 1\n"
+                            "h_bucket{le=\"+Inf\"} 2\n"
+                            "h_count{le=\"soon\"} 2\n"
+                            "# TYPE s summary\n"
+                            "s{quantile=\"0.99\"} 1\n"
+                            "s{quantile=\"99%\"} 1\n"
+                            "s_sum{quantile=\"\"} 1\n"
+                            "s_bucket{quantile=\"x\"} 1\n"  // not the summary's: s_bucket of its own
+                            "other_bucket{le=\"x\"} 1\n"    // untyped: any le
+                            "s{le=\"x\"} 1\n");
+  std::vector<std::pair<std::size_t, std::string>> errors;
+  for (const auto& e : parsed.report.errors) errors.emplace_back(e.line, e.message);
+  const std::vector<std::pair<std::size_t, std::string>> expected{
+      {3, "expected a number as the value of label 'le', found '0x1p-3'"},
+      {4, "expected a number as the value of label 'le', found '1_0'"},
+      {6, "expected a number as the value of label 'le', found 'soon'"},
+      {9, "expected a number as the value of label 'quantile', found '99%'"},
+      {10, "expected a number as the value of label 'quantile', found ''"},
+  };
+  BOOST_TEST_REQUIRE(errors.size() == expected.size(), describe_errors(parsed.report));
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    BOOST_TEST(errors[i].first == expected[i].first);
+    BOOST_TEST(errors[i].second == expected[i].second);
+  }
+  BOOST_TEST(parsed.report.errors[0].column == 14u);
+  BOOST_TEST(parsed.report.samples == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_type_after_samples_leaves_them_untyped) {
+  const auto parsed = parse("# TYPE s summary\ns{quantile=\"0.5\"} 1\n"
+                            "a{quantile=\"x\"} 1\n# TYPE a summary\na{quantile=\"y\"} 2\n# TYPE s gauge\n");
+  BOOST_TEST_REQUIRE(parsed.report.errors.size() == 2u, describe_errors(parsed.report));
+  BOOST_TEST(parsed.report.errors[0].line == 4u);
+  BOOST_TEST(parsed.report.errors[0].message == "'# TYPE' line for metric 'a' after its samples, which were read as untyped");
+  BOOST_TEST(parsed.report.errors[1].line == 6u);
+  BOOST_TEST(parsed.report.errors[1].message == "duplicate '# TYPE' line for metric 's'");
+  // Both of a's samples are read, the same way: untyped, so its quantile label is any text.
+  BOOST_TEST(parsed.report.samples == 3u);
+  BOOST_TEST(parsed.recorder.families.at(1).name == "a");
+  BOOST_TEST((parsed.recorder.families.at(1).type == MetricType::untyped));
+}
+
+BOOST_AUTO_TEST_CASE(a_last_line_without_newline_is_not_used) {
+  const auto cut = parse("a 1\nb 1234");
+  BOOST_TEST(cut.report.samples == 1u);
+  BOOST_TEST_REQUIRE(cut.report.errors.size() == 1u);
+  BOOST_TEST(cut.report.errors[0].line == 2u);
+  BOOST_TEST(cut.report.errors[0].column == 7u);
+  BOOST_TEST(cut.report.errors[0].message ==
+             "the last line ends without a newline: the exposition may be cut short, so the line is not used");
+  const auto comment = parse("a 1\n# the end");
+  BOOST_TEST_REQUIRE(comment.report.errors.size() == 1u);
+  BOOST_TEST(comment.report.errors[0].line == 2u);
+  BOOST_TEST(parse("a 1\n \t").report.ok()); // only blanks after the last newline
+  BOOST_TEST(parse("").report.ok());
 }
 
 BOOST_AUTO_TEST_CASE(duplicate_metadata_is_an_error) {

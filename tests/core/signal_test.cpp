@@ -297,6 +297,56 @@ BOOST_AUTO_TEST_CASE(summary_quantile_label_compares_as_a_number) {
   BOOST_CHECK_THROW(Window({SignalSpec::summary_quantile("p", "s", 1.0)}), std::invalid_argument);
 }
 
+BOOST_AUTO_TEST_CASE(summary_quantile_reads_a_percentage_label) {
+  // redis_exporter writes its latency percentiles' quantile label as a percentage.
+  Harness h({SignalSpec::summary_quantile("p99_us", "redis_latency_percentiles_usec", 0.99),
+             SignalSpec::summary_quantile("p99_9_us", "redis_latency_percentiles_usec", 0.999),
+             SignalSpec::summary_quantile("p1_us", "redis_latency_percentiles_usec", 0.01),
+             SignalSpec::summary_quantile("p1_labelled_us", "redis_latency_percentiles_usec", 0.01, {}, 1.0, 1.0)});
+  h.scrape(0, "# TYPE redis_latency_percentiles_usec summary\n"
+              "redis_latency_percentiles_usec{cmd=\"get\",quantile=\"1\"} 3\n"
+              "redis_latency_percentiles_usec{cmd=\"get\",quantile=\"50\"} 9\n"
+              "redis_latency_percentiles_usec{cmd=\"get\",quantile=\"99\"} 21\n"
+              "redis_latency_percentiles_usec{cmd=\"get\",quantile=\"99.9\"} 40\n"
+              "redis_latency_percentiles_usec_sum{cmd=\"get\"} 400\n"
+              "redis_latency_percentiles_usec_count{cmd=\"get\"} 40\n");
+  check_value(h.window.value("p99_us"), 21.0);
+  check_value(h.window.value("p99_9_us"), 40.0);
+  // "1" is read as the quantile 1 (the maximum), as Prometheus reads it, so a 1st percentile
+  // written as "1" needs its label named.
+  BOOST_CHECK(!h.window.value("p1_us").has_value());
+  check_value(h.window.value("p1_labelled_us"), 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(quantile_label_matches_only_itself_and_must_be_the_quantile) {
+  const auto fraction = SignalSpec::summary_quantile("p99", "s", 0.99);
+  BOOST_CHECK(fraction.matches_quantile(99.0));
+  BOOST_CHECK(fraction.matches_quantile(99.00000000000001));
+  BOOST_CHECK(!fraction.matches_quantile(0.0099)); // below 1: a fraction, never a percentage
+  BOOST_CHECK(!fraction.matches_quantile(99.9));
+  const auto labelled = SignalSpec::summary_quantile("p99", "s", 0.99, {}, 1.0, 99.0);
+  BOOST_CHECK(labelled.matches_quantile(99.0));
+  BOOST_CHECK(!labelled.matches_quantile(0.99));
+  const auto as_fraction = SignalSpec::summary_quantile("p99", "s", 0.99, {}, 1.0, 0.99);
+  BOOST_CHECK(as_fraction.matches_quantile(0.99));
+  BOOST_CHECK(!as_fraction.matches_quantile(99.0));
+
+  const auto error_of = [](SignalSpec spec) {
+    try {
+      validate_signal_specs(std::vector<SignalSpec>{std::move(spec)});
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_TEST(error_of(labelled) == "no error");
+  BOOST_TEST(error_of(SignalSpec::summary_quantile("p99", "s", 0.99, {}, 1.0, 9.9)) ==
+             "signal 'p99': quantile label 9.9 is neither the quantile (0.99) nor the quantile as a percentage (99)");
+  SignalSpec histogram = SignalSpec::quantile("p99", "h", 0.99);
+  histogram.quantile_label = 99.0;
+  BOOST_TEST(error_of(histogram) == "signal 'p99': a quantile label applies to summary quantiles only");
+}
+
 BOOST_AUTO_TEST_CASE(gauge_mean_max_last_with_scale) {
   Harness h({SignalSpec::gauge("rss_mean_mb", "rss_bytes", GaugeReduce::mean, {}, 1e-6),
              SignalSpec::gauge("rss_max_mb", "rss_bytes", GaugeReduce::max, {}, 1e-6),

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -17,6 +16,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/interprocess/file_mapping.hpp>
+#include <boost/interprocess/mapped_region.hpp>
 #include <boost/program_options.hpp>
 
 #include <trimtab/agent/metrics_fetcher.hpp>
@@ -86,6 +87,35 @@ private:
   std::vector<Family> families_;
 };
 
+// A file's bytes: mapped when it can be, since an exposition can be tens of megabytes and reading
+// it into memory took longer than parsing it; read when it cannot be mapped (a pipe, an empty file).
+class FileText {
+public:
+  FileText(const std::string& path, std::ifstream& in) {
+    namespace ipc = boost::interprocess;
+    try {
+      mapping_ = ipc::file_mapping(path.c_str(), ipc::read_only);
+      region_ = ipc::mapped_region(mapping_, ipc::read_only);
+      region_.advise(ipc::mapped_region::advice_sequential);
+      text_ = {static_cast<const char*>(region_.get_address()), region_.get_size()};
+      return;
+    } catch (const ipc::interprocess_exception&) {
+    }
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    copy_ = std::move(contents).str();
+    text_ = copy_;
+  }
+
+  [[nodiscard]] std::string_view text() const noexcept { return text_; }
+
+private:
+  boost::interprocess::file_mapping mapping_;
+  boost::interprocess::mapped_region region_;
+  std::string copy_;
+  std::string_view text_;
+};
+
 int probe_file(const std::string& file, const std::string& format) {
   if (format != "prometheus" && format != "openmetrics") {
     std::cerr << "trimtab probe: unknown format '" << format << "' (prometheus or openmetrics)\n";
@@ -96,7 +126,8 @@ int probe_file(const std::string& file, const std::string& format) {
     std::cerr << "trimtab probe: " << file << ": cannot read the file\n";
     return 1;
   }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const FileText contents(file, in);
+  const std::string_view text = contents.text();
 
   ExpositionParser parser(format == "openmetrics" ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus);
   FamilyCounter counter;

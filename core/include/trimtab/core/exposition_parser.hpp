@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -74,10 +75,32 @@ struct ParseReport {
 
 /// A SAX-style parser for the Prometheus and OpenMetrics text formats over an in-memory buffer.
 ///
-/// A malformed line is recorded and skipped, and parsing goes on with the next one, so one bad
-/// exporter line does not cost the rest of a scrape. The parser never reads outside the text and
-/// keeps its buffers across parse() calls: once they have grown to fit the document's longest line
-/// and largest label set, parsing allocates nothing per sample (only per error, up to max_errors).
+/// Which documents are errors follows the reference parsers: for Prometheus text, the Go
+/// parser of github.com/prometheus/common/expfmt (`TextParser`, what Go exporters and tools read
+/// their own output with); its test inputs are this parser's tests too. A document expfmt rejects
+/// has errors here, the first on the line expfmt names; a document it reads has none. Among
+/// what that means: `# HELP`/`# TYPE` lines need no space after `#`, and without a metric name, or
+/// with nothing after it, they are comments; a family's samples may be interleaved with other
+/// families'; a space may come before `{`; `__name__` is not a label; label values take only the
+/// escapes `\\`, `\"` and `\n`, and must be UTF-8; `le` in a histogram and `quantile` in a summary
+/// must be numbers (Go's float syntax: no hex, no `_`); no blanks may end a sample line; help
+/// takes only `\\` and `\n`. The one deliberate difference: a CR before the newline is dropped
+/// (expfmt reads `1\r` as a malformed value), since Windows exporters write CRLF.
+///
+/// Unlike expfmt, which stops at its first error, a malformed line is recorded and skipped, and
+/// parsing goes on with the next one, so one bad exporter line does not cost the rest of a scrape.
+/// Errors that concern the document rather than a line are located on the line that shows them,
+/// and leave the rest usable with these readings:
+/// - a `# TYPE` line for a family whose samples came before it (or a second `# TYPE`): the line is
+///   ignored, and the family keeps the type its first samples were read with (untyped), so one
+///   family is never read two ways in one scrape; a second `# HELP` is ignored likewise;
+/// - a last line without a newline (Prometheus text): the body may have been cut short, and so may
+///   that line (`12` of `1234`), so the line is not used; every complete line before it is.
+/// OpenMetrics has `# EOF` for the same purpose: without it, the error is placed after the last line.
+///
+/// The parser never reads outside the text and keeps its buffers across parse() calls: once they
+/// have grown to fit the document's longest line, largest label set and its families, parsing
+/// allocates nothing per sample (only per error, up to max_errors).
 /// Not thread-safe; use one parser per thread.
 class ExpositionParser {
 public:
@@ -108,10 +131,38 @@ private:
     bool has_unit = false;
   };
 
+  // A Prometheus family as expfmt tracks it, by name across the whole document: whether a
+  // `# TYPE` (or a first sample, which fixes it as untyped) and a `# HELP` were seen.
+  struct Family {
+    std::string_view name;
+    std::string_view help; // as written; its escapes are checked
+    MetricType type = MetricType::untyped;
+    bool has_type = false;
+    bool has_help = false;
+    bool untyped_by_samples = false; // its type was fixed by samples before any `# TYPE`
+  };
+  static constexpr std::uint32_t no_family = UINT32_MAX;
+  struct NameSlot {
+    std::string_view name;
+    std::uint32_t family = no_family; // no_family: an empty slot
+    std::uint32_t hash = 0;           // the name's hash, low bits
+  };
+
   void parse_line(const char* begin, const char* end);
   void parse_sample(const char* begin, const char* p, const char* end);
   void parse_comment(const char* begin, const char* p, const char* end);
-  [[nodiscard]] bool parse_labels(const char* begin, const char*& p, const char* end);
+  void parse_prometheus_comment(const char* begin, const char* p, const char* end);
+  // From the '{' at `p`: where the label set ends, or nullptr after an error. `special` is the
+  // label whose value must be a number (`le`, `quantile`), or empty. (The position is returned,
+  // not updated through a reference, so the scanning loops keep it in a register.)
+  [[nodiscard]] const char* parse_labels(const char* begin, const char* p, const char* end, std::string_view special);
+  // The family a Prometheus sample or metadata line belongs to, created when new: `x_count` and
+  // `x_sum` belong to summary `x`, and `x_bucket` too to histogram `x`, as in expfmt.
+  [[nodiscard]] std::uint32_t family_of(std::string_view name);
+  [[nodiscard]] std::uint32_t find_family(std::string_view name) const noexcept;
+  void index_name(std::string_view name, std::uint32_t family);
+  [[nodiscard]] std::uint32_t recent_family_of(std::string_view name);
+  void announce(std::uint32_t family);
   [[nodiscard]] bool parse_timestamp(const char* begin, const char* p, const char* end, std::int64_t& out);
   [[nodiscard]] bool skip_exemplar(const char* begin, const char* p, const char* end);
   [[nodiscard]] bool parse_family_name(const char* begin, const char*& p, const char* end,
@@ -127,7 +178,19 @@ private:
   ParseReport report_;
   std::size_t line_ = 0;
   bool eof_seen_ = false;
-  PendingFamily pending_;
+  PendingFamily pending_;                 // OpenMetrics: the family whose metadata is being read
+  std::uint32_t announced_ = no_family;   // Prometheus: the family on_family is due for
+  std::vector<Family> families_;          // Prometheus: every family of the document
+  std::vector<NameSlot> slots_;           // open-addressing index of names (families' and their x_count...)
+  std::size_t names_ = 0;                 // filled slots
+  // The last sample names resolved and their families: a histogram's _bucket, _sum and _count
+  // lines, or a family's interleaved samples, take no index lookup.
+  struct RecentName {
+    std::string_view name;
+    std::uint32_t family = no_family;
+  };
+  std::array<RecentName, 4> recent_{};
+  std::size_t next_recent_ = 0;
   std::vector<Label> labels_;
   std::string values_; // unescaped label values of the current sample
   std::string help_;   // unescaped help of the pending family

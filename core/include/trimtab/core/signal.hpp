@@ -85,6 +85,10 @@ struct SignalSpec {
   double q = 0.0;
   /// quantile only.
   QuantileSource source = QuantileSource::histogram;
+  /// Summary quantiles only: the number the exporter's `quantile` label holds for q, when it writes
+  /// q on a scale of its own that the default matching (see matches_quantile) does not read as q:
+  /// `1` for q = 0.01 written as a percentage. It must be q, or q as a percentage.
+  std::optional<double> quantile_label;
   /// gauge only.
   GaugeReduce reduce = GaugeReduce::mean;
   /// ratio only: names of other signals of the same set.
@@ -99,9 +103,10 @@ struct SignalSpec {
   /// A quantile of a histogram, from its `<histogram>_bucket` series.
   [[nodiscard]] static SignalSpec quantile(std::string name, std::string histogram, double q,
                                            std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
-  /// A quantile a summary exposes as `<summary>{quantile="<q>"}`.
+  /// A quantile a summary exposes as `<summary>{quantile="<q>"}` (or `quantile="<quantile_label>"`).
   [[nodiscard]] static SignalSpec summary_quantile(std::string name, std::string summary, double q,
-                                                   std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
+                                                   std::vector<LabelMatcher> matchers = {}, double scale = 1.0,
+                                                   std::optional<double> quantile_label = std::nullopt);
   [[nodiscard]] static SignalSpec gauge(std::string name, std::string metric, GaugeReduce reduce,
                                         std::vector<LabelMatcher> matchers = {}, double scale = 1.0);
   [[nodiscard]] static SignalSpec ratio(std::string name, std::string numerator, std::string denominator,
@@ -109,7 +114,10 @@ struct SignalSpec {
 
   /// Whether a summary's `quantile` label, read as a number, is this signal's q. Exporters print
   /// the same quantile differently ("0.99", "9.9e-01") and some through float arithmetic
-  /// ("0.9900000000000001"), so equal up to rounding in the last digits is equal.
+  /// ("0.9900000000000001"), so equal up to rounding in the last digits is equal. Some write it
+  /// as a percentage (redis_exporter's `redis_latency_percentiles_usec{quantile="99"}`): a label
+  /// above 1, which no quantile is, is read as one, so "99" is q = 0.99. With `quantile_label`,
+  /// only that number matches.
   [[nodiscard]] bool matches_quantile(double label_q) const noexcept;
 
   /// Whether a series with these labels (sorted or not) passes every matcher.
@@ -129,7 +137,8 @@ struct SignalSpec {
 };
 
 /// Throws std::invalid_argument naming the first mistake: an empty or duplicate name, a missing
-/// metric, q outside (0, 1), a scale that is not finite, a ratio naming an unknown signal or
+/// metric, q outside (0, 1), a quantile_label on anything but a summary quantile or that is neither
+/// q nor q as a percentage, a scale that is not finite, a ratio naming an unknown signal or
 /// itself, or ratios that refer to each other in a cycle.
 void validate_signal_specs(std::span<const SignalSpec> specs);
 
