@@ -353,6 +353,14 @@ MetricsSourceConfig read_source(const Reader& reader, const YAML::Node& node, co
   return source;
 }
 
+// The scalar under `key` of a map node, or nothing (yaml-cpp throws on a missing key's node).
+std::optional<std::string> scalar_at(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return std::nullopt;
+  for (const auto& entry : map)
+    if (entry.first.IsScalar() && entry.first.Scalar() == key && entry.second.IsScalar()) return entry.second.Scalar();
+  return std::nullopt;
+}
+
 // `declared` gets every source's name as written, even when the rest of its entry is wrong, so
 // signals choosing it are not also blamed.
 TargetConfig read_target(const Reader& reader, const YAML::Node& node, const std::string& file,
@@ -363,7 +371,7 @@ TargetConfig read_target(const Reader& reader, const YAML::Node& node, const std
   const auto& metrics = fields.front().second;
   std::optional<std::pair<milliseconds, YAML::Node>> first_interval;
   if (!metrics.IsSequence()) {
-    declared.emplace_back(metrics.IsMap() && metrics["name"].IsScalar() ? metrics["name"].Scalar() : "metrics");
+    declared.push_back(scalar_at(metrics, "name").value_or("metrics"));
     target.sources.push_back(read_source(reader, metrics, "target.metrics", false, first_interval, file));
     if (first_interval) target.interval = first_interval->first;
     return target;
@@ -372,14 +380,16 @@ TargetConfig read_target(const Reader& reader, const YAML::Node& node, const std
     reader.fail(metrics.Mark(), "'target.metrics' must be a map, or a list of sources such as [{name: app, url: …}, {name: db, format: postgres}]");
   std::set<std::string> names;
   for (const auto& entry : metrics)
-    if (entry.IsMap() && entry["name"].IsScalar()) declared.push_back(entry["name"].Scalar());
+    if (auto name = scalar_at(entry, "name")) declared.push_back(std::move(*name));
   for (std::size_t i = 0; i < metrics.size(); ++i)
     reader.attempt([&] {
       const auto section = "target.metrics[" + std::to_string(i) + "]";
       std::optional<std::pair<milliseconds, YAML::Node>> interval;
       auto source = read_source(reader, metrics[i], section, true, interval, file);
-      if (!names.insert(source.name).second)
-        reader.fail(metrics[i]["name"].Mark(), "source name '" + source.name + "' is used twice");
+      if (!names.insert(source.name).second) {
+        for (const auto& entry : metrics[i])
+          if (entry.first.Scalar() == "name") reader.fail(entry.second.Mark(), "source name '" + source.name + "' is used twice");
+      }
       if (interval) {
         if (!first_interval) first_interval = interval;
         else if (interval->first != first_interval->first)
