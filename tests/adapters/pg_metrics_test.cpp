@@ -61,7 +61,8 @@ BOOST_AUTO_TEST_CASE(pgbouncer_stats_and_pools_become_series) {
     BOOST_TEST(series(text, "pgbouncer_stats_queries_pooled_total{database=\"postgres\"}") >= 5.0, text);
     BOOST_TEST(series(text, "pgbouncer_stats_sql_transactions_pooled_total{database=\"postgres\"}") >= 5.0, text);
     BOOST_TEST(series(text, "pgbouncer_stats_client_wait_seconds_total{database=\"postgres\"}") >= 0.0, text);
-    const std::string pool = "{database=\"postgres\",user=\"trimtab_admin\"}";
+    // A pool is the server side's database and user: the [databases] entry logs in as PGUSER.
+    const std::string pool = "{database=\"postgres\",user=\"" + environment("PGUSER") + "\"}";
     BOOST_TEST(series(text, "pgbouncer_pools_client_active_connections" + pool) == 1.0, text);
     BOOST_TEST(series(text, "pgbouncer_pools_client_waiting_connections" + pool) == 0.0, text);
     BOOST_TEST(series(text, "pgbouncer_pools_server_idle_connections" + pool) +
@@ -87,13 +88,16 @@ BOOST_AUTO_TEST_CASE(pgbouncer_stats_and_pools_become_series) {
 }
 
 BOOST_AUTO_TEST_CASE(postgres_statistics_views_become_series) {
-  PlainConnection client;
-  (void)client.row("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-  (void)client.row("CREATE TABLE IF NOT EXISTS trimtab_metrics_probe (n int)");
-  for (int i = 0; i < 3; ++i) (void)client.row("INSERT INTO trimtab_metrics_probe VALUES (1)");
-  const auto database = client.value("SELECT current_database()");
+  std::string database;
+  {
+    PlainConnection client;
+    (void)client.row("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    (void)client.row("CREATE TABLE IF NOT EXISTS trimtab_metrics_probe (n int)");
+    for (int i = 0; i < 3; ++i) (void)client.row("INSERT INTO trimtab_metrics_probe VALUES (1)");
+    database = client.value("SELECT current_database()");
+  } // a backend that ends flushes its statistics; an idle one may wait 10 s
   const auto source = make_service_metrics(ServiceKind::postgres, "db", {}, 2s); // the PG* variables
-  // pg_stat_database is flushed when a backend goes idle, at most a second later.
+  // The flush reaches pg_stat_database shortly after.
   ServiceMetricsReading reading;
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   do {

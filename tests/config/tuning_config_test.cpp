@@ -447,11 +447,11 @@ BOOST_AUTO_TEST_CASE(metrics_source_mistakes_are_located) {
   check_error("target:\n  metrics: {format: pgbouncer, dns: \"host=127.0.0.1\"}\n" + rest,
               "2:32: unknown key 'dns' in 'target.metrics' (did you mean 'dsn'?)");
   check_error("target:\n  metrics: [{name: app, url: \"http://a/m\"}, {url: \"http://b/m\"}]\n" + rest,
-              "2:46: target.metrics[1] needs a 'name', which signals choose it by ('source: NAME')");
+              "2:45: target.metrics[1] needs a 'name', which signals choose it by ('source: NAME')");
   check_error("target:\n  metrics: [{name: a, url: \"http://a/m\"}, {name: a, url: \"http://b/m\"}]\n" + rest,
-              "2:54: source name 'a' is used twice");
+              "2:50: source name 'a' is used twice");
   check_error("target:\n  metrics: [{name: a, url: \"http://a/m\", interval: 1s}, {name: b, url: \"http://b/m\", interval: 2s}]\n" + rest,
-              "2:97: every source is scraped at once, every interval: give them all the same interval (or only one), not 2s and 1s");
+              "2:96: every source is scraped at once, every interval: give them all the same interval (or only one), not 2s and 1s");
   check_error("target:\n  metrics: {format: postgres, url: \"http://a/m\"}\n" + rest,
               "2:36: format postgres is read by trimtab itself: it takes no url but 'dsn'");
   check_error("target:\n  metrics: {format: redis, dsn: \"host=x\"}\n" + rest,
@@ -465,7 +465,7 @@ BOOST_AUTO_TEST_CASE(metrics_source_mistakes_are_located) {
   check_error("target:\n  metrics: [{name: app, url: \"http://a/m\"}, {name: db, format: postgres}]\n"
               "signals:\n  rps: {rate: x}\n  errors: {rate: y}\n  r: {ratio: [rps, errors], source: db}\n" +
                   objective + params + adapters,
-              "6:30: signal 'r': a ratio takes no 'source'; put it on its two signals");
+              "6:29: signal 'r': a ratio takes no 'source'; put it on its two signals");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
