@@ -28,6 +28,13 @@
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "adapter_operation.hpp"
+#include "redis_connection.hpp"
+
+// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
+// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace trimtab {
 namespace {
@@ -38,14 +45,9 @@ using asio::ip::tcp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using redis::Endpoint;
+using redis::parse_address;
 
-constexpr std::uint16_t default_port = 6379;
-// The most bytes of replies kept while waiting for one to complete; the parser's own limits bound
-// each part of a reply, this bounds the whole.
-constexpr std::size_t max_reply_bytes = std::size_t{8} << 20;
-// A password file larger than this is not a password file.
-constexpr std::size_t max_password_file_bytes = 4096;
 // How much of a command or of Redis's answer a message quotes.
 constexpr std::size_t quoted_chars = 200;
 // Doubles beyond 2^53 are not all whole numbers that int64 can hold exactly.
@@ -57,10 +59,9 @@ constexpr std::array<std::string_view, 7> option_keys{"address", "username", "pa
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
     {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}}};
 
-struct Endpoint {
-  std::string host; // without brackets for IPv6
-  std::uint16_t port = default_port;
-};
+[[noreturn]] void throw_invalid(const std::string& adapter, const std::string& what) {
+  throw std::invalid_argument("adapter '" + adapter + "': " + what);
+}
 
 [[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
@@ -68,52 +69,6 @@ struct Endpoint {
   for (auto& c : text)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return text;
-}
-
-// host[:port], [IPv6][:port]; or why not.
-[[nodiscard]] std::variant<Endpoint, std::string> parse_address(std::string_view address) {
-  if (address.empty()) return std::string("the address is empty (host:port, such as 127.0.0.1:6379)");
-  Endpoint endpoint;
-  std::string_view port;
-  bool has_port = false;
-  if (address.front() == '[') {
-    const std::size_t close = address.find(']');
-    if (close == std::string_view::npos) return std::string("an IPv6 address needs its closing ']'");
-    endpoint.host = std::string(address.substr(1, close - 1));
-    error_code ec;
-    (void)asio::ip::make_address_v6(endpoint.host, ec);
-    if (ec) return "'" + endpoint.host + "' is not an IPv6 address";
-    const std::string_view after = address.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::string("expected ':port' after ']'");
-      port = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = address.find(':');
-    if (colon != std::string_view::npos && address.find(':', colon + 1) != std::string_view::npos)
-      return std::string("write an IPv6 address in brackets, as in [::1]:6379");
-    const std::string_view host = address.substr(0, colon);
-    if (host.empty()) return std::string("no host before the port (host:port, such as 127.0.0.1:6379)");
-    for (const char c : host)
-      if (!is_alnum(c) && c != '-' && c != '.' && c != '_')
-        return "'" + std::string(1, c) + "' cannot appear in a host name (unix sockets are not supported)";
-    endpoint.host = std::string(host);
-    if (colon != std::string_view::npos) {
-      port = address.substr(colon + 1);
-      has_port = true;
-    }
-  }
-  if (has_port) {
-    unsigned value = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || value > 65535) return std::string("the port must be a number from 1 to 65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (port.empty() || value == 0 || value > 65535) return std::string("the port must be a number from 1 to 65535");
-    endpoint.port = static_cast<std::uint16_t>(value);
-  }
-  return endpoint;
 }
 
 // Why `name` cannot be a Redis setting's name for CONFIG SET and CONFIG GET, or nothing. CONFIG GET
@@ -184,54 +139,6 @@ struct Endpoint {
   return ec == std::errc{} ? std::string(buffer, end) : std::to_string(value);
 }
 
-// `text` as one line of at most quoted_chars bytes, without `secret`.
-[[nodiscard]] std::string quote(std::string_view text, const std::string& secret) {
-  std::string clean(text);
-  if (!secret.empty())
-    for (std::size_t at = clean.find(secret); at != std::string::npos; at = clean.find(secret, at + 10))
-      clean.replace(at, secret.size(), "<password>");
-  resp::Reply as_reply{resp::Type::simple_string, std::move(clean)};
-  return resp::describe(as_reply, quoted_chars);
-}
-
-[[noreturn]] void throw_invalid(const std::string& adapter, const std::string& what) {
-  throw std::invalid_argument("adapter '" + adapter + "': " + what);
-}
-
-// The password the options point at, read now.
-[[nodiscard]] std::string read_password(const std::string& adapter, const std::map<std::string, std::string>& options) {
-  const auto fail = [&](const std::string& what) { throw_invalid(adapter, what); };
-  const auto env = options.find("password_env");
-  const auto file = options.find("password_file");
-  if (env != options.end() && file != options.end())
-    fail("give password_env or password_file, not both");
-  if (env != options.end()) {
-    if (env->second.empty()) fail("option 'password_env': name an environment variable that holds the password");
-    const char* value = std::getenv(env->second.c_str());
-    if (value == nullptr) throw_invalid(adapter, "option 'password_env': the environment variable '" + env->second + "' is not set");
-    if (*value == '\0') fail("option 'password_env': the environment variable '" + env->second + "' is empty");
-    return value;
-  }
-  if (file != options.end()) {
-    const std::string where = "option 'password_file': '" + file->second + "' ";
-    if (file->second.empty()) fail("option 'password_file': name the file that holds the password");
-    std::ifstream in(file->second, std::ios::binary);
-    if (!in) fail(where + "cannot be opened");
-    std::string password;
-    char chunk[512];
-    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-      password.append(chunk, static_cast<std::size_t>(in.gcount()));
-      if (password.size() > max_password_file_bytes)
-        fail(where + "is larger than " + std::to_string(max_password_file_bytes) + " bytes; is it the password file?");
-    }
-    if (in.bad()) fail(where + "cannot be read");
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
-    if (password.empty()) fail(where + "is empty");
-    return password;
-  }
-  return {};
-}
-
 // What the adapter and its operations in flight share. RedisAdapter::State, which the header only
 // declares, derives from it, so the code here needs no access to the class's private parts.
 struct Shared {
@@ -242,12 +149,14 @@ struct Shared {
   // By index in params: the Redis setting and the bytes per unit (0: none).
   std::vector<std::string> redis_names;
   std::vector<std::int64_t> units;
+  // Where its connections go, as "adapter 'NAME'".
+  redis::Server server;
 
   [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
     return {error, "adapter '" + name + "': " + what};
   }
   // Text that came from Redis, made safe to show.
-  [[nodiscard]] std::string quote(std::string_view text) const { return trimtab::quote(text, options.password); }
+  [[nodiscard]] std::string quote(std::string_view text) const { return redis::quote(text, options.password); }
 };
 
 // What an operation sends, for messages: "CONFIG SET maxmemory 16777216", cut to quoted_chars.
@@ -259,136 +168,6 @@ struct Shared {
   }
   return state.quote(text);
 }
-
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine: the operation goes on
-// at the deadline, and the lookup, if it hangs, finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
-  tcp::resolver::results_type results;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
-  auto [ec, results] = co_await lookup->resolver.async_resolve(host, port, tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  lookup->results = std::move(results);
-  lookup->done = true;
-  lookup->wake.cancel();
-}
-
-// One connection to Redis for one operation, under one deadline.
-class Connection {
-public:
-  Connection(asio::any_io_executor executor, const Shared& state)
-      : executor_(executor), state_(state), stream_(executor), deadline_(Clock::now() + state.options.timeout) {}
-
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  ~Connection() {
-    error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
-  }
-
-  // Resolves, connects and AUTHs (waiting for its answer: nothing else is sent before it succeeds).
-  asio::awaitable<AdapterResult> open() {
-    const auto& endpoint = state_.endpoint;
-    std::vector<tcp::endpoint> endpoints;
-    error_code ec;
-    const auto address = asio::ip::make_address(endpoint.host, ec);
-    if (!ec) {
-      endpoints.emplace_back(address, endpoint.port);
-    } else {
-      auto lookup = std::make_shared<Lookup>(executor_, deadline_);
-      asio::co_spawn(executor_, run_lookup(lookup, endpoint.host, std::to_string(endpoint.port)), asio::detached);
-      if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-      if (!lookup->done) {
-        lookup->resolver.cancel();
-        co_return timed_out("resolving " + endpoint.host);
-      }
-      if (lookup->error)
-        co_return state_.failure(lookup->error, "resolve " + endpoint.host + ": " + lookup->error.message());
-      for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-      if (endpoints.empty()) co_return state_.failure(asio::error::host_not_found, "resolve " + endpoint.host + ": no address");
-    }
-
-    stream_.expires_at(deadline_);
-    if (auto [connect_ec, connected] = co_await stream_.async_connect(endpoints, use_tuple); connect_ec) {
-      if (connect_ec == beast::error::timeout) co_return timed_out("connecting");
-      co_return state_.failure(connect_ec, "connect " + state_.options.address + ": " + connect_ec.message());
-    }
-
-    if (state_.options.password.empty()) co_return AdapterResult{};
-    std::vector<std::string> auth{"AUTH"};
-    if (!state_.options.username.empty()) auth.push_back(state_.options.username);
-    auth.push_back(state_.options.password);
-    const std::string what = state_.options.username.empty() ? "AUTH" : "AUTH as '" + state_.options.username + "'";
-    const std::string bytes = resp::encode_command(auth);
-    resp::Reply reply;
-    if (auto sent = co_await send(bytes, what); !sent) co_return sent;
-    if (auto read = co_await receive(reply, what); !read) co_return read;
-    if (reply.is_error()) co_return state_.failure(AdapterError::server_error, what + ": " + state_.quote(reply.text));
-    if (reply.type != resp::Type::simple_string || reply.text != "OK")
-      co_return state_.failure(AdapterError::bad_response, what + ": expected OK, got " + describe(reply));
-    co_return AdapterResult{};
-  }
-
-  // Writes `bytes` (one or more commands); `what` names them in a failure.
-  asio::awaitable<AdapterResult> send(const std::string& bytes, const std::string& what) {
-    auto [ec, written] = co_await asio::async_write(stream_, asio::buffer(bytes), use_tuple);
-    if (!ec) co_return AdapterResult{};
-    if (ec == beast::error::timeout) co_return timed_out("sending " + what);
-    co_return state_.failure(ec, state_.options.address + ": sending " + what + ": " + ec.message());
-  }
-
-  // Reads the next reply into `reply`; `what` names the command it answers in a failure.
-  asio::awaitable<AdapterResult> receive(resp::Reply& reply, const std::string& what) {
-    for (;;) {
-      auto parsed = resp::parse(buffer_);
-      if (parsed.status == resp::Status::complete) {
-        buffer_.erase(0, parsed.consumed);
-        reply = std::move(parsed.reply);
-        co_return AdapterResult{};
-      }
-      if (parsed.status == resp::Status::invalid)
-        co_return state_.failure(AdapterError::bad_response, state_.options.address + ": the reply to " + what +
-                                                                 " is not RESP2 (" + parsed.error + "); is it a Redis server?");
-      if (buffer_.size() > max_reply_bytes)
-        co_return state_.failure(AdapterError::bad_response, state_.options.address + ": the reply to " + what +
-                                                                 " is larger than " + std::to_string(max_reply_bytes) + " bytes");
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(chunk_), use_tuple);
-      buffer_.append(chunk_.data(), n);
-      if (!ec) continue;
-      if (ec == beast::error::timeout) co_return timed_out("waiting for the reply to " + what);
-      if (ec == asio::error::eof)
-        co_return state_.failure(ec, state_.options.address + ": the connection closed before the reply to " + what);
-      co_return state_.failure(ec, state_.options.address + ": reading the reply to " + what + ": " + ec.message());
-    }
-  }
-
-  // A reply as one line for a message, safe to show.
-  [[nodiscard]] std::string describe(const resp::Reply& reply) const { return state_.quote(resp::describe(reply, quoted_chars)); }
-
-private:
-  asio::any_io_executor executor_;
-  const Shared& state_;
-  beast::tcp_stream stream_;
-  Clock::time_point deadline_;
-  std::string buffer_;           // bytes received and not yet parsed
-  std::array<char, 4096> chunk_; // what one read brings
-
-  [[nodiscard]] AdapterResult timed_out(const std::string& during) const {
-    return state_.failure(make_error_code(boost::system::errc::timed_out),
-                          state_.options.address + ": timed out after " + std::to_string(state_.options.timeout.count()) +
-                              " ms while " + during);
-  }
-};
 
 // The value to send for param `index`, or why it cannot be sent.
 [[nodiscard]] std::variant<std::string, AdapterResult> encode_value(const Shared& state, std::size_t index,
@@ -453,7 +232,7 @@ asio::awaitable<AdapterResult> run_apply(asio::any_io_executor executor, std::sh
   const std::string what = command_text(command, *state);
   const std::string bytes = resp::encode_command(command);
 
-  Connection connection(executor, *state);
+  redis::Connection connection(executor, state->server);
   if (auto opened = co_await connection.open(); !opened) co_return opened;
   if (auto sent = co_await connection.send(bytes, what); !sent) co_return sent;
   resp::Reply reply;
@@ -481,7 +260,7 @@ asio::awaitable<Outcome> run_current(asio::any_io_executor executor, std::shared
   }
   const std::string all = state->redis_names.size() == 1 ? "CONFIG GET " + state->redis_names[0] : "CONFIG GET";
 
-  Connection connection(executor, *state);
+  redis::Connection connection(executor, state->server);
   if (auto opened = co_await connection.open(); !opened) co_return Outcome{std::move(opened), {}};
   if (auto sent = co_await connection.send(bytes, all); !sent) co_return Outcome{std::move(sent), {}};
   Settings current;
@@ -543,7 +322,9 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
     if (unit <= 0) fail("option 'units." + param + "': a unit must be a positive number of bytes");
   }
 
-  State state{{std::move(name), std::move(params), std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}}};
+  State state{{std::move(name), std::move(params), std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}, {}}};
+  state.server = redis::Server{"adapter '" + state.name + "'", state.options.address, state.endpoint,
+                               state.options.username, state.options.password, state.options.timeout};
   for (const auto& param : state.params) {
     const auto mapped = state.options.names.find(param);
     auto redis_name = mapped != state.options.names.end() ? mapped->second : default_redis_name(param);
@@ -593,7 +374,7 @@ RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const st
     if (username->second.empty()) fail("option 'username' is empty; leave it out for the default user");
     result.username = username->second;
   }
-  result.password = read_password(name, options);
+  result.password = redis::read_password("adapter '" + name + "'", options);
   if (!result.username.empty() && result.password.empty())
     fail("option 'username' needs a password: give password_env or password_file");
   if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) fail(*problem);

@@ -21,15 +21,12 @@
 #include <trimtab/agent/readable.hpp>
 #include <trimtab/agent/control_server.hpp>
 #include <trimtab/agent/journal.hpp>
-#include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/agent/solve_session.hpp>
 #include <trimtab/agent/study_report.hpp>
-#include <trimtab/core/exposition_parser.hpp>
-#include <trimtab/core/json_scrape.hpp>
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/point_json.hpp>
-#include <trimtab/core/scrape.hpp>
 
 namespace trimtab {
 namespace {
@@ -157,20 +154,13 @@ TuningPolicy tuning_policy(const TuningConfig& config) {
 struct Agent::State {
   State(asio::any_io_executor executor, TuningConfig config_in, AgentOptions options_in)
       : config(std::move(config_in)), options(std::move(options_in)), wake_timer(executor), work_signal(executor),
-        scrape_timer(executor), loops_done(executor) {
+        scrape_timer(executor), loops_done(executor), sources(config.target, config.signals) {
     static constexpr const char* solver_names[] = {"bayes", "random", "grid"};
     const auto policy = tuning_policy(config);
     loop = std::make_unique<TuningLoop>(
         make_solver(solver_names[static_cast<int>(config.solver.kind)], config.space,
                     SolverOptions{policy.direction, config.solver.seed}),
         policy);
-    if (config.target.format == MetricsFormat::json) {
-      json_reader.emplace(config.signals);
-    } else {
-      collector = std::make_unique<ScrapeCollector>(config.signals);
-      parser.emplace(config.target.format == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics
-                                                                          : ExpositionFormat::prometheus);
-    }
     wake_timer.expires_at(asio::steady_timer::time_point::max());
     work_signal.expires_at(asio::steady_timer::time_point::max());
     loops_done.expires_at(asio::steady_timer::time_point::max());
@@ -180,7 +170,6 @@ struct Agent::State {
   AgentOptions options;
   std::unique_ptr<TuningLoop> loop;
   std::vector<std::unique_ptr<Adapter>> adapters; // in config.adapters order once running
-  std::function<std::string()> metrics_source;
   EventHandler on_event;
 
   std::optional<Journal> journal;
@@ -192,14 +181,11 @@ struct Agent::State {
   std::deque<boost::json::object> unjournaled; // records a failed append left to write first
   std::string journal_error;
 
-  std::unique_ptr<ScrapeCollector> collector;
-  std::optional<ExpositionParser> parser;
-  std::optional<JsonScrapeReader> json_reader;
-
   asio::steady_timer wake_timer;
   asio::steady_timer work_signal;
   asio::steady_timer scrape_timer;
   asio::steady_timer loops_done;
+  MetricsSources sources; // after config, which it reads
   std::deque<LoopAction> queue;
   std::unique_ptr<ControlServer> control;
   bool stopping = false;
@@ -504,66 +490,25 @@ struct Agent::State {
 
   // --- scraping -------------------------------------------------------------------------------
 
-  std::optional<Scrape> to_scrape(const std::string& body, TimePoint now) {
-    const double t = seconds_since_epoch(now);
-    if (json_reader) {
-      auto result = json_reader->read(body, t);
-      if (!result.error.empty()) {
-        ++scrape_parse_errors;
-        last_scrape_error = result.error;
-        return std::nullopt;
-      }
-      if (!result.problems.empty()) last_scrape_error = result.problems.front();
-      return std::move(result.scrape);
-    }
-    collector->start(t);
-    const auto report = parser->parse(body, *collector);
-    if (!report.ok()) {
-      // The parser keeps what it could read; the first error is worth a look, not a lost window.
-      ++scrape_parse_errors;
-      const auto& e = report.errors.front();
-      last_scrape_error = "line " + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
-    }
-    return collector->finish();
-  }
-
   asio::awaitable<void> scrape_loop() {
     int failures_in_a_row = 0;
     while (!stopping) {
       const auto started = std::chrono::steady_clock::now();
-      std::string body;
-      bool ok = true;
-      if (metrics_source) {
-        try {
-          body = metrics_source();
-        } catch (const std::exception& e) {
-          ok = false;
-          last_scrape_error = std::string("metrics source: ") + e.what();
-        }
-      } else {
-        // Arguments built as named locals: GCC 12 destroys some temporaries of a full-expression
-        // holding two co_awaits twice.
-        const auto executor = co_await asio::this_coro::executor;
-        std::string url = config.target.url;
-        FetchOptions fetch_options;
-        fetch_options.timeout = config.target.timeout;
-        auto fetched = co_await fetch_metrics(executor, std::move(url), std::move(fetch_options));
-        last_scrape_seconds = std::chrono::duration<double>(fetched.elapsed).count();
-        if (fetched.error) {
-          ok = false;
-          last_scrape_error = fetched.message;
-        } else {
-          body = std::move(fetched.body);
-        }
-      }
+      // Every source at once, read at the time the last one answered.
+      auto now = std::chrono::system_clock::now();
+      const auto executor = co_await asio::this_coro::executor;
+      auto result = co_await sources.scrape(executor, [&now] {
+        now = std::chrono::system_clock::now();
+        return seconds_since_epoch(now);
+      });
+      last_scrape_seconds = result.seconds;
       if (stopping) break;
-      if (ok) {
-        const auto now = std::chrono::system_clock::now();
-        if (auto scrape = to_scrape(body, now)) {
-          ++scrapes_ok;
-          failures_in_a_row = 0;
-          enqueue(loop->on_scrape(now, std::move(*scrape)));
-        }
+      if (result.malformed > 0) ++scrape_parse_errors;
+      if (!result.error.empty()) last_scrape_error = result.error;
+      if (result.scrape) {
+        ++scrapes_ok;
+        failures_in_a_row = 0;
+        enqueue(loop->on_scrape(now, std::move(*result.scrape)));
       } else {
         ++scrapes_failed;
         // Log the first failure of a run of them, then every 60th, not every second.
@@ -650,7 +595,7 @@ void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
   s.adapters.push_back(std::move(adapter));
 }
 
-void Agent::set_metrics_source(std::function<std::string()> source) { state_->metrics_source = std::move(source); }
+void Agent::set_metrics_source(std::function<std::string()> source) { state_->sources.set_first_source(std::move(source)); }
 
 void Agent::set_event_handler(EventHandler handler) { state_->on_event = std::move(handler); }
 

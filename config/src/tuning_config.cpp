@@ -35,10 +35,14 @@ constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "si
                                                     "guardrails", "adapters", "state",    "control"};
 constexpr std::array<std::string_view, 2> mode_names{"apply", "recommend"};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
-constexpr std::array<std::string_view, 4> metrics_keys{"url", "format", "interval", "timeout"};
-constexpr std::array<std::string_view, 3> format_names{"prometheus", "openmetrics", "json"};
-constexpr std::array<std::string_view, 10> signal_keys{"rate",  "quantile", "quantile_label", "histogram", "summary",
-                                                       "gauge", "reduce",   "ratio",          "match",     "scale"};
+constexpr std::array<std::string_view, 10> metrics_keys{"name",    "url",      "format",       "interval",
+                                                       "timeout", "dsn",      "address",      "username",
+                                                       "password_env", "password_file"};
+constexpr std::array<std::string_view, 6> format_names{"prometheus", "openmetrics", "json",
+                                                       "pgbouncer",  "redis",       "postgres"};
+constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "quantile_label", "histogram",
+                                                       "summary", "gauge",    "reduce",         "ratio",
+                                                       "match",   "scale",    "source"};
 constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
@@ -283,29 +287,121 @@ void check_variables(const Reader& reader, const YAML::Node& node, const std::st
   }
 }
 
-TargetConfig read_target(const Reader& reader, const YAML::Node& node) {
+// Which connection keys each built-in format takes.
+bool takes_key(MetricsFormat format, std::string_view key) {
+  if (key == "password_env" || key == "password_file") return is_built_in(format);
+  if (key == "dsn") return format == MetricsFormat::pgbouncer || format == MetricsFormat::postgres;
+  if (key == "address" || key == "username") return format == MetricsFormat::redis;
+  return true;
+}
+
+// One source: the single map of `target.metrics`, or one entry of its list. `interval` is noted
+// with where it was written, for the check that every source is scraped at one interval.
+MetricsSourceConfig read_source(const Reader& reader, const YAML::Node& node, const std::string& section,
+                                bool needs_name, std::optional<std::pair<milliseconds, YAML::Node>>& interval,
+                                const std::string& file) {
+  MetricsSourceConfig source;
+  source.line = static_cast<std::size_t>(node.Mark().line) + 1;
+  source.column = static_cast<std::size_t>(node.Mark().column) + 1;
+  std::optional<YAML::Node> url_node;
+  std::vector<std::pair<YAML::Node, std::string>> connection; // key node, value
+  bool has_name = false;
+  for (const auto& [key, value] :
+       reader.map(node, section, metrics_keys, "{name: app, url: http://127.0.0.1:8080/metrics}"))
+    reader.attempt([&, &key = key, &value = value] {
+      const auto name = key.Scalar();
+      if (name == "name") {
+        source.name = reader.text(value, "a source's name");
+        const bool word = std::all_of(source.name.begin(), source.name.end(), [](unsigned char c) {
+          return std::isalnum(c) || c == '_' || c == '-';
+        });
+        if (!word) reader.fail(value.Mark(), "source name '" + source.name + "': use letters, digits, '_' and '-'");
+        has_name = true;
+      } else if (name == "url") {
+        source.url = reader.text(value, "url");
+        url_node = value;
+        if (!source.url.starts_with("http://") && !source.url.starts_with("https://") && !source.url.starts_with("file://"))
+          reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + source.url + "'");
+      } else if (name == "format") {
+        source.format = reader.choice<MetricsFormat>(value, "format", format_names);
+      } else if (name == "interval") {
+        interval.emplace(reader.duration(value, "interval", false), value);
+      } else if (name == "timeout") {
+        source.timeout = reader.duration(value, "timeout", false);
+      } else {
+        auto text = reader.text(value, name);
+        if (name == "password_file" && !std::filesystem::path(text).is_absolute())
+          text = (std::filesystem::path(file).parent_path() / text).string();
+        connection.emplace_back(key, text);
+        source.options[name] = std::move(text);
+      }
+    });
+  if (needs_name && !has_name) reader.fail(node.Mark(), section + " needs a 'name', which signals choose it by ('source: NAME')");
+  const auto format = std::string(metrics_format_name(source.format));
+  for (const auto& [key, value] : connection)
+    if (!takes_key(source.format, key.Scalar()))
+      reader.fail(key.Mark(), "'" + key.Scalar() + "' is a connection key of " +
+                                  (key.Scalar() == "dsn" ? "formats pgbouncer and postgres" : key.Scalar().starts_with("password")
+                                                                                                   ? "the built-in formats (pgbouncer, redis, postgres)"
+                                                                                                   : "format redis") +
+                                  ", not of format " + format);
+  if (is_built_in(source.format)) {
+    if (url_node)
+      reader.fail(url_node->Mark(), "format " + format + " is read by trimtab itself: it takes no url but " +
+                                        (source.format == MetricsFormat::redis ? "'address'" : "'dsn'"));
+  } else if (!url_node) {
+    reader.fail(node.Mark(), "'" + section + "' needs 'url' (or a built-in format: pgbouncer, redis, postgres)");
+  }
+  return source;
+}
+
+// The scalar under `key` of a map node, or nothing (yaml-cpp throws on a missing key's node).
+std::optional<std::string> scalar_at(const YAML::Node& map, std::string_view key) {
+  if (!map.IsMap()) return std::nullopt;
+  for (const auto& entry : map)
+    if (entry.first.IsScalar() && entry.first.Scalar() == key && entry.second.IsScalar()) return entry.second.Scalar();
+  return std::nullopt;
+}
+
+// `declared` gets every source's name as written, even when the rest of its entry is wrong, so
+// signals choosing it are not also blamed.
+TargetConfig read_target(const Reader& reader, const YAML::Node& node, const std::string& file,
+                         std::vector<std::string>& declared) {
   TargetConfig target;
   const auto fields = reader.map(node, "target", target_keys, "{metrics: {url: http://127.0.0.1:8080/metrics}}");
   if (fields.empty()) reader.fail(node.Mark(), "'target' needs 'metrics'");
   const auto& metrics = fields.front().second;
-  bool has_url = false;
-  for (const auto& [key, value] : reader.map(metrics, "target.metrics", metrics_keys, "{url: http://127.0.0.1:8080/metrics}"))
-    reader.attempt([&, &key = key, &value = value] {
-    const auto name = key.Scalar();
-    if (name == "url") {
-      has_url = true;
-      target.url = reader.text(value, "url");
-      if (!target.url.starts_with("http://") && !target.url.starts_with("https://") && !target.url.starts_with("file://"))
-        reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + target.url + "'");
-    } else if (name == "format") {
-      target.format = reader.choice<MetricsFormat>(value, "format", format_names);
-    } else if (name == "interval") {
-      target.interval = reader.duration(value, "interval", false);
-    } else {
-      target.timeout = reader.duration(value, "timeout", false);
-    }
+  std::optional<std::pair<milliseconds, YAML::Node>> first_interval;
+  if (!metrics.IsSequence()) {
+    declared.push_back(scalar_at(metrics, "name").value_or("metrics"));
+    target.sources.push_back(read_source(reader, metrics, "target.metrics", false, first_interval, file));
+    if (first_interval) target.interval = first_interval->first;
+    return target;
+  }
+  if (metrics.size() == 0)
+    reader.fail(metrics.Mark(), "'target.metrics' must be a map, or a list of sources such as [{name: app, url: …}, {name: db, format: postgres}]");
+  std::set<std::string> names;
+  for (const auto& entry : metrics)
+    if (auto name = scalar_at(entry, "name")) declared.push_back(std::move(*name));
+  for (std::size_t i = 0; i < metrics.size(); ++i)
+    reader.attempt([&] {
+      const auto section = "target.metrics[" + std::to_string(i) + "]";
+      std::optional<std::pair<milliseconds, YAML::Node>> interval;
+      auto source = read_source(reader, metrics[i], section, true, interval, file);
+      if (!names.insert(source.name).second) {
+        for (const auto& entry : metrics[i])
+          if (entry.first.Scalar() == "name") reader.fail(entry.second.Mark(), "source name '" + source.name + "' is used twice");
+      }
+      if (interval) {
+        if (!first_interval) first_interval = interval;
+        else if (interval->first != first_interval->first)
+          reader.fail(interval->second.Mark(), "every source is scraped at once, every interval: give them all the same "
+                                               "interval (or only one), not " + interval->second.Scalar() + " and " +
+                                               first_interval->second.Scalar());
+      }
+      target.sources.push_back(std::move(source));
     });
-  if (!has_url) reader.fail(metrics.Mark(), "'target.metrics' needs 'url'");
+  if (first_interval) target.interval = first_interval->first;
   return target;
 }
 
@@ -339,7 +435,11 @@ std::vector<LabelMatcher> read_matchers(const Reader& reader, const YAML::Node& 
   return matchers;
 }
 
-SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML::Node& node) {
+SignalSpec read_signal_kind(const Reader& reader, const std::string& name, const YAML::Node& node,
+                            std::map<std::string, std::pair<YAML::Node, YAML::Node>>& by_key, const std::string& kind);
+
+SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML::Node& node,
+                       const std::vector<std::string_view>& sources, bool sources_known) {
   const auto section = "signals." + name;
   const auto fields = reader.map(node, section, signal_keys, "{rate: http_requests_total}");
   std::map<std::string, std::pair<YAML::Node, YAML::Node>> by_key;
@@ -363,6 +463,24 @@ SignalSpec read_signal(const Reader& reader, const std::string& name, const YAML
   if (kind == "ratio" && by_key.contains("match"))
     reader.fail(by_key["match"].first.Mark(), "signal '" + name + "': a ratio takes no 'match'; put it on its two signals");
 
+  std::string source;
+  if (by_key.contains("source")) {
+    const auto& [key, value] = by_key["source"];
+    if (kind == "ratio") reader.fail(key.Mark(), "signal '" + name + "': a ratio takes no 'source'; put it on its two signals");
+    source = reader.text(value, "source");
+    if (sources_known && std::find(sources.begin(), sources.end(), source) == sources.end())
+      reader.fail(value.Mark(), "signal '" + name + "': source '" + source + "' is not a name in target.metrics" +
+                                    did_you_mean(source, sources));
+    // The first source is the default: its series are the ones a signal without `source` reads.
+    if (!sources.empty() && source == sources.front()) source.clear();
+  }
+  auto spec = read_signal_kind(reader, name, node, by_key, kind);
+  spec.metrics_source = std::move(source);
+  return spec;
+}
+
+SignalSpec read_signal_kind(const Reader& reader, const std::string& name, const YAML::Node& node,
+                            std::map<std::string, std::pair<YAML::Node, YAML::Node>>& by_key, const std::string& kind) {
   const double scale = by_key.contains("scale") ? reader.number(by_key["scale"].second, "scale") : 1.0;
   const auto matchers = by_key.contains("match") ? read_matchers(reader, by_key["match"].second, name) : std::vector<LabelMatcher>{};
   const auto& value = by_key[kind].second;
@@ -480,7 +598,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
 
   // target
   TargetConfig target;
-  if (const auto* node = require("target")) reader.attempt([&] { target = read_target(reader, *node); });
+  std::vector<std::string> declared_sources;
+  const auto* target_node = require("target");
+  if (target_node) reader.attempt([&] { target = read_target(reader, *target_node, file, declared_sources); });
+  const std::vector<std::string_view> source_names(declared_sources.begin(), declared_sources.end());
 
   // signals. Names are taken as declared even when their definition has a mistake, so the
   // objective is not also blamed for using them.
@@ -500,7 +621,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
           signal_marks[name] = key.Mark();
           signal_set.insert(name);
           declared_signals.push_back(name);
-          signals.push_back(read_signal(reader, name, value));
+          signals.push_back(read_signal(reader, name, value, source_names, target_node != nullptr && !declared_sources.empty()));
         });
       if (!all_read) return; // cross-signal checks would only echo the mistakes above
       try {
@@ -836,6 +957,14 @@ TuningConfig load_tuning_config(const std::filesystem::path& path) {
   text << in.rdbuf();
   if (!in.good() && !in.eof()) throw ConfigError(file, 0, 0, "cannot read the file");
   return parse_tuning_config(text.str(), file);
+}
+
+const char* metrics_format_name(MetricsFormat format) noexcept {
+  return format_names[static_cast<std::size_t>(format)].data();
+}
+
+bool is_built_in(MetricsFormat format) noexcept {
+  return format == MetricsFormat::pgbouncer || format == MetricsFormat::redis || format == MetricsFormat::postgres;
 }
 
 const char* preset_name(GuardrailPreset preset) noexcept {

@@ -22,9 +22,10 @@ namespace {
 
 } // namespace
 
-JsonScrapeReader::JsonScrapeReader(std::span<const SignalSpec> specs) {
+JsonScrapeReader::JsonScrapeReader(std::span<const SignalSpec> specs, const std::string& source) {
   validate_signal_specs(specs);
   for (const auto& spec : specs) {
+    if (spec.kind != SignalKind::ratio && spec.metrics_source != source) continue;
     switch (spec.kind) {
     case SignalKind::ratio:
       continue; // reads its two signals, which are checked on their own
@@ -44,7 +45,7 @@ JsonScrapeReader::JsonScrapeReader(std::span<const SignalSpec> specs) {
       continue;
     }
     try {
-      readings_.push_back({JsonPath(spec.metric), {spec.name}});
+      readings_.push_back({JsonPath(spec.metric), {spec.name}, scrape_key(source, spec.metric)});
     } catch (const JsonPathError& e) {
       throw std::invalid_argument("signal '" + spec.name + "': '" + spec.metric + "' is not a JSON path, at " +
                                   e.what());
@@ -69,7 +70,7 @@ JsonScrapeResult JsonScrapeReader::read(std::string_view json_text, double time_
   for (const auto& reading : readings_) {
     auto number = reading.path.read(document);
     if (const auto* value = std::get_if<double>(&number)) {
-      result.scrape.values[reading.path.text()][SeriesLabels{}] = *value;
+      result.scrape.values[reading.key][SeriesLabels{}] = *value;
       continue;
     }
     for (const auto& signal : reading.signals)

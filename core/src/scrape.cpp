@@ -27,10 +27,26 @@ namespace {
 
 } // namespace
 
-ScrapeCollector::ScrapeCollector(std::span<const SignalSpec> specs) : specs_(specs.begin(), specs.end()) {
+std::string scrape_key(std::string_view source, std::string_view metric) {
+  if (source.empty()) return std::string(metric);
+  std::string key;
+  key.reserve(source.size() + 1 + metric.size());
+  key.append(source).append(1, '\x1f').append(metric);
+  return key;
+}
+
+void merge_scrapes(Scrape& into, Scrape&& part) {
+  for (auto& [key, series] : part.values) into.values.insert_or_assign(key, std::move(series));
+  for (auto& [key, series] : part.histograms) into.histograms.insert_or_assign(key, std::move(series));
+  for (auto& [key, series] : part.summaries) into.summaries.insert_or_assign(key, std::move(series));
+}
+
+ScrapeCollector::ScrapeCollector(std::span<const SignalSpec> specs, std::string source)
+    : specs_(specs.begin(), specs.end()) {
   validate_signal_specs(specs_);
   // Pointers into specs_ stay valid: it is never resized after this.
   for (const auto& spec : specs_) {
+    if (spec.metrics_source != source) continue;
     switch (spec.kind) {
     case SignalKind::rate:
     case SignalKind::gauge:
@@ -44,12 +60,14 @@ ScrapeCollector::ScrapeCollector(std::span<const SignalSpec> specs) : specs_(spe
       auto& need = needs_[spec.metric + "_bucket"];
       need.histogram.push_back(&spec);
       need.histogram_name = spec.metric;
+      need.histogram_key = scrape_key(source, spec.metric);
       break;
     }
     case SignalKind::ratio:
       break;
     }
   }
+  for (auto& [name, need] : needs_) need.key = scrape_key(source, name);
 }
 
 void ScrapeCollector::start(double time_seconds) {
@@ -74,7 +92,7 @@ void ScrapeCollector::on_sample(const Sample& sample) {
     key_.clear();
     for (const auto& label : sample.labels) key_.emplace_back(label.name, label.value);
     std::sort(key_.begin(), key_.end());
-    scrape_.values[found->first][key_] = sample.value;
+    scrape_.values[need.key][key_] = sample.value;
   }
 
   if (!need.histogram.empty() && any_matches(need.histogram, sample.labels)) {
@@ -88,7 +106,7 @@ void ScrapeCollector::on_sample(const Sample& sample) {
     }
     if (bound) { // a bucket without a usable upper bound cannot be placed
       std::sort(key_.begin(), key_.end());
-      scrape_.histograms[need.histogram_name][key_][*bound] = sample.value;
+      scrape_.histograms[need.histogram_key][key_][*bound] = sample.value;
     }
   }
 
@@ -107,7 +125,7 @@ void ScrapeCollector::on_sample(const Sample& sample) {
     });
     if (!wanted) return;
     std::sort(key_.begin(), key_.end());
-    scrape_.summaries[found->first][key_][*quantile] = sample.value;
+    scrape_.summaries[need.key][key_][*quantile] = sample.value;
   }
 }
 

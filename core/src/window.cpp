@@ -8,17 +8,18 @@
 namespace trimtab {
 namespace {
 
-// The series a scrape holds for `metric`, or none.
+// The series a scrape holds for the signal's metric from its source, or none.
 template <typename Map>
-[[nodiscard]] const typename Map::mapped_type* series_of(const Map& by_metric, const std::string& metric) {
-  const auto found = by_metric.find(metric);
+[[nodiscard]] const typename Map::mapped_type* series_of(const Map& by_metric, const SignalSpec& spec) {
+  const auto found = spec.metrics_source.empty() ? by_metric.find(spec.metric)
+                                                 : by_metric.find(scrape_key(spec.metrics_source, spec.metric));
   return found == by_metric.end() ? nullptr : &found->second;
 }
 
 // Sum over the matching series of their increase from `before` to `after`.
 [[nodiscard]] double counter_increase(const Scrape& before, const Scrape& after, const SignalSpec& spec) {
-  const auto* now = series_of(after.values, spec.metric);
-  const auto* then = series_of(before.values, spec.metric);
+  const auto* now = series_of(after.values, spec);
+  const auto* then = series_of(before.values, spec);
   if (now == nullptr || then == nullptr) return 0.0;
   double total = 0.0;
   for (const auto& [labels, value] : *now) {
@@ -33,8 +34,8 @@ template <typename Map>
 // Bucket deltas from `before` to `after`, summed across the matching series per bound.
 [[nodiscard]] BucketCounts bucket_deltas(const Scrape& before, const Scrape& after, const SignalSpec& spec) {
   BucketCounts total;
-  const auto* now = series_of(after.histograms, spec.metric);
-  const auto* then = series_of(before.histograms, spec.metric);
+  const auto* now = series_of(after.histograms, spec);
+  const auto* then = series_of(before.histograms, spec);
   if (now == nullptr || then == nullptr) return total;
   std::vector<std::pair<double, std::pair<double, double>>> common; // bound → (before, after)
   for (const auto& [labels, buckets] : *now) {
@@ -80,7 +81,7 @@ template <typename Map>
 
 // Sum of the matching series' values in one scrape; none when no series matched.
 [[nodiscard]] std::optional<double> gauge_at(const Scrape& scrape, const SignalSpec& spec) {
-  const auto* series = series_of(scrape.values, spec.metric);
+  const auto* series = series_of(scrape.values, spec);
   if (series == nullptr) return std::nullopt;
   std::optional<double> total;
   for (const auto& [labels, value] : *series)
@@ -92,7 +93,7 @@ template <typename Map>
 // series has one. The largest, because replicas' quantiles do not add or average into the quantile
 // of all their observations together, but the largest bounds that quantile from above.
 [[nodiscard]] std::optional<double> summary_quantile_at(const Scrape& scrape, const SignalSpec& spec) {
-  const auto* series = series_of(scrape.summaries, spec.metric);
+  const auto* series = series_of(scrape.summaries, spec);
   if (series == nullptr) return std::nullopt;
   std::optional<double> largest;
   for (const auto& [labels, quantiles] : *series) {

@@ -67,8 +67,10 @@ constexpr std::string_view knob_names[] = {"pool_size", "batch_size", "batch_tim
 TuningConfig demo_config(const DemoOptions& options, unsigned short port) {
   const std::string text = options.config_yaml.empty() ? std::string(bundled_tuning_yaml) : options.config_yaml;
   auto config = parse_tuning_config(text, options.config_name);
-  config.target.url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
-  config.target.format = MetricsFormat::prometheus;
+  if (config.target.sources.size() != 1)
+    throw std::runtime_error(options.config_name + ": the demo scrapes its service alone: give target.metrics one source");
+  config.target.sources[0].url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  config.target.sources[0].format = MetricsFormat::prometheus;
   if (options.solver) config.solver.kind = *options.solver;
   if (options.seed) config.solver.seed = *options.seed;
   if (options.budget) config.solver.budget = *options.budget;

@@ -1,10 +1,11 @@
 #pragma once
 
-// What the adapters' suites share: driving an apply or a read to completion on the test's own
-// io_context, and a scratch directory.
+// What the adapters' suites share: driving an apply or a read (an adapter's, a built-in metrics
+// source's) to completion on the test's own io_context, and a scratch directory.
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,12 +17,29 @@
 
 #include <stdlib.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/service_metrics.hpp>
 
 namespace trimtab::test {
+
+/// One reading of a built-in metrics source, to completion.
+inline ServiceMetricsReading read_now(const ServiceMetrics& source) {
+  boost::asio::io_context io;
+  ServiceMetricsReading reading;
+  bool done = false;
+  boost::asio::co_spawn(io, source.read(io.get_executor()), [&](std::exception_ptr e, ServiceMetricsReading r) {
+    if (e) std::rethrow_exception(e);
+    reading = std::move(r);
+    done = true;
+  });
+  io.run();
+  BOOST_REQUIRE(done);
+  return reading;
+}
 
 /// Runs `io` until `done` is set, for at most `limit`; fails the test when it is not set by then.
 inline void run_until(boost::asio::io_context& io, const bool& done,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`trimtab run` tunes a real PgBouncer end to end: default_pool_size over the admin console (kind
-pgbouncer), under a pgbench load through PgBouncer, scoring tps from a small exporter that polls
-SHOW STATS and SHOW POOLS. Runs inside pg_virtualenv (a throwaway PostgreSQL cluster, reached
+pgbouncer), under a pgbench load through PgBouncer, scoring tps from two built-in metrics sources
+and no exporter: PgBouncer's SHOW STATS and SHOW POOLS (format pgbouncer) and PostgreSQL's
+pg_stat_database (format postgres). Runs inside pg_virtualenv (a throwaway PostgreSQL cluster, reached
 through the PG* variables it sets). PgBouncer runs as the postgres user: it refuses to run as root.
 
 It checks that applies happen and are in force (SHOW CONFIG), that an apply that cannot reach the
@@ -27,7 +28,6 @@ import unittest
 
 from service_harness import free_port, read_journal, wait_for
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
 PG_BIN = "/usr/lib/postgresql/15/bin"
 BASELINE_POOL = 1
@@ -115,15 +115,6 @@ class PgBouncerTuning(unittest.TestCase):
                                 os.environ.get("PGDATABASE", "postgres")],
                                stdout=self.load_log, stderr=subprocess.STDOUT)
 
-        port_file = os.path.join(self.dir, "exporter.port")
-        self.spawn([sys.executable, os.path.join(HERE, "pg_exporter.py"), port_file,
-                    "--port", str(self.bouncer_port)])
-        def read_port():
-            if not os.path.exists(port_file):
-                return None
-            with open(port_file) as f:
-                return f.read()
-        self.exporter_port = int(wait_for(read_port, 10, "the exporter"))
         self.proxy = Proxy(self.bouncer_port)
 
         self.state = os.path.join(self.dir, "state")
@@ -131,10 +122,14 @@ class PgBouncerTuning(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(f"""
 target:
-  metrics: {{url: "http://127.0.0.1:{self.exporter_port}/metrics", interval: 250ms, timeout: 2s}}
+  metrics:
+    - {{name: pool, format: pgbouncer, dsn: "host=127.0.0.1 port={self.bouncer_port} user=trimtab_admin",
+       interval: 250ms, timeout: 2s}}
+    - {{name: db, format: postgres, timeout: 2s}}
 signals:
-  tps: {{rate: pgbouncer_xact_total}}
-  waiting: {{gauge: pgbouncer_clients_waiting}}
+  tps: {{rate: pgbouncer_stats_sql_transactions_pooled_total}}
+  waiting: {{gauge: pgbouncer_pools_client_waiting_connections}}
+  commits: {{rate: pg_stat_database_xact_commit, source: db}}
 objective: {{maximize: tps}}
 params:
   pool: {{type: int, min: 1, max: 16, default: {BASELINE_POOL}}}
@@ -283,6 +278,8 @@ pidfile = {self.dir}/pgbouncer.pid
         self.assertIsNone(self.load.poll(), "pgbench ran throughout")
         observations = [r for r in read_journal(self.state) if r["type"] == "observation"]
         self.assertTrue(any(r.get("value", 0) > 0 for r in observations), "tps was measured")
+        # The same windows read PostgreSQL too (the db source): the transactions PgBouncer pooled.
+        self.assertTrue(any((r["signals"].get("commits") or 0) > 0 for r in observations), observations[-1])
         # For the log: what was tried and how it scored.
         summary = ", ".join(f"{r['point']['pool']}: {r['value']:.0f} tps" for r in observations if "value" in r)
         print(f"\nbaseline pool {BASELINE_POOL}, last applied {last}; observed {summary}", file=sys.stderr)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`trimtab run` tunes a real PostgreSQL end to end with a postgres adapter (ALTER SYSTEM and
 pg_reload_conf()): checkpoint_completion_target (context sighup) and work_mem (context user, in MB)
-under a pgbench load, scoring transactions per second from pg_stat_database. Runs inside
+under a pgbench load, scoring transactions per second from pg_stat_database, read by the built-in
+postgres metrics source (no exporter). Runs inside
 pg_virtualenv (a throwaway cluster, reached through the PG* variables it sets).
 
 It checks that applies happen and that at the end SHOW holds the journal's last applied values; and
@@ -20,7 +21,6 @@ import unittest
 
 from service_harness import free_port, read_journal, wait_for
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -32,13 +32,13 @@ def psql(sql):
     return result.stdout.strip()
 
 
-def write_config(path, state, exporter_port, params, adapter_params, extra=""):
+def write_config(path, state, params, adapter_params, extra=""):
     with open(path, "w") as f:
         f.write(f"""
 target:
-  metrics: {{url: "http://127.0.0.1:{exporter_port}/metrics", interval: 250ms, timeout: 2s}}
+  metrics: {{format: postgres, interval: 250ms, timeout: 2s}}   # the PG* variables
 signals:
-  tps: {{rate: pg_xact_total}}
+  tps: {{rate: pg_stat_database_xact_commit}}
 objective: {{maximize: tps}}
 params:
 {params}
@@ -75,15 +75,6 @@ class PostgresTuning(unittest.TestCase):
         self.logs.append(open(os.path.join(self.dir, "pgbench.log"), "w"))
         self.spawn([os.path.join(PG_BIN, "pgbench"), "-c", "4", "-j", "2", "-T", "600", "-S", "-n"],
                    stdout=self.logs[-1], stderr=subprocess.STDOUT)
-        port_file = os.path.join(self.dir, "exporter.port")
-        self.spawn([sys.executable, os.path.join(HERE, "pg_exporter.py"), port_file, "--postgres"])
-
-        def read_port():
-            if not os.path.exists(port_file):
-                return None
-            with open(port_file) as f:
-                return f.read()
-        self.exporter_port = int(wait_for(read_port, 10, "the exporter"))
 
     def tearDown(self):
         for process in reversed(self.processes):
@@ -116,7 +107,7 @@ class PostgresTuning(unittest.TestCase):
     def test_tunes_a_reload_setting_and_refuses_a_restart_setting(self):
         state = os.path.join(self.dir, "state")
         config = os.path.join(self.dir, "tuning.yaml")
-        write_config(config, state, self.exporter_port,
+        write_config(config, state,
                      "  target: {type: float, min: 0.5, max: 0.9, default: 0.9}\n"
                      "  mem: {type: int, min: 1, max: 64, default: 4}",
                      "target, mem",
@@ -137,7 +128,7 @@ class PostgresTuning(unittest.TestCase):
 
         # A setting that needs a restart stops the agent at start, with the reason.
         config = os.path.join(self.dir, "restart.yaml")
-        write_config(config, os.path.join(self.dir, "state-restart"), self.exporter_port,
+        write_config(config, os.path.join(self.dir, "state-restart"),
                      "  buffers: {type: int, min: 16, max: 512, default: 128}", "buffers",
                      "    names: {buffers: shared_buffers}\n    units: {buffers: MB}")
         refused = self.run_agent(config, os.path.join(self.dir, "state-restart"), "restart.log")

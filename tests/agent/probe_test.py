@@ -224,6 +224,48 @@ class LiveProbe(unittest.TestCase):
         self.assertIn("erors", result.stderr)
         self.assertEqual(probe(os.path.join(self.dir.name, "missing.yaml")).returncode, 2)
 
+    def test_several_sources_print_per_source(self):
+        url = self.serve()
+        side = os.path.join(self.dir.name, "side.prom")
+        with open(side, "w") as f:
+            f.write("# TYPE in_flight gauge\nin_flight 3\n# TYPE queue_depth gauge\nqueue_depth 11\n")
+        path = os.path.join(self.dir.name, "sources.yaml")
+        with open(path, "w") as f:
+            f.write(f"""
+target:
+  metrics:
+    - {{name: app, url: "{url}", interval: 100ms}}
+    - {{name: side, url: "file://{side}"}}
+signals:
+  rps: {{rate: requests_total, match: {{code: "~2.."}}}}
+  in_flight: {{gauge: in_flight}}
+  side_in_flight: {{gauge: in_flight, source: side}}
+  queue: {{gauge: queue_depth, source: side}}
+  missing: {{gauge: in_fligth, source: side}}
+objective: {{maximize: rps}}
+params:
+  pool_size: {{type: int, min: 1, max: 64}}
+adapters:
+  - {{name: app, kind: http, params: [pool_size]}}
+""")
+        result = probe(path, "--scrapes", "2")
+        self.assertEqual(result.returncode, 4, result.stdout + result.stderr)
+        self.assertIn(f"probing 2 sources (app: {url} (prometheus), side: file://{side} (prometheus))", result.stdout)
+        self.assertRegex(result.stdout, r"(?m)^scrape 1/2: at [\d.]+ s\n  app: took [\d.]+ ms, \d+ bytes\n"
+                                        r"  side: took [\d.]+ ms, \d+ bytes$")
+        rows = self.table(result.stdout)
+        # The same name in two sources: each signal reads its own.
+        self.assertEqual(rows["in_flight"], ("gauge", "7"))
+        self.assertEqual(rows["side_in_flight"], ("gauge", "3"))
+        self.assertEqual(rows["queue"], ("gauge", "11"))
+        self.assertEqual(rows["missing"], ("gauge", "no value: no series named in_fligth in 2 scrapes of source 'side' "
+                                                    "(did you mean 'in_flight'?)"))
+
+        os.unlink(side)
+        result = probe(path, "--scrapes", "2")
+        self.assertEqual(result.returncode, 3, result.stdout + result.stderr)
+        self.assertIn(f"cannot scrape a source: source 'side': read file://{side}: No such file or directory", result.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

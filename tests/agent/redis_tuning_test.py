@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The standalone agent tunes a real Redis: `trimtab run` sets maxmemory (param cache_mb, in MiB)
 and maxmemory-policy through the redis adapter, as an ACL user with a password from a file, while
-two redis-benchmark processes read and write random keys of 16 kB. tests/agent/redis_exporter.py
-turns Redis's INFO into the metrics: the objective is the hit ratio, under a limit on used memory.
+two redis-benchmark processes read and write random keys of 16 kB. The built-in redis metrics
+source reads Redis's INFO as the same ACL user (no exporter): the objective is the hit ratio, under
+a limit on used memory.
 
 Checked: the agent reads the baseline from Redis, applies candidates, and an apply the server
 refuses (CONFIG SET taken away from the agent's ACL user for a moment) is journaled as apply_failed
@@ -25,7 +26,6 @@ import unittest
 
 from service_harness import free_port, read_journal, wait_for
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 TRIMTAB = sys.argv[1] if len(sys.argv) > 1 else "trimtab"
 MiB = 1024 * 1024
 KEYS, VALUE_BYTES = 4000, 16000          # about 64 MiB when every key is cached
@@ -110,18 +110,6 @@ class RedisTuning(unittest.TestCase):
                 return
         self.fail("redis-server did not start")
 
-    def start_exporter(self):
-        port_file = os.path.join(self.dir, "exporter.port")
-        self.processes.append(spawn([sys.executable, os.path.join(HERE, "redis_exporter.py"), str(self.redis_port),
-                                     port_file], self.log))
-
-        def read_port():
-            if not os.path.exists(port_file):
-                return None
-            with open(port_file) as f:
-                return int(f.read())
-        return wait_for(read_port, 10, "the exporter")
-
     def start_load(self):
         # Writes and reads of random keys, looping until stopped: a cache whose hit ratio grows with
         # maxmemory until every key fits.
@@ -130,7 +118,7 @@ class RedisTuning(unittest.TestCase):
         self.processes.append(spawn(common + ["-t", "set", "-d", str(VALUE_BYTES)], self.log))
         self.processes.append(spawn(common + ["-t", "get"], self.log))
 
-    def write_config(self, exporter_port):
+    def write_config(self):
         password_file = os.path.join(self.dir, "redis-password")
         with open(password_file, "w") as f:
             f.write(PASSWORD + "\n")  # the adapter drops the line break
@@ -139,7 +127,8 @@ class RedisTuning(unittest.TestCase):
         with open(self.config, "w") as f:
             f.write(f"""
 target:
-  metrics: {{url: "http://127.0.0.1:{exporter_port}/metrics", interval: 250ms, timeout: 1s}}
+  metrics: {{format: redis, address: "127.0.0.1:{self.redis_port}", username: trimtab, password_file: {password_file},
+            interval: 250ms, timeout: 1s}}
 signals:
   hits:    {{rate: redis_keyspace_hits_total}}
   misses:  {{rate: redis_keyspace_misses_total}}
@@ -183,10 +172,9 @@ control: {{listen: "127.0.0.1:{free_port()}", token_file: {self.dir}/token}}
 
     def test_tunes_maxmemory_and_a_refused_apply_changes_nothing(self):
         self.start_redis()
-        self.cli("ACL", "SETUSER", "trimtab", "on", ">" + PASSWORD, "+config|get", "+config|set")
-        exporter_port = self.start_exporter()
+        self.cli("ACL", "SETUSER", "trimtab", "on", ">" + PASSWORD, "+config|get", "+config|set", "+info")
         self.start_load()
-        self.write_config(exporter_port)
+        self.write_config()
         agent_log = open(os.path.join(self.dir, "agent.log"), "w")
         self.agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stdout=agent_log,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -100,10 +100,12 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   EnvGuard env;
   const auto config = load_tuning_config(example_path);
   BOOST_TEST(config.enabled);
-  BOOST_TEST(config.target.url == "http://127.0.0.1:8080/metrics");
-  BOOST_TEST((config.target.format == MetricsFormat::prometheus));
+  BOOST_REQUIRE(config.target.sources.size() == 1u);
+  BOOST_TEST(config.target.sources[0].name == "metrics");
+  BOOST_TEST(config.target.sources[0].url == "http://127.0.0.1:8080/metrics");
+  BOOST_TEST((config.target.sources[0].format == MetricsFormat::prometheus));
   BOOST_TEST(config.target.interval.count() == 1000);
-  BOOST_TEST(config.target.timeout.count() == 2000);
+  BOOST_TEST(config.target.sources[0].timeout.count() == 2000);
 
   BOOST_REQUIRE(config.signals.size() == 6u);
   BOOST_TEST(config.signals[0].name == "rps");
@@ -198,10 +200,12 @@ BOOST_AUTO_TEST_CASE(defaults) {
   EnvGuard env;
   const auto config = parse(minimal);
   BOOST_TEST(config.enabled);
-  BOOST_TEST(config.target.url == "file:///tmp/m.txt");
-  BOOST_TEST((config.target.format == MetricsFormat::prometheus));
+  BOOST_REQUIRE(config.target.sources.size() == 1u);
+  BOOST_TEST(config.target.sources[0].name == "metrics");
+  BOOST_TEST(config.target.sources[0].url == "file:///tmp/m.txt");
+  BOOST_TEST((config.target.sources[0].format == MetricsFormat::prometheus));
   BOOST_TEST(config.target.interval.count() == 1000);
-  BOOST_TEST(config.target.timeout.count() == 2000);
+  BOOST_TEST(config.target.sources[0].timeout.count() == 2000);
   BOOST_TEST(config.constraints.empty());
   BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
   BOOST_TEST((config.solver.kind == SolverKind::bayes));
@@ -303,7 +307,7 @@ BOOST_AUTO_TEST_CASE(located_errors) {
   check_error(target + "signals:\n  rps: {quantile: 1.5, histogram: h}\n" + objective + params + adapters, "4:19: quantile must be between 0 and 1 (exclusive), not 1.5");
   check_error(target + "signals:\n  rps: {ratio: [rps, errors]}\n  errors: {rate: x}\n" + objective + params + adapters, "4:3: signal 'rps' refers to itself through 'rps'");
   // Target.
-  check_error("target:\n  metrics: {url: \"file:///m\", format: promethus}\n" + signals + objective + params + adapters, "2:39: unknown format 'promethus' (did you mean 'prometheus'?); the choices are prometheus, openmetrics or json");
+  check_error("target:\n  metrics: {url: \"file:///m\", format: promethus}\n" + signals + objective + params + adapters, "2:39: unknown format 'promethus' (did you mean 'prometheus'?); the choices are prometheus, openmetrics, json, pgbouncer, redis or postgres");
   check_error("target:\n  metrics: {url: \"ftp://m\"}\n" + signals + objective + params + adapters, "2:18: url must start with http://, https:// or file://, not 'ftp://m'");
   // Wrong types.
   check_error(minimal + "solver: {budget: many}\n", "11:18: budget must be a whole number, not 'many'");
@@ -415,6 +419,79 @@ BOOST_AUTO_TEST_CASE(mode_and_offline_history) {
   BOOST_TEST((config.mode == TuningMode::recommend));
   BOOST_TEST(config.solver.history == std::filesystem::path("/etc/trimtab/results.jsonl"));
   check_error("mode: recomend\n" + minimal, "1:7: unknown mode 'recomend' (did you mean 'recommend'?); the choices are apply or recommend");
+}
+
+BOOST_AUTO_TEST_CASE(a_list_of_metrics_sources_and_signals_choosing_one) {
+  EnvGuard env;
+  const std::string sources = "target:\n"
+                              "  metrics:\n"
+                              "    - {name: app, url: \"http://127.0.0.1:8080/metrics\", interval: 500ms}\n"
+                              "    - {name: pool, format: pgbouncer, dsn: \"host=127.0.0.1 port=6432 user=pgbouncer\", timeout: 1s}\n"
+                              "    - {name: cache, format: redis, address: \"127.0.0.1:6379\", password_file: secret}\n";
+  const auto config = parse_tuning_config(
+      sources +
+          "signals:\n"
+          "  rps: {rate: http_requests_total}\n"
+          "  errors: {rate: http_requests_total, source: app}\n"
+          "  tps: {rate: pgbouncer_stats_sql_transactions_pooled_total, source: pool}\n"
+          "  hits: {rate: redis_keyspace_hits_total, source: cache}\n"
+          "  per_request: {ratio: [tps, rps]}\n" +
+          objective + params + adapters,
+      "/etc/trimtab/t.yaml");
+  BOOST_REQUIRE(config.target.sources.size() == 3u);
+  BOOST_TEST(config.target.interval.count() == 500);
+  const auto& pool = config.target.sources[1];
+  BOOST_TEST(pool.name == "pool");
+  BOOST_TEST((pool.format == MetricsFormat::pgbouncer));
+  BOOST_TEST(pool.url.empty());
+  BOOST_TEST(pool.timeout.count() == 1000);
+  BOOST_TEST(pool.options.at("dsn") == "host=127.0.0.1 port=6432 user=pgbouncer");
+  BOOST_TEST(is_built_in(pool.format));
+  // A password file counts from the config's folder, as the adapters' do.
+  BOOST_TEST(config.target.sources[2].options.at("password_file") == "/etc/trimtab/secret");
+  // The first source is the default: naming it is the same as not.
+  BOOST_TEST(config.signals[0].metrics_source.empty());
+  BOOST_TEST(config.signals[1].metrics_source.empty());
+  BOOST_TEST(config.signals[2].metrics_source == "pool");
+  BOOST_TEST(config.signals[3].metrics_source == "cache");
+}
+
+BOOST_AUTO_TEST_CASE(the_single_map_form_takes_a_built_in_format) {
+  EnvGuard env;
+  const auto config = parse("target:\n  metrics: {format: redis, address: \"127.0.0.1:7000\", interval: 2s}\n" + signals +
+                            objective + params + adapters);
+  BOOST_REQUIRE(config.target.sources.size() == 1u);
+  BOOST_TEST(config.target.sources[0].name == "metrics");
+  BOOST_TEST((config.target.sources[0].format == MetricsFormat::redis));
+  BOOST_TEST(config.target.interval.count() == 2000);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_source_mistakes_are_located) {
+  EnvGuard env;
+  const std::string rest = signals + objective + params + adapters;
+  // The mistake of issue 14: 'dns' for 'dsn' is caught by validate, not only by run.
+  check_error("target:\n  metrics: {format: pgbouncer, dns: \"host=127.0.0.1\"}\n" + rest,
+              "2:32: unknown key 'dns' in 'target.metrics' (did you mean 'dsn'?)");
+  check_error("target:\n  metrics: [{name: app, url: \"http://a/m\"}, {url: \"http://b/m\"}]\n" + rest,
+              "2:45: target.metrics[1] needs a 'name', which signals choose it by ('source: NAME')");
+  check_error("target:\n  metrics: [{name: a, url: \"http://a/m\"}, {name: a, url: \"http://b/m\"}]\n" + rest,
+              "2:50: source name 'a' is used twice");
+  check_error("target:\n  metrics: [{name: a, url: \"http://a/m\", interval: 1s}, {name: b, url: \"http://b/m\", interval: 2s}]\n" + rest,
+              "2:96: every source is scraped at once, every interval: give them all the same interval (or only one), not 2s and 1s");
+  check_error("target:\n  metrics: {format: postgres, url: \"http://a/m\"}\n" + rest,
+              "2:36: format postgres is read by trimtab itself: it takes no url but 'dsn'");
+  check_error("target:\n  metrics: {format: redis, dsn: \"host=x\"}\n" + rest,
+              "2:28: 'dsn' is a connection key of formats pgbouncer and postgres, not of format redis");
+  check_error("target:\n  metrics: {format: json}\n" + rest,
+              "2:12: 'target.metrics' needs 'url' (or a built-in format: pgbouncer, redis, postgres)");
+  check_error("target:\n  metrics: [{name: app, url: \"http://a/m\"}, {name: db, format: postgres}]\n"
+              "signals:\n  rps: {rate: x, source: dbb}\n  errors: {rate: y}\n" +
+                  objective + params + adapters,
+              "4:26: signal 'rps': source 'dbb' is not a name in target.metrics (did you mean 'db'?)");
+  check_error("target:\n  metrics: [{name: app, url: \"http://a/m\"}, {name: db, format: postgres}]\n"
+              "signals:\n  rps: {rate: x}\n  errors: {rate: y}\n  r: {ratio: [rps, errors], source: db}\n" +
+                  objective + params + adapters,
+              "6:29: signal 'r': a ratio takes no 'source'; put it on its two signals");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

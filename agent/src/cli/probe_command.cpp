@@ -21,6 +21,7 @@
 #include <boost/program_options.hpp>
 
 #include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/did_you_mean.hpp>
@@ -202,30 +203,14 @@ std::string selector(const std::string& name, const std::vector<LabelMatcher>& m
   return text + '}';
 }
 
-std::string_view format_name(MetricsFormat format) {
-  switch (format) {
-  case MetricsFormat::prometheus: return "prometheus";
-  case MetricsFormat::openmetrics: return "openmetrics";
-  case MetricsFormat::json: break;
-  }
-  return "json";
-}
-
 // What to ask the target for: the configured format first.
 std::string accept_for(MetricsFormat format) {
   switch (format) {
   case MetricsFormat::prometheus: return "text/plain;version=0.0.4,*/*;q=0.1";
-  case MetricsFormat::openmetrics: return FetchOptions{}.accept;
-  case MetricsFormat::json: break;
+  case MetricsFormat::json: return "application/json,*/*;q=0.1";
+  default: break;
   }
-  return "application/json,*/*;q=0.1";
-}
-
-// The text format of a body: what its Content-Type says when that names one, else the config's.
-ExpositionFormat exposition_format(const std::string& content_type, MetricsFormat configured) {
-  if (content_type.starts_with("application/openmetrics-text")) return ExpositionFormat::openmetrics;
-  if (content_type.starts_with("text/plain")) return ExpositionFormat::prometheus;
-  return configured == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus;
+  return FetchOptions{}.accept;
 }
 
 // Hands samples to the collector and notes every family and sample name seen, so a signal that
@@ -259,24 +244,36 @@ struct SignalRow {
   std::string why; // when there is no value
 };
 
-// Scrapes the target of a tuning config a few times and reports what the agent would see.
+// Scrapes the sources of a tuning config a few times and reports what the agent would see.
 class LiveProbe {
 public:
-  LiveProbe(const TuningConfig& config, int scrapes)
-      : config_(config), scrapes_(scrapes), collector_(config.signals),
-        window_(config.signals) {
-    if (config.target.format == MetricsFormat::json) json_.emplace(config.signals); // throws for unreadable signals
+  LiveProbe(const TuningConfig& config, int scrapes) : config_(config), scrapes_(scrapes), window_(config.signals) {
+    for (std::size_t i = 0; i < config.target.sources.size(); ++i) {
+      const auto& source = config.target.sources[i];
+      auto probe = std::make_unique<SourceProbe>(source, i == 0 ? std::string() : source.name);
+      try {
+        if (source.format == MetricsFormat::json) probe->json.emplace(config.signals, probe->key); // throws for unreadable signals
+        else probe->collector = std::make_unique<ScrapeCollector>(config.signals, probe->key);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("source '" + source.name + "' (" + metrics_format_name(source.format) + "): " + e.what());
+      }
+      sources_.push_back(std::move(probe));
+    }
   }
 
   // The exit code.
   asio::awaitable<int> run(asio::any_io_executor executor) {
     const auto& target = config_.target;
-    std::cout << "probing " << target.url << " (" << format_name(target.format) << "): " << scrapes_
-              << " scrapes, " << target.interval.count() << " ms apart, timeout " << target.timeout.count()
-              << " ms\n";
-    FetchOptions options;
-    options.timeout = target.timeout;
-    options.accept = accept_for(target.format);
+    const bool several = sources_.size() > 1;
+    std::cout << "probing ";
+    if (several) std::cout << sources_.size() << " sources (";
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      const auto& source = sources_[i]->source;
+      std::cout << (i > 0 ? ", " : "") << (several ? source.config().name + ": " : "") << source.where() << " ("
+                << metrics_format_name(source.config().format) << ")";
+    }
+    std::cout << (several ? ")" : "") << ": " << scrapes_ << " scrapes, " << target.interval.count()
+              << " ms apart, timeout " << target.sources.front().timeout.count() << " ms\n";
     asio::steady_timer timer(executor);
     const Clock::time_point origin = Clock::now();
     double last_time = -1.0;
@@ -286,35 +283,58 @@ public:
         co_await timer.async_wait(asio::use_awaitable);
       }
       const Clock::time_point start = Clock::now();
-      FetchResult result = co_await fetch_metrics(executor, target.url, options);
-      if (!result.ok()) {
-        std::cout.flush();
-        std::cerr << "trimtab probe: cannot scrape the target: " << result.message << '\n';
-        co_return exit_unreachable;
+      std::vector<FetchResult> results;
+      for (const auto& probe : sources_) {
+        results.push_back(co_await probe->source.fetch(executor, accept_for(probe->source.config().format)));
+        if (!results.back().ok()) {
+          std::cout.flush();
+          std::cerr << "trimtab probe: cannot scrape " << (several ? "a source" : "the target") << ": "
+                    << results.back().message << '\n';
+          co_return exit_unreachable;
+        }
       }
-      // The document describes some moment during the request: take its middle.
+      // The documents describe some moment during the requests: take their middle.
       double time = std::chrono::duration<double>(start - origin).count() +
-                    std::chrono::duration<double>(result.elapsed).count() / 2;
+                    std::chrono::duration<double>(Clock::now() - start).count() / 2;
       if (time <= last_time) time = last_time + 1e-6;
       last_time = time;
 
-      std::cout << "scrape " << i + 1 << '/' << scrapes_ << ": at " << format_fixed(time, 3) << " s, took "
-                << format_fixed(static_cast<double>(result.elapsed.count()) / 1000.0, 1) << " ms, "
-                << result.body.size() << " bytes";
-      if (!add(result, time)) co_return exit_unreachable;
+      std::cout << "scrape " << i + 1 << '/' << scrapes_ << ": at " << format_fixed(time, 3) << " s";
+      Scrape scrape;
+      scrape.time_seconds = time;
+      for (std::size_t s = 0; s < sources_.size(); ++s) {
+        if (several) std::cout << "\n  " << sources_[s]->source.config().name << ':';
+        std::cout << (several ? " took " : ", took ")
+                  << format_fixed(static_cast<double>(results[s].elapsed.count()) / 1000.0, 1) << " ms, "
+                  << results[s].body.size() << " bytes";
+        if (!add(*sources_[s], results[s], time, scrape)) co_return exit_unreachable;
+      }
+      keep(std::move(scrape));
       std::cout << '\n' << std::flush;
     }
     co_return report();
   }
 
 private:
-  // Parses one body into the window; false when it cannot be read at all (not JSON).
-  bool add(const FetchResult& result, double time) {
-    if (json_) {
-      auto read = json_->read(result.body, time);
+  // One source: where it is read from, and its reader.
+  struct SourceProbe {
+    SourceProbe(const MetricsSourceConfig& config, std::string key_in) : source(config), key(std::move(key_in)) {}
+    MetricsSource source;
+    std::string key; // SignalSpec::metrics_source of the signals that read it
+    std::unique_ptr<ScrapeCollector> collector;
+    std::optional<JsonScrapeReader> json;
+    std::set<std::string, std::less<>> names; // every family and sample name seen
+    bool warned_malformed = false;
+  };
+
+  // Parses one body into `scrape`; false when it cannot be read at all (not JSON).
+  bool add(SourceProbe& probe, const FetchResult& result, double time, Scrape& scrape) {
+    const auto where = probe.source.where();
+    if (probe.json) {
+      auto read = probe.json->read(result.body, time);
       if (!read.ok()) {
         std::cout << '\n' << std::flush;
-        std::cerr << "trimtab probe: " << config_.target.url << ": the body is not JSON: " << read.error << '\n';
+        std::cerr << "trimtab probe: " << where << ": the body is not JSON: " << read.error << '\n';
         return false;
       }
       for (const auto& spec : config_.signals) {
@@ -322,26 +342,32 @@ private:
         for (const auto& problem : read.problems)
           if (problem.starts_with(prefix)) json_problems_[spec.name] = problem.substr(prefix.size());
       }
-      keep(std::move(read.scrape));
+      merge_scrapes(scrape, std::move(read.scrape));
       return true;
     }
-    const ExpositionFormat format = exposition_format(result.content_type, config_.target.format);
+    const ExpositionFormat format = exposition_format(result.content_type, probe.source.config().format);
     ExpositionParser parser(format);
-    NotingVisitor visitor(collector_, names_);
-    collector_.start(time);
+    NotingVisitor visitor(*probe.collector, probe.names);
+    probe.collector->start(time);
     const ParseReport report = parser.parse(result.body, visitor);
-    keep(collector_.finish());
+    merge_scrapes(scrape, probe.collector->finish());
     if (format == ExpositionFormat::openmetrics) std::cout << " (openmetrics)";
     if (!report.ok()) {
       std::cout << ", " << report.errors.size() << (report.truncated ? "+" : "") << " malformed lines";
-      if (!warned_malformed_) {
-        warned_malformed_ = true;
+      if (!probe.warned_malformed) {
+        probe.warned_malformed = true;
         const auto& first = report.errors.front();
-        std::cerr << config_.target.url << ':' << first.line << ':' << first.column << ": " << first.message
+        std::cerr << where << ':' << first.line << ':' << first.column << ": " << first.message
                   << " (the line is skipped; the first malformed line is shown)\n";
       }
     }
     return true;
+  }
+
+  [[nodiscard]] const SourceProbe& source_of(const SignalSpec& spec) const {
+    for (const auto& probe : sources_)
+      if (probe->key == spec.metrics_source) return *probe;
+    return *sources_.front();
   }
 
   void keep(Scrape scrape) {
@@ -349,15 +375,18 @@ private:
     window_.add(std::move(scrape));
   }
 
-  [[nodiscard]] bool name_seen(const std::string& name) const {
-    if (names_.contains(name)) return true;
+  [[nodiscard]] bool name_seen(const SignalSpec& spec, const std::string& name) const {
+    const auto& names = source_of(spec).names;
+    if (names.contains(name)) return true;
     // OpenMetrics names a counter's family without its _total.
-    return name.ends_with("_total") && names_.contains(std::string_view(name).substr(0, name.size() - 6));
+    return name.ends_with("_total") && names.contains(std::string_view(name).substr(0, name.size() - 6));
   }
 
-  [[nodiscard]] std::string absent(const std::string& name) const {
-    std::vector<std::string_view> candidates(names_.begin(), names_.end());
+  [[nodiscard]] std::string absent(const SignalSpec& spec, const std::string& name) const {
+    const auto& source = source_of(spec);
+    std::vector<std::string_view> candidates(source.names.begin(), source.names.end());
     return "no series named " + name + " in " + std::to_string(scrapes_seen_.size()) + " scrapes" +
+           (sources_.size() > 1 ? " of source '" + source.source.config().name + "'" : std::string()) +
            did_you_mean(name, candidates);
   }
 
@@ -365,7 +394,7 @@ private:
   template <typename Table, typename Also>
   [[nodiscard]] bool any_series(const SignalSpec& spec, Table Scrape::*table, Also also) const {
     return std::any_of(scrapes_seen_.begin(), scrapes_seen_.end(), [&](const Scrape& scrape) {
-      const auto found = (scrape.*table).find(spec.metric);
+      const auto found = (scrape.*table).find(scrape_key(spec.metrics_source, spec.metric));
       if (found == (scrape.*table).end()) return false;
       return std::any_of(found->second.begin(), found->second.end(),
                          [&](const auto& series) { return spec.matches(series.first) && also(series.second); });
@@ -375,7 +404,7 @@ private:
   // Why a signal has no value; empty when it has one.
   [[nodiscard]] std::string why_not(const SignalSpec& spec, const std::optional<double>& value) const {
     const auto always = [](const auto&) { return true; };
-    if (json_) {
+    if (source_of(spec).json) {
       // Ratios never get here; a rate whose path never led to a number is missing, not 0.
       if (value && any_series(spec, &Scrape::values, always)) return {};
       const auto problem = json_problems_.find(spec.name);
@@ -386,7 +415,7 @@ private:
     case SignalKind::gauge:
       // A rate over no series is 0 to the window; here it is reported as missing.
       if (any_series(spec, &Scrape::values, always)) return value ? "" : "no value";
-      if (!name_seen(spec.metric)) return absent(spec.metric);
+      if (!name_seen(spec, spec.metric)) return absent(spec, spec.metric);
       return "no series matched " + selector(spec.metric, spec.matchers);
     case SignalKind::quantile:
       if (value) return {};
@@ -397,12 +426,12 @@ private:
         };
         if (any_series(spec, &Scrape::summaries, has_q))
           return "the summary has had no observations (its quantile is NaN)";
-        if (!name_seen(spec.metric)) return absent(spec.metric);
+        if (!name_seen(spec, spec.metric)) return absent(spec, spec.metric);
         return "no series matched " + selector(spec.metric, spec.matchers, "quantile=\"" + format_number(spec.q) + "\"");
       }
       if (!any_series(spec, &Scrape::histograms, always)) {
         const std::string buckets = spec.metric + "_bucket";
-        if (!name_seen(buckets) && !name_seen(spec.metric)) return absent(buckets);
+        if (!name_seen(spec, buckets) && !name_seen(spec, spec.metric)) return absent(spec, buckets);
         return "no series matched " + selector(buckets, spec.matchers);
       }
       if (!any_series(spec, &Scrape::histograms,
@@ -510,14 +539,11 @@ private:
 
   const TuningConfig& config_;
   int scrapes_;
-  ScrapeCollector collector_;
-  std::optional<JsonScrapeReader> json_;
+  std::vector<std::unique_ptr<SourceProbe>> sources_;
   Window window_;
   std::vector<Scrape> scrapes_seen_;
-  std::set<std::string, std::less<>> names_;
   std::map<std::string, std::string> json_problems_; // the latest problem of each JSON signal
   std::map<std::string, SignalRow> rows_;
-  bool warned_malformed_ = false;
 };
 
 int probe_live(const std::string& config_path, int scrapes) {
@@ -536,7 +562,7 @@ int probe_live(const std::string& config_path, int scrapes) {
   try {
     probe.emplace(*config, scrapes);
   } catch (const std::invalid_argument& e) {
-    std::cerr << config_path << ": " << format_name(config->target.format) << " target: " << e.what() << '\n';
+    std::cerr << config_path << ": " << e.what() << '\n';
     return exit_config;
   }
 
@@ -565,8 +591,8 @@ int probe_command(const std::vector<std::string>& args) {
   po::options_description options(R"(usage: trimtab probe TUNING.yaml [--scrapes N]
        trimtab probe --file FILE [--format prometheus|openmetrics]
 
-With a tuning config, scrapes its target (target.metrics: url, format, timeout) N times,
-target.metrics.interval apart, and prints each scrape's time and size, then each signal's value
+With a tuning config, scrapes its target (every source of target.metrics) N times, the
+interval apart, and prints each scrape's time and each source's size, then each signal's value
 over the probe, or why it has none (a rate or gauge no series matched has none here, though the
 agent would count such a rate as 0), the objective's value and whether each constraint holds.
 Exit codes: 0 every signal has a value, 2 the config has a mistake, 3 the target could not be

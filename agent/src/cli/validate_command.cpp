@@ -1,7 +1,14 @@
+#include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
+#include <boost/asio/io_context.hpp>
+
+#include <trimtab/agent/agent.hpp>
+#include <trimtab/agent/standalone_adapters.hpp>
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/tuning_config.hpp>
 
@@ -20,6 +27,60 @@ std::string show(std::chrono::milliseconds duration) {
   const auto ms = duration.count();
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
+}
+
+// A span of time as people read it: "45 s", "2.5 min", "1.5 h".
+std::string human(double seconds) {
+  std::ostringstream out;
+  out << std::setprecision(3);
+  if (seconds < 120) out << seconds << " s";
+  else if (seconds < 7200) out << seconds / 60 << " min";
+  else out << seconds / 3600 << " h";
+  return out.str();
+}
+
+// How fast the study goes: a window's length, the least time between two changes, and so the
+// study's length. Returns a warning when the guardrails, not the windows, set the pace.
+std::string pace(const TuningConfig& config, std::ostream& out) {
+  const double settle = config.window.settle.count() / 1000.0, measure = config.window.duration.count() / 1000.0;
+  const double window = settle + measure;
+  const double dwell = config.guardrails.min_dwell.count() / 1000.0;
+  const double rate_gap = 1.0 / config.guardrails.max_updates_per_second;
+  const double gap = std::max(dwell, rate_gap);
+  const auto budget = static_cast<double>(config.solver.budget);
+  out << "  window:      " << human(window) << " per window (" << human(settle) << " settling + " << human(measure)
+      << " measuring)\n"
+      << "  changes:     at least " << human(gap) << " apart (min_dwell " << human(dwell) << ", max_updates_per_second "
+      << config.guardrails.max_updates_per_second << ": one per " << human(rate_gap) << ")\n"
+      << "  study:       about " << human(budget * std::max(window, gap)) << " (" << config.solver.budget
+      << " x max(window " << human(window) << ", changes " << human(gap) << "))\n";
+  if (gap <= window) return {};
+  const bool by_dwell = dwell >= rate_gap;
+  std::ostringstream warning;
+  warning << "warning: "
+          << (by_dwell ? "min_dwell (" + human(dwell) + ")" : "max_updates_per_second (one change per " + human(rate_gap) + ")")
+          << " is longer than a window (" << human(window) << "): each change waits " << human(gap - window)
+          << " after its window, and the study takes about " << human(budget * gap) << " instead of "
+          << human(budget * window) << "; set guardrails." << (by_dwell ? "min_dwell" : "max_updates_per_second")
+          << " to go faster\n";
+  return warning.str();
+}
+
+// Builds what `trimtab run` builds before it touches the network: each adapter from its options,
+// each metrics source (its options, its password), the agent with its solver, guardrails and
+// signal readers. Throws ConfigError (an adapter's, located) or std::invalid_argument.
+void build_as_run_would(const TuningConfig& config, const std::string& file) {
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<Adapter>> adapters;
+  for (const auto& entry : config.adapters) {
+    // A callback adapter is the host's, which validate cannot be; everything else is built.
+    if (entry.kind == AdapterKind::callback) continue;
+    adapters.push_back(make_standalone_adapter(io.get_executor(), entry, file));
+  }
+  AgentOptions options;
+  options.control_server = false;
+  Agent agent(io.get_executor(), config, std::move(options));
+  for (auto& adapter : adapters) agent.add_adapter(std::move(adapter));
 }
 
 std::string show(const Amount& amount) { return show(amount.value) + (amount.percent ? "%" : ""); }
@@ -60,8 +121,11 @@ int validate_command(const std::vector<std::string>& args) {
     std::cout << "usage: trimtab validate TUNING.yaml [--explain]\n\n"
                  "Loads a tuning config as the agent would and lists every mistake it finds, one\n"
                  "per line as file:line:column: message (exit 2), or prints a summary of what it\n"
-                 "will tune (exit 0). --explain adds every effective guardrail value and where it\n"
-                 "comes from: the built-in default, the preset, or the line that sets it.\n";
+                 "will tune and at what pace (exit 0). Every check `trimtab run` makes before it\n"
+                 "connects to anything is made: the adapters' and the metrics sources' options\n"
+                 "(passwords read), the solver, the signals each source can give. --explain adds\n"
+                 "every effective guardrail value and where it comes from: the built-in default,\n"
+                 "the preset, or the line that sets it.\n";
     return 0;
   }
   bool want_explain = false;
@@ -77,19 +141,30 @@ int validate_command(const std::vector<std::string>& args) {
   const auto& file = files.front();
   try {
     const auto config = load_tuning_config(file);
+    try {
+      build_as_run_would(config, file);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << file << ": " << e.what() << '\n';
+      return 2;
+    }
     std::cout << file << ": ok\n"
               << "  objective:   " << (config.objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
               << config.objective.expression.text() << '\n'
               << "  signals:     " << config.signals.size() << ", constraints: " << config.constraints.size() << '\n'
               << "  params:      " << config.space.size() << " (" << config.space.dimensions() << " cube dimensions)\n"
               << "  adapters:    " << config.adapters.size() << '\n'
-              << "  budget:      " << config.solver.budget << " windows of " << config.window.duration.count() / 1000.0
-              << " s after " << config.window.settle.count() / 1000.0 << " s settling\n"
-              << "  applying:    "
+              << "  sources:     ";
+    for (std::size_t i = 0; i < config.target.sources.size(); ++i)
+      std::cout << (i > 0 ? ", " : "") << config.target.sources[i].name << " ("
+                << metrics_format_name(config.target.sources[i].format) << ")";
+    std::cout << ", every " << human(config.target.interval.count() / 1000.0) << '\n'
+              << "  budget:      " << config.solver.budget << " windows\n";
+    const auto warning = pace(config, std::cout);
+    std::cout << "  applying:    "
               << (!config.enabled                          ? "no (TRIMTAB_ENABLED says off: the agent observes only)"
                   : config.mode == TuningMode::recommend ? "no (mode recommend: the agent measures and recommends)"
                                                            : "yes")
-              << '\n';
+              << '\n' << warning;
     if (want_explain) explain(config, std::cout);
     return 0;
   } catch (const ConfigErrors& e) {

@@ -94,8 +94,9 @@ public:
   /// same entry, or params that differ. Call before async_run.
   void add_adapter(std::unique_ptr<Adapter> adapter);
 
-  /// Reads metrics from the host itself instead of scraping config.target.url: the function
-  /// returns an exposition (Prometheus text, or JSON for format: json) each scrape interval.
+  /// Reads metrics from the host itself instead of scraping the first source of target.metrics:
+  /// the function returns an exposition (Prometheus text, or JSON for format: json) each scrape
+  /// interval. Other sources are still scraped.
   void set_metrics_source(std::function<std::string()> source);
 
   /// Host events: proposals, applies, refusals, promotions, rollbacks, safe mode, mode switches,

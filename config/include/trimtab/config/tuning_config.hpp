@@ -19,16 +19,43 @@
 
 namespace trimtab {
 
-enum class MetricsFormat { prometheus, openmetrics, json };
+/// How a metrics source is read: a document in one of three formats (fetched from a URL), or one
+/// of the systems trimtab has built-in readers for (no exporter needed), which yield Prometheus
+/// series.
+enum class MetricsFormat { prometheus, openmetrics, json, pgbouncer, redis, postgres };
 
-/// `target.metrics`: where the service's metrics are scraped.
-struct TargetConfig {
-  /// http://… or https://… (scraped), or file://… (read; for tests and replays).
+/// The format's word as written in YAML ("prometheus", "pgbouncer").
+[[nodiscard]] const char* metrics_format_name(MetricsFormat format) noexcept;
+
+/// True for pgbouncer, redis and postgres: read by trimtab itself over the system's own protocol.
+[[nodiscard]] bool is_built_in(MetricsFormat format) noexcept;
+
+/// One source of `target.metrics` (the map, or one entry of the list).
+struct MetricsSourceConfig {
+  /// Names the source in signals (`source: NAME`) and messages; "metrics" when the single-map form
+  /// gives none.
+  std::string name = "metrics";
+  /// http://… or https://… (scraped), or file://… (read; for tests and replays). Empty for the
+  /// built-in formats.
   std::string url;
   MetricsFormat format = MetricsFormat::prometheus;
-  std::chrono::milliseconds interval{1000};
   /// Must be > 0; it may exceed the interval (a slow scrape simply delays the next one).
   std::chrono::milliseconds timeout{2000};
+  /// The built-in formats' connection keys as written (`dsn`, `address`, `username`,
+  /// `password_env`, `password_file`, the latter relative to the config file's folder); the
+  /// reader checks them when it is built. Never shown: a dsn may hold a password.
+  std::map<std::string, std::string> options;
+  /// Where the entry starts in the file (1-based; 0 when unknown), for the reader's own errors.
+  std::size_t line = 0;
+  std::size_t column = 0;
+};
+
+/// `target.metrics`: where the service's metrics are scraped. Every source is scraped at each
+/// interval, and a window is scored from what all of them said.
+struct TargetConfig {
+  /// At least one; signals read the first unless they name another (SignalSpec::metrics_source).
+  std::vector<MetricsSourceConfig> sources;
+  std::chrono::milliseconds interval{1000};
 };
 
 enum class ObjectiveDirection { maximize, minimize };

@@ -40,7 +40,9 @@ public:
   /// signal for one that cannot read JSON: a quantile signal (JSON has no histograms or summaries),
   /// a signal with label matchers (JSON values have no labels), or a metric that is not a JsonPath
   /// (the message gives the JsonPathError's column). Ratios of readable signals are fine.
-  explicit JsonScrapeReader(std::span<const SignalSpec> specs);
+  /// Only the signals that read metrics source `source` are read (SignalSpec::metrics_source;
+  /// empty: the first), under scrape_key(source, path).
+  explicit JsonScrapeReader(std::span<const SignalSpec> specs, const std::string& source = {});
 
   /// Parses `json_text` and reads every path. Never throws for the document's content.
   [[nodiscard]] JsonScrapeResult read(std::string_view json_text, double time_seconds) const;
@@ -49,6 +51,7 @@ private:
   struct Reading {
     JsonPath path;
     std::vector<std::string> signals; // the signals that read this path, for naming in problems
+    std::string key;                  // where the Scrape keeps its value
   };
 
   std::vector<Reading> readings_; // one per distinct path

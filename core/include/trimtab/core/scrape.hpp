@@ -25,7 +25,9 @@ using BucketCounts = std::map<double, double>;
 /// summary that has seen no observations writes it, is kept: Window skips it.
 using SummaryQuantiles = std::map<double, double>;
 
-/// What one scrape said about the metrics a set of signals needs, and nothing else.
+/// What one scrape said about the metrics a set of signals needs, and nothing else. With several
+/// metrics sources, one Scrape holds what every source said at one time (merge_scrapes), each
+/// metric under scrape_key(source, metric), so two sources may expose the same name.
 struct Scrape {
   double time_seconds = 0.0;
   /// Sample name → series → value, for rate and gauge signals.
@@ -35,6 +37,16 @@ struct Scrape {
   /// Summary name → series → quantiles, for quantile signals reading a summary.
   std::map<std::string, std::map<SeriesLabels, SummaryQuantiles>, std::less<>> summaries;
 };
+
+/// Where a Scrape keeps the series of `metric` from metrics source `source`: under the metric's
+/// own name for the first source (an empty `source`), so a single source's Scrape is keyed as its
+/// exposition names things; else under `source`, U+001F (the unit separator, in no metric name)
+/// and the metric.
+[[nodiscard]] std::string scrape_key(std::string_view source, std::string_view metric);
+
+/// Moves every series of `part` into `into` (sources' keys never collide; a series in both keeps
+/// `part`'s value). The time stays `into`'s.
+void merge_scrapes(Scrape& into, Scrape&& part);
 
 /// Turns a parse into a Scrape: keeps the samples of the metric names the signals read that pass
 /// at least one of those signals' matchers (Window applies each signal's own matchers again), so a
@@ -49,8 +61,10 @@ struct Scrape {
 /// signal reads.
 class ScrapeCollector : public ExpositionVisitor {
 public:
-  /// Validates the specs (validate_signal_specs) and keeps a copy of what it needs of them.
-  explicit ScrapeCollector(std::span<const SignalSpec> specs);
+  /// Validates the specs (validate_signal_specs) and keeps a copy of what it needs of them. Only
+  /// the signals that read metrics source `source` (SignalSpec::metrics_source; empty: the first)
+  /// are collected, under scrape_key(source, name).
+  explicit ScrapeCollector(std::span<const SignalSpec> specs, std::string source = {});
 
   // It points into its own copy of the specs: a copy would point into the original's.
   ScrapeCollector(const ScrapeCollector&) = delete;
@@ -71,6 +85,8 @@ private:
     std::vector<const SignalSpec*> histogram; // quantile specs whose `<metric>_bucket` this is
     std::string histogram_name;               // the histogram's name, when `histogram` is not empty
     std::vector<const SignalSpec*> summary;   // quantile specs reading this summary's quantile series
+    std::string key;                          // scrape_key of this sample name (values, summaries)
+    std::string histogram_key;                // scrape_key of histogram_name
   };
 
   std::vector<SignalSpec> specs_;

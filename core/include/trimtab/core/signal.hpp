@@ -97,6 +97,9 @@ struct SignalSpec {
   /// Multiplies values and samples, so signals are in the units operators write limits in
   /// (1000 turns seconds into milliseconds).
   double scale = 1.0;
+  /// The metrics source whose series this signal reads (`source: db` in tuning.yaml), by name;
+  /// empty for the first (or only) source. Unused by ratio, whose two signals say.
+  std::string metrics_source;
 
   [[nodiscard]] static SignalSpec rate(std::string name, std::string metric, std::vector<LabelMatcher> matchers = {},
                                        double scale = 1.0);
