@@ -43,8 +43,8 @@ constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
 constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
-constexpr std::array<std::string_view, 6> window_keys{"settle",      "duration",  "min_samples",
-                                                     "load_signal", "load_band", "remeasure_every"};
+constexpr std::array<std::string_view, 7> window_keys{"settle",      "duration",  "min_samples",    "load_signal",
+                                                     "load_band", "remeasure_every", "in_effect_limit"};
 constexpr std::array<std::string_view, 13> guardrail_keys{"preset",               "max_delta",
                                                           "max_updates_per_second", "min_dwell",
                                                           "rollback_on_regression", "required_improvement",
@@ -602,6 +602,8 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             if (!band.percent || band.value <= 0)
               reader.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
             window.load_band_percent = band.value;
+          } else if (name == "in_effect_limit") {
+            window.in_effect_limit = reader.duration(value, "in_effect_limit", true);
           } else {
             window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
           }

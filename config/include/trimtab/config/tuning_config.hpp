@@ -61,6 +61,10 @@ struct WindowConfig {
   double load_band_percent = 25.0;
   /// Measure the incumbent again after this many candidate windows (0: never).
   std::size_t remeasure_every = 10;
+  /// >= 0: how long the agent waits, after an apply and before `settle` starts, for the adapters
+  /// to report it in effect (a pool that still holds more server connections than its new size is
+  /// not); past it the window is measured anyway and the journal says so. 0: ask once, never wait.
+  std::chrono::milliseconds in_effect_limit{60'000};
 };
 
 /// Named sets of guardrail values: `guardrails: {preset: conservative}`. A key written next to the
