@@ -390,8 +390,10 @@ struct Agent::State {
   }
 
   asio::awaitable<AdapterResult> call_apply(Adapter& adapter, Settings settings) {
+    // Arguments as named locals: GCC 12 destroys temporaries of an awaited full-expression twice.
     auto start = [&](auto done) { adapter.async_apply(std::move(settings), std::move(done)); };
-    co_return co_await call_guarded(adapter, std::move(start), no_answer(adapter));
+    auto late = no_answer(adapter);
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
   }
 
   asio::awaitable<std::pair<AdapterResult, Settings>> call_current(Adapter& adapter) {
@@ -399,7 +401,8 @@ struct Agent::State {
     auto start = [&](auto done) {
       adapter.async_current([done](AdapterResult result, Settings values) { done(Outcome{std::move(result), std::move(values)}); });
     };
-    co_return co_await call_guarded(adapter, std::move(start), Outcome{no_answer(adapter), Settings{}});
+    Outcome late{no_answer(adapter), Settings{}};
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
   }
 
   asio::awaitable<std::pair<AdapterResult, InEffect>> call_in_effect(Adapter& adapter, Settings settings) {
@@ -408,7 +411,8 @@ struct Agent::State {
       adapter.async_in_effect(std::move(settings),
                               [done](AdapterResult result, InEffect found) { done(Outcome{std::move(result), std::move(found)}); });
     };
-    co_return co_await call_guarded(adapter, std::move(start), Outcome{no_answer(adapter), InEffect{}});
+    Outcome late{no_answer(adapter), InEffect{}};
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
   }
 
   // All or nothing: when one adapter fails, those already changed are put back, and the message
@@ -479,7 +483,8 @@ struct Agent::State {
       detail.clear();
       std::vector<Adapter*> still;
       for (auto* adapter : pending) {
-        auto [result, found] = co_await call_in_effect(*adapter, settings_for(*adapter, target));
+        auto asked = settings_for(*adapter, target);
+        auto [result, found] = co_await call_in_effect(*adapter, std::move(asked));
         if (result && found.in_effect) continue;
         still.push_back(adapter);
         detail += (detail.empty() ? "" : "; ") +
