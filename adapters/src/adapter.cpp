@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <variant>
 
+#include <boost/asio/post.hpp>
+
 #include <trimtab/config/quantities.hpp>
 
 #include "adapter_operation.hpp"
@@ -40,6 +42,10 @@ const boost::system::error_category& adapter_category() noexcept {
 
 boost::system::error_code make_error_code(AdapterError error) noexcept {
   return {static_cast<int>(error), adapter_category()};
+}
+
+void Adapter::async_in_effect(Settings, in_effect_handler handler) {
+  boost::asio::post(get_executor(), [handler = std::move(handler)] { handler(AdapterResult{}, InEffect{}); });
 }
 
 AdapterResult check_settings(const std::string& adapter, const std::vector<std::string>& params,

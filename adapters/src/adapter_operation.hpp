@@ -1,7 +1,7 @@
 #pragma once
 
-// What every adapter does the same way: read its `timeout` option, and run an apply or a read as a
-// coroutine that completes the caller's handler once, on the adapter's executor.
+// What every adapter does the same way: read its `timeout` option, and run an apply, a read or an
+// in-effect check as a coroutine that completes the caller's handler once, on the adapter's executor.
 
 #include <chrono>
 #include <exception>
@@ -27,25 +27,42 @@ using CurrentOutcome = std::pair<AdapterResult, Settings>;
 [[nodiscard]] std::optional<std::string> read_timeout_option(const std::map<std::string, std::string>& options,
                                                              std::chrono::milliseconds& timeout);
 
-/// Runs `operation` on `executor` and hands its result to `handler`. The coroutines return every
+/// What an in-effect check yields: the result and, on success, what it found.
+using InEffectOutcome = std::pair<AdapterResult, InEffect>;
+
+/// Runs `operation` on `executor` and hands its result to `deliver`. The coroutines return every
 /// failure as an AdapterResult, so an exception here is std::bad_alloc and goes on up.
-inline void spawn_apply(const boost::asio::any_io_executor& executor, boost::asio::awaitable<AdapterResult> operation,
-                        Adapter::apply_handler handler) {
+template <class Outcome, class Deliver>
+void spawn_operation(const boost::asio::any_io_executor& executor, boost::asio::awaitable<Outcome> operation,
+                     Deliver deliver) {
   boost::asio::co_spawn(executor, std::move(operation),
-                        [handler = std::move(handler)](std::exception_ptr exception, AdapterResult result) {
+                        [deliver = std::move(deliver)](std::exception_ptr exception, Outcome outcome) {
                           if (exception) std::rethrow_exception(exception);
-                          handler(std::move(result));
+                          deliver(std::move(outcome));
                         });
 }
 
-/// As spawn_apply, for a read.
+/// An apply, to its handler.
+inline void spawn_apply(const boost::asio::any_io_executor& executor, boost::asio::awaitable<AdapterResult> operation,
+                        Adapter::apply_handler handler) {
+  spawn_operation(executor, std::move(operation),
+                  [handler = std::move(handler)](AdapterResult result) { handler(std::move(result)); });
+}
+
+/// A read, to its handler.
 inline void spawn_current(const boost::asio::any_io_executor& executor, boost::asio::awaitable<CurrentOutcome> operation,
                           Adapter::current_handler handler) {
-  boost::asio::co_spawn(executor, std::move(operation),
-                        [handler = std::move(handler)](std::exception_ptr exception, CurrentOutcome outcome) {
-                          if (exception) std::rethrow_exception(exception);
-                          handler(std::move(outcome.first), std::move(outcome.second));
-                        });
+  spawn_operation(executor, std::move(operation), [handler = std::move(handler)](CurrentOutcome outcome) {
+    handler(std::move(outcome.first), std::move(outcome.second));
+  });
+}
+
+/// An in-effect check, to its handler.
+inline void spawn_in_effect(const boost::asio::any_io_executor& executor,
+                            boost::asio::awaitable<InEffectOutcome> operation, Adapter::in_effect_handler handler) {
+  spawn_operation(executor, std::move(operation), [handler = std::move(handler)](InEffectOutcome outcome) {
+    handler(std::move(outcome.first), std::move(outcome.second));
+  });
 }
 
 } // namespace trimtab::adapter_detail

@@ -29,7 +29,8 @@ constexpr std::array<std::string_view, 11> units{"B", "kB", "MB", "GB", "TB", "u
 } // namespace
 
 CommonOptions parse_options(const std::string& adapter, std::string_view kind,
-                            const std::map<std::string, std::string>& options, bool with_units) {
+                            const std::map<std::string, std::string>& options, bool with_units,
+                            const std::vector<std::string_view>& own_keys) {
   const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + adapter + "': " + what); };
   std::vector<std::string_view> keys;
   std::string key_list;
@@ -37,6 +38,10 @@ CommonOptions parse_options(const std::string& adapter, std::string_view kind,
     if (!with_units && key == "units") continue;
     keys.push_back(key);
     key_list += (key_list.empty() ? "" : ", ") + std::string(key);
+  }
+  for (const auto key : own_keys) {
+    keys.push_back(key);
+    key_list += ", " + std::string(key);
   }
 
   CommonOptions result;
@@ -65,6 +70,7 @@ CommonOptions parse_options(const std::string& adapter, std::string_view kind,
     if (key == "dsn") result.dsn = value;
     else if (key == "password_env") result.password_env = value;
     else if (key == "password_file") result.password_file = value;
+    else if (std::find(own_keys.begin(), own_keys.end(), key) != own_keys.end()) result.own[key] = value;
     else if (key == "timeout") {
       if (auto problem = adapter_detail::read_timeout_option({{key, value}}, result.timeout)) fail(*problem);
     }

@@ -26,13 +26,16 @@ struct CommonOptions {
   std::map<std::string, std::string> names;
   std::map<std::string, std::string> units;
   std::chrono::milliseconds timeout{5000};
+  /// The values of the kind's own keys (`own_keys`), as written, for it to read.
+  std::map<std::string, std::string> own;
 };
 
 /// Parses dsn, password_env, password_file, names.<param>, units.<param> (only `with_units`) and
-/// timeout. Throws std::invalid_argument naming the adapter and the key (never a dsn's text) for an
-/// unknown key or a bad value.
+/// timeout, and takes each of `own_keys` as it is into `own`. Throws std::invalid_argument naming
+/// the adapter and the key (never a dsn's text) for an unknown key or a bad value.
 [[nodiscard]] CommonOptions parse_options(const std::string& adapter, std::string_view kind,
-                                          const std::map<std::string, std::string>& options, bool with_units);
+                                          const std::map<std::string, std::string>& options, bool with_units,
+                                          const std::vector<std::string_view>& own_keys = {});
 
 /// `options` as one adapter's option struct (PostgresAdapterOptions, PgBouncerAdapterOptions),
 /// which keep their fields flat so that callers can write them with designated initialisers.

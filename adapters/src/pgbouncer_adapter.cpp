@@ -88,6 +88,7 @@ struct detail::PgBouncerAdapterState {
   PgBouncerAdapterOptions options;
   pg::Target target;
   std::vector<std::string> settings; // the PgBouncer setting of each param, in lower case
+  bool owns_pool_setting = false;     // one of them sizes the pools: in effect is checked on them
   std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
 
   [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
@@ -191,6 +192,104 @@ asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const Sta
   co_return result;
 }
 
+// A database or pool with more server connections than its configuration allows.
+struct Excess {
+  std::string database;
+  std::string detail;
+};
+
+// The settings that size PgBouncer's pools: after a change to one, the pools are compared with it.
+[[nodiscard]] bool sizes_pools(const std::string& setting) {
+  return setting == "default_pool_size" || setting == "reserve_pool_size" || setting == "max_db_connections";
+}
+
+// A column of the console's answer as a number (0 when absent or not a number).
+[[nodiscard]] std::int64_t count_at(const pg::Result& result, std::size_t row, const char* name) {
+  const auto column = result.column(name);
+  if (!column) return 0;
+  return to_int(result.text(row, *column)).value_or(0);
+}
+
+// What SHOW DATABASES and SHOW POOLS show over their sizes: each pool's server connections against
+// its database's pool_size + reserve_pool, each database's against its max_connections (0: none).
+asio::awaitable<std::variant<std::vector<Excess>, AdapterResult>> pools_over_size(pg::Connection& connection,
+                                                                                   const State& state,
+                                                                                   Clock::time_point deadline) {
+  // One command a query: the console takes no lists of statements.
+  const std::string show_databases = "SHOW DATABASES", show_pools = "SHOW POOLS";
+  const auto databases_answer = co_await connection.query(show_databases, deadline);
+  if (!databases_answer) co_return state.failure(databases_answer.outcome, show_databases);
+  const auto pools_answer = co_await connection.query(show_pools, deadline);
+  if (!pools_answer) co_return state.failure(pools_answer.outcome, show_pools);
+  if (databases_answer.results.empty() || !databases_answer.results.back().column("name") ||
+      !databases_answer.results.back().column("pool_size"))
+    co_return state.failure(AdapterError::bad_response, "SHOW DATABASES: no name and pool_size columns");
+  if (pools_answer.results.empty() || !pools_answer.results.back().column("database"))
+    co_return state.failure(AdapterError::bad_response, "SHOW POOLS: no database column");
+  const auto& databases = databases_answer.results.back();
+  const auto& pools = pools_answer.results.back();
+  struct Size {
+    std::int64_t pool = 0, reserve = 0;
+  };
+  std::map<std::string, Size, std::less<>> sizes;
+  std::vector<Excess> excess;
+  const auto name = *databases.column("name");
+  for (std::size_t row = 0; row < databases.rows(); ++row) {
+    const std::string database(databases.text(row, name));
+    if (database == "pgbouncer") continue; // the console's own, not a pool of the service
+    sizes[database] = {count_at(databases, row, "pool_size"), count_at(databases, row, "reserve_pool")};
+    const auto connections = count_at(databases, row, "current_connections");
+    const auto most = count_at(databases, row, "max_connections");
+    if (most > 0 && connections > most)
+      excess.push_back({database, "database " + database + ": " + std::to_string(connections) +
+                                      " server connections, over max_db_connections " + std::to_string(most)});
+  }
+  const auto database_column = *pools.column("database");
+  const auto user_column = pools.column("user");
+  for (std::size_t row = 0; row < pools.rows(); ++row) {
+    const std::string database(pools.text(row, database_column));
+    const auto size = sizes.find(database);
+    if (size == sizes.end()) continue;
+    std::int64_t servers = 0;
+    for (const char* state_column : {"sv_active", "sv_active_cancel", "sv_being_canceled", "sv_idle", "sv_used",
+                                     "sv_tested", "sv_login"})
+      servers += count_at(pools, row, state_column);
+    const auto allowed = size->second.pool + size->second.reserve;
+    if (servers <= allowed) continue;
+    const std::string user = user_column ? "/" + std::string(pools.text(row, *user_column)) : std::string();
+    excess.push_back({database, "pool " + database + user + ": " + std::to_string(servers) +
+                                    " server connections, over pool_size " + std::to_string(size->second.pool) +
+                                    " + reserve_pool " + std::to_string(size->second.reserve)});
+  }
+  co_return excess;
+}
+
+// The admin console's quoting of a name: in double quotes, each double quote doubled.
+[[nodiscard]] std::string quoted_name(const std::string& name) {
+  std::string out = "\"";
+  for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// RECONNECTs each database with a pool over its size: its server connections close as they are
+// released, and the pool refills within its new size. Returns the failure, or nothing.
+asio::awaitable<std::optional<AdapterResult>> recycle_pools(pg::Connection& connection, const State& state,
+                                                            Clock::time_point deadline) {
+  auto found = co_await pools_over_size(connection, state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&found)) co_return std::move(*failed);
+  std::vector<std::string> recycled;
+  for (const auto& excess : std::get<std::vector<Excess>>(found)) {
+    if (std::find(recycled.begin(), recycled.end(), excess.database) != recycled.end()) continue;
+    recycled.push_back(excess.database);
+    const std::string sql = "RECONNECT " + quoted_name(excess.database);
+    const auto answer = co_await connection.query(sql, deadline);
+    if (!answer)
+      co_return state.failure(answer.outcome, sql + " (to close the server connections over the new size; "
+                                                    "PgBouncer 1.15 and later have RECONNECT, or set recycle: wait)");
+  }
+  co_return std::nullopt;
+}
+
 asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared_ptr<const State> state,
                                      Settings settings, Clock::time_point deadline) {
   if (auto checked = check_settings(state->name, state->params, settings); !checked) co_return checked;
@@ -233,6 +332,11 @@ asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared
                                            ", not '" + wanted[i] + "'");
     co_return co_await rolled_back(connection, *state, changed, previous, failed);
   }
+  if (state->owns_pool_setting && state->options.recycle == PoolRecycle::reconnect)
+    if (auto failed = co_await recycle_pools(connection, *state, deadline)) {
+      const auto copy = *failed;
+      co_return co_await rolled_back(connection, *state, changed, previous, copy);
+    }
   co_return AdapterResult{};
 }
 
@@ -251,6 +355,25 @@ asio::awaitable<Outcome> read_current(asio::any_io_executor executor, std::share
   co_return Outcome{AdapterResult{}, std::move(values)};
 }
 
+asio::awaitable<adapter_detail::InEffectOutcome> check_in_effect(asio::any_io_executor executor,
+                                                                 std::shared_ptr<const State> state,
+                                                                 Clock::time_point deadline) {
+  if (!state->owns_pool_setting) co_return adapter_detail::InEffectOutcome{};
+  const auto lane = state->lane;
+  const auto turn = co_await lane->enter();
+  pg::Connection connection(executor);
+  const auto opened = co_await pg::open(connection, state->target, deadline);
+  if (!opened) co_return adapter_detail::InEffectOutcome{state->failure(opened, "connect"), {}};
+  auto found = co_await pools_over_size(connection, *state, deadline);
+  if (auto* failed = std::get_if<AdapterResult>(&found)) co_return adapter_detail::InEffectOutcome{std::move(*failed), {}};
+  InEffect in_effect;
+  for (const auto& excess : std::get<std::vector<Excess>>(found)) {
+    in_effect.in_effect = false;
+    in_effect.detail += (in_effect.detail.empty() ? "" : "; ") + excess.detail;
+  }
+  co_return adapter_detail::InEffectOutcome{AdapterResult{}, std::move(in_effect)};
+}
+
 } // namespace
 
 PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
@@ -265,7 +388,7 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{name, params, options, {}, {}};
+  State state{name, params, options, {}, {}, false};
   for (const auto& param : params) {
     const auto named = options.names.find(param);
     auto setting = lower(named == options.names.end() ? param : named->second);
@@ -275,6 +398,7 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
     if (!word)
       fail((named == options.names.end() ? "param '" + param + "'" : "option 'names." + param + "'") + ": '" + setting +
            "' is not a PgBouncer setting name (letters, digits and _)");
+    state.owns_pool_setting = state.owns_pool_setting || sizes_pools(setting);
     state.settings.push_back(std::move(setting));
   }
   try {
@@ -290,7 +414,18 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
 }
 
 PgBouncerAdapterOptions PgBouncerAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options) {
-  return pg::to_adapter_options<PgBouncerAdapterOptions>(pg::parse_options(name, "pgbouncer", options, false));
+  auto common = pg::parse_options(name, "pgbouncer", options, false, {"recycle"});
+  auto own = std::move(common.own);
+  auto result = pg::to_adapter_options<PgBouncerAdapterOptions>(std::move(common));
+  if (const auto recycle = own.find("recycle"); recycle != own.end()) {
+    if (recycle->second == "reconnect") result.recycle = PoolRecycle::reconnect;
+    else if (recycle->second == "wait") result.recycle = PoolRecycle::wait;
+    else
+      throw std::invalid_argument("adapter '" + name + "': option 'recycle': '" + recycle->second +
+                                  "' is neither reconnect (RECONNECT a pool over its new size) nor wait (let its "
+                                  "connections age out)");
+  }
+  return result;
 }
 
 const std::string& PgBouncerAdapter::name() const noexcept { return state_->name; }
@@ -307,6 +442,11 @@ void PgBouncerAdapter::async_apply(Settings settings, apply_handler handler) {
 void PgBouncerAdapter::async_current(current_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
   adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+}
+
+void PgBouncerAdapter::async_in_effect(Settings, in_effect_handler handler) {
+  const auto deadline = pg::deadline_after(state_->options.timeout);
+  adapter_detail::spawn_in_effect(executor_, check_in_effect(executor_, state_, deadline), std::move(handler));
 }
 
 } // namespace trimtab

@@ -154,7 +154,7 @@ TuningPolicy tuning_policy(const TuningConfig& config) {
 struct Agent::State {
   State(asio::any_io_executor executor, TuningConfig config_in, AgentOptions options_in)
       : config(std::move(config_in)), options(std::move(options_in)), wake_timer(executor), work_signal(executor),
-        scrape_timer(executor), loops_done(executor), sources(config.target, config.signals) {
+        scrape_timer(executor), loops_done(executor), sources(config.target, config.signals), in_effect_timer(executor) {
     static constexpr const char* solver_names[] = {"bayes", "random", "grid"};
     const auto policy = tuning_policy(config);
     loop = std::make_unique<TuningLoop>(
@@ -186,6 +186,7 @@ struct Agent::State {
   asio::steady_timer scrape_timer;
   asio::steady_timer loops_done;
   MetricsSources sources; // after config, which it reads
+  asio::steady_timer in_effect_timer;
   std::deque<LoopAction> queue;
   std::unique_ptr<ControlServer> control;
   bool stopping = false;
@@ -343,6 +344,11 @@ struct Agent::State {
       log(LogLevel::info, "study done (" + text("reason") + "): best " + readable("best") + ", objective " + readable("best_value"));
     } else if (type == "applied") {
       log(LogLevel::info, "applied " + readable("point") + " (" + text("purpose") + ")");
+    } else if (type == "in_effect") {
+      if (r.at("confirmed").as_bool())
+        log(LogLevel::info, "in effect after " + text("waited_ms") + " ms: " + readable("point"));
+      else
+        log(LogLevel::warning, "not confirmed in effect after " + text("waited_ms") + " ms, measured anyway: " + text("detail"));
     } else if (type == "operator") {
       log(LogLevel::info, "operator: " + text("action") + " from " + text("source"));
     } else if (type == "mode") {
@@ -360,53 +366,59 @@ struct Agent::State {
 
   // --- adapters -------------------------------------------------------------------------------
 
-  asio::awaitable<AdapterResult> call_apply(Adapter& adapter, Settings settings) {
+  // Runs one adapter operation, bounded by the adapter's timeout even when the adapter never
+  // answers: `start` begins it with a function that takes its outcome; `late` stands in for one.
+  template <class Outcome, class Start>
+  asio::awaitable<Outcome> call_guarded(const Adapter& adapter, Start start, Outcome late) {
     struct Call {
-      std::optional<AdapterResult> result;
+      std::optional<Outcome> result;
       asio::steady_timer timer;
     };
     const auto executor = co_await asio::this_coro::executor;
     auto call = std::make_shared<Call>(Call{std::nullopt, asio::steady_timer(executor)});
     call->timer.expires_after(adapter.timeout());
-    adapter.async_apply(std::move(settings), [call](AdapterResult result) {
+    start([call](Outcome outcome) {
       if (call->result) return;
-      call->result = std::move(result);
+      call->result.emplace(std::move(outcome));
       call->timer.cancel();
     });
     if (!call->result) {
       boost::system::error_code ec;
       co_await call->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    if (!call->result)
-      call->result = AdapterResult{make_error_code(boost::system::errc::timed_out),
-                                   "adapter '" + adapter.name() + "': no answer within " +
-                                       std::to_string(adapter.timeout().count()) + " ms"};
+    if (!call->result) call->result.emplace(std::move(late));
     co_return std::move(*call->result);
   }
 
+  static AdapterResult no_answer(const Adapter& adapter) {
+    return {make_error_code(boost::system::errc::timed_out),
+            "adapter '" + adapter.name() + "': no answer within " + std::to_string(adapter.timeout().count()) + " ms"};
+  }
+
+  asio::awaitable<AdapterResult> call_apply(Adapter& adapter, Settings settings) {
+    // Arguments as named locals: GCC 12 destroys temporaries of an awaited full-expression twice.
+    auto start = [&](auto done) { adapter.async_apply(std::move(settings), std::move(done)); };
+    auto late = no_answer(adapter);
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
+  }
+
   asio::awaitable<std::pair<AdapterResult, Settings>> call_current(Adapter& adapter) {
-    struct Call {
-      std::optional<std::pair<AdapterResult, Settings>> result;
-      asio::steady_timer timer;
+    using Outcome = std::pair<AdapterResult, Settings>;
+    auto start = [&](auto done) {
+      adapter.async_current([done](AdapterResult result, Settings values) { done(Outcome{std::move(result), std::move(values)}); });
     };
-    const auto executor = co_await asio::this_coro::executor;
-    auto call = std::make_shared<Call>(Call{std::nullopt, asio::steady_timer(executor)});
-    call->timer.expires_after(adapter.timeout());
-    adapter.async_current([call](AdapterResult result, Settings settings) {
-      if (call->result) return;
-      call->result.emplace(std::move(result), std::move(settings));
-      call->timer.cancel();
-    });
-    if (!call->result) {
-      boost::system::error_code ec;
-      co_await call->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (!call->result)
-      call->result.emplace(AdapterResult{make_error_code(boost::system::errc::timed_out),
-                                         "adapter '" + adapter.name() + "': no answer within " +
-                                             std::to_string(adapter.timeout().count()) + " ms"},
-                           Settings{});
-    co_return std::move(*call->result);
+    Outcome late{no_answer(adapter), Settings{}};
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
+  }
+
+  asio::awaitable<std::pair<AdapterResult, InEffect>> call_in_effect(Adapter& adapter, Settings settings) {
+    using Outcome = std::pair<AdapterResult, InEffect>;
+    auto start = [&](auto done) {
+      adapter.async_in_effect(std::move(settings),
+                              [done](AdapterResult result, InEffect found) { done(Outcome{std::move(result), std::move(found)}); });
+    };
+    Outcome late{no_answer(adapter), InEffect{}};
+    co_return co_await call_guarded(adapter, std::move(start), std::move(late));
   }
 
   // All or nothing: when one adapter fails, those already changed are put back, and the message
@@ -456,6 +468,50 @@ struct Agent::State {
     running_config = target;
     last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     co_return AdapterResult{};
+  }
+
+  // An apply that reads back is not always one the service runs yet (a pool keeps server
+  // connections past a smaller size until they are recycled). Each adapter the apply changed is
+  // asked every second whether it is in effect, until all are or window.in_effect_limit passes;
+  // the loop hears of the apply only then, so `settle` starts from a service that runs the change.
+  // Past the limit the window is measured anyway (skipping it would stall the study on a service
+  // that never drains, and the loop decides what to measure) and the journal's in_effect record
+  // says what was still not in effect. A record is written only when the agent had to wait.
+  asio::awaitable<void> wait_in_effect(const Point& before, const Point& target) {
+    std::vector<Adapter*> pending;
+    for (auto& adapter : adapters)
+      if (settings_for(*adapter, target) != settings_for(*adapter, before)) pending.push_back(adapter.get());
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + config.window.in_effect_limit;
+    std::string detail;
+    bool waited = false;
+    while (!pending.empty()) {
+      detail.clear();
+      std::vector<Adapter*> still;
+      for (auto* adapter : pending) {
+        auto asked = settings_for(*adapter, target);
+        auto [result, found] = co_await call_in_effect(*adapter, std::move(asked));
+        if (result && found.in_effect) continue;
+        still.push_back(adapter);
+        detail += (detail.empty() ? "" : "; ") +
+                  (result ? "adapter '" + adapter->name() + "': " + found.detail : "cannot tell: " + result.message);
+      }
+      pending = std::move(still);
+      if (pending.empty() || stopping || std::chrono::steady_clock::now() >= deadline) break;
+      waited = true;
+      in_effect_timer.expires_at(std::min(std::chrono::steady_clock::now() + 1s, deadline));
+      boost::system::error_code ec;
+      co_await in_effect_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!waited && pending.empty()) co_return;
+    const auto waited_ms =
+        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started).count();
+    boost::json::object record{{"type", "in_effect"},
+                               {"point", point_to_json(config.space, target)},
+                               {"confirmed", pending.empty()},
+                               {"waited_ms", waited_ms}};
+    if (!pending.empty()) record["detail"] = detail;
+    journal_record(std::move(record));
   }
 
   asio::awaitable<Point> read_running_config() {
@@ -557,7 +613,9 @@ struct Agent::State {
           enqueue(loop->on_apply_failed(std::chrono::system_clock::now(), "not applied: " + journal_error));
           continue;
         }
+        const auto before = running_config;
         const auto result = co_await apply_point(apply->point);
+        if (result) co_await wait_in_effect(before, apply->point);
         const auto now = std::chrono::system_clock::now();
         enqueue(result ? loop->on_apply_done(now) : loop->on_apply_failed(now, result.message));
       } else if (auto* wake = std::get_if<WakeAction>(&action)) {
@@ -718,6 +776,7 @@ void Agent::stop() {
   s.wake_timer.cancel();
   s.scrape_timer.cancel();
   s.work_signal.cancel();
+  s.in_effect_timer.cancel();
   if (s.control) s.control->stop();
 }
 

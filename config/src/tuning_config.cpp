@@ -47,9 +47,9 @@ constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
 constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
-constexpr std::array<std::string_view, 8> window_keys{"settle",      "duration",  "min_samples",
+constexpr std::array<std::string_view, 9> window_keys{"settle",      "duration",  "min_samples",
                                                      "load_signal", "load_band", "remeasure_every",
-                                                     "max_candidate_windows", "end_early"};
+                                                     "max_candidate_windows", "end_early", "in_effect_limit"};
 constexpr std::array<std::string_view, 14> guardrail_keys{"final_confirmation_pairs", "preset",               "max_delta",
                                                           "max_updates_per_second", "min_dwell",
                                                           "rollback_on_regression", "required_improvement",
@@ -738,6 +738,8 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             window.max_candidate_windows = static_cast<std::size_t>(reader.count(value, "max_candidate_windows", 1));
           } else if (name == "end_early") {
             window.end_early = reader.boolean(value, name);
+          } else if (name == "in_effect_limit") {
+            window.in_effect_limit = reader.duration(value, "in_effect_limit", true);
           } else {
             window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
           }

@@ -66,19 +66,33 @@ inline AdapterResult apply_now(boost::asio::io_context& io, Adapter& adapter, Se
   return *result;
 }
 
-/// A read to completion; checks that the handler ran after async_current returned.
-inline std::pair<AdapterResult, Settings> current_now(boost::asio::io_context& io, Adapter& adapter) {
-  std::pair<AdapterResult, Settings> out;
+/// An operation to completion: `start` begins it with a handler that stores its outcome; checks that
+/// the handler ran after `start` returned.
+template <class Outcome, class Start>
+Outcome complete_now(boost::asio::io_context& io, Start start) {
+  Outcome out;
   bool done = false;
   bool returned = false;
-  adapter.async_current([&](AdapterResult r, Settings s) {
+  start([&](auto... parts) {
     BOOST_TEST(returned, "the handler ran inline");
-    out = {std::move(r), std::move(s)};
+    out = Outcome{std::move(parts)...};
     done = true;
   });
   returned = true;
   run_until(io, done);
   return out;
+}
+
+/// A read to completion; checks that the handler ran after async_current returned.
+inline std::pair<AdapterResult, Settings> current_now(boost::asio::io_context& io, Adapter& adapter) {
+  return complete_now<std::pair<AdapterResult, Settings>>(io, [&](auto handler) { adapter.async_current(handler); });
+}
+
+/// An in-effect check to completion; checks that the handler ran after async_in_effect returned.
+inline std::pair<AdapterResult, InEffect> in_effect_now(boost::asio::io_context& io, Adapter& adapter,
+                                                        Settings settings) {
+  return complete_now<std::pair<AdapterResult, InEffect>>(
+      io, [&](auto handler) { adapter.async_in_effect(std::move(settings), handler); });
 }
 
 /// The whole of a file ("" when it cannot be read).

@@ -28,6 +28,7 @@ namespace trimtab::pg_test {
 namespace asio = boost::asio;
 using test::apply_now;
 using test::current_now;
+using test::in_effect_now;
 
 /// A plain blocking libpq connection (the test's own, not the adapter's).
 class PlainConnection {

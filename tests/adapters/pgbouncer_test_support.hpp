@@ -49,7 +49,8 @@ struct Bouncer {
       port = closed_tcp_port(io);
     }
     const auto host = environment("PGHOST").empty() || environment("PGHOST")[0] == '/' ? "127.0.0.1" : environment("PGHOST");
-    std::ofstream(dir / "users.txt") << "\"trimtab_admin\" \"" << admin_password << "\"\n";
+    std::ofstream(dir / "users.txt") << "\"trimtab_admin\" \"" << admin_password << "\"\n"
+                                     << "\"" << environment("PGUSER") << "\" \"" << environment("PGPASSWORD") << "\"\n";
     std::ofstream(dir / "pgbouncer.ini")
         << "[databases]\n"
         << "postgres = host=" << host << " port=" << environment("PGPORT") << " user=" << environment("PGUSER")
@@ -112,6 +113,17 @@ struct Bouncer {
     for (const auto& row : console.rows("SHOW CONFIG"))
       if (!row.empty() && row[0] == key) return row.at(1);
     return "(none)";
+  }
+
+  // The server connections of the postgres database's pools, as SHOW POOLS counts them.
+  [[nodiscard]] int server_connections() const {
+    PlainConnection console(console_conninfo());
+    int servers = 0;
+    for (const auto& row : console.rows("SHOW POOLS"))
+      if (!row.empty() && row[0] == "postgres")
+        for (const int column : {6, 7, 8, 9, 10, 11, 12}) // sv_active … sv_login in PgBouncer 1.18
+          servers += std::stoi(row.at(static_cast<std::size_t>(column)));
+    return servers;
   }
 
   [[nodiscard]] PgBouncerAdapterOptions options() const {

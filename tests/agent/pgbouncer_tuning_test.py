@@ -5,7 +5,10 @@ and no exporter: PgBouncer's SHOW STATS and SHOW POOLS (format pgbouncer) and Po
 pg_stat_database (format postgres). Runs inside pg_virtualenv (a throwaway PostgreSQL cluster, reached
 through the PG* variables it sets). PgBouncer runs as the postgres user: it refuses to run as root.
 
-It checks that applies happen and are in force (SHOW CONFIG), that an apply that cannot reach the
+It checks that applies happen and are in force (SHOW CONFIG), that the pool runs within each
+applied size from its `applied` record to the next `apply` (the agent waits until a smaller pool's
+server connections are recycled before it measures; SHOW POOLS is sampled throughout), that an
+apply that cannot reach the
 console (the agent's connection goes through a proxy the test turns into a black hole) is journaled
 as apply_failed with the previous value still in force, and that at the end SHOW CONFIG holds the
 journal's last applied value, which differs from the baseline.
@@ -134,7 +137,7 @@ objective: {{maximize: tps}}
 params:
   pool: {{type: int, min: 1, max: 16, default: {BASELINE_POOL}}}
 solver: {{kind: bayes, budget: 30, seed: 3}}
-window: {{settle: 500ms, duration: 2s, min_samples: 5, remeasure_every: 0}}
+window: {{settle: 500ms, duration: 2s, min_samples: 5, remeasure_every: 0, in_effect_limit: 5s}}
 guardrails:
   max_delta: {{pool: 15}}
   max_updates_per_second: 2
@@ -229,6 +232,31 @@ pidfile = {self.dir}/pgbouncer.pid
                 return fields[1]
         return None
 
+    def server_connections(self):
+        """The server connections of the pgbench database's pools (SHOW POOLS' sv_* states), or None."""
+        env = dict(os.environ, PGCONNECT_TIMEOUT="2")
+        result = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.bouncer_port), "-U", "trimtab_admin",
+                                 "-d", "pgbouncer", "-X", "-A", "-F", "|", "-c", "SHOW POOLS"],
+                                capture_output=True, text=True, timeout=10, env=env)
+        if result.returncode != 0:
+            return None
+        lines = [line.split("|") for line in result.stdout.splitlines() if "|" in line]
+        if not lines:
+            return None
+        header, rows = lines[0], lines[1:]
+        database = os.environ.get("PGDATABASE", "postgres")
+        return sum(int(row[i]) for row in rows if row[0] == database
+                   for i, name in enumerate(header) if name.startswith("sv_"))
+
+    def sample_pool(self, samples, stop):
+        """Appends (start, end, server connections) in Unix ms to `samples` until `stop` is set."""
+        while not stop.is_set():
+            start = time.time() * 1000
+            servers = self.server_connections()
+            if servers is not None:
+                samples.append((start, time.time() * 1000, servers))
+            stop.wait(0.2)
+
     def of_type(self, kind):
         return [r for r in read_journal(self.state) if r["type"] == kind]
 
@@ -240,6 +268,9 @@ pidfile = {self.dir}/pgbouncer.pid
 
     def test_tunes_default_pool_size(self):
         self.log = open(os.path.join(self.dir, "agent.log"), "w")
+        samples, stop_sampling = [], threading.Event()
+        sampler = threading.Thread(target=self.sample_pool, args=(samples, stop_sampling), daemon=True)
+        sampler.start()
         agent = self.spawn([TRIMTAB, "run", self.config, "--create-token", "--on-exit", "leave"],
                            stdout=self.log, stderr=self.log)
         start = wait_for(lambda: self.of_type("start"), 30, "the agent to start")[0]
@@ -271,6 +302,9 @@ pidfile = {self.dir}/pgbouncer.pid
                  "a pool size other than the baseline in force")
         agent.send_signal(signal.SIGTERM)
         self.assertEqual(agent.wait(timeout=15), 0, self.agent_log())
+        stop_sampling.set()
+        sampler.join()
+        self.check_pool_followed_each_apply(samples)
 
         last = self.of_type("applied")[-1]["point"]["pool"]
         self.assertEqual(self.show_config("default_pool_size"), str(last), "SHOW CONFIG holds the last apply")
@@ -283,6 +317,31 @@ pidfile = {self.dir}/pgbouncer.pid
         # For the log: what was tried and how it scored.
         summary = ", ".join(f"{r['point']['pool']}: {r['value']:.0f} tps" for r in observations if "value" in r)
         print(f"\nbaseline pool {BASELINE_POOL}, last applied {last}; observed {summary}", file=sys.stderr)
+
+    def check_pool_followed_each_apply(self, samples):
+        """Between an `applied` record and the next `apply`, SHOW POOLS never counts more server
+        connections than the applied size (reserve_pool_size is 0): the agent waited until a smaller
+        pool was in effect before it told the loop, and so before the window."""
+        records = read_journal(self.state)
+        spans = []
+        for i, record in enumerate(records):
+            if record["type"] != "applied":
+                continue
+            later = [r["time"] for r in records[i + 1:] if r["type"] == "apply"]
+            spans.append((record["time"], later[0] if later else float("inf"), record["point"]["pool"]))
+        checked = 0
+        for start, end, pool in spans:
+            inside = [servers for begun, ended, servers in samples if start <= begun and ended < end]
+            self.assertTrue(all(servers <= pool for servers in inside),
+                            f"pool {pool} applied: SHOW POOLS counted {inside}")
+            checked += len(inside)
+        self.assertGreater(checked, 0, "SHOW POOLS was sampled while applied sizes were in force")
+        waits = [(r["point"]["pool"], r["waited_ms"], r["confirmed"]) for r in self.of_type("in_effect")]
+        print(f"\n{checked} SHOW POOLS samples within the applied sizes; waits for in effect "
+              f"(pool, ms, confirmed): {waits}", file=sys.stderr)
+        # A check the black-holed console could not answer is no pool over its size.
+        over = [r for r in self.of_type("in_effect") if not r["confirmed"] and "over pool_size" in r["detail"]]
+        self.assertEqual(over, [], "every smaller pool was in effect within in_effect_limit")
 
 
 if __name__ == "__main__":

@@ -214,6 +214,8 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.window.settle.count() == 10'000);
   BOOST_TEST(config.window.duration.count() == 60'000);
   BOOST_TEST(config.window.min_samples == 5u);
+  BOOST_TEST(config.window.in_effect_limit.count() == 60'000);
+  BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").window.in_effect_limit.count() == 0);
   BOOST_TEST(config.guardrails.max_delta.empty());
   BOOST_TEST(config.guardrails.max_updates_per_second == 0.05);
   BOOST_TEST(config.guardrails.min_dwell.count() == 60'000);
@@ -281,6 +283,7 @@ BOOST_AUTO_TEST_CASE(located_errors) {
   // A duration without a unit.
   check_error(minimal + "window: {settle: 10}\n", "11:18: settle: '10' has no unit: write 30s or 30ms (a bare number could mean either)");
   check_error(minimal + "window: {duration: 0s}\n", "11:20: duration must be greater than 0, not 0s");
+  check_error(minimal + "window: {in_effect_limit: 5}\n", "11:27: in_effect_limit: '5' has no unit: write 30s or 30ms (a bare number could mean either)");
   // The objective names a signal nobody declared: points at the name inside the expression.
   check_error(target + signals + "objective: {maximize: rps - 10 * erors}\n" + params + adapters, "6:34: the objective uses 'erors', which is not a declared signal (did you mean 'errors'?)");
   check_error(target + signals + "objective:\n  minimize: \"errors / rpz\"\n" + params + adapters, "7:23: the objective uses 'rpz', which is not a declared signal (did you mean 'rps'?)");

@@ -28,6 +28,16 @@ struct AdapterResult {
   explicit operator bool() const noexcept { return !error; }
 };
 
+/// What an adapter can tell about whether its service runs with an apply beyond reading it back.
+struct InEffect {
+  /// False while the service still runs (partly) with what it ran before: a pool that keeps its
+  /// server connections past a smaller pool size, say.
+  bool in_effect = true;
+  /// What is not in effect yet, for people ("pool postgres/app: 17 server connections, over
+  /// pool_size 4 + reserve_pool 0"); empty when in effect.
+  std::string detail{};
+};
+
 /// Something that can change a running service's settings and read them back: a callback into a
 /// host server, an HTTP admin endpoint, a file plus a signal, Redis, PgBouncer, PostgreSQL.
 ///
@@ -41,6 +51,8 @@ public:
   using apply_handler = std::function<void(AdapterResult)>;
   /// On failure the Settings are empty.
   using current_handler = std::function<void(AdapterResult, Settings)>;
+  /// On failure the InEffect is the default (in effect, no detail) and means nothing.
+  using in_effect_handler = std::function<void(AdapterResult, InEffect)>;
 
   virtual ~Adapter() = default;
 
@@ -60,6 +72,12 @@ public:
   /// in that order. Values come as the service reports them (an HTTP service may report 8 for a
   /// float parameter): the caller converts them to each parameter's type.
   virtual void async_current(current_handler handler) = 0;
+  /// Whether `settings`, which an apply has set and the read-back confirmed, are in effect: what
+  /// the service runs, where it can tell (the pgbouncer adapter compares each pool's server
+  /// connections with its pool size). Completes as async_current does, within timeout(). The agent
+  /// asks after each apply until the answer is yes or window.in_effect_limit passes. By default an
+  /// apply is in effect once it reads back: the answer is yes, posted to get_executor().
+  virtual void async_in_effect(Settings settings, in_effect_handler handler);
 };
 
 /// Checks that `settings` hold one value for each of `params` and nothing else; returns the failed

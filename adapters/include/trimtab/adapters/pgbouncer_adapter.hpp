@@ -15,6 +15,20 @@ namespace detail {
 struct PgBouncerAdapterState;
 } // namespace detail
 
+/// What an apply that leaves a pool with more server connections than its (smaller) size allows
+/// does about them.
+enum class PoolRecycle {
+  /// `RECONNECT db` for each such database: PgBouncer closes each of its server connections when
+  /// the client releases it (at the end of the transaction in transaction pooling, when the client
+  /// leaves in session pooling) and opens new ones up to the pool size as clients need them. Costs
+  /// one new backend connection per pool slot and a short rise in latency; the window then measures
+  /// the pool it was meant to.
+  reconnect,
+  /// Nothing: the connections above the size go only as they fall idle or age out
+  /// (server_idle_timeout, server_lifetime), which under a steady load may be never.
+  wait,
+};
+
 struct PgBouncerAdapterOptions {
   /// A libpq connection string ("host=127.0.0.1 port=6432 user=pgbouncer") or URI for PgBouncer's
   /// admin console; the database is always `pgbouncer` (a dsn naming another is refused), and the
@@ -29,8 +43,10 @@ struct PgBouncerAdapterOptions {
   std::string password_file{};
   /// The PgBouncer setting of each param whose name differs from its param's ({"pool": "default_pool_size"}).
   std::map<std::string, std::string> names{};
-  /// Bounds each apply and each read as a whole.
+  /// Bounds each apply, each read and each in-effect check as a whole.
   std::chrono::milliseconds timeout{5000};
+  /// What an apply of a pool setting does about server connections above the new size.
+  PoolRecycle recycle = PoolRecycle::reconnect;
 };
 
 /// An adapter for PgBouncer's settings, changed over its admin console with SET.
@@ -50,6 +66,17 @@ struct PgBouncerAdapterOptions {
 /// RELOAD, a SIGHUP): to keep the best values, write them into pgbouncer.ini. A file-and-RELOAD
 /// flow is a `file` adapter on pgbouncer.ini with a reload command, not this one.
 ///
+/// SHOW CONFIG changes at once, but a pool does not: its server connections above a smaller size
+/// stay until released and closed. So when the adapter owns a pool setting (default_pool_size,
+/// reserve_pool_size, max_db_connections), an apply that SHOW CONFIG confirmed then compares, over
+/// SHOW DATABASES and SHOW POOLS, each pool's server connections (sv_active, sv_idle, sv_used,
+/// sv_tested, sv_login and the cancel states) with its database's pool_size + reserve_pool, and
+/// each database's connections with its max_connections, and recycles a database over them with
+/// RECONNECT (options.recycle; a RECONNECT that fails fails the apply, which is undone).
+/// async_in_effect makes the same comparison: in effect when no pool is over its size. A larger
+/// size is in effect at once (SHOW DATABASES shows it; connections grow as clients need them). The
+/// admin console's own database, pgbouncer, is left out.
+///
 /// A read reports each setting as SHOW CONFIG does: whole numbers (booleans are 0 and 1) as
 /// std::int64_t, other numbers (durations in seconds such as 1.5) as double, the rest as strings.
 ///
@@ -66,8 +93,8 @@ public:
                    PgBouncerAdapterOptions options);
 
   /// The options of an `adapters:` entry of kind pgbouncer, from its keys as written: `dsn`,
-  /// `password_env`, `password_file`, `names.<param>` (a map in YAML) and `timeout` (a duration;
-  /// default 5s). Throws std::invalid_argument naming the adapter and the key for an unknown key or
+  /// `password_env`, `password_file`, `names.<param>` (a map in YAML), `timeout` (a duration;
+  /// default 5s) and `recycle` (`reconnect`, the default, or `wait`). Throws std::invalid_argument naming the adapter and the key for an unknown key or
   /// a bad value.
   [[nodiscard]] static PgBouncerAdapterOptions from_options(const std::string& name,
                                                             const std::map<std::string, std::string>& options);
@@ -81,6 +108,10 @@ public:
 
   void async_apply(Settings settings, apply_handler handler) override;
   void async_current(current_handler handler) override;
+  /// In effect when no pool (but the console's) has more server connections than its database's
+  /// pool_size + reserve_pool, and no database more than its max_connections; always in effect
+  /// when the adapter owns no pool setting.
+  void async_in_effect(Settings settings, in_effect_handler handler) override;
 
 private:
   boost::asio::any_io_executor executor_;

@@ -93,6 +93,10 @@ struct WindowConfig {
   /// End a candidate's window early when a sequential test (mSPRT) finds it clearly worse or
   /// clearly breaking a constraint.
   bool end_early = true;
+  /// >= 0: how long the agent waits, after an apply and before `settle` starts, for the adapters
+  /// to report it in effect (a pool that still holds more server connections than its new size is
+  /// not); past it the window is measured anyway and the journal says so. 0: ask once, never wait.
+  std::chrono::milliseconds in_effect_limit{60'000};
 };
 
 /// Named sets of guardrail values: `guardrails: {preset: conservative}`. A key written next to the
