@@ -8,7 +8,9 @@
 #      security suites included (last, so the run ends with CTest's summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk
+# dpkg-dev, file, lintian and systemd: integration.package builds the .deb (dpkg-shlibdeps),
+# lints it and checks trimtab@.service with systemd-analyze.
+scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk dpkg-dev file lintian systemd
 
 jobs=$(nproc)
 echo "== build and test"
