@@ -744,10 +744,11 @@ BOOST_AUTO_TEST_CASE(a_window_limit_forgets_old_windows_but_not_what_they_said) 
     BOOST_TEST(limited.counts.promotions == full.counts.promotions);
     BOOST_TEST(limited.counts.rollbacks == full.counts.rollbacks);
     BOOST_TEST_REQUIRE(limited.baseline.has_value());
-    BOOST_TEST(*limited.baseline == *full.baseline);
+    BOOST_TEST((*limited.baseline == *full.baseline));
     BOOST_TEST_REQUIRE(full.baseline_value.has_value());
-    BOOST_TEST(limited.baseline_value == full.baseline_value);
-    BOOST_TEST(limited.improvement == full.improvement);
+    BOOST_TEST((limited.baseline_value == full.baseline_value));
+    BOOST_TEST_REQUIRE(full.improvement.has_value());
+    BOOST_TEST((limited.improvement == full.improvement));
     BOOST_TEST_REQUIRE(limited.trends.size() == full.trends.size());
     for (std::size_t i = 0; i < full.trends.size(); ++i) {
       BOOST_TEST(limited.trends[i].label == full.trends[i].label);
