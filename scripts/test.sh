@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # golang-github-prometheus-common-dev: the Go reference parser's tests, whose inputs unit.expfmt_agreement
-# reads (Go sources only; no Go toolchain).
-scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk golang-github-prometheus-common-dev
+# reads (Go sources only; no Go toolchain). dpkg-dev, file, lintian and systemd: integration.package
+# builds the .deb (dpkg-shlibdeps), lints it and checks trimtab@.service with systemd-analyze.
+scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk golang-github-prometheus-common-dev \
+  dpkg-dev file lintian systemd
 
 jobs=$(nproc)
 echo "== build and test"

@@ -176,7 +176,7 @@ struct Agent::State {
   // The recent records, for hosts that follow them; the study as a whole is folded into `study`,
   // so memory grows with windows, not with records.
   std::deque<boost::json::object> records;
-  StudyFold study;
+  StudyFold study{Agent::study_windows_kept};
   std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
   std::deque<boost::json::object> unjournaled; // records a failed append left to write first
   std::string journal_error;
@@ -698,7 +698,7 @@ asio::awaitable<void> Agent::run() {
   s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
     s.journal.emplace(Journal::open(s.config.state.dir));
-    const auto replayed = s.journal->records();
+    const auto replayed = s.journal->release_records();
     for (const auto& record : replayed) s.study.add(record);
     const auto recent = std::min(replayed.size(), recent_records_kept);
     s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
@@ -735,6 +735,7 @@ asio::awaitable<void> Agent::run() {
     s.control->start();
     s.log(LogLevel::info, "control server on port " + std::to_string(s.control->port()));
   }
+  if (s.options.on_ready) s.options.on_ready();
 
   s.enqueue(s.loop->start(std::chrono::system_clock::now(), s.running_config));
   auto finished = [this](std::exception_ptr) {
@@ -779,6 +780,8 @@ void Agent::stop() {
   s.in_effect_timer.cancel();
   if (s.control) s.control->stop();
 }
+
+void Agent::set_on_exit(AgentOptions::OnExit what) noexcept { state_->options.on_exit = what; }
 
 CommandOutcome Agent::command(OperatorCommand command, const std::string& source) {
   auto outcome = state_->loop->on_command(std::chrono::system_clock::now(), command, source);

@@ -114,6 +114,30 @@ std::optional<std::vector<std::string>> texts_at(const json::object& record, std
 
 } // namespace
 
+StudyFold::StudyFold(std::size_t max_windows) : max_windows_(std::max(max_windows, trend_windows + 10)) {}
+
+void StudyFold::forget_old_windows() {
+  // In chunks, so forgetting costs O(1) a window rather than moving the whole vector each time.
+  if (max_windows_ == 0 || report_.windows.size() <= max_windows_ + max_windows_ / 4) return;
+  auto& windows = report_.windows;
+  const auto forget = windows.size() - max_windows_;
+  if (forgotten_windows_ == 0) {
+    first_window_purpose_ = windows.front().purpose;
+    first_window_value_ = windows.front().value;
+  }
+  // report() falls back on the first window's point for a baseline no start record named.
+  if (!report_.baseline) report_.baseline = windows.front().point;
+  for (std::size_t i = 0; i < forget; ++i) {
+    const auto& window = windows[i];
+    if (!forgotten_baseline_window_value_ && window.value && window.purpose == "baseline")
+      forgotten_baseline_window_value_ = window.value;
+    if (!forgotten_baseline_point_value_ && window.value && same_point(window.point, *report_.baseline))
+      forgotten_baseline_point_value_ = window.value;
+  }
+  windows.erase(windows.begin(), windows.begin() + static_cast<std::ptrdiff_t>(forget));
+  forgotten_windows_ += forget;
+}
+
 void StudyFold::add(const json::object& record) {
   ++report_.records;
   if (const auto time = integer_at(record, "time")) {
@@ -154,6 +178,7 @@ void StudyFold::add(const json::object& record) {
     window.value = number_at(record, "value");
     window.signals = signals_at(record);
     report_.windows.push_back(std::move(window));
+    forget_old_windows();
   } else if (type == "decision") {
     if (report_.windows.empty() || !report_.windows.back().verdict.empty()) {
       // A decision with no observation before it (a window discarded before it was scored): it
@@ -188,8 +213,13 @@ void StudyFold::add(const json::object& record) {
     report_.incumbent = point ? std::optional<json::object>(*point) : std::nullopt;
     report_.incumbent_value = number_at(record, "value");
     if (point && report_.incumbent_value) {
-      incumbent_points_.push_back(*point);
-      incumbent_values_.push_back(*report_.incumbent_value);
+      if (report_.baseline) {
+        // Matched now rather than kept: remeasures write one of these every few windows.
+        if (same_point(*point, *report_.baseline)) baseline_incumbent_value_ = report_.incumbent_value;
+      } else {
+        incumbent_points_.push_back(*point);
+        incumbent_values_.push_back(*report_.incumbent_value);
+      }
     }
     // The incumbent a decision led to (a promotion, a remeasure) is written right after it.
     if (!report_.windows.empty() && !report_.windows.back().verdict.empty() && report_.incumbent_value)
@@ -225,27 +255,25 @@ StudyReport StudyFold::report() const {
   StudyReport report = report_;
   std::optional<double> baseline_from_incumbent; // fallback for the baseline's value
 
-  report.counts.windows = report.windows.size();
+  report.counts.windows = report.windows.size() + forgotten_windows_;
   if (!report.baseline && !report.windows.empty()) report.baseline = report.windows.front().point;
-  for (const auto& window : report.windows) {
-    if (window.value && window.purpose == "baseline") {
-      report.baseline_value = window.value;
-      break;
-    }
-  }
+  report.baseline_value = forgotten_baseline_window_value_;
+  for (std::size_t i = 0; !report.baseline_value && i < report.windows.size(); ++i)
+    if (report.windows[i].value && report.windows[i].purpose == "baseline") report.baseline_value = report.windows[i].value;
   if (report.baseline && !report.baseline_value) {
-    for (const auto& window : report.windows) {
-      if (window.value && same_point(window.point, *report.baseline)) {
-        report.baseline_value = window.value;
-        break;
-      }
-    }
+    report.baseline_value = forgotten_baseline_point_value_;
+    for (std::size_t i = 0; !report.baseline_value && i < report.windows.size(); ++i)
+      if (report.windows[i].value && same_point(report.windows[i].point, *report.baseline))
+        report.baseline_value = report.windows[i].value;
     for (std::size_t i = 0; !report.baseline_value && i < incumbent_points_.size(); ++i)
       if (same_point(incumbent_points_[i], *report.baseline)) baseline_from_incumbent = incumbent_values_[i];
+    if (baseline_incumbent_value_) baseline_from_incumbent = baseline_incumbent_value_; // the later ones
     if (!report.baseline_value) report.baseline_value = baseline_from_incumbent;
   }
   // Neither: the first window measured what was live when the agent started, if it says so.
-  if (!report.baseline_value && !report.windows.empty()) {
+  if (!report.baseline_value && forgotten_windows_ > 0) {
+    if (first_window_purpose_ == "remeasure") report.baseline_value = first_window_value_;
+  } else if (!report.baseline_value && !report.windows.empty()) {
     const auto& first = report.windows.front();
     if (first.purpose == "remeasure") report.baseline_value = first.value;
   }

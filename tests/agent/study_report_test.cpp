@@ -705,4 +705,57 @@ BOOST_AUTO_TEST_CASE(recommend_mode_shows_its_advice_and_evidence_until_a_switch
   BOOST_TEST(render_report_html(report).find("<h2>recommendation</h2>") == std::string::npos);
 }
 
+// A long-running agent keeps only its last windows; the report must say what the whole study
+// says: counts, the baseline and its value (from windows long forgotten), the improvement, the
+// trends, and the recent windows themselves.
+BOOST_AUTO_TEST_CASE(a_window_limit_forgets_old_windows_but_not_what_they_said) {
+  // Two studies: one whose baseline is a measured baseline window, one whose baseline value comes
+  // from the first window (a remeasure of what ran) with no start record naming a baseline.
+  for (const bool named_baseline : {true, false}) {
+    Journal j;
+    if (named_baseline) {
+      j.add(start("maximize", "rps"));
+      j.observe(0, point(20, "lru"), 100.0, "baseline");
+    } else {
+      j.observe(0, point(20, "lru"), 100.0, "remeasure");
+    }
+    j.decide(point(20, "lru"), "keep", 100, 100, 0, 1, "baseline measured");
+    double best = 100;
+    for (int window = 1; window <= 500; ++window) {
+      const double value = 90 + (window * 37 % 41) + window * 0.05;
+      j.apply(point(10 + window % 50, window % 2 ? "lfu" : "lru"), "candidate");
+      j.observe(window, point(10 + window % 50, window % 2 ? "lfu" : "lru"), value);
+      const bool promote = value > best;
+      if (promote) best = value;
+      j.decide(point(10 + window % 50, "lfu"), promote ? "promote" : "rollback", value, best, 0.1, 0.01, "x");
+      if (window % 8 == 0) j.add({{"type", "incumbent"}, {"point", point(20, "lru")}, {"value", best}});
+    }
+    StudyFold bounded(40), whole;
+    for (const auto& record : j.records()) {
+      bounded.add(record);
+      whole.add(record);
+    }
+    const auto limited = bounded.report(), full = whole.report();
+    BOOST_TEST(full.windows.size() == 501u);
+    BOOST_TEST(limited.windows.size() <= 50u);
+    BOOST_TEST(limited.windows.size() >= 40u);
+    BOOST_TEST(limited.windows.back().index == full.windows.back().index);
+    BOOST_TEST(limited.windows.front().index == full.windows[full.windows.size() - limited.windows.size()].index);
+    BOOST_TEST(limited.counts.windows == full.counts.windows);
+    BOOST_TEST(limited.counts.promotions == full.counts.promotions);
+    BOOST_TEST(limited.counts.rollbacks == full.counts.rollbacks);
+    BOOST_TEST_REQUIRE(limited.baseline.has_value());
+    BOOST_TEST((*limited.baseline == *full.baseline));
+    BOOST_TEST_REQUIRE(full.baseline_value.has_value());
+    BOOST_TEST((limited.baseline_value == full.baseline_value));
+    BOOST_TEST_REQUIRE(full.improvement.has_value());
+    BOOST_TEST((limited.improvement == full.improvement));
+    BOOST_TEST_REQUIRE(limited.trends.size() == full.trends.size());
+    for (std::size_t i = 0; i < full.trends.size(); ++i) {
+      BOOST_TEST(limited.trends[i].label == full.trends[i].label);
+      BOOST_TEST(limited.trends[i].anomalous_windows == full.trends[i].anomalous_windows);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -169,9 +169,9 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   BOOST_TEST((config.adapters[1].kind == AdapterKind::redis));
   BOOST_TEST(config.adapters[1].params.at(0) == "cache_mode");
 
-  BOOST_TEST(config.state.dir == "/var/lib/trimtab");
+  BOOST_TEST(config.state.dir == "/var/lib/trimtab/tuning");
   BOOST_TEST(config.control.listen == "127.0.0.1:9464");
-  BOOST_TEST(config.control.token_file == "/etc/trimtab/token");
+  BOOST_TEST(config.control.token_file == "/var/lib/trimtab/tuning/control.token");
 }
 
 BOOST_AUTO_TEST_CASE(adapter_options_take_lists_and_one_level_maps) {

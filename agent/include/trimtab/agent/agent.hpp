@@ -69,6 +69,9 @@ struct AgentOptions {
   /// first start, or whatever is applied at that moment.
   enum class OnExit { last_known_good, baseline, leave };
   OnExit on_exit = OnExit::last_known_good;
+  /// Called once when the agent is up: the journal replayed, the running configuration read and
+  /// the control server listening, just before tuning starts (a service manager's "ready").
+  std::function<void()> on_ready;
 };
 
 /// The tuning agent. It runs on the executor it is given and never owns the io_context: every
@@ -121,6 +124,10 @@ public:
   /// async_run completes. Safe to call more than once, and from a signal handler's completion.
   void stop();
 
+  /// Changes what stop() leaves the service with (AgentOptions::on_exit), before or after stop():
+  /// an agent that stops only to start again at once (a reload) leaves what is applied.
+  void set_on_exit(AgentOptions::OnExit what) noexcept;
+
   /// An operator command, as the control server would deliver it.
   [[nodiscard]] CommandOutcome command(OperatorCommand command, const std::string& source);
 
@@ -135,7 +142,9 @@ public:
   /// seq: follow them by seq. The whole study lives in the journal and in study_report().
   [[nodiscard]] const std::deque<boost::json::object>& records() const noexcept;
   static constexpr std::size_t recent_records_kept = 512;
-  /// The study so far, folded from every record as it was written (counts, windows, trends).
+  /// The study so far, folded from every record as it was written (counts, trends, the last
+  /// study_windows_kept windows: what the status page draws; `trimtab report` draws them all).
+  static constexpr std::size_t study_windows_kept = 1000;
   [[nodiscard]] StudyReport study_report() const;
   /// The control server's port once running (useful with listen port 0), else 0.
   [[nodiscard]] unsigned short control_port() const noexcept;

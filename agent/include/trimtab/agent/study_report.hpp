@@ -122,18 +122,36 @@ struct StudyReport {
 
 /// The fold behind study_report_from_journal, one record at a time, so that a long-running agent
 /// keeps its report current without keeping every record: what it holds grows with the windows,
-/// not with the records.
+/// not with the records, and with a window limit not even with those.
 class StudyFold {
 public:
+  /// Keeps every window.
+  StudyFold() = default;
+  /// Keeps the last `max_windows` windows (at least trend_windows + 10, what trends look at) and
+  /// forgets older ones, after taking from them what the report still needs: the counts, the
+  /// baseline and its value. The report's `windows` then holds the recent ones only, and
+  /// counts.windows still counts them all.
+  explicit StudyFold(std::size_t max_windows);
   /// Takes the next record, in journal order. Never throws for the record's content.
   void add(const boost::json::object& record);
   /// The report of the records so far (baseline, improvement and trends computed now).
   [[nodiscard]] StudyReport report() const;
 
 private:
+  void forget_old_windows();
+
   StudyReport report_;
+  std::size_t max_windows_ = 0; // 0: keep every window
+  std::size_t forgotten_windows_ = 0;
+  // What report() would have read from the windows forgotten: the first window's purpose and
+  // value, the first value of a window whose purpose is baseline, and of one at the baseline point.
+  std::optional<std::string> first_window_purpose_;
+  std::optional<double> first_window_value_;
+  std::optional<double> forgotten_baseline_window_value_;
+  std::optional<double> forgotten_baseline_point_value_;
   std::vector<boost::json::object> incumbent_points_; // to match the baseline once it is known
   std::vector<double> incumbent_values_;
+  std::optional<double> baseline_incumbent_value_; // the last incumbent at the baseline, once it is known
   std::vector<std::string> constraints_; // the last start record's, for signals' goodness
 };
 
