@@ -1031,8 +1031,14 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     roll_back(now, !verdict.uncounted);
     return;
   case VerdictKind::extend:
-    record_decision(point, score.value, "extend", reason, verdict.effect, verdict.p_value);
-    begin_measurement(now, Purpose::candidate, false);
+    if (windows_scored_ < policy_.budget) {
+      record_decision(point, score.value, "extend", reason, verdict.effect, verdict.p_value);
+      begin_measurement(now, Purpose::candidate, false);
+      return;
+    }
+    // Another window would overspend the budget: the close call goes to the incumbent.
+    record_decision(point, score.value, "keep", reason + "; but the budget is spent", verdict.effect, verdict.p_value);
+    propose(now);
     return;
   case VerdictKind::keep:
     record_decision(point, score.value, "keep", reason, verdict.effect, verdict.p_value);

@@ -130,7 +130,7 @@ struct GuardrailsConfig {
   std::chrono::milliseconds switchback_window{0};
   /// At the end of the study, best against baseline in this many switchback pairs: the claimed
   /// improvement (0: off, the claim is pooled from the study's windows; else at least 2).
-  std::size_t final_confirmation_pairs = 2;
+  std::size_t final_confirmation_pairs = 3;
   /// Where each effective value came from, by key ("max_delta.pool_size" for one param's limit):
   /// "default", "preset balanced", or "file:line" where it is written.
   std::map<std::string, std::string> origins;

@@ -70,7 +70,7 @@ struct TuningPolicy {
   /// At the end of a study the best configuration is confirmed against the baseline by this many
   /// switchback pairs (of `switchback_duration`), and their paired difference is the improvement
   /// the study claims. 0: off (the claim is then pooled from the windows already measured).
-  std::size_t final_confirmation_pairs = 2;
+  std::size_t final_confirmation_pairs = 3;
 
   /// An input signal (request rate): a window whose value of it differs from the incumbent's last
   /// measurement by more than `load_band` (a fraction) measured a different load, not a different
