@@ -527,6 +527,12 @@ private:
       }
       const double left = constraint.left.evaluate(*values), right = constraint.right.evaluate(*values);
       const double slack = constraint.slack(*values);
+      if (!std::isfinite(left) || !std::isfinite(right)) {
+        // A ratio over no traffic (0 / 0) has no value; printing "-nan >= 0.7" says nothing.
+        std::cout << "cannot be judged yet: " << (std::isfinite(left) ? "its right side" : "its left side")
+                  << " has no value (no traffic between the two scrapes?)\n";
+        continue;
+      }
       std::cout << format_number(left) << ' ' << relation_text(constraint.relation) << ' ' << format_number(right)
                 << ", " << (!std::isfinite(slack) ? "cannot be judged" : slack <= 0 ? "holds" : "violated") << '\n';
     }
