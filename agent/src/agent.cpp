@@ -807,7 +807,9 @@ boost::json::object Agent::status() const {
   out["mode"] = !s.config.enabled ? "observe" : mode_name(loop.mode());
   out["confirming"] = loop.confirming();
   if (loop.recommendation()) out["recommendation"] = *loop.recommendation();
-  out["statistics"] = study_statistics_json(s.study.report());
+  // The fold's report copies every window it keeps and computes the trends: once per request.
+  const auto report = s.study.report();
+  out["statistics"] = study_statistics_json(report);
   out["paused"] = loop.paused();
   out["safe_mode"] = loop.in_safe_mode();
   out["applied"] = point_to_json(s.config.space, s.running_config);
@@ -815,7 +817,7 @@ boost::json::object Agent::status() const {
   if (loop.incumbent_value()) out["incumbent_value"] = *loop.incumbent_value();
   // Every scored window (the baseline and re-measurements too, as statistics.windows counts them),
   // and the candidate windows the budget counts.
-  out["windows_scored"] = s.study.report().counts.windows;
+  out["windows_scored"] = report.counts.windows;
   out["candidate_windows"] = loop.windows_scored();
   out["budget"] = s.config.solver.budget;
   if (loop.claim()) out["claim"] = *loop.claim();

@@ -234,9 +234,9 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         incumbent_value_ = number_field(r, "value");
         if (const auto* selected = r.if_contains("selected"); selected != nullptr && selected->is_bool() && selected->get_bool())
           ledger_.mark_selected(*incumbent_);
-        incumbent_samples_.count = count_field_value(number_field(r, "samples_count"), "samples_count");
-        incumbent_samples_.mean = number_field(r, "samples_mean");
-        incumbent_samples_.variance = number_field(r, "samples_variance");
+        // samples_count/mean/variance stay in the record for older readers; verdicts now come
+        // from the evidence ledger, rebuilt from the observations.
+        (void)count_field_value(number_field(r, "samples_count"), "samples_count");
         if (const auto* load = r.if_contains("load"); load != nullptr && load->is_number())
           incumbent_load_ = load->to_number<double>();
         else
@@ -881,16 +881,16 @@ void TuningLoop::make_incumbent(TimePoint /*now*/, const Point& point, const Sco
   for (auto& s : signed_samples) s *= sign;
   incumbent_ = point;
   incumbent_value_ = pooled.windows > 0 ? pooled.mean : score.value.value_or(0.0);
-  incumbent_samples_ = summarize(signed_samples);
+  const auto samples = summarize(signed_samples);
   incumbent_load_ = load_index_ ? score.signals[*load_index_] : std::nullopt;
   boost::json::object r{{"type", "incumbent"},
                         {"point", point_json(point)},
                         {"value", *incumbent_value_},
                         {"sem", pooled.sem},
                         {"windows", pooled.windows},
-                        {"samples_count", incumbent_samples_.count},
-                        {"samples_mean", incumbent_samples_.mean},
-                        {"samples_variance", incumbent_samples_.variance}};
+                        {"samples_count", samples.count},
+                        {"samples_mean", samples.mean},
+                        {"samples_variance", samples.variance}};
   if (selected) r["selected"] = true;
   if (incumbent_load_) r["load"] = *incumbent_load_;
   record(std::move(r));
@@ -1018,7 +1018,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
       record_decision(point, score.value, "confirm",
                       reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
                       verdict.effect, verdict.p_value);
-      switchback_ = Switchback{point, {}, {}, {}, false};
+      switchback_ = Switchback{point, {}, {}, false};
       move_to(now, *incumbent_, Purpose::switchback);
       return;
     }
@@ -1102,9 +1102,6 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     return;
   }
   confirming.candidate_values.push_back(*score.value);
-  std::vector<double> signed_samples(score.samples);
-  for (auto& s : signed_samples) s *= sign;
-  confirming.candidate_samples = summarize(signed_samples);
   const auto pair = confirming.candidate_values.size();
   const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
   const double a = confirming.incumbent_values.back(), b = confirming.candidate_values.back();
@@ -1278,7 +1275,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
   const auto baseline = ledger_.pooled(*baseline_);
   if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
       !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
-    switchback_ = Switchback{*baseline_, {}, {}, {}, true};
+    switchback_ = Switchback{*baseline_, {}, {}, true};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }

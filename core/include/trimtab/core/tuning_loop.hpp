@@ -217,7 +217,6 @@ private:
     Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
     std::vector<double> incumbent_values;
     std::vector<double> candidate_values;
-    SampleSummary candidate_samples; // the last candidate half's per-interval values, signed
     bool final_check = false;        // the end-of-study confirmation of best against baseline
   };
 
@@ -269,7 +268,6 @@ private:
   Point applied_;
   std::optional<Point> incumbent_;
   std::optional<double> incumbent_value_;
-  SampleSummary incumbent_samples_;
   std::optional<double> incumbent_load_;
 
   // The apply under way or waiting, and where a multi-step move is heading.
