@@ -319,13 +319,11 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
 std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
   if (phase_ == LoopPhase::observing && (scrapes_.empty() || scrape.time_seconds > scrapes_.back().time_seconds)) {
     scrapes_.push_back(std::move(scrape));
+    if (scrapes_.size() >= 2) add_interval();
     // A candidate that is clearly worse, or clearly breaks a constraint, is not measured to the
     // end of its window: the mixture SPRT stays valid however often it is checked.
-    if (measuring_ == Purpose::candidate && policy_.end_windows_early && incumbent_ && scrapes_.size() >= policy_.min_samples) {
-      const auto score = score_window();
-      if (score.judgeable())
-        if (auto why = clearly_bad(score); !why.empty()) decide(now, why);
-    }
+    if (measuring_ == Purpose::candidate && policy_.end_windows_early && incumbent_ && scrapes_.size() >= policy_.min_samples)
+      if (auto why = clearly_bad(interval_objective_, interval_constraints_); !why.empty()) decide(now, why);
   }
   return take();
 }
@@ -353,7 +351,7 @@ std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
     break;
   case LoopPhase::settling:
     phase_ = LoopPhase::observing;
-    scrapes_.clear();
+    clear_window();
     wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
     break;
   case LoopPhase::observing:
@@ -748,7 +746,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
 
 void TuningLoop::begin_measurement(TimePoint now, Purpose purpose, bool settle) {
   measuring_ = purpose;
-  scrapes_.clear();
+  clear_window();
   window_extended_ = false;
   if (settle && policy_.settle > 0ms) {
     phase_ = LoopPhase::settling;
@@ -793,26 +791,46 @@ TuningLoop::Score TuningLoop::score_window() const {
   for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
     score.constraints.push_back(gather(constraint_inputs_[c], score.signals, values) ? policy_.constraints[c].slack(values)
                                                                                        : NAN);
-  // Per-interval objective and constraint values: the spread behind each window's standard error
-  // and the sequential test.
-  score.constraint_samples.resize(policy_.constraints.size());
-  for (std::size_t i = 1; i < scrapes_.size(); ++i) {
-    Window pair(policy_.signals);
-    pair.add(scrapes_[i - 1]);
-    pair.add(scrapes_[i]);
-    std::vector<std::optional<double>> signals;
-    for (const auto& spec : policy_.signals) signals.push_back(pair.value(spec.name));
-    if (gather(objective_inputs_, signals, values)) {
-      const double value = policy_.objective.evaluate(values);
-      if (std::isfinite(value)) score.samples.push_back(value);
-    }
-    for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
-      if (gather(constraint_inputs_[c], signals, values)) {
-        const double slack = policy_.constraints[c].slack(values);
-        if (std::isfinite(slack)) score.constraint_samples[c].push_back(slack);
-      }
-  }
+  // Per-interval objective and constraint values, gathered scrape by scrape (add_interval).
+  score.samples = interval_objective_;
+  score.constraint_samples = interval_constraints_;
+  score.constraint_samples.resize(policy_.constraints.size()); // no interval yet: none each
   return score;
+}
+
+void TuningLoop::add_interval() {
+  // The interval between the last two scrapes: the spread behind each window's standard error and
+  // the sequential test. Computed once per scrape, not again for every check of the window.
+  interval_constraints_.resize(policy_.constraints.size());
+  Window pair(policy_.signals);
+  pair.add(scrapes_[scrapes_.size() - 2]);
+  pair.add(scrapes_.back());
+  std::vector<std::optional<double>> signals;
+  for (const auto& spec : policy_.signals) signals.push_back(pair.value(spec.name));
+  std::vector<double> values;
+  auto gather = [&](const std::vector<std::size_t>& inputs) {
+    values.clear();
+    for (auto index : inputs) {
+      if (!signals[index]) return false;
+      values.push_back(*signals[index]);
+    }
+    return true;
+  };
+  if (gather(objective_inputs_)) {
+    const double value = policy_.objective.evaluate(values);
+    if (std::isfinite(value)) interval_objective_.push_back(value);
+  }
+  for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
+    if (gather(constraint_inputs_[c])) {
+      const double slack = policy_.constraints[c].slack(values);
+      if (std::isfinite(slack)) interval_constraints_[c].push_back(slack);
+    }
+}
+
+void TuningLoop::clear_window() {
+  scrapes_.clear();
+  interval_objective_.clear();
+  interval_constraints_.clear();
 }
 
 Observation TuningLoop::solver_observation(const Score& score) const {
@@ -905,11 +923,12 @@ void TuningLoop::roll_back(TimePoint now, bool counted) {
   move_to(now, *incumbent_, Purpose::rollback);
 }
 
-std::string TuningLoop::clearly_bad(const Score& score) const {
+std::string TuningLoop::clearly_bad(std::span<const double> objective_samples,
+                                    std::span<const std::vector<double>> constraint_samples) const {
   const double evidence_needed = 1.0 / (1.0 - policy_.confidence);
-  for (std::size_t c = 0; c < policy_.constraints.size(); ++c) {
-    const auto spread = summarize(score.constraint_samples[c]);
-    if (spread.count < 2 || !(spread.mean > 0.0) || !(score.constraints[c] > 0.0)) continue;
+  for (std::size_t c = 0; c < constraint_samples.size(); ++c) {
+    const auto spread = summarize(constraint_samples[c]);
+    if (spread.count < 2 || !(spread.mean > 0.0)) continue;
     const double worth_finding = 0.1 * std::max(std::abs(rules_.constraint_scales[c]), 1e-9);
     if (mixture_likelihood_ratio(spread.mean, spread.variance / static_cast<double>(spread.count), worth_finding) >= evidence_needed)
       return "'" + policy_.constraints[c].text + "' broken by a clear margin (mSPRT)";
@@ -918,7 +937,7 @@ std::string TuningLoop::clearly_bad(const Score& score) const {
   const auto incumbent = ledger_.pooled(*incumbent_);
   if (incumbent.windows == 0 || !incumbent.feasible()) return {};
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
-  std::vector<double> signed_samples(score.samples);
+  std::vector<double> signed_samples(objective_samples.begin(), objective_samples.end());
   for (auto& s : signed_samples) s *= sign;
   const auto spread = summarize(signed_samples);
   if (spread.count < 2) return {};

@@ -231,7 +231,10 @@ private:
   void decide(TimePoint now, const std::string& ended_early = {});
   void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
   void decide_switchback(TimePoint now, const Score& score);
-  [[nodiscard]] std::string clearly_bad(const Score& score) const;
+  [[nodiscard]] std::string clearly_bad(std::span<const double> objective_samples,
+                                        std::span<const std::vector<double>> constraint_samples) const;
+  void add_interval();
+  void clear_window();
   [[nodiscard]] std::string clearly_broken(const Score& score) const;
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
   [[nodiscard]] Observation solver_observation(const Score& score) const;
@@ -278,6 +281,9 @@ private:
   TimePoint phase_deadline_{};
   bool window_extended_ = false;
   std::vector<Scrape> scrapes_;
+  // Each interval between consecutive scrapes of the window: the objective, and each constraint's slack.
+  std::vector<double> interval_objective_;
+  std::vector<std::vector<double>> interval_constraints_;
 
   std::uint64_t windows_scored_ = 0;
   std::size_t windows_since_remeasure_ = 0;
