@@ -275,9 +275,10 @@ def do_runs(args, plan):
             meta = {"seconds": seconds, "loadavg": (load_before + load_after) / 2}
             with open(os.path.join(state, "run.json"), "w") as f:
                 json.dump(meta, f)
-        windows, done_reason = runs_module.windows_from_journal(
+        windows, done_reason, claim = runs_module.windows_from_journal(
             runs_module.read_journal(os.path.join(state, "journal.jsonl")))
         meta["done"] = done_reason
+        meta["claim"] = claim
         results[solver, seed] = (windows, meta)
         elapsed = time.monotonic() - started
         progress = "" if args.reuse_runs else f"  (elapsed {elapsed:.0f} s, eta {elapsed / i * (len(plan) - i):.0f} s)"
@@ -307,8 +308,29 @@ def score(space, table, best, windows, budget, threshold):
     def first(curve):
         return next((n for n, v in enumerate(curve) if v >= threshold), math.inf)
 
+    to_incumbent = first(incumbent)
+    # The cost of getting there: every window measured (extensions too) and seconds of traffic.
+    reached = windows[to_incumbent] if to_incumbent < len(windows) else None
     return {"evaluated": evaluated, "incumbent": incumbent, "rows": rows,
-            "to_evaluated": first(evaluated), "to_incumbent": first(incumbent)}
+            "to_evaluated": first(evaluated), "to_incumbent": to_incumbent,
+            "to_incumbent_measured": reached["measured"] if reached else math.inf,
+            "to_incumbent_seconds": reached["seconds"] if reached and reached["seconds"] is not None else math.inf}
+
+
+def claim_error(space, table, baseline, final, claim):
+    """The claim against the sweep: (claimed improvement, the sweep's improvement of the final
+    incumbent over the baseline, absolute difference), in percentage points; None where the run
+    claimed nothing numeric or the sweep lacks a point. The objective is minimised, so the sweep's
+    improvement is (baseline - final) / baseline."""
+    if not claim or claim.get("improvement") is None or not claim.get("relative", True) or not final:
+        return None
+    base = table.get(space.key(baseline))
+    end = table.get(space.key(final))
+    if not base or not end or base["latency_ms"] in (None, 0) or end["latency_ms"] is None:
+        return None
+    claimed = 100 * claim["improvement"]
+    true = 100 * (base["latency_ms"] - end["latency_ms"]) / base["latency_ms"]
+    return claimed, true, abs(claimed - true)
 
 
 def main():
@@ -377,14 +399,17 @@ def write_outputs(args, space, table, best, plan, results, scores, close, feasib
         w = csv.writer(f)
         w.writerow(["solver", "seed", "candidate_windows", "windows_to_95_evaluated", "windows_to_95_incumbent",
                     "best_evaluated", "best_evaluated_sweep_ms", "final_incumbent", "final_incumbent_sweep_ms",
-                    "distinct_points", "rollbacks", "seconds", "ended_by", "loadavg"])
+                    "distinct_points", "rollbacks", "seconds", "ended_by", "loadavg", "windows_measured_to_95_incumbent",
+                    "traffic_seconds_to_95_incumbent", "claim_method", "claimed_improvement_pct",
+                    "sweep_improvement_pct", "claim_error_points"])
         for solver, seed in plan:
             windows, meta = results[solver, seed]
             s = scores[solver, seed]
             best_eval = max(s["rows"], key=lambda row: row[2])[0]["point"]
             final = windows[-1]["incumbent"]
             row = {"best": value_of(best_eval) if max(r[2] for r in s["rows"]) > 0 else math.inf,
-                   "final": value_of(final)}
+                   "final": value_of(final),
+                   "claim": claim_error(space, table, windows[0]["point"], final, meta.get("claim"))}
             run_rows[solver, seed] = row
             w.writerow([solver, seed, len(windows) - 1, report.format_windows(s["to_evaluated"], args.budget),
                         report.format_windows(s["to_incumbent"], args.budget), space.describe(best_eval),
@@ -392,7 +417,11 @@ def write_outputs(args, space, table, best, plan, results, scores, close, feasib
                         csv_number(row["final"]) if math.isfinite(row["final"]) else "",
                         len({space.key(x["point"]) for x in windows}),
                         sum(1 for x in windows if x["verdict"] == "rollback"), f"{meta['seconds']:.1f}",
-                        meta["done"] or "time", f"{meta['loadavg']:.2f}"])
+                        meta["done"] or "time", f"{meta['loadavg']:.2f}",
+                        report.format_windows(s["to_incumbent_measured"], args.budget),
+                        "" if math.isinf(s["to_incumbent_seconds"]) else f"{s['to_incumbent_seconds']:.1f}",
+                        (meta.get("claim") or {}).get("method", "")] +
+                       (["", "", ""] if row["claim"] is None else [f"{x:.2f}" for x in row["claim"]]))
 
     summaries = []
     for solver in args.solvers:
@@ -409,18 +438,28 @@ def write_outputs(args, space, table, best, plan, results, scores, close, feasib
             "median_best_value": report.quantile([run_rows[k]["best"] for k in keys], 0.5),
             "median_final_value": report.quantile([run_rows[k]["final"] for k in keys], 0.5),
             "seconds": sum(results[k][1]["seconds"] for k in keys) / len(keys),
+            "incumbent_seconds": [scores[k]["to_incumbent_seconds"] for k in keys],
+            "median_incumbent_seconds": report.quantile([scores[k]["to_incumbent_seconds"] for k in keys], 0.5),
+            "median_incumbent_measured": report.quantile([scores[k]["to_incumbent_measured"] for k in keys], 0.5),
+            "claim_errors": [run_rows[k]["claim"][2] for k in keys if run_rows[k]["claim"] is not None],
         })
     with open(os.path.join(args.out, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["solver", "runs", "median_windows_to_95_evaluated", "median_windows_to_95_incumbent",
                     "reached_evaluated", "reached_incumbent", "median_best_evaluated_sweep_ms",
-                    "median_final_incumbent_sweep_ms", "mean_seconds_per_run", "budget", "best_sweep_ms"])
+                    "median_final_incumbent_sweep_ms", "mean_seconds_per_run", "budget", "best_sweep_ms",
+                    "median_windows_measured_to_95_incumbent", "median_traffic_seconds_to_95_incumbent",
+                    "claims", "median_claim_error_points"])
         for s in summaries:
             w.writerow([s["solver"], s["runs"], report.format_windows(s["median_evaluated"], args.budget),
                         report.format_windows(s["median_incumbent"], args.budget), s["reached_evaluated"],
                         s["reached_incumbent"], csv_number(s["median_best_value"]) if math.isfinite(s["median_best_value"]) else "",
                         csv_number(s["median_final_value"]) if math.isfinite(s["median_final_value"]) else "",
-                        f"{s['seconds']:.1f}", args.budget, csv_number(best["latency_ms"])])
+                        f"{s['seconds']:.1f}", args.budget, csv_number(best["latency_ms"]),
+                        report.format_windows(s["median_incumbent_measured"], args.budget),
+                        "" if math.isinf(s["median_incumbent_seconds"]) else f"{s['median_incumbent_seconds']:.1f}",
+                        len(s["claim_errors"]),
+                        f"{statistics.median(s['claim_errors']):.2f}" if s["claim_errors"] else ""])
 
     text = report.table(summaries, args.budget, best["latency_ms"], args.threshold)
     text += (f"\nSweep: {space.size()} grid points, {feasible} feasible, {close} within {args.threshold:.0%} of the "

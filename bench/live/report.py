@@ -29,17 +29,33 @@ def format_ms(x):
     return f"{x:.3g}"
 
 
+def format_seconds(x):
+    return "-" if x is None or math.isinf(x) else f"{x:.0f}"
+
+
+def format_errors(errors, runs):
+    """Median and largest absolute claim error; the count when some runs claimed nothing numeric."""
+    if not errors:
+        return "-"
+    text = f"{quantile(errors, 0.5):.1f}, {max(errors):.1f}"
+    return text if len(errors) == runs else f"{text} ({len(errors)} of {runs} runs)"
+
+
 def table(summaries, budget, best_value, threshold):
     """Markdown, one row per solver."""
     lines = [
         f"Windows until a configuration within {threshold:.0%} of the sweep's best ({best_value:.3g} ms) "
         f"was measured (evaluated) and kept (incumbent); window 0 is the baseline, `>{budget}`: not within "
         f"the budget of {budget} candidate windows. Median, then every run in seed order. Values are the "
-        "sweep's, not the runs' own noisy measurements.",
+        "sweep's, not the runs' own noisy measurements. The incumbent's cost is also given as every window "
+        "measured by then (extensions of a close call included) and as seconds of traffic since the agent "
+        "started. Claim error: the improvement over the baseline the run claimed at its end against the "
+        "sweep's improvement of its final incumbent, in percentage points.",
         "",
         "| solver | runs | evaluated: median | per run | incumbent: median | per run | reached (eval / inc) "
-        "| best evaluated, ms (median) | final incumbent, ms (median) | s/run |",
-        "|---|---:|---:|---|---:|---|---:|---:|---:|---:|",
+        "| incumbent: windows measured, median | incumbent: s of traffic, median "
+        "| best evaluated, ms (median) | final incumbent, ms (median) | claim error, points (median, max) | s/run |",
+        "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in summaries:
         lines.append(
@@ -48,7 +64,9 @@ def table(summaries, budget, best_value, threshold):
             f"{format_windows(s['median_incumbent'], budget)} | "
             f"{', '.join(format_windows(n, budget) for n in s['incumbent'])} | "
             f"{s['reached_evaluated']}/{s['runs']} / {s['reached_incumbent']}/{s['runs']} | "
-            f"{format_ms(s['median_best_value'])} | {format_ms(s['median_final_value'])} | {s['seconds']:.0f} |")
+            f"{format_windows(s['median_incumbent_measured'], budget)} | {format_seconds(s['median_incumbent_seconds'])} | "
+            f"{format_ms(s['median_best_value'])} | {format_ms(s['median_final_value'])} | "
+            f"{format_errors(s['claim_errors'], s['runs'])} | {s['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -42,13 +42,23 @@ def read_journal(path):
 
 def windows_from_journal(records):
     """The scored windows in order: dicts with window (0 baseline, n the n-th candidate), point, live
-    value and p99 (None for a candidate that produced no data), verdict, and the incumbent after it.
-    Also returns why the study ended ('budget', 'exhausted'; None when it was cut short)."""
-    windows, incumbent, done_reason = [], None, None
+    value and p99 (None for a candidate that produced no data), verdict, the incumbent after it,
+    `measured` (every window the agent measured by then, of any purpose: extensions, re-measurements
+    and switchback halves cost traffic too) and `seconds` (of traffic since the agent started, at the
+    window's end). Also returns why the study ended ('budget', 'exhausted'; None when it was cut
+    short) and the study's `claim` record (None without one)."""
+    windows, incumbent, done_reason, claim = [], None, None, None
+    started, measured = None, 0
     for record in records:
         kind = record.get("type")
+        if kind == "start" and started is None:
+            started = record["time"]
+        if kind == "observation":
+            measured += 1
         if kind == "observation" and record.get("purpose") in ("baseline", "candidate"):
             windows.append({
+                "measured": measured - 1,
+                "seconds": (record["time"] - started) / 1000 if started is not None else None,
                 "window": int(record.get("window", 0)) if record["purpose"] == "candidate" else 0,
                 "purpose": record["purpose"],
                 "point": record["point"],
@@ -66,7 +76,9 @@ def windows_from_journal(records):
                 windows[-1]["incumbent"] = incumbent
         elif kind == "done":
             done_reason = record.get("reason")
+        elif kind == "claim":
+            claim = record
     # A baseline measured twice (the first window discarded for lack of data) keeps the last.
     baselines = [w for w in windows if w["purpose"] == "baseline"]
     windows = baselines[-1:] + [w for w in windows if w["purpose"] == "candidate"]
-    return windows, done_reason
+    return windows, done_reason, claim
