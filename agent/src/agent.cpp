@@ -24,6 +24,7 @@
 #include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/agent/solve_session.hpp>
 #include <trimtab/agent/study_report.hpp>
+#include <trimtab/core/journal_compaction.hpp>
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/point_json.hpp>
@@ -135,6 +136,8 @@ TuningPolicy tuning_policy(const TuningConfig& config) {
   policy.max_candidate_windows = config.window.max_candidate_windows;
   policy.end_windows_early = config.window.end_early;
   policy.final_confirmation_pairs = config.guardrails.final_confirmation_pairs;
+  policy.guard_after_study = config.guardrails.guard_after_study;
+  policy.guard_windows = config.guardrails.guard_windows;
   policy.guardrails.max_delta.resize(config.space.size());
   for (const auto& [name, amount] : config.guardrails.max_delta)
     if (const auto index = config.space.find(name)) policy.guardrails.max_delta[*index] = amount;
@@ -179,6 +182,7 @@ struct Agent::State {
   StudyFold study{Agent::study_windows_kept};
   std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
   std::deque<boost::json::object> unjournaled; // records a failed append left to write first
+  std::uint64_t compact_at = 0;                  // the journal size that triggers the next compaction
   std::string journal_error;
 
   asio::steady_timer wake_timer;
@@ -256,7 +260,30 @@ struct Agent::State {
       unjournaled.pop_front();
     }
     journal_error.clear();
+    compact_journal_if_large();
     return true;
+  }
+
+  // Bounds the journal (docs/journal.md, "Compaction"): past state.journal_limit_mb it is rewritten
+  // with what a restart needs. A study larger than the limit compacts little; the next attempt then
+  // waits until the journal has doubled, so it is not rewritten after every record.
+  void compact_journal_if_large() {
+    const std::uint64_t limit = config.state.journal_limit_mb * 1024 * 1024;
+    if (!journal || journal->size() < std::max(limit, compact_at)) return;
+    // Only what follows a study (the guard's windows) and recommend mode's windows can be dropped:
+    // a study still under way would be read and written again for nothing.
+    if (!loop->guarding() && loop->phase() != LoopPhase::done && loop->mode() != TuningMode::recommend) return;
+    const auto before = journal->size();
+    CompactionPolicy policy;
+    policy.windows_per_config = loop->policy().evidence_windows;
+    if (auto ec = journal->compact([&](std::vector<boost::json::object> all) { return compact_journal(std::move(all), policy); })) {
+      log(LogLevel::warning, "journal: cannot compact " + journal->path().string() + ": " + ec.message());
+      compact_at = before + limit;
+      return;
+    }
+    compact_at = 2 * journal->size();
+    log(LogLevel::info, "journal: compacted from " + std::to_string(before) + " to " + std::to_string(journal->size()) +
+                            " bytes; the journal before is " + journal->path().string() + ".1");
   }
 
   // A written record: folded into the study, told to the host, kept among the recent ones.
@@ -357,6 +384,8 @@ struct Agent::State {
       log(LogLevel::info, "recommendation " + readable("point") + ": " + text("reason"));
     } else if (type == "claim") {
       log(LogLevel::info, "claim: " + describe_claim(r));
+    } else if (type == "guard") {
+      log(LogLevel::info, "guarding " + readable("point") + " from objective " + readable("value") + ": " + text("reason"));
     } else if (type == "switchback") {
       log(LogLevel::info, "switchback pair " + text("pair") + "/" + text("of") + ": " + readable("candidate_value") +
                               " for " + readable("candidate") + " against " + readable("incumbent_value") + " for " +
@@ -698,15 +727,20 @@ asio::awaitable<void> Agent::run() {
   s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
     s.journal.emplace(Journal::open(s.config.state.dir));
-    const auto replayed = s.journal->release_records();
-    for (const auto& record : replayed) s.study.add(record);
-    const auto recent = std::min(replayed.size(), recent_records_kept);
-    s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
-    if (s.journal->recovered_bytes() > 0)
-      s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
-                                   " bytes) left by a crash");
-    s.loop->replay(replayed);
-    s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed.size()) + " records");
+    {
+      const auto replayed = s.journal->release_records();
+      for (const auto& record : replayed) s.study.add(record);
+      const auto recent = std::min(replayed.size(), recent_records_kept);
+      s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
+      if (s.journal->recovered_bytes() > 0)
+        s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
+                                     " bytes) left by a crash");
+      s.loop->replay(replayed);
+      s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed.size()) + " records");
+    }
+    // After the replayed records are freed: compaction reads the file again, and both at once would
+    // double the start-up peak.
+    s.compact_journal_if_large();
   }
   s.running_config = co_await s.read_running_config();
 
@@ -794,6 +828,8 @@ const std::deque<boost::json::object>& Agent::records() const noexcept { return 
 
 StudyReport Agent::study_report() const { return state_->study.report(); }
 
+bool Agent::guarding_after_study() const { return state_->loop->guarding(); }
+
 unsigned short Agent::control_port() const noexcept { return state_->control ? state_->control->port() : 0; }
 
 const TuningLoop& Agent::loop() const noexcept { return *state_->loop; }
@@ -821,6 +857,20 @@ boost::json::object Agent::status() const {
   out["candidate_windows"] = loop.windows_scored();
   out["budget"] = s.config.solver.budget;
   if (loop.claim()) out["claim"] = *loop.claim();
+  if (loop.guarding() && loop.guard_reference()) {
+    // After the study: the best's level when guarding began against its recent windows.
+    const auto& reference = *loop.guard_reference();
+    const auto recent = pool(loop.guard_recent());
+    boost::json::object guard{{"reference", reference.mean}, {"reference_windows", reference.windows}};
+    if (recent.windows > 0) {
+      const double sign = s.config.objective.direction == ObjectiveDirection::maximize ? 1.0 : -1.0;
+      guard["recent"] = recent.mean;
+      guard["recent_windows"] = recent.windows;
+      guard["change"] = reference.mean != 0.0 ? sign * (recent.mean - reference.mean) / std::abs(reference.mean)
+                                              : sign * (recent.mean - reference.mean);
+    }
+    out["guard"] = std::move(guard);
+  }
   out["rollbacks_last_hour"] = loop.guardrails().rollbacks_in_last_hour(std::chrono::system_clock::now());
   boost::json::object signals;
   for (std::size_t i = 0; i < s.config.signals.size(); ++i) {

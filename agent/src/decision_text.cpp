@@ -25,6 +25,12 @@ std::string describe_decision(const boost::json::object& r) {
   const auto* incumbent = r.if_contains("incumbent_value");
   const bool has_incumbent = incumbent != nullptr && incumbent->is_number();
   const auto against = has_incumbent ? " against the incumbent's " + readable_value(*incumbent) : std::string();
+  if (const auto* guard = r.if_contains("guard"); guard != nullptr && guard->is_bool() && guard->get_bool()) {
+    // After the study: the best is guarded, and the reason says where it stands.
+    if (verdict == "rollback") return "guard: rolled back from " + point + " to the baseline; " + reason;
+    if (verdict == "discard") return "guard: discarded the window of " + point + ": " + reason;
+    return "guard: " + point + " scored " + value + "; " + reason;
+  }
   if (verdict == "promote") return "promoted " + point + ": objective " + value + against + "; " + reason;
   if (verdict == "rollback") return "rolled back " + point + ": objective " + value + against + "; " + reason;
   if (verdict == "extend") return "measuring " + point + " again: objective " + value + against + "; " + reason;

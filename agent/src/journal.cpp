@@ -126,13 +126,17 @@ std::string describe(const json::value& value) {
   return text;
 }
 
-/// Why `record` is not a valid record following seq `expected_seq - 1`, or "" when it is.
-std::string check_record(const json::object& record, std::uint64_t expected_seq) {
+/// Why `record` is not a valid record following seq `expected_seq - 1`, or "" when it is. With
+/// `gaps`, any larger seq follows too (a compacted journal: docs/journal.md).
+std::string check_record(const json::object& record, std::uint64_t expected_seq, bool gaps) {
   const auto* seq = record.if_contains("seq");
   if (!seq) return "no \"seq\"";
   if (!seq->is_int64() && !seq->is_uint64()) return "\"seq\" is " + describe(*seq) + ", not an integer";
-  if (seq->is_int64() ? seq->get_int64() != static_cast<std::int64_t>(expected_seq)
-                      : seq->get_uint64() != expected_seq) {
+  const bool later = seq->is_uint64() || seq->get_int64() >= static_cast<std::int64_t>(expected_seq);
+  if (gaps && later) {
+    // fine: records were compacted away before it
+  } else if (seq->is_int64() ? seq->get_int64() != static_cast<std::int64_t>(expected_seq)
+                             : seq->get_uint64() != expected_seq) {
     const bool ahead = seq->is_uint64() || seq->get_int64() > static_cast<std::int64_t>(expected_seq);
     return "\"seq\" is " + describe(*seq) + " where " + std::to_string(expected_seq) + " was expected (" +
            (ahead ? "records are missing before it" : "a record is repeated or out of order") + ")";
@@ -145,6 +149,48 @@ std::string check_record(const json::object& record, std::uint64_t expected_seq)
   if (!type->is_string() || type->get_string().empty())
     return "\"type\" is " + describe(*type) + ", not the name of a record type";
   return {};
+}
+
+/// Parses the complete lines of a journal file into `records`, checking each, and sets
+/// `next_seq`; returns where the complete records end (a torn last line is left out). Throws
+/// JournalError naming the line.
+std::size_t parse_records(const std::string& data, const fs::path& path, std::vector<json::object>& records,
+                          std::uint64_t& next_seq) {
+  std::size_t pos = 0;
+  std::size_t line_number = 0;
+  bool gaps = false;
+  next_seq = 1;
+  while (pos < data.size()) {
+    ++line_number;
+    const std::size_t end = data.find('\n', pos);
+    if (end == std::string::npos) break; // torn by a crash mid-write: dropped by the caller
+    const std::string_view line(data.data() + pos, end - pos);
+    const bool last = end + 1 == data.size();
+
+    json::stream_parser parser;
+    error_code ec;
+    const std::size_t consumed = parser.write(line.data(), line.size(), ec);
+    if (!ec) parser.finish(ec);
+    if (ec) {
+      if (last) break; // a last line that does not parse is torn too
+      if (line.empty()) throw JournalError(path, line_number, "empty line");
+      throw JournalError(path, line_number,
+                         "not JSON (column " + std::to_string(consumed + 1) + ": " + ec.message() + ")");
+    }
+    json::value value = parser.release();
+    if (!value.is_object()) throw JournalError(path, line_number, "not a JSON object");
+    auto& record = value.get_object();
+    // A compacted journal starts with a `compacted` record of seq 0; the seqs after it have gaps.
+    const auto* type = record.if_contains("type");
+    const bool compacted_start = line_number == 1 && type != nullptr && type->is_string() && type->get_string() == "compacted";
+    if (auto problem = check_record(record, compacted_start ? 0 : next_seq, gaps); !problem.empty())
+      throw JournalError(path, line_number, problem);
+    gaps = gaps || compacted_start;
+    next_seq = static_cast<std::uint64_t>(record.at("seq").to_number<std::int64_t>()) + 1;
+    records.push_back(std::move(record));
+    pos = end + 1;
+  }
+  return pos;
 }
 
 } // namespace
@@ -185,34 +231,7 @@ Journal Journal::open(const fs::path& state_dir, JournalFileOps ops) {
     if (entry.path().filename().string().starts_with(".runtime_config.json.tmp.")) fs::remove(entry.path(), ignored);
 
   const std::string data = read_all(journal.fd_, path);
-  std::size_t pos = 0;
-  std::size_t line_number = 0;
-  while (pos < data.size()) {
-    ++line_number;
-    const std::size_t end = data.find('\n', pos);
-    if (end == std::string::npos) break; // torn by a crash mid-write: dropped below
-    const std::string_view line(data.data() + pos, end - pos);
-    const bool last = end + 1 == data.size();
-
-    json::stream_parser parser;
-    error_code ec;
-    const std::size_t consumed = parser.write(line.data(), line.size(), ec);
-    if (!ec) parser.finish(ec);
-    if (ec) {
-      if (last) break; // a last line that does not parse is torn too
-      if (line.empty()) throw JournalError(path, line_number, "empty line");
-      throw JournalError(path, line_number,
-                         "not JSON (column " + std::to_string(consumed + 1) + ": " + ec.message() + ")");
-    }
-    json::value value = parser.release();
-    if (!value.is_object()) throw JournalError(path, line_number, "not a JSON object");
-    if (auto problem = check_record(value.get_object(), journal.next_seq_); !problem.empty())
-      throw JournalError(path, line_number, problem);
-    journal.records_.push_back(std::move(value.get_object()));
-    ++journal.next_seq_;
-    pos = end + 1;
-  }
-
+  const auto pos = parse_records(data, path, journal.records_, journal.next_seq_);
   if (pos < data.size()) {
     if (::ftruncate(journal.fd_, static_cast<off_t>(pos)) != 0) fail(last_error(), "cannot truncate", path);
     if (::fdatasync(journal.fd_) != 0) fail(last_error(), "cannot fdatasync", path);
@@ -291,6 +310,49 @@ error_code Journal::append(json::object record, std::int64_t unix_ms) {
   size_ += text.size();
   ++next_seq_;
   return {};
+}
+
+error_code Journal::compact(const std::function<std::vector<json::object>(std::vector<json::object>)>& select) {
+  if (fd_ < 0) return make_error_code(boost::system::errc::bad_file_descriptor);
+  if (needs_truncate_) return make_error_code(boost::system::errc::resource_unavailable_try_again);
+  std::string text;
+  try {
+    std::vector<json::object> records;
+    std::uint64_t next_seq = 1;
+    const std::string data = read_all(fd_, path_);
+    if (parse_records(data, path_, records, next_seq) != data.size() || next_seq != next_seq_)
+      return make_error_code(boost::system::errc::io_error); // not what this journal wrote
+    for (const auto& record : select(std::move(records))) {
+      text += to_json_text(record);
+      text += '\n';
+    }
+  } catch (const std::exception&) {
+    return make_error_code(boost::system::errc::io_error);
+  }
+
+  const fs::path dir = directory_of(path_);
+  std::string temp = (dir / ("." + path_.filename().string() + ".tmp.XXXXXX")).string();
+  FdGuard fd(::mkostemp(temp.data(), O_CLOEXEC | O_APPEND)); // mode 0600
+  if (fd.get() < 0) return last_error();
+  // Locked before it takes the journal's name, so no other agent can take it over between.
+  error_code ec;
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) ec = last_error();
+  if (!ec) ec = write_all(fd.get(), text, ::write);
+  if (!ec && ::fsync(fd.get()) != 0) ec = last_error();
+  // The journal as it was stays beside it as journal.jsonl.1 (the previous one there goes): a hard
+  // link first, so there is never a moment without journal.jsonl.
+  const fs::path previous = path_.string() + ".1";
+  if (!ec && ::unlink(previous.c_str()) != 0 && errno != ENOENT) ec = last_error();
+  if (!ec && ::link(path_.c_str(), previous.c_str()) != 0) ec = last_error();
+  if (!ec && ::rename(temp.c_str(), path_.c_str()) != 0) ec = last_error();
+  if (ec) {
+    ::unlink(temp.c_str());
+    return ec;
+  }
+  close(); // releases the lock on the old file, which only journal.jsonl.1 names now
+  fd_ = fd.release();
+  size_ = text.size();
+  return sync_directory(dir);
 }
 
 error_code write_file_atomically(const fs::path& path, std::string_view contents) {

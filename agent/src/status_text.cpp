@@ -42,6 +42,15 @@ std::string status_summary(const boost::json::object& status) {
       line("improvement", readable_number(improvement->to_number<double>() * 100.0) + " % over the baseline (" +
                               at(s, "improvement_method") + ")");
   }
+  if (const auto* guard = status.if_contains("guard"); guard != nullptr && guard->is_object()) {
+    // After the study: where the guarded best stands against its level when guarding began.
+    const auto& g = guard->get_object();
+    std::string text = "the best's objective " + at(g, "reference") + " when guarding began";
+    if (const auto* change = g.if_contains("change"); change != nullptr && change->is_number())
+      text += "; " + at(g, "recent") + " over its last " + at(g, "recent_windows") + " windows (" +
+              readable_number(change->to_number<double>() * 100.0) + " %)";
+    line("guarding", text);
+  }
   if (const auto* signals = status.if_contains("signals"); signals != nullptr && signals->is_object() && !signals->get_object().empty())
     line("signals", readable_point(signals->get_object()));
   if (const auto* refusals = status.if_contains("refusals"); refusals != nullptr && refusals->is_object() &&

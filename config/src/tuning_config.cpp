@@ -50,7 +50,8 @@ constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"
 constexpr std::array<std::string_view, 9> window_keys{"settle",      "duration",  "min_samples",
                                                      "load_signal", "load_band", "remeasure_every",
                                                      "max_candidate_windows", "end_early", "in_effect_limit"};
-constexpr std::array<std::string_view, 14> guardrail_keys{"final_confirmation_pairs", "preset",               "max_delta",
+constexpr std::array<std::string_view, 16> guardrail_keys{"final_confirmation_pairs", "guard_after_study", "guard_windows",
+                                                          "preset",               "max_delta",
                                                           "max_updates_per_second", "min_dwell",
                                                           "rollback_on_regression", "required_improvement",
                                                           "max_rollbacks_per_hour", "regression_threshold",
@@ -85,7 +86,7 @@ PresetValues preset_values(GuardrailPreset preset) {
 }
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
-constexpr std::array<std::string_view, 1> state_keys{"dir"};
+constexpr std::array<std::string_view, 2> state_keys{"dir", "journal_limit_mb"};
 constexpr std::array<std::string_view, 2> control_keys{"listen", "token_file"};
 
 std::string join(Keys names) {
@@ -800,6 +801,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             guardrails.final_confirmation_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
             if (guardrails.final_confirmation_pairs == 1)
               reader.fail(value.Mark(), "final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
+          } else if (name == "guard_after_study") {
+            guardrails.guard_after_study = reader.boolean(value, name);
+          } else if (name == "guard_windows") {
+            guardrails.guard_windows = static_cast<std::size_t>(reader.count(value, name, 1));
           } else if (name == "rollback_on_regression") {
             guardrails.rollback_on_regression = reader.boolean(value, name);
           } else if (name == "required_improvement") {
@@ -881,7 +886,10 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
   if (const auto* node = optional("state"))
     reader.attempt([&] {
       for (const auto& [key, value] : reader.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
-        reader.attempt([&, &value = value] { state.dir = reader.text(value, "dir"); });
+        reader.attempt([&, &key = key, &value = value] {
+          if (key.Scalar() == "journal_limit_mb") state.journal_limit_mb = reader.count(value, "journal_limit_mb", 1);
+          else state.dir = reader.text(value, "dir");
+        });
     });
   ControlConfig control;
   if (const auto* node = optional("control"))

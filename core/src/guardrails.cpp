@@ -1,5 +1,7 @@
 #include <trimtab/core/guardrails.hpp>
 
+#include <trimtab/core/number_text.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -18,11 +20,7 @@ std::optional<double> numeric(const Value& value) {
   return std::nullopt;
 }
 
-std::string format(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
+std::string format(double value) { return number_text(value, 6); }
 
 } // namespace
 

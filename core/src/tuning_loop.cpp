@@ -8,6 +8,8 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include <trimtab/core/guard.hpp>
+#include <trimtab/core/number_text.hpp>
 #include <trimtab/core/point_json.hpp>
 #include <trimtab/core/window.hpp>
 
@@ -18,12 +20,6 @@ using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
 // Three significant digits: reasons are read by people; the record's numbers keep full precision.
-std::string format(double value) {
-  std::ostringstream out;
-  out << std::setprecision(3) << value;
-  return out.str();
-}
-
 // Journal times are Unix milliseconds; anything outside years 1970..2200 is a corrupt record, and
 // would overflow the clock's nanoseconds (found by fuzzing replay).
 constexpr double latest_unix_ms = 7'258'118'400'000.0; // 2200-01-01
@@ -222,7 +218,9 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
             evidence.intervals = count_field_value(n->to_number<double>(), "samples");
           ledger_.add(point_from_json(space, field(r, "point")), std::move(evidence));
         }
-        history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
+        const auto* guard = r.if_contains("guard");
+        if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
+          history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
         if (string_field(r, "purpose") == "candidate") {
           ++windows_scored_;
           ++windows_since_remeasure_;
@@ -258,6 +256,16 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
         if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
       } else if (type == "done") {
         done_ = true;
+      } else if (type == "guard") {
+        PooledEvidence level;
+        level.mean = number_field(r, "value");
+        level.sem = number_field(r, "sem");
+        level.windows = count_field_value(number_field(r, "windows"), "windows");
+        level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
+        if (const auto* constraints = r.if_contains("constraints"); constraints != nullptr && constraints->is_array())
+          for (const auto& c : constraints->as_array()) level.constraints.push_back(c.is_number() ? c.to_number<double>() : NAN);
+        guard_reference_ = std::move(level);
+        guard_recent_.clear();
       } else if (type == "claim") {
         claimed_ = true;
         auto claim = r;
@@ -740,6 +748,15 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
               {"best", point_json(applied_)},
               {"best_value", incumbent_value_.value_or(0.0)}});
     }
+    if (guarding() && applied_ == *incumbent_) {
+      if (!guard_reference_) {
+        // The best's level as the claim measured it: without the window that selected it.
+        auto level = ledger_.unselected(applied_);
+        if (level.windows == 0) level = ledger_.pooled(applied_);
+        if (level.windows > 0) guard_from(level, "the study is done: the best is guarded from its measured level");
+      }
+      if (!parked(now)) begin_measurement(now, Purpose::remeasure);
+    }
     break;
   }
 }
@@ -864,6 +881,7 @@ void TuningLoop::record_observation(const Point& point, const Score& score, bool
                         {"signals", std::move(signals)},
                         {"samples", score.samples.size()},
                         {"window", measuring_ == Purpose::candidate ? windows_scored_ : 0}};
+  if (guarding() && (measuring_ == Purpose::remeasure || measuring_ == Purpose::switchback)) r["guard"] = true;
   if (failed) {
     r["failed"] = true;
   } else {
@@ -961,6 +979,10 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
     decide_candidate(now, score, ended_early);
     return;
   }
+  if (measuring_ == Purpose::remeasure && guarding()) {
+    decide_guard(now, score);
+    return;
+  }
   // The baseline or the incumbent again: its evidence is what candidates are judged against.
   const auto point = applied_;
   if (!score.judgeable()) {
@@ -999,8 +1021,8 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
   if (load_index_ && incumbent_load_ && score.signals[*load_index_] && *incumbent_load_ != 0.0) {
     const double drift = std::abs(*score.signals[*load_index_] / *incumbent_load_ - 1.0);
     if (drift > policy_.load_band) {
-      const auto moved = "'" + *policy_.load_signal + "' is " + format(*score.signals[*load_index_]) + " against " +
-                         format(*incumbent_load_) + " when the incumbent was measured (" + format(drift * 100) + "% apart)";
+      const auto moved = "'" + *policy_.load_signal + "' is " + number_text(*score.signals[*load_index_]) + " against " +
+                         number_text(*incumbent_load_) + " when the incumbent was measured (" + number_text(drift * 100) + "% apart)";
       // A broken constraint is rolled back whatever the load did: a load signal that the
       // configuration itself moves (closed-loop throughput) must not hide it.
       if (auto broken = clearly_broken(score); !broken.empty()) {
@@ -1037,7 +1059,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
       record_decision(point, score.value, "confirm",
                       reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
                       verdict.effect, verdict.p_value);
-      switchback_ = Switchback{point, {}, {}, false};
+      switchback_ = Switchback{.candidate = point};
       move_to(now, *incumbent_, Purpose::switchback);
       return;
     }
@@ -1074,7 +1096,7 @@ std::string TuningLoop::clearly_broken(const Score& score) const {
         std::max(0.1 * std::abs(rules_.constraint_scales[c]), spread.count >= 2 ? 2.0 * std::sqrt(spread.variance / static_cast<double>(spread.count)) : 0.0);
     if (score.constraints[c] > margin) {
       if (!broken.empty()) broken += ", ";
-      broken += "'" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ")";
+      broken += "'" + policy_.constraints[c].text + "' (by " + number_text(score.constraints[c]) + ")";
     }
   }
   return broken;
@@ -1086,6 +1108,10 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     return;
   }
   auto& confirming = *switchback_;
+  if (confirming.guard_check) {
+    decide_guard_check(now, score, confirming);
+    return;
+  }
   const auto point = applied_;
   const bool on_candidate = point == confirming.candidate;
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
@@ -1098,7 +1124,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     if (on_candidate && !confirming.final_check)
       for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
         if (score.constraints[c] > 0) {
-          problem = "breaks '" + policy_.constraints[c].text + "' (by " + format(score.constraints[c]) + ") in a switchback window";
+          problem = "breaks '" + policy_.constraints[c].text + "' (by " + number_text(score.constraints[c]) + ") in a switchback window";
           broke = true;
         }
   }
@@ -1123,17 +1149,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   confirming.candidate_values.push_back(*score.value);
   const auto pair = confirming.candidate_values.size();
   const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
-  const double a = confirming.incumbent_values.back(), b = confirming.candidate_values.back();
-  boost::json::object r{{"type", "switchback"},
-                        {"pair", pair},
-                        {"of", pairs_wanted},
-                        {"candidate", point_json(confirming.candidate)},
-                        {"incumbent", point_json(*incumbent_)},
-                        {"incumbent_value", a},
-                        {"candidate_value", b},
-                        {"difference", sign * (b - a)}};
-  if (confirming.final_check) r["final"] = true;
-  record(std::move(r));
+  record_switchback_pair(confirming, pair, pairs_wanted);
   if (pair < pairs_wanted) {
     move_to(now, *incumbent_, Purpose::switchback);
     return;
@@ -1157,16 +1173,208 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   const auto pairs_text = std::to_string(pair) + " switchback pairs";
   if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < 1.0 - policy_.confidence) {
     record_decision(point, candidate_mean, "promote",
-                    "better by " + format(effect * 100) + "% over " + pairs_text + " (paired p=" + format(p) + ")", effect, p);
+                    "better by " + number_text(effect * 100) + "% over " + pairs_text + " (paired p=" + number_text(p) + ")", effect, p);
     switchback_.reset();
     make_incumbent(now, point, score, true);
     propose(now);
     return;
   }
   record_decision(point, candidate_mean, "keep",
-                  "not confirmed by " + pairs_text + ": " + format(effect * 100) + "% (paired p=" + format(p) + ")", effect, p);
+                  "not confirmed by " + pairs_text + ": " + number_text(effect * 100) + "% (paired p=" + number_text(p) + ")", effect, p);
   switchback_.reset();
   move_to(now, *incumbent_, Purpose::rollback);
+}
+
+void TuningLoop::record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of) {
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  const double a = pairs.incumbent_values.back(), b = pairs.candidate_values.back();
+  boost::json::object r{{"type", "switchback"},
+                        {"pair", pair},
+                        {"of", of},
+                        {"candidate", point_json(pairs.candidate)},
+                        {"incumbent", point_json(*incumbent_)},
+                        {"incumbent_value", a},
+                        {"candidate_value", b},
+                        {"difference", sign * (b - a)}};
+  if (pairs.final_check) r["final"] = true;
+  if (pairs.guard_check) r["guard"] = true;
+  record(std::move(r));
+}
+
+// --- after the study: guarding the best ----------------------------------------------------------
+
+bool TuningLoop::guarding() const noexcept {
+  return done_ && policy_.guard_after_study && mode_ == TuningMode::apply && policy_.enabled && incumbent_.has_value();
+}
+
+std::size_t TuningLoop::guard_check_pairs() const noexcept {
+  return policy_.final_confirmation_pairs >= 2 ? policy_.final_confirmation_pairs : 3;
+}
+
+void TuningLoop::guard_from(const PooledEvidence& level, const std::string& reason) {
+  guard_reference_ = level;
+  guard_recent_.clear();
+  boost::json::array constraints;
+  for (double c : level.constraints) constraints.emplace_back(std::isfinite(c) ? boost::json::value(c) : boost::json::value(nullptr));
+  record({{"type", "guard"},
+          {"point", point_json(*incumbent_)},
+          {"value", level.mean},
+          {"sem", level.sem},
+          {"windows", level.windows},
+          {"constraints", std::move(constraints)},
+          {"reason", reason}});
+}
+
+void TuningLoop::decide_guard(TimePoint now, const Score& score) {
+  const auto point = applied_;
+  auto mark_guard = [&] { std::get<RecordAction>(actions_.back()).record["guard"] = true; };
+  if (!score.judgeable()) {
+    blind_ = true;
+    record_decision(point, score.value, "discard", "cannot score the guard window: " + score.why_not(), std::nullopt,
+                    std::nullopt);
+    mark_guard();
+    begin_measurement(now, Purpose::remeasure);
+    return;
+  }
+  blind_ = false;
+  record_observation(point, score, false);
+  const auto window = window_evidence(score);
+  // The ledger only: the solver's history would grow by a window every few minutes for as long
+  // as the agent runs, all of one configuration.
+  ledger_.add(point, window);
+  if (!guard_reference_) guard_from(ledger_.pooled(point), "guarding begins from the best's windows so far");
+  guard_recent_.push_back(window);
+  const auto enough = std::max<std::size_t>(policy_.guard_windows, 1);
+  while (guard_recent_.size() > enough) guard_recent_.erase(guard_recent_.begin());
+
+  auto finding = watch(rules_, *guard_reference_, pool(guard_recent_));
+  // The objective is judged over `guard_windows` windows, since one window's noise is larger than
+  // its own intervals show; a constraint broken by a clear margin counts at once.
+  if (finding.regressed && !finding.broke_constraint && guard_recent_.size() < enough) {
+    finding.regressed = false;
+    finding.reason = "watching (" + std::to_string(guard_recent_.size()) + " of " + std::to_string(enough) +
+                     " windows): " + finding.level;
+  }
+  if (!finding.regressed && guard_reference_->feasible())
+    if (const auto broken = clearly_broken(score); !broken.empty()) {
+      finding.regressed = true;
+      finding.broke_constraint = true;
+      finding.reason = "breaks " + broken + " in its last window, which it met when guarding began";
+    }
+  if (!finding.regressed) {
+    record_decision(point, score.value, "keep", "guarding the best: " + finding.reason, finding.change, std::nullopt);
+    mark_guard();
+    begin_measurement(now, Purpose::remeasure);
+    return;
+  }
+  const auto baseline = baseline_ ? ledger_.pooled(*baseline_) : PooledEvidence{};
+  if (baseline_ && *baseline_ != point && baseline.windows > 0 && baseline.feasible()) {
+    const auto pairs = guard_check_pairs();
+    record_decision(point, score.value, "keep",
+                    "the best " + finding.reason + "; checking it against the baseline by " + std::to_string(pairs) +
+                        " switchback pairs",
+                    finding.change, std::nullopt);
+    mark_guard();
+    switchback_ = Switchback{.candidate = *baseline_, .guard_check = true};
+    begin_measurement(now, Purpose::switchback);
+    return;
+  }
+  // Nothing known to be better to return to: the baseline broke a constraint (or is the best).
+  record_decision(point, score.value, "keep",
+                  "the best " + finding.reason +
+                      (baseline_ && *baseline_ == point ? "; it is the baseline, so there is nothing known better to return to"
+                                                        : "; the baseline broke a constraint in the study, so it is no place to return "
+                                                          "to") +
+                      "; guarding goes on from this level",
+                  finding.change, std::nullopt);
+  mark_guard();
+  guard_from(pool(guard_recent_), "the best regressed with nothing known better to return to: its new level");
+  begin_measurement(now, Purpose::remeasure);
+}
+
+void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchback& check) {
+  const auto point = applied_;
+  const bool on_baseline = point == check.candidate;
+  auto mark_guard = [&] { std::get<RecordAction>(actions_.back()).record["guard"] = true; };
+  auto back_to_best = [&](const std::string& reason, std::optional<double> value) {
+    record_decision(*incumbent_, value, "keep", reason, std::nullopt, std::nullopt);
+    mark_guard();
+    switchback_.reset();
+    move_to(now, *incumbent_, Purpose::final_config);
+  };
+  if (!score.judgeable()) {
+    blind_ = true;
+    back_to_best("the guard's check stopped: no data in a switchback window: " + score.why_not() + "; back to the best",
+                 std::nullopt);
+    return;
+  }
+  blind_ = false;
+  record_observation(point, score, false);
+  const auto window = window_evidence(score);
+  ledger_.add(point, window);
+  const auto broken = clearly_broken(score);
+  if (!on_baseline) {
+    check.incumbent_windows.push_back(window);
+    check.incumbent_values.push_back(*score.value);
+    check.incumbent_broke = check.incumbent_broke || !broken.empty();
+    move_to(now, check.candidate, Purpose::switchback);
+    return;
+  }
+  check.candidate_windows.push_back(window);
+  check.candidate_values.push_back(*score.value);
+  check.candidate_broke = check.candidate_broke || !broken.empty();
+  if (check.candidate_broke && !check.incumbent_broke) {
+    guard_from(pool(check.incumbent_windows), "the baseline broke a constraint in the guard's check: the best's new level");
+    back_to_best("the guard's check: the baseline breaks " + broken + " where the best does not; back to the best", score.value);
+    return;
+  }
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  const auto pair = check.candidate_values.size();
+  const auto wanted = guard_check_pairs();
+  record_switchback_pair(check, pair, wanted);
+  // A constraint the best breaks and the baseline meets needs no more pairs: safety first.
+  const bool only_best_broke = check.incumbent_broke && !check.candidate_broke;
+  if (pair < wanted && !only_best_broke) {
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  std::vector<double> differences; // positive: the baseline is the better
+  for (std::size_t i = 0; i < pair; ++i) differences.push_back(sign * (check.candidate_values[i] - check.incumbent_values[i]));
+  const auto test = paired_t_test(differences);
+  const double best_mean = mean_of(check.incumbent_values);
+  const double gain = mean_of(differences);
+  const double effect = best_mean != 0.0 ? gain / std::abs(best_mean) : gain;
+  const double p = test ? test->p_greater : 1.0;
+  const auto pairs_text = std::to_string(pair) + " switchback pairs";
+  const bool baseline_better = only_best_broke || (gain > 0 && p < 1.0 - policy_.confidence);
+  if (!baseline_better) {
+    guard_from(pool(check.incumbent_windows), "the guard's check found the baseline no better: the best's new level");
+    back_to_best("the guard's check: the baseline is no better than the best over " + pairs_text + " (" +
+                     number_text(effect * 100) + "%, paired p=" + number_text(p) +
+                     "): the service changed, not the configuration; back to the best, guarded from its new level",
+                 best_mean);
+    return;
+  }
+  // The baseline runs now (each pair ends on it): the rollback is already in force.
+  const auto best = *incumbent_;
+  record_decision(best, best_mean, "rollback",
+                  "the guard's check: the baseline is better than the best over " + pairs_text +
+                      (only_best_broke ? " (the best broke a constraint, the baseline did not)"
+                                                                       : " (by " + number_text(effect * 100) + "%, paired p=" + number_text(p) + ")") +
+                      "; back to the baseline",
+                  -effect, only_best_broke ? std::nullopt : std::optional<double>(p));
+  mark_guard();
+  const auto baseline_level = pool(check.candidate_windows);
+  switchback_.reset(); // `check` is gone from here on
+  guardrails_.record_rollback(now);
+  make_incumbent(now, point, score, false);
+  guard_from(baseline_level, "the baseline, after the guard rolled the best back");
+  if (guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
+    enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
+                             " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
+    return;
+  }
+  if (!parked(now)) begin_measurement(now, Purpose::remeasure, false);
 }
 
 void TuningLoop::claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
@@ -1263,13 +1471,13 @@ void TuningLoop::recommend(TimePoint now) {
       for (auto& v : signed_running) v *= sign;
       for (auto& v : signed_evidence) v *= sign;
       const auto test = welch_t_test(summarize(signed_running), summarize(signed_evidence));
-      std::string reason = (gain >= 0 ? "better by " : "worse by ") + format(std::abs(effect) * 100) + "% over " +
+      std::string reason = (gain >= 0 ? "better by " : "worse by ") + number_text(std::abs(effect) * 100) + "% over " +
                            std::to_string(evidence.size()) + " window(s) against " + std::to_string(running.size()) +
                            " of what runs";
       if (test) {
         r["p_value"] = test->p_greater;
         r["confidence"] = 1.0 - test->p_greater;
-        reason += " (confidence " + format((1.0 - test->p_greater) * 100) + "%)";
+        reason += " (confidence " + number_text((1.0 - test->p_greater) * 100) + "%)";
       } else {
         r["p_value"] = nullptr;
         r["confidence"] = nullptr;
@@ -1294,7 +1502,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
   const auto baseline = ledger_.pooled(*baseline_);
   if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
       !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
-    switchback_ = Switchback{*baseline_, {}, {}, true};
+    switchback_ = Switchback{.candidate = *baseline_, .final_check = true};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }

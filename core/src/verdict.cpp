@@ -2,19 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iomanip>
-#include <sstream>
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include <trimtab/core/number_text.hpp>
+
 namespace trimtab {
 namespace {
-
-std::string format(double value) {
-  std::ostringstream out;
-  out << std::setprecision(3) << value;
-  return out.str();
-}
 
 double sign_of(Direction direction) { return direction == Direction::maximize ? 1.0 : -1.0; }
 
@@ -25,7 +19,7 @@ std::string broken(const VerdictRules& rules, const PooledEvidence& evidence) {
     if (!(evidence.constraints[c] > 0.0)) continue;
     if (!text.empty()) text += ", ";
     const auto name = c < rules.constraint_texts.size() ? rules.constraint_texts[c] : "constraint " + std::to_string(c + 1);
-    text += "'" + name + "' (by " + format(evidence.constraints[c]) + ")";
+    text += "'" + name + "' (by " + number_text(evidence.constraints[c]) + ")";
   }
   return text;
 }
@@ -80,13 +74,13 @@ Verdict judge(const VerdictRules& rules, const PooledEvidence& incumbent, const 
     const double vc = candidate.violation(rules.constraint_scales), vi = incumbent.violation(rules.constraint_scales);
     if (vc < vi) {
       verdict.kind = VerdictKind::promote;
-      verdict.reason = "breaks its constraints less than the incumbent (violation " + format(vc) + " against " + format(vi) +
+      verdict.reason = "breaks its constraints less than the incumbent (violation " + number_text(vc) + " against " + number_text(vi) +
                        "): " + broken(rules, candidate);
     } else {
       verdict.kind = VerdictKind::rollback;
       verdict.uncounted = true;
-      verdict.reason = "breaks its constraints no less than the incumbent, which breaks them too (violation " + format(vc) +
-                       " against " + format(vi) + ")";
+      verdict.reason = "breaks its constraints no less than the incumbent, which breaks them too (violation " + number_text(vc) +
+                       " against " + number_text(vi) + ")";
     }
     return verdict;
   }
@@ -101,18 +95,18 @@ Verdict judge(const VerdictRules& rules, const PooledEvidence& incumbent, const 
   const double base = incumbent.mean;
   const auto relative = [&](double gain) { return base != 0.0 ? gain / std::abs(base) : gain; };
   verdict.effect = relative(test.gain);
-  const auto percent = [&](double gain) { return format(relative(gain) * 100) + "%"; };
+  const auto percent = [&](double gain) { return number_text(relative(gain) * 100) + "%"; };
   const double required = rules.required_improvement.around(base);
   if (test.gain >= required && test.gain > 0 && test.p_better < alpha) {
     verdict.kind = VerdictKind::promote;
     verdict.p_value = test.p_better;
-    verdict.reason = "better by " + percent(test.gain) + " (p=" + format(test.p_better) + ")" + evidence;
+    verdict.reason = "better by " + percent(test.gain) + " (p=" + number_text(test.p_better) + ")" + evidence;
     return verdict;
   }
   if (rules.rollback_on_regression && -test.gain > rules.regression_threshold.around(base) && test.p_worse < alpha) {
     verdict.kind = VerdictKind::rollback;
     verdict.p_value = test.p_worse;
-    verdict.reason = "regressed by " + percent(-test.gain) + " (p=" + format(test.p_worse) + ")" + evidence;
+    verdict.reason = "regressed by " + percent(-test.gain) + " (p=" + number_text(test.p_worse) + ")" + evidence;
     return verdict;
   }
   verdict.p_value = test.p_better;
@@ -120,12 +114,12 @@ Verdict judge(const VerdictRules& rules, const PooledEvidence& incumbent, const 
   if (could_be_better && candidate.windows < rules.max_candidate_windows) {
     verdict.kind = VerdictKind::extend;
     verdict.reason = "a close call: " + percent(test.gain) + " (interval " + percent(test.low) + " to " + percent(test.high) +
-                     ", p=" + format(test.p_better) + ")" + evidence + "; measuring it for another window";
+                     ", p=" + number_text(test.p_better) + ")" + evidence + "; measuring it for another window";
     return verdict;
   }
   verdict.kind = VerdictKind::keep;
   verdict.reason = test.gain >= required
-                       ? "better by " + percent(test.gain) + " but not significant (p=" + format(test.p_better) + ")" + evidence
+                       ? "better by " + percent(test.gain) + " but not significant (p=" + number_text(test.p_better) + ")" + evidence
                        : "not better by the required improvement (" + percent(test.gain) + evidence + ")";
   return verdict;
 }

@@ -148,6 +148,17 @@ class AgentRun(unittest.TestCase):
         self.assertGreater(best["best_value"], baseline["value"] * 1.1, "the objective improved by more than 10 %")
         self.assertEqual(self.service_config(), best["best"])
 
+        # After the study the agent guards the best: its level journaled, its windows measured again.
+        guard = self.of_type("guard", records)
+        self.assertEqual(len(guard), 1, "the best's level when guarding began")
+        self.assertEqual(guard[0]["point"], best["best"])
+        wait_for(lambda: len([r for r in self.of_type("observation") if r.get("guard")]) >= 2, 6 * WINDOW + 10,
+                 "two guard windows")
+        status = self.cli("status", self.config, "--json")
+        self.assertEqual(status.returncode, 0, status.stderr)
+        self.assertAlmostEqual(json.loads(status.stdout)["guard"]["reference"], guard[0]["value"])
+        self.assertIn("guard: ", self.agent_log())
+
         # Every apply stayed within the guardrails.
         applied = self.of_type("applied", records)
         previous = {"pool": 8, "batch": 4}
@@ -231,6 +242,97 @@ class RunToTheEnd(unittest.TestCase):
         # Log lines in words, numbers short.
         self.assertNotRegex(err, r"\d\.\d{9,}", err[-3000:])  # no 16-digit floats
         self.assertNotIn(" vs null", err)
+
+
+class JournalCompaction(unittest.TestCase):
+    """A journal past state.journal_limit_mb after the study (hours of guard windows) is compacted
+    when the agent starts: the study kept, the guard's windows cut to the last few, the journal as
+    it was kept as journal.jsonl.1, and the agent goes on guarding from the journaled level."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="trimtab-agent-compact-")
+        self.service, self.port = start_test_service(self.dir)
+        self.state = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "tuning.yaml")
+        write_tuning_config(self.config, port=self.port, control=free_port(), state=self.state,
+                            settle="300ms", duration="1200ms")
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:
+            f.write(text.replace(f"state: {{dir: {self.state}}}", f"state: {{dir: {self.state}, journal_limit_mb: 1}}"))
+
+    def tearDown(self):
+        self.service.kill()
+        self.service.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_guarded_journal(self, guard_windows):
+        os.makedirs(self.state, mode=0o700)
+        baseline, best = {"pool": 8, "batch": 4}, {"pool": 12, "batch": 6}
+        records = []
+
+        def record(type_, **fields):
+            records.append({"seq": len(records) + 1, "time": 1_700_000_000_000 + 1000 * len(records), "type": type_,
+                            **fields})
+
+        def window(point, purpose, value, **more):
+            record("observation", point=point, purpose=purpose, value=value, constraints=[-100.0],
+                   signals={"rps": value, "p99_ms": 150.0}, samples=5, window=0, sem=2.0, **more)
+
+        record("start", baseline=baseline, enabled=True, mode="apply", resumed=False,
+               objective={"direction": "maximize", "expression": "rps"}, constraints=["p99_ms <= 250"])
+        window(baseline, "baseline", 100.0)
+        record("incumbent", point=baseline, value=100.0, samples_count=5, samples_mean=100.0, samples_variance=4.0)
+        record("applied", point=best, purpose="candidate")
+        record("observation", point=best, purpose="candidate", value=130.0, constraints=[-100.0],
+               signals={"rps": 130.0, "p99_ms": 150.0}, samples=5, window=1, sem=2.0)
+        record("decision", point=best, verdict="promote", reason="better", value=130.0, incumbent_value=100.0,
+               effect=0.3, p_value=0.001)
+        record("incumbent", point=best, value=130.0, samples_count=5, samples_mean=130.0, samples_variance=4.0,
+               selected=True)
+        record("done", reason="budget", best=best, best_value=130.0)
+        record("guard", point=best, value=129.0, sem=1.5, windows=3, constraints=[-100.0], reason="done")
+        study_records = len(records)
+        for _ in range(guard_windows):
+            window(best, "remeasure", 129.0, guard=True)
+            record("decision", point=best, verdict="keep", reason="guarding the best: steady", value=129.0,
+                   incumbent_value=130.0, effect=0.0, p_value=None, guard=True)
+        with open(os.path.join(self.state, "journal.jsonl"), "w") as f:
+            for r in records:
+                f.write(json.dumps(r, separators=(",", ":")) + "\n")
+        return records, study_records
+
+    def test_a_long_guard_is_compacted_at_start(self):
+        records, study_records = self.write_guarded_journal(4000)
+        path = os.path.join(self.state, "journal.jsonl")
+        with open(path) as f:
+            original = f.read()
+        self.assertGreater(len(original), 1024 * 1024)
+        log = open(os.path.join(self.dir, "agent.log"), "w")
+        agent = subprocess.Popen([TRIMTAB, "run", self.config, "--create-token"], stdout=log, stderr=log,
+                                 stdin=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: os.path.exists(path + ".1"), 20, "the compaction")
+            wait_for(lambda: any(r.get("guard") and r["seq"] > len(records) for r in read_journal(self.state)
+                                 if r["type"] == "observation"), 30, "a guard window after the restart")
+        finally:
+            agent.terminate()
+            agent.wait(timeout=15)
+            log.close()
+        with open(path + ".1") as f:
+            self.assertEqual(f.read(), original, "the journal before compaction is kept whole")
+        after = read_journal(self.state)
+        self.assertEqual(after[0]["type"], "compacted")
+        self.assertEqual(after[0]["seq"], 0)
+        self.assertLess(os.path.getsize(path), 64 * 1024)
+        seqs = [r["seq"] for r in after]
+        self.assertEqual(seqs, sorted(set(seqs)), "seqs increase")
+        self.assertEqual(seqs[1:study_records + 1], list(range(1, study_records + 1)), "the study kept whole")
+        restart = [r for r in after if r["type"] == "start" and r["seq"] > len(records)]
+        self.assertEqual(len(restart), 1)
+        self.assertGreater(restart[0]["seq"], len(records), "seq goes on after the records compaction dropped")
+        with open(os.path.join(self.dir, "agent.log")) as f:
+            self.assertIn("journal: compacted from", f.read())
 
 
 if __name__ == "__main__":

@@ -466,4 +466,58 @@ BOOST_AUTO_TEST_CASE(opening_removes_runtime_config_temporaries_a_crash_left) {
   BOOST_TEST(fs::exists(dir.path / "operator-notes.txt")); // nothing else is touched
 }
 
+BOOST_AUTO_TEST_CASE(compaction_rewrites_the_journal_keeps_the_old_one_and_appending_goes_on) {
+  TempDir tmp;
+  auto journal = Journal::open(tmp.path);
+  for (int i = 1; i <= 10; ++i) BOOST_TEST(!journal.append(record(i % 2 == 1 ? "observation" : "decision"), 1000 + i));
+  const auto before = read_text(journal.path());
+  // Keep a leading `compacted` record and the odd seqs.
+  const auto ec = journal.compact([](std::vector<json::object> all) {
+    std::vector<json::object> kept{json::object{{"seq", 0}, {"time", 1010}, {"type", "compacted"}}};
+    for (auto& r : all)
+      if (r.at("seq").as_int64() % 2 == 1) kept.push_back(std::move(r));
+    return kept;
+  });
+  BOOST_TEST(!ec, ec.message());
+  BOOST_TEST(read_text(tmp.path / "journal.jsonl.1") == before);
+  BOOST_TEST(journal.size() == read_text(journal.path()).size());
+  BOOST_TEST(journal.next_seq() == 11u);
+  // Still locked, by the new file: no second agent gets in.
+  BOOST_CHECK_THROW((void)Journal::open(tmp.path), boost::system::system_error);
+  BOOST_TEST(!journal.append(record("done"), 1011));
+  journal = Journal::open(tmp.path / "elsewhere"); // closes the compacted journal
+  auto reopened = Journal::open(tmp.path);
+  const auto& records = reopened.records();
+  BOOST_REQUIRE(records.size() == 7u); // compacted, seqs 1 3 5 7 9, and 11
+  BOOST_TEST(records.front().at("type").as_string() == "compacted");
+  BOOST_TEST(records[1].at("seq").as_int64() == 1);
+  BOOST_TEST(records[5].at("seq").as_int64() == 9);
+  BOOST_TEST(records[6].at("seq").as_int64() == 11);
+  BOOST_TEST(reopened.next_seq() == 12u);
+  for (const auto& entry : fs::directory_iterator(tmp.path))
+    BOOST_TEST(!entry.path().filename().string().starts_with(".journal.jsonl.tmp"), entry.path());
+}
+
+BOOST_AUTO_TEST_CASE(gaps_are_accepted_only_after_a_leading_compacted_record) {
+  expect_corrupt(lines({R"({"seq":0,"time":1,"type":"compacted"})", good_1, good_3, good_2}), 4,
+                 "\"seq\" is 2 where 4 was expected");
+  expect_corrupt(lines({good_1, R"({"seq":2,"time":1,"type":"compacted"})", R"({"seq":5,"time":1,"type":"applied"})"}), 3,
+                 "where 3 was expected (records are missing");
+  TempDir tmp;
+  write_text(tmp.path / "journal.jsonl", lines({R"({"seq":0,"time":1,"type":"compacted"})", good_1, good_3}));
+  BOOST_TEST(Journal::open(tmp.path).next_seq() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_compaction_that_cannot_read_its_records_changes_nothing) {
+  TempDir tmp;
+  auto journal = Journal::open(tmp.path);
+  BOOST_TEST(!journal.append(record("start"), 1));
+  const auto before = read_text(journal.path());
+  const auto ec = journal.compact([](std::vector<json::object>) -> std::vector<json::object> { throw std::runtime_error("no"); });
+  BOOST_TEST(!!ec);
+  BOOST_TEST(read_text(journal.path()) == before);
+  BOOST_TEST(!fs::exists(tmp.path / "journal.jsonl.1"));
+  BOOST_TEST(!journal.append(record("done"), 2));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -72,7 +72,10 @@ class Service(http.server.BaseHTTPRequestHandler):
                     'requests_total{code="200"} %.6f\n'
                     'requests_total{code="500"} %.6f\n'
                     "# TYPE in_flight gauge\n"
-                    "in_flight 7\n") % (100 * t, t)
+                    "in_flight 7\n"
+                    "# TYPE cache_total counter\n"
+                    'cache_total{result="hit"} 40\n'
+                    'cache_total{result="miss"} 2\n') % (100 * t, t)
             content_type = "text/plain; version=0.0.4"
         data = body.encode()
         self.bodies.append(len(data))
@@ -185,6 +188,19 @@ class LiveProbe(unittest.TestCase):
         self.assertTrue(rows["busy"][1].startswith("no value: (stats.busy): "), rows["busy"])
         self.assertTrue(rows["restarts"][1].startswith("no value: (stats.restarts): "), rows["restarts"])
         self.assertRegex(result.stdout, r"(?m)^constraint +in_flight < 8: 7 < 8, holds$")
+
+    def test_a_ratio_over_no_traffic_cannot_be_judged_yet(self):
+        # No cache traffic between the scrapes: hits and misses are both 0/s, so the hit ratio is
+        # 0 / 0. The probe says so rather than printing "-nan >= 0.7".
+        url = self.serve()
+        signals = SIGNALS + ('\n  hits: {rate: cache_total, match: {result: hit}}'
+                             '\n  misses: {rate: cache_total, match: {result: miss}}')
+        result = probe(self.config(url, signals=signals, constraints="  - hits / (hits + misses) >= 0.7"))
+        self.assertNotIn("nan", result.stdout.lower(), result.stdout)
+        self.assertRegex(result.stdout, r"(?m)^constraint +hits / \(hits \+ misses\) >= 0.7: cannot be judged yet: "
+                                        r"its left side has no value \(no traffic between the two scrapes\?\)$")
+        rows = self.table(result.stdout)
+        self.assertEqual(rows["hits"], ("rate", "0"))
 
     def test_a_signal_without_series_has_no_value_and_exits_4(self):
         url = self.serve()

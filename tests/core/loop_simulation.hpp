@@ -59,6 +59,8 @@ inline TuningPolicy service_policy() {
   policy.guardrails.min_dwell = 0s;
   policy.guardrails.max_rollbacks_per_hour = 3;
   policy.remeasure_every = 0;
+  // A study here ends where it ends; the guard's own tests turn guarding on.
+  policy.guard_after_study = false;
   return policy;
 }
 

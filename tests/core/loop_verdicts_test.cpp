@@ -205,4 +205,181 @@ BOOST_AUTO_TEST_CASE(a_load_shift_never_hides_a_broken_constraint) {
   BOOST_TEST(at24.front() == "discard");
 }
 
+// --- after the study: the guard --------------------------------------------------------------
+
+namespace {
+
+// A study that promotes pool 20 (1200 requests/s against the default's 1000) and confirms it
+// against the baseline, then guards it.
+TuningPolicy guarded_policy() {
+  auto policy = scripted_policy();
+  policy.guard_after_study = true;
+  policy.final_confirmation_pairs = 3;
+  // As long as a window, so the guard's level (from the switchback windows at the study's end) and
+  // its windows measure alike: the simulation's clock skips a scrape where a shorter window, too
+  // short for min_samples, is extended.
+  policy.switchback_duration = policy.duration;
+  return policy;
+}
+
+// Pool 20 against the default, promoted, confirmed, and the study done: what the guard's tests start from.
+std::unique_ptr<Simulation> guarded_study(const TuningPolicy& policy) {
+  auto sim = std::make_unique<Simulation>(
+      policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim->rate = [](const Point& p) { return p == at(20) ? 1200.0 : 1000.0; };
+  sim->start();
+  sim->advance(300s);
+  BOOST_REQUIRE_EQUAL(sim->records("done").size(), 1u);
+  return sim;
+}
+
+std::vector<const boost::json::object*> guard_decisions(const Simulation& sim) {
+  std::vector<const boost::json::object*> out;
+  for (const auto* r : sim.records("decision"))
+    if (r->contains("guard")) out.push_back(r);
+  return out;
+}
+
+std::size_t guard_windows(const Simulation& sim) {
+  std::size_t n = 0;
+  for (const auto* r : sim.records("observation")) n += r->contains("guard") && r->at("purpose").as_string() == "remeasure";
+  return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_best_is_guarded_after_the_study) {
+  const auto policy = guarded_policy();
+  const auto study = guarded_study(policy);
+  auto& sim = *study;
+  BOOST_TEST(sim.loop.guarding());
+  const auto before = guard_windows(sim);
+  sim.advance(600s);
+  // Window after window of the best, every one kept, nothing applied.
+  BOOST_TEST(guard_windows(sim) >= before + 40);
+  BOOST_TEST(sim.service == at(20));
+  for (const auto* r : guard_decisions(sim)) BOOST_TEST(r->at("verdict").as_string() == "keep");
+  BOOST_TEST(sim.loop.phase() != LoopPhase::done);
+  BOOST_REQUIRE(sim.loop.guard_reference());
+  BOOST_TEST(sim.loop.guard_reference()->mean == 1200.0, boost::test_tools::tolerance(0.02));
+  BOOST_TEST(sim.records("guard").size() == 1u); // the level at the study's end, never changed
+}
+
+BOOST_AUTO_TEST_CASE(a_guarded_best_that_regresses_is_rolled_back_to_the_baseline) {
+  const auto policy = guarded_policy();
+  const auto study = guarded_study(policy);
+  auto& sim = *study;
+  const auto baseline = sim.space.default_point();
+  // Pool 20 now serves less than the default does (a dependency changed under it).
+  sim.rate = [](const Point& p) { return p == at(20) ? 800.0 : 1000.0; };
+  sim.advance(600s);
+  std::vector<std::string> verdicts;
+  for (const auto* r : guard_decisions(sim)) verdicts.emplace_back(r->at("verdict").as_string());
+  BOOST_TEST(std::count(verdicts.begin(), verdicts.end(), "rollback") == 1);
+  BOOST_REQUIRE(sim.loop.incumbent());
+  BOOST_TEST(*sim.loop.incumbent() == baseline);
+  BOOST_TEST(sim.service == baseline);
+  BOOST_TEST(sim.saved_best.back() == baseline);
+  // The check ran its three pairs before the rollback, and the baseline is guarded from its level.
+  std::size_t guard_pairs = 0;
+  for (const auto* r : sim.records("switchback")) guard_pairs += r->contains("guard");
+  BOOST_TEST(guard_pairs == 3u);
+  BOOST_TEST(point_from_json(sim.space, sim.records("guard").back()->at("point")) == baseline);
+  BOOST_TEST(sim.loop.guard_reference()->mean == 1000.0, boost::test_tools::tolerance(0.02));
+  BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == 1u);
+  BOOST_TEST(!sim.loop.in_safe_mode());
+}
+
+BOOST_AUTO_TEST_CASE(a_service_wide_change_is_not_blamed_on_the_best) {
+  const auto policy = guarded_policy();
+  const auto study = guarded_study(policy);
+  auto& sim = *study;
+  // Traffic falls by 30 % for every configuration: the best is still the better one.
+  sim.rate = [](const Point& p) { return p == at(20) ? 840.0 : 700.0; };
+  sim.advance(600s);
+  for (const auto* r : guard_decisions(sim)) BOOST_TEST(r->at("verdict").as_string() == "keep");
+  BOOST_TEST(*sim.loop.incumbent() == at(20));
+  BOOST_TEST(sim.service == at(20));
+  // One check against the baseline, then the guard goes on from the new level.
+  std::size_t guard_pairs = 0;
+  for (const auto* r : sim.records("switchback")) guard_pairs += r->contains("guard");
+  BOOST_TEST(guard_pairs == 3u);
+  BOOST_TEST(sim.records("guard").size() == 2u);
+  BOOST_TEST(sim.loop.guard_reference()->mean == 840.0, boost::test_tools::tolerance(0.02));
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_constraint_is_caught_by_the_guard_in_one_window) {
+  auto policy = guarded_policy();
+  policy.guard_windows = 5;
+  const auto study = guarded_study(policy);
+  auto& sim = *study;
+  const auto changed = sim.now;
+  sim.p99 = [](const Point& p) { return p == at(20) ? 600.0 : 120.0; };
+  sim.advance(120s);
+  // The first window that breaks p99 starts the check, without waiting for five; one pair in which
+  // the best breaks it and the baseline does not is enough to roll back.
+  const boost::json::object* rollback = nullptr;
+  for (const auto* r : guard_decisions(sim))
+    if (r->at("verdict").as_string() == "rollback") rollback = r;
+  BOOST_REQUIRE(rollback != nullptr);
+  const auto when = TimePoint{} + std::chrono::milliseconds(rollback->at("time").to_number<std::int64_t>());
+  BOOST_TEST((when - changed <= 2 * (policy.settle + policy.duration) + 2 * (policy.settle + policy.switchback_duration)));
+  BOOST_TEST(*sim.loop.incumbent() == sim.space.default_point());
+  BOOST_TEST(sim.service == sim.space.default_point());
+}
+
+BOOST_AUTO_TEST_CASE(with_an_infeasible_baseline_the_guard_takes_the_new_level) {
+  auto policy = guarded_policy();
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim.rate = [](const Point& p) { return p == at(20) ? 1200.0 : 1000.0; };
+  sim.p99 = [](const Point& p) { return p == at(20) ? 120.0 : 900.0; }; // the default breaks p99
+  sim.start();
+  sim.advance(300s);
+  BOOST_REQUIRE_EQUAL(sim.records("done").size(), 1u);
+  const auto applies = sim.applied.size();
+  sim.rate = [](const Point& p) { return p == at(20) ? 800.0 : 1000.0; };
+  sim.advance(300s);
+  // Never back to a baseline that broke a constraint: the best stays, guarded from its new level.
+  BOOST_TEST(sim.applied.size() == applies);
+  BOOST_TEST(*sim.loop.incumbent() == at(20));
+  BOOST_TEST(sim.records("guard").size() == 2u);
+  BOOST_TEST(sim.loop.guard_reference()->mean == 800.0, boost::test_tools::tolerance(0.02));
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_goes_on_guarding_from_the_journaled_level) {
+  const auto policy = guarded_policy();
+  Simulation first(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  first.rate = [](const Point& p) { return p == at(20) ? 1200.0 : 1000.0; };
+  first.start();
+  first.advance(400s);
+  BOOST_REQUIRE(first.loop.guard_reference());
+  Simulation second(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{}));
+  second.now = first.now + 10s;
+  second.service = first.service;
+  second.rate = first.rate;
+  second.loop.replay(first.journal);
+  second.start();
+  BOOST_TEST(second.loop.guarding());
+  BOOST_REQUIRE(second.loop.guard_reference());
+  BOOST_TEST(second.loop.guard_reference()->mean == first.loop.guard_reference()->mean);
+  second.advance(120s);
+  BOOST_TEST(guard_windows(second) >= 5u);
+  BOOST_TEST(second.records("done").empty()); // the study is not done a second time
+  BOOST_TEST(second.records("guard").empty()); // nor its level taken again
+}
+
+BOOST_AUTO_TEST_CASE(without_the_guard_a_finished_study_measures_nothing_more) {
+  auto policy = guarded_policy();
+  policy.guard_after_study = false;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  sim.rate = [](const Point& p) { return p == at(20) ? 1200.0 : 1000.0; };
+  sim.start();
+  sim.advance(300s);
+  const auto observations = sim.records("observation").size();
+  sim.advance(300s);
+  BOOST_TEST(sim.loop.phase() == LoopPhase::done);
+  BOOST_TEST(sim.records("observation").size() == observations);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+

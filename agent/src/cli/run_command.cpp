@@ -80,7 +80,10 @@ int run_agent(const std::string& path, const po::variables_map& vm, AgentOptions
     boost::asio::post(io, [&] {
       print_summary_table(agent.study_report(), params, std::cout);
       std::cout << (exit_when_done ? "\nstudy done; exiting (--exit-when-done)\n"
-                                   : "\nstudy done; the agent stays on the best configuration (Ctrl-C stops it)\n")
+                                   : agent.guarding_after_study()
+                                         ? "\nstudy done; guarding the best configuration: measured window after window, "
+                                           "rolled back to the baseline if it regresses (Ctrl-C stops it)\n"
+                                         : "\nstudy done; the agent stays on the best configuration (Ctrl-C stops it)\n")
                 << std::flush;
       if (exit_when_done) {
         (void)notifier.notify("STOPPING=1\nSTATUS=study done");

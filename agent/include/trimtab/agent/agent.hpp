@@ -146,6 +146,8 @@ public:
   /// study_windows_kept windows: what the status page draws; `trimtab report` draws them all).
   static constexpr std::size_t study_windows_kept = 1000;
   [[nodiscard]] StudyReport study_report() const;
+  /// True once the study is done and its best is being guarded (docs/verdicts.md).
+  [[nodiscard]] bool guarding_after_study() const;
   /// The control server's port once running (useful with listen port 0), else 0.
   [[nodiscard]] unsigned short control_port() const noexcept;
   [[nodiscard]] const TuningLoop& loop() const noexcept;

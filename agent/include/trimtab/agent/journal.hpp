@@ -52,7 +52,8 @@ public:
   /// line that is not JSON) is dropped and the file truncated to the last complete record:
   /// recovered_bytes() says how much went. Throws JournalError naming the line for any other
   /// line that is not a JSON object with an integer "seq" (the previous one plus 1, from 1), an
-  /// integer "time" and a string "type"; throws boost::system::system_error naming the path when
+  /// integer "time" and a string "type" (a compacted journal, led by a `compacted` record of seq 0,
+  /// may skip seqs, in increasing order); throws boost::system::system_error naming the path when
   /// the directory or file cannot be created, opened, read, locked (another process holds the
   /// journal) or truncated.
   [[nodiscard]] static Journal open(const std::filesystem::path& state_dir, JournalFileOps ops = {});
@@ -77,6 +78,15 @@ public:
   /// returned: no half line stays behind, no seq is lost or repeated. If even the cut fails,
   /// every later append retries it first and fails until it succeeds.
   [[nodiscard]] boost::system::error_code append(boost::json::object record, std::int64_t unix_ms);
+
+  /// Rewrites the journal as `select` chooses from its records (compact_journal in core): the
+  /// result is written to a temporary file, locked, fsync'd and renamed over journal.jsonl; the
+  /// journal as it was stays as journal.jsonl.1 (replacing an older one). Atomic: after a crash
+  /// journal.jsonl holds the old records or all of the new ones. next_seq() does not change.
+  /// Returns the error, and leaves everything as it was, when the file cannot be read back or
+  /// written.
+  [[nodiscard]] boost::system::error_code compact(
+      const std::function<std::vector<boost::json::object>(std::vector<boost::json::object>)>& select);
 
   /// The seq the next successful append() will write: 1 for an empty journal.
   [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_seq_; }

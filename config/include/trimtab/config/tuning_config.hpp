@@ -131,6 +131,11 @@ struct GuardrailsConfig {
   /// At the end of the study, best against baseline in this many switchback pairs: the claimed
   /// improvement (0: off, the claim is pooled from the study's windows; else at least 2).
   std::size_t final_confirmation_pairs = 3;
+  /// After the study, guard the best: measure it window after window, and when its last
+  /// `guard_windows` windows regress, check it against the baseline by switchback pairs and roll
+  /// back to the baseline if that is now better (docs/verdicts.md). false: stop measuring.
+  bool guard_after_study = true;
+  std::size_t guard_windows = 3;
   /// Where each effective value came from, by key ("max_delta.pool_size" for one param's limit):
   /// "default", "preset balanced", or "file:line" where it is written.
   std::map<std::string, std::string> origins;
@@ -160,6 +165,8 @@ struct AdapterConfig {
 struct StateConfig {
   /// Where the agent keeps its history; empty means "keep nothing on disk".
   std::filesystem::path dir;
+  /// The journal is compacted when it grows past this many MiB (docs/journal.md, "Compaction").
+  std::uint64_t journal_limit_mb = 8;
 };
 
 struct ControlConfig {

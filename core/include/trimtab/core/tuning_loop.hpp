@@ -71,6 +71,13 @@ struct TuningPolicy {
   /// switchback pairs (of `switchback_duration`), and their paired difference is the improvement
   /// the study claims. 0: off (the claim is then pooled from the windows already measured).
   std::size_t final_confirmation_pairs = 3;
+  /// After the study (apply mode) the best configuration is guarded rather than left alone: it is
+  /// measured window after window, and when its last `guard_windows` windows regress against its
+  /// level at the study's end (see watch() in guard.hpp), it is checked against the baseline by
+  /// switchback pairs (final_confirmation_pairs of them, 3 when that is 0) and rolled back to the
+  /// baseline if the baseline is now the better. false: the loop stops measuring when done.
+  bool guard_after_study = true;
+  std::size_t guard_windows = 3;
 
   /// An input signal (request rate): a window whose value of it differs from the incumbent's last
   /// measurement by more than `load_band` (a fraction) measured a different load, not a different
@@ -202,6 +209,11 @@ public:
   [[nodiscard]] const std::optional<boost::json::object>& claim() const noexcept { return claim_; }
   /// Every window measured per configuration (the most recent policy().evidence_windows of each).
   [[nodiscard]] const EvidenceLedger& evidence() const noexcept { return ledger_; }
+  /// After the study: the best's level when guarding began (or took a new level), and its windows
+  /// since, the most recent policy().guard_windows of them. Nothing before the study is done.
+  [[nodiscard]] const std::optional<PooledEvidence>& guard_reference() const noexcept { return guard_reference_; }
+  [[nodiscard]] std::span<const WindowEvidence> guard_recent() const noexcept { return guard_recent_; }
+  [[nodiscard]] bool guarding() const noexcept;
   /// The verdict rules the policy makes.
   [[nodiscard]] const VerdictRules& verdict_rules() const noexcept { return rules_; }
   [[nodiscard]] const Solver& solver() const noexcept { return *solver_; }
@@ -215,9 +227,14 @@ private:
   /// A candidate under switchback confirmation: the objective of each half measured so far.
   struct Switchback {
     Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
-    std::vector<double> incumbent_values;
-    std::vector<double> candidate_values;
+    std::vector<double> incumbent_values{};
+    std::vector<double> candidate_values{};
     bool final_check = false;        // the end-of-study confirmation of best against baseline
+    bool guard_check = false;        // the guard's check of a regressed best against the baseline
+    // The windows of each half (guard checks: the level the guard takes afterwards).
+    std::vector<WindowEvidence> incumbent_windows{};
+    std::vector<WindowEvidence> candidate_windows{};
+    bool candidate_broke = false, incumbent_broke = false; // a window broke a constraint clearly
   };
 
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
@@ -231,6 +248,13 @@ private:
   void decide(TimePoint now, const std::string& ended_early = {});
   void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
   void decide_switchback(TimePoint now, const Score& score);
+  /// Journals the last pair of `pairs` (pair `pair` of `of`).
+  void record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of);
+  void decide_guard(TimePoint now, const Score& score);
+  void decide_guard_check(TimePoint now, const Score& score, Switchback& check);
+  /// Takes `level` as the guarded configuration's reference and journals it.
+  void guard_from(const PooledEvidence& level, const std::string& reason);
+  [[nodiscard]] std::size_t guard_check_pairs() const noexcept;
   [[nodiscard]] std::string clearly_bad(std::span<const double> objective_samples,
                                         std::span<const std::vector<double>> constraint_samples) const;
   void add_interval();
@@ -311,6 +335,8 @@ private:
   std::optional<Point> baseline_; // what ran when the study first started
   bool claimed_ = false;
   std::optional<boost::json::object> claim_;
+  std::optional<PooledEvidence> guard_reference_;
+  std::vector<WindowEvidence> guard_recent_;
 };
 
 } // namespace trimtab
