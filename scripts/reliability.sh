@@ -8,7 +8,7 @@
 #   security    tests/reliability/security_test.py         control server, file modes, secrets
 #
 #   scripts/reliability.sh             the full campaign (fuzz 120 s a target, soak 600 s, 1e6 proposals)
-#   scripts/reliability.sh --bounded   what CI runs on every change (fuzz 20 s, soak 90 s)
+#   scripts/reliability.sh --bounded   what CI runs on every change (fuzz 10 s a target, soak 90 s)
 #
 # Installs what is missing and builds into BUILD_DIR (default build/) first. Logs and the soak's
 # CSV go to RELIABILITY_OUT (default build/reliability/). Exit status 0 when every part passed.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 bounded=false
 [ "${1:-}" = "--bounded" ] && bounded=true
-if $bounded; then fuzz_seconds=20; soak_seconds=90; proposals=1000000; else fuzz_seconds=120; soak_seconds=600; proposals=1000000; fi
+if $bounded; then fuzz_seconds=10; soak_seconds=90; proposals=1000000; else fuzz_seconds=120; soak_seconds=600; proposals=1000000; fi
 kills=${CRASH_KILLS:-100}
 
 build=${BUILD_DIR:-build}

@@ -3,7 +3,7 @@
 #   1. the suite (unit, CLI and integration tests) on a warnings-as-errors build;
 #   2. the installed package, consumed by tests/consumer through find_package(trimtab);
 #   3. the reliability campaign, bounded (scripts/reliability.sh --bounded: faults, 100 kills,
-#      10^6 guardrail proposals, every libFuzzer target 20 s, a 90 s soak, security), with its table;
+#      10^6 guardrail proposals, every libFuzzer target 10 s, a 90 s soak, security), with its table;
 #   4. the suite again under AddressSanitizer and UndefinedBehaviorSanitizer, the fault-injection and
 #      security suites included (last, so the run ends with CTest's summary).
 set -euo pipefail
