@@ -243,23 +243,39 @@ struct Agent::State {
       keep(std::move(record));
       return true;
     }
+    record["time"] = unix_ms(now); // when it happened, though it may reach the disk later
     unjournaled.push_back(std::move(record));
+    return write_waiting_records();
+  }
+
+  // Writes the records a refused append left waiting, oldest first. The scrape's tick calls it too,
+  // so that they reach the disk once space comes back even when the loop records nothing new (in
+  // safe mode after the refused applies, say).
+  bool write_waiting_records() {
     while (!unjournaled.empty()) {
       auto& next = unjournaled.front();
       const auto seq = journal->next_seq();
-      if (auto ec = journal->append(next, unix_ms(now))) {
+      const auto time = next.at("time").as_int64();
+      if (auto ec = journal->append(next, time)) {
         ++journal_failures;
-        journal_error = "journal " + journal->path().string() + ": " + ec.message();
-        log(LogLevel::error, journal_error + " (" + std::to_string(unjournaled.size()) + " records waiting)");
+        // Once per outage (or when the reason changes), not once per retry.
+        auto error = "journal " + journal->path().string() + ": " + ec.message();
+        if (error != journal_error)
+          log(LogLevel::error, error + " (" + std::to_string(unjournaled.size()) +
+                                   " records waiting; retried every scrape, nothing is applied meanwhile)");
+        journal_error = std::move(error);
         return false;
       }
+      if (!journal_error.empty()) {
+        log(LogLevel::info, "journal " + journal->path().string() + " takes records again; " +
+                                std::to_string(unjournaled.size()) + " waiting records written");
+        journal_error.clear();
+      }
       next["seq"] = seq;
-      next["time"] = unix_ms(now);
       note(next);
       keep(std::move(next));
       unjournaled.pop_front();
     }
-    journal_error.clear();
     compact_journal_if_large();
     return true;
   }
@@ -588,6 +604,7 @@ struct Agent::State {
       });
       last_scrape_seconds = result.seconds;
       if (stopping) break;
+      if (!unjournaled.empty()) write_waiting_records();
       if (result.malformed > 0) ++scrape_parse_errors;
       if (!result.error.empty()) last_scrape_error = result.error;
       if (result.scrape) {

@@ -239,9 +239,14 @@ class FaultInjection(unittest.TestCase):
         self.assertEqual(self.service_config(), config_while_full,
                          "the service changed while nothing could be journaled")
         self.assertEqual(len(self.journal()), len(records), "the journal grew past its limit")
+        # The refused applies put the loop in safe mode, where it records nothing new for a while:
+        # the waiting records must reach the disk on their own once space comes back.
+        wait_for(lambda: self.alive()["safe_mode"], 30, "safe mode after the refused applies")
         subprocess.run(["prlimit", f"--pid={self.agent.pid}", "--fsize=unlimited:"], check=True)
         wait_for(lambda: len(self.journal()) > len(records) + 3 and "journal_error" not in self.status()[0], 30,
                  "journaling to resume")
+        resumed = self.check_journal_whole()
+        self.assertTrue(self.of_type("safe_mode", resumed), "the safe_mode record waiting in memory was lost")
         self.survived("disk_full", "no apply while its record could not be written; no torn or lost record; "
                                    "the waiting records were written once space came back, seq without a gap")
 
