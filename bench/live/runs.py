@@ -71,9 +71,15 @@ def windows_from_journal(records):
         elif kind == "decision" and windows and windows[-1]["verdict"] is None and record.get("point") == windows[-1]["point"]:
             windows[-1]["verdict"] = record.get("verdict")
         elif kind == "incumbent":
+            changed = record["point"] != incumbent
             incumbent = record["point"]
             if windows:
                 windows[-1]["incumbent"] = incumbent
+                if changed and started is not None:
+                    # A promotion decided after the incumbent was measured again (a close call)
+                    # cost those windows too.
+                    windows[-1]["measured"] = measured - 1
+                    windows[-1]["seconds"] = (record["time"] - started) / 1000
         elif kind == "done":
             done_reason = record.get("reason")
         elif kind == "claim":

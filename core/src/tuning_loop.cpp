@@ -458,6 +458,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
       pending_.reset();
     }
     switchback_.reset();
+    intensifying_.reset();
   };
   switch (command) {
   case OperatorCommand::pause:
@@ -552,6 +553,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
 
 void TuningLoop::continue_tuning(TimePoint now) {
   switchback_.reset(); // a confirmation interrupted by a pause, a veto or safe mode starts afresh
+  intensifying_.reset();
   if (!incumbent_) {
     begin_measurement(now, Purpose::baseline);
   } else if (applied_ != *incumbent_) {
@@ -575,6 +577,7 @@ bool TuningLoop::parked(TimePoint now) {
 }
 
 void TuningLoop::propose(TimePoint now) {
+  intensifying_.reset();
   if (parked(now)) return;
   if (mode_ == TuningMode::recommend) {
     recommend(now);
@@ -910,15 +913,20 @@ void TuningLoop::record_decision(const Point& about, std::optional<double> value
 }
 
 void TuningLoop::make_incumbent(TimePoint /*now*/, const Point& point, const Score& score, bool selected) {
+  make_incumbent(point, score.samples, load_index_ ? score.signals[*load_index_] : std::nullopt, selected);
+}
+
+void TuningLoop::make_incumbent(const Point& point, std::span<const double> window_samples, std::optional<double> load,
+                                bool selected) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   if (selected) ledger_.mark_selected(point);
   const auto pooled = ledger_.pooled(point);
-  std::vector<double> signed_samples(score.samples);
+  std::vector<double> signed_samples(window_samples.begin(), window_samples.end());
   for (auto& s : signed_samples) s *= sign;
   incumbent_ = point;
-  incumbent_value_ = pooled.windows > 0 ? pooled.mean : score.value.value_or(0.0);
+  incumbent_value_ = pooled.mean;
   const auto samples = summarize(signed_samples);
-  incumbent_load_ = load_index_ ? score.signals[*load_index_] : std::nullopt;
+  incumbent_load_ = load;
   boost::json::object r{{"type", "incumbent"},
                         {"point", point_json(point)},
                         {"value", *incumbent_value_},
@@ -1003,6 +1011,10 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   record_decision(point, score.value, "keep", reason, std::nullopt, std::nullopt);
   make_incumbent(now, point, score, false);
   windows_since_remeasure_ = 0;
+  if (intensifying_ && measuring_ == Purpose::remeasure) {
+    judge_intensified(now);
+    return;
+  }
   propose(now);
 }
 
@@ -1048,41 +1060,90 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
   ledger_.add(point, window_evidence(score));
   solver_->tell(point, solver_observation(score));
 
-  const auto incumbent = ledger_.pooled(*incumbent_);
-  const auto verdict = judge(rules_, incumbent, ledger_.pooled(point));
+  const auto verdict = judge(rules_, incumbent_evidence(), ledger_.pooled(point));
   const auto reason = ended_early.empty() ? verdict.reason : verdict.reason + "; the window ended early: " + ended_early;
+  const auto load = load_index_ ? score.signals[*load_index_] : std::nullopt;
   switch (verdict.kind) {
   case VerdictKind::promote:
-    // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with;
-    // escaping an infeasible incumbent needs no confirmation of the objective.
-    if (policy_.switchback_pairs >= 2 && point != *incumbent_ && incumbent.feasible()) {
-      record_decision(point, score.value, "confirm",
-                      reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
-                      verdict.effect, verdict.p_value);
-      switchback_ = Switchback{.candidate = point};
-      move_to(now, *incumbent_, Purpose::switchback);
-      return;
-    }
-    record_decision(point, score.value, "promote", reason, verdict.effect, verdict.p_value);
-    make_incumbent(now, point, score, true);
-    propose(now);
+    promote_or_confirm(now, point, score.value, reason, verdict, score.samples, load);
     return;
   case VerdictKind::rollback:
     record_decision(point, score.value, "rollback", reason, verdict.effect, verdict.p_value, !verdict.uncounted);
     roll_back(now, !verdict.uncounted);
     return;
   case VerdictKind::extend:
-    if (windows_scored_ < policy_.budget) {
-      record_decision(point, score.value, "extend", reason, verdict.effect, verdict.p_value);
-      begin_measurement(now, Purpose::candidate, false);
-      return;
-    }
-    // Another window would overspend the budget: the close call goes to the incumbent.
-    record_decision(point, score.value, "keep", reason + "; but the budget is spent", verdict.effect, verdict.p_value);
-    propose(now);
+    extend(now, point, score.value, reason, verdict, Intensification{point, score.samples, load});
     return;
   case VerdictKind::keep:
     record_decision(point, score.value, "keep", reason, verdict.effect, verdict.p_value);
+    propose(now);
+    return;
+  }
+}
+
+PooledEvidence TuningLoop::incumbent_evidence() const { return ledger_.unselected(*incumbent_); }
+
+void TuningLoop::promote_or_confirm(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason,
+                                    const Verdict& verdict, std::span<const double> samples, std::optional<double> load) {
+  // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with;
+  // escaping an infeasible incumbent needs no confirmation of the objective.
+  if (policy_.switchback_pairs >= 2 && point != *incumbent_ && ledger_.pooled(*incumbent_).feasible()) {
+    record_decision(point, value, "confirm", reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
+                    verdict.effect, verdict.p_value);
+    switchback_ = Switchback{.candidate = point};
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  record_decision(point, value, "promote", reason, verdict.effect, verdict.p_value);
+  make_incumbent(point, samples, load, true);
+  propose(now);
+}
+
+void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason,
+                        const Verdict& verdict, Intensification next) {
+  if (windows_scored_ >= policy_.budget) {
+    // Another window would overspend the budget: the close call goes to the incumbent.
+    record_decision(point, value, "keep", reason + "; but the budget is spent", verdict.effect, verdict.p_value);
+    propose(now);
+    return;
+  }
+  // Both sides of a close call earn windows, the one with fewer first: a candidate's windows
+  // against an incumbent known only from the window that selected it would pit fresh evidence
+  // against luck.
+  std::size_t incumbent_unselected = 0;
+  for (const auto& w : ledger_.windows(*incumbent_)) incumbent_unselected += w.selected ? 0 : 1;
+  if (point != *incumbent_ && incumbent_unselected < ledger_.pooled(point).windows) {
+    record_decision(point, value, "extend", reason + "; measuring the incumbent again, then the candidate", verdict.effect,
+                    verdict.p_value);
+    intensifying_ = std::move(next);
+    move_to(now, *incumbent_, Purpose::remeasure);
+    return;
+  }
+  record_decision(point, value, "extend", reason + "; measuring the candidate for another window", verdict.effect, verdict.p_value);
+  if (applied_ == point) {
+    begin_measurement(now, Purpose::candidate, false);
+  } else {
+    move_to(now, point, Purpose::candidate);
+  }
+}
+
+void TuningLoop::judge_intensified(TimePoint now) {
+  auto close_call = std::move(*intensifying_);
+  intensifying_.reset();
+  const auto point = close_call.candidate; // a copy: close_call moves on
+  const auto candidate = ledger_.pooled(point);
+  const auto verdict = judge(rules_, incumbent_evidence(), candidate);
+  const auto reason = verdict.reason + " (judged again after the incumbent's window)";
+  switch (verdict.kind) {
+  case VerdictKind::promote:
+    promote_or_confirm(now, point, candidate.mean, reason, verdict, close_call.samples, close_call.load);
+    return;
+  case VerdictKind::extend:
+    extend(now, point, candidate.mean, reason, verdict, std::move(close_call));
+    return;
+  case VerdictKind::rollback: // already back on the incumbent: nothing to roll back
+  case VerdictKind::keep:
+    record_decision(point, candidate.mean, "keep", reason, verdict.effect, verdict.p_value);
     propose(now);
     return;
   }
@@ -1515,6 +1576,7 @@ void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
   record({{"type", "safe_mode"}, {"entered", true}, {"reason", reason}});
   pending_.reset();
   switchback_.reset();
+  intensifying_.reset();
   if (incumbent_ && applied_ != *incumbent_ && policy_.enabled) {
     move_to(now, *incumbent_, Purpose::rollback);
   } else {

@@ -114,7 +114,7 @@ Verdict judge(const VerdictRules& rules, const PooledEvidence& incumbent, const 
   if (could_be_better && candidate.windows < rules.max_candidate_windows) {
     verdict.kind = VerdictKind::extend;
     verdict.reason = "a close call: " + percent(test.gain) + " (interval " + percent(test.low) + " to " + percent(test.high) +
-                     ", p=" + number_text(test.p_better) + ")" + evidence + "; measuring it for another window";
+                     ", p=" + number_text(test.p_better) + ")" + evidence;
     return verdict;
   }
   verdict.kind = VerdictKind::keep;

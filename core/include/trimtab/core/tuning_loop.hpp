@@ -237,6 +237,14 @@ private:
     bool candidate_broke = false, incumbent_broke = false; // a window broke a constraint clearly
   };
 
+  /// A close call whose incumbent is measured again before the candidate's next window (SMAC's
+  /// intensification): what promoting the candidate needs once the incumbent's window is in.
+  struct Intensification {
+    Point candidate;
+    std::vector<double> samples;       // the candidate's last window, per interval
+    std::optional<double> load;        // the load signal in that window
+  };
+
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
   bool parked(TimePoint now);
   void propose(TimePoint now);
@@ -266,6 +274,19 @@ private:
   void record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
                        std::optional<double> effect, std::optional<double> p, bool counted = true);
   void make_incumbent(TimePoint now, const Point& point, const Score& score, bool selected);
+  void make_incumbent(const Point& point, std::span<const double> samples, std::optional<double> load, bool selected);
+  /// The incumbent's evidence a candidate is judged against: without the window that selected it
+  /// once it has another (that window is lucky on average).
+  [[nodiscard]] PooledEvidence incumbent_evidence() const;
+  /// A close call on `point`: another window of the candidate, or first one of the incumbent when
+  /// the incumbent has fewer unselected windows than the candidate has windows.
+  void extend(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason, const Verdict& verdict,
+              Intensification next);
+  /// The incumbent's window measured for a close call is in: the call is judged again.
+  void judge_intensified(TimePoint now);
+  /// Promotes `point` now, or confirms it first with switchback pairs when they are set.
+  void promote_or_confirm(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason,
+                          const Verdict& verdict, std::span<const double> samples, std::optional<double> load);
   void roll_back(TimePoint now, bool counted);
   /// Records the study's claim (switchback `differences` of best over baseline, signed so that
   /// positive is better; or, when empty, the pooled windows of both) and moves to the best.
@@ -328,6 +349,7 @@ private:
   // window of the incumbent can be scored again, so a blind agent holds what is known to be good.
   bool blind_ = false;
   std::optional<Switchback> switchback_;
+  std::optional<Intensification> intensifying_;
   std::optional<boost::json::object> recommendation_;
   Veto veto_;
   VerdictRules rules_;
