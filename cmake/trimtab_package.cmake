@@ -88,9 +88,10 @@ safety limits written in YAML.
 This package holds the standalone agent: the trimtab command, the systemd
 unit trimtab@.service (one agent per /etc/trimtab/NAME.yaml) and the trimtab
 system user.")
-# dpkg-shlibdeps computes the libraries' packages; adduser is for the postinst.
+# dpkg-shlibdeps computes the libraries' packages; adduser is for the postinst. libpq5 is loaded
+# with dlopen (adapters/src/libpq_library.hpp), which dpkg-shlibdeps cannot see: listed by hand.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "adduser, libpq5")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
   ${PROJECT_SOURCE_DIR}/packaging/debian/postrm
@@ -102,8 +103,9 @@ set(CPACK_DEBIAN_DEV_DESCRIPTION "Development files: trimtab's static libraries,
 package, for programs that embed the tuning agent in their own io_context:
 find_package(trimtab CONFIG REQUIRED) and link trimtab::trimtab.")
 # Static libraries leave nothing for dpkg-shlibdeps to read: what the CMake package's
-# find_dependency() calls need (cmake/trimtabConfig.cmake.in) is listed by hand.
+# find_dependency() calls need (cmake/trimtabConfig.cmake.in) is listed by hand, and libpq5, which
+# the adapters load with dlopen at run time.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-  "libboost1.81-dev, libboost-json1.81-dev, libyaml-cpp-dev, libeigen3-dev, libnlopt-dev, libpq-dev")
+  "libboost1.81-dev, libboost-json1.81-dev, libyaml-cpp-dev, libeigen3-dev, libnlopt-dev, libpq5")
 
 include(CPack)

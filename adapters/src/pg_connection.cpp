@@ -124,19 +124,19 @@ asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string hos
 // --- Result ---------------------------------------------------------------------------------------
 
 std::optional<std::size_t> Result::column(const char* name) const noexcept {
-  const int index = PQfnumber(result_.get(), name);
+  const int index = libpq().fnumber(result_.get(), name);
   if (index < 0) return std::nullopt;
   return static_cast<std::size_t>(index);
 }
 
 bool Result::is_null(std::size_t row, std::size_t column) const noexcept {
-  return PQgetisnull(result_.get(), static_cast<int>(row), static_cast<int>(column)) != 0;
+  return libpq().getisnull(result_.get(), static_cast<int>(row), static_cast<int>(column)) != 0;
 }
 
 std::string_view Result::text(std::size_t row, std::size_t column) const noexcept {
   const auto r = static_cast<int>(row);
   const auto c = static_cast<int>(column);
-  return {PQgetvalue(result_.get(), r, c), static_cast<std::size_t>(PQgetlength(result_.get(), r, c))};
+  return {libpq().getvalue(result_.get(), r, c), static_cast<std::size_t>(libpq().getlength(result_.get(), r, c))};
 }
 
 // --- Connection -----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ void Connection::set_secrets(std::vector<std::string> secrets) { secrets_ = std:
 void Connection::close() noexcept {
   // Asio forgets the socket without closing it; PQfinish closes it.
   if (socket_.is_open()) (void)socket_.release();
-  if (conn_) PQfinish(conn_);
+  if (conn_) libpq().finish(conn_);
   conn_ = nullptr;
   connected_ = false;
 }
@@ -167,7 +167,7 @@ Outcome Connection::fail(error_code error, std::string message) {
 
 error_code Connection::watch_socket() {
   if (socket_.is_open()) (void)socket_.release();
-  const int fd = PQsocket(conn_);
+  const int fd = libpq().socket(conn_);
   if (fd < 0) return asio::error::bad_descriptor;
   error_code ec;
   socket_.assign(fd, ec);
@@ -198,8 +198,24 @@ asio::awaitable<error_code> Connection::wait(Want want, Clock::time_point deadli
   co_return std::get<0>(std::get<0>(first));
 }
 
+namespace {
+
+// Why libpq cannot be loaded, or "" once it is. (Outside the coroutine: g++ 12 misreads a try block
+// inside one.)
+std::string why_libpq_is_missing() {
+  try {
+    (void)libpq();
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+} // namespace
+
 asio::awaitable<Outcome> Connection::connect(const ConnectParams& params, Clock::time_point deadline) {
   close();
+  if (auto missing = why_libpq_is_missing(); !missing.empty()) co_return fail(AdapterError::connection_failed, std::move(missing));
   std::vector<const char*> keywords;
   std::vector<const char*> values;
   for (const auto& [keyword, value] : params) {
@@ -208,23 +224,23 @@ asio::awaitable<Outcome> Connection::connect(const ConnectParams& params, Clock:
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
-  conn_ = PQconnectStartParams(keywords.data(), values.data(), 1);
+  conn_ = libpq().connect_start_params(keywords.data(), values.data(), 1);
   if (!conn_) co_return fail(make_error_code(boost::system::errc::not_enough_memory), "libpq is out of memory");
-  PQsetNoticeProcessor(conn_, drop_notice, nullptr);
-  if (PQstatus(conn_) == CONNECTION_BAD) co_return fail(AdapterError::connection_failed, PQerrorMessage(conn_));
+  libpq().set_notice_processor(conn_, drop_notice, nullptr);
+  if (libpq().status(conn_) == CONNECTION_BAD) co_return fail(AdapterError::connection_failed, libpq().error_message(conn_));
 
   // As libpq asks: behave as if PQconnectPoll last answered "writing".
   auto status = PGRES_POLLING_WRITING;
   while (status != PGRES_POLLING_OK) {
-    if (status == PGRES_POLLING_FAILED) co_return fail(AdapterError::connection_failed, PQerrorMessage(conn_));
+    if (status == PGRES_POLLING_FAILED) co_return fail(AdapterError::connection_failed, libpq().error_message(conn_));
     if (const auto ec = watch_socket())
       co_return fail(AdapterError::connection_failed, "cannot watch libpq's socket: " + ec.message());
     const auto ec = co_await wait(status == PGRES_POLLING_READING ? Want::read : Want::write, deadline);
     if (ec == timed_out()) co_return fail(ec, "timed out while connecting");
     if (ec) co_return fail(AdapterError::connection_failed, "waiting to connect: " + ec.message());
-    status = PQconnectPoll(conn_);
+    status = libpq().connect_poll(conn_);
   }
-  if (PQsetnonblocking(conn_, 1) != 0) co_return fail(AdapterError::connection_failed, PQerrorMessage(conn_));
+  if (libpq().set_nonblocking(conn_, 1) != 0) co_return fail(AdapterError::connection_failed, libpq().error_message(conn_));
   if (const auto ec = watch_socket())
     co_return fail(AdapterError::connection_failed, "cannot watch libpq's socket: " + ec.message());
   connected_ = true;
@@ -238,20 +254,20 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
     co_return answer;
   }
   const auto lost = [&](const char* during) {
-    return fail(AdapterError::connection_failed, std::string(during) + ": " + PQerrorMessage(conn_));
+    return fail(AdapterError::connection_failed, std::string(during) + ": " + libpq().error_message(conn_));
   };
   const auto waited = [&](const error_code& ec, const char* during) {
     if (ec == timed_out()) return fail(ec, std::string("timed out while ") + during);
     return fail(AdapterError::connection_failed, std::string(during) + ": " + ec.message());
   };
 
-  if (!PQsendQuery(conn_, sql.c_str())) {
+  if (!libpq().send_query(conn_, sql.c_str())) {
     answer.outcome = lost("sending the query");
     co_return answer;
   }
   // A non-blocking send may leave bytes in libpq's buffer: flush them as the socket takes them,
   // reading what the server sends meanwhile so neither side waits on the other.
-  for (int flushed = PQflush(conn_); flushed != 0; flushed = PQflush(conn_)) {
+  for (int flushed = libpq().flush(conn_); flushed != 0; flushed = libpq().flush(conn_)) {
     if (flushed < 0) {
       answer.outcome = lost("sending the query");
       co_return answer;
@@ -260,7 +276,7 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
       answer.outcome = waited(ec, "sending the query");
       co_return answer;
     }
-    if (!PQconsumeInput(conn_)) {
+    if (!libpq().consume_input(conn_)) {
       answer.outcome = lost("sending the query");
       co_return answer;
     }
@@ -268,14 +284,14 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
 
   std::optional<Outcome> server_error;
   for (;;) {
-    if (!PQconsumeInput(conn_)) {
+    if (!libpq().consume_input(conn_)) {
       answer.outcome = lost("reading the answer");
       co_return answer;
     }
-    while (!PQisBusy(conn_)) {
-      PGresult* raw = PQgetResult(conn_);
+    while (!libpq().is_busy(conn_)) {
+      PGresult* raw = libpq().get_result(conn_);
       if (!raw) { // every result is in
-        if (PQstatus(conn_) == CONNECTION_BAD) {
+        if (libpq().status(conn_) == CONNECTION_BAD) {
           answer.outcome = server_error ? fail(server_error->error, server_error->message) : lost("reading the answer");
           co_return answer;
         }
@@ -289,9 +305,9 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
         if (!server_error) {
           std::string message;
           for (const int field : {PG_DIAG_MESSAGE_PRIMARY, PG_DIAG_MESSAGE_DETAIL, PG_DIAG_MESSAGE_HINT})
-            if (const char* text = PQresultErrorField(raw, field))
+            if (const char* text = libpq().result_error_field(raw, field))
               message += (message.empty() ? "" : "; ") + std::string(text);
-          if (message.empty()) message = PQresultErrorMessage(raw);
+          if (message.empty()) message = libpq().result_error_message(raw);
           server_error = Outcome{AdapterError::server_error, clean(std::move(message))};
         }
         break;
@@ -312,33 +328,34 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
 
 std::optional<std::string> Connection::literal(std::string_view text) const {
   if (!conn_) return std::nullopt;
-  char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+  char* quoted = libpq().escape_literal(conn_, text.data(), text.size());
   if (!quoted) return std::nullopt;
   std::string result(quoted);
-  PQfreemem(quoted);
+  libpq().freemem(quoted);
   return result;
 }
 
 std::optional<std::string> Connection::identifier(std::string_view text) const {
   if (!conn_) return std::nullopt;
-  char* quoted = PQescapeIdentifier(conn_, text.data(), text.size());
+  char* quoted = libpq().escape_identifier(conn_, text.data(), text.size());
   if (!quoted) return std::nullopt;
   std::string result(quoted);
-  PQfreemem(quoted);
+  libpq().freemem(quoted);
   return result;
 }
 
 // --- Target ---------------------------------------------------------------------------------------
 
 Target make_target(std::string dsn, std::string password, std::string dbname) {
+  (void)libpq(); // loaded now: without it the config is refused at start, not each connection later
   Target target;
   std::string host, hostaddr, port;
   if (!dsn.empty()) {
     char* error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+    PQconninfoOption* options = libpq().conninfo_parse(dsn.c_str(), &error);
     if (!options) {
       const std::string reason = error ? one_line(error) : "libpq is out of memory";
-      PQfreemem(error);
+      libpq().freemem(error);
       throw std::invalid_argument("option 'dsn' is not a libpq connection string or URI: " + unquote_pieces(reason));
     }
     for (const auto* option = options; option->keyword; ++option) {
@@ -350,7 +367,7 @@ Target make_target(std::string dsn, std::string password, std::string dbname) {
       else if (keyword == "dbname") target.dsn_dbname = option->val;
       else if (keyword == "password" && *option->val) target.secrets.emplace_back(option->val);
     }
-    PQconninfoFree(options);
+    libpq().conninfo_free(options);
   }
   // What libpq takes from the environment when the dsn says nothing.
   if (host.empty()) host = environment("PGHOST");

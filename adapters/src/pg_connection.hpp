@@ -21,7 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <libpq-fe.h>
+#include "libpq_library.hpp"
 
 namespace trimtab::pg {
 
@@ -42,9 +42,9 @@ class Result {
 public:
   explicit Result(PGresult* result) noexcept : result_(result) {}
 
-  [[nodiscard]] ExecStatusType status() const noexcept { return PQresultStatus(result_.get()); }
-  [[nodiscard]] std::size_t rows() const noexcept { return static_cast<std::size_t>(PQntuples(result_.get())); }
-  [[nodiscard]] std::size_t columns() const noexcept { return static_cast<std::size_t>(PQnfields(result_.get())); }
+  [[nodiscard]] ExecStatusType status() const noexcept { return libpq().result_status(result_.get()); }
+  [[nodiscard]] std::size_t rows() const noexcept { return static_cast<std::size_t>(libpq().ntuples(result_.get())); }
+  [[nodiscard]] std::size_t columns() const noexcept { return static_cast<std::size_t>(libpq().nfields(result_.get())); }
   /// The column's index by name, or nothing.
   [[nodiscard]] std::optional<std::size_t> column(const char* name) const noexcept;
   [[nodiscard]] bool is_null(std::size_t row, std::size_t column) const noexcept;
@@ -53,7 +53,7 @@ public:
 
 private:
   struct Clear {
-    void operator()(PGresult* result) const noexcept { PQclear(result); }
+    void operator()(PGresult* result) const noexcept { libpq().clear(result); }
   };
   std::unique_ptr<PGresult, Clear> result_;
 };

@@ -404,7 +404,7 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   try {
     auto password = pg::read_password(options.password_env, options.password_file);
     state.target = pg::make_target(options.dsn, std::move(password), "pgbouncer");
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::exception& e) { // a bad dsn, an unreadable password, no libpq
     fail(e.what());
   }
   if (!state.target.dsn_dbname.empty() && state.target.dsn_dbname != "pgbouncer")

@@ -511,7 +511,7 @@ PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string nam
   try {
     auto password = pg::read_password(options.password_env, options.password_file);
     state.target = pg::make_target(options.dsn, std::move(password), "");
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::exception& e) { // a bad dsn, an unreadable password, no libpq
     fail(e.what());
   }
   state_ = std::make_shared<const State>(std::move(state));

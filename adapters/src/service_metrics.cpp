@@ -103,7 +103,7 @@ public:
     try {
       target_ = pg::make_target(dsn, pg::read_password(password_env, password_file),
                                 kind == ServiceKind::pgbouncer ? "pgbouncer" : "");
-    } catch (const std::invalid_argument& e) {
+    } catch (const std::exception& e) { // a bad dsn, an unreadable password, no libpq
       fail(e.what());
     }
     if (kind == ServiceKind::pgbouncer && !target_.dsn_dbname.empty() && target_.dsn_dbname != "pgbouncer")

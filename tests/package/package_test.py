@@ -312,6 +312,11 @@ def check_daemon(trimtab, scratch, service_port):
             pass
         assert any("STATUS=tuning" in m for m in ready), ready
         footprint["after start"] = rss(process.pid)
+        # libpq (and the 22 libraries it needs) is loaded only for PostgreSQL and PgBouncer.
+        with open(f"/proc/{process.pid}/maps") as maps:
+            mapped = maps.read()
+        assert "libpq.so" not in mapped and "libgnutls" not in mapped, \
+            "an agent with no postgres or pgbouncer adapter mapped libpq"
         time.sleep(6)  # a few windows on the test service
         footprint["after 6 s tuning"] = rss(process.pid)
 
