@@ -2,7 +2,7 @@
 
 // libpq, loaded when first needed. Internal to trimtab_adapters.
 //
-// Linking libpq maps it and the 22 libraries it needs (OpenSSL, GnuTLS, Kerberos, LDAP, SASL…) into
+// Linking libpq maps it and the 21 libraries it needs (OpenSSL, GnuTLS, Kerberos, LDAP, SASL…) into
 // every trimtab process, about 4 MiB resident, though most agents never talk to PostgreSQL or
 // PgBouncer. So the pg code calls libpq through this table, filled by dlopen("libpq.so.5") the first
 // time a postgres or pgbouncer adapter or source is built. The types and constants still come from

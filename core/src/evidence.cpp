@@ -80,6 +80,11 @@ std::span<const WindowEvidence> EvidenceLedger::windows(const Point& point) cons
   return found->second;
 }
 
+std::size_t EvidenceLedger::unselected_windows(const Point& point) const {
+  const auto all = windows(point);
+  return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), [](const WindowEvidence& w) { return !w.selected; }));
+}
+
 PooledEvidence EvidenceLedger::unselected(const Point& point) const {
   const auto all = windows(point);
   std::vector<WindowEvidence> rest;

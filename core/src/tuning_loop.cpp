@@ -1110,9 +1110,7 @@ void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double>
   // Both sides of a close call earn windows, the one with fewer first: a candidate's windows
   // against an incumbent known only from the window that selected it would pit fresh evidence
   // against luck.
-  std::size_t incumbent_unselected = 0;
-  for (const auto& w : ledger_.windows(*incumbent_)) incumbent_unselected += w.selected ? 0 : 1;
-  if (point != *incumbent_ && incumbent_unselected < ledger_.pooled(point).windows) {
+  if (point != *incumbent_ && ledger_.unselected_windows(*incumbent_) < ledger_.windows(point).size()) {
     record_decision(point, value, "extend", reason + "; measuring the incumbent again, then the candidate", verdict.effect,
                     verdict.p_value);
     intensifying_ = std::move(next);

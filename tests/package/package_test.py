@@ -312,7 +312,7 @@ def check_daemon(trimtab, scratch, service_port):
             pass
         assert any("STATUS=tuning" in m for m in ready), ready
         footprint["after start"] = rss(process.pid)
-        # libpq (and the 22 libraries it needs) is loaded only for PostgreSQL and PgBouncer.
+        # libpq (and the 21 libraries it needs) is loaded only for PostgreSQL and PgBouncer.
         with open(f"/proc/{process.pid}/maps") as maps:
             mapped = maps.read()
         assert "libpq.so" not in mapped and "libgnutls" not in mapped, \

@@ -66,6 +66,8 @@ public:
   /// Pooled without the selecting window when any other window exists: the estimate a
   /// re-measurement gives, free of the luck that chose the configuration.
   [[nodiscard]] PooledEvidence unselected(const Point& point) const;
+  /// How many of `point`'s windows did not select it.
+  [[nodiscard]] std::size_t unselected_windows(const Point& point) const;
   /// Forgets every window (a load shift made them measure another service).
   void clear() { by_point_.clear(); }
 
