@@ -249,6 +249,31 @@ BOOST_AUTO_TEST_CASE(many_escaped_values_on_one_line_stay_valid) {
   for (int i = 0; i < 200; ++i) BOOST_TEST(s.labels[i].second == "v\\" + std::to_string(i) + "\n");
 }
 
+BOOST_AUTO_TEST_CASE(finds_escapes_non_ascii_and_the_closing_quote_at_every_offset) {
+  // Label values are scanned eight bytes at a time: each stop byte is placed at every offset of a
+  // value longer than two words, so every position within a word and the tail are exercised.
+  const std::string plain(21, 'v');
+  for (std::size_t at = 0; at <= plain.size(); ++at) {
+    const std::string head = plain.substr(0, at), tail = plain.substr(at);
+    const std::string cases[][2] = {
+        {head + R"(\")" + tail, head + "\"" + tail},
+        {head + R"(\\)" + tail, head + "\\" + tail},
+        {head + R"(\n)" + tail, head + "\n" + tail},
+        {head + "\xc3\xa9" + tail, head + "\xc3\xa9" + tail},
+        {head, head}, // the closing quote at offset `at`
+    };
+    for (const auto& [written, meant] : cases) {
+      const auto parsed = parse("m{a=\"" + written + "\",b=\"x\"} 1\n");
+      BOOST_TEST_REQUIRE(parsed.report.ok(), "offset " << at << ": " << describe_errors(parsed.report));
+      BOOST_TEST(parsed.recorder.samples.at(0).label("a") == meant, "offset " << at);
+      BOOST_TEST(parsed.recorder.samples.at(0).label("b") == "x", "offset " << at);
+    }
+    const auto bad = parse("m{a=\"" + head + "\xbd" + tail + "\"} 1\n");
+    BOOST_TEST_REQUIRE(bad.report.errors.size() == 1u, "offset " << at);
+    BOOST_TEST(bad.report.errors[0].column == 6 + at, "offset " << at);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unescapes_help_per_format) {
   const auto prom = parse("# HELP m Line one\\nline two with \\\\ and \"quotes\"\nm 1\n");
   BOOST_TEST(prom.report.ok(), describe_errors(prom.report));
