@@ -61,23 +61,32 @@ PooledEvidence pool(std::span<const WindowEvidence> windows) {
   return pooled;
 }
 
-void EvidenceLedger::add(const Point& point, WindowEvidence window) {
-  auto& windows = by_point_[point];
-  windows.push_back(std::move(window));
-  if (windows.size() > keep_) windows.erase(windows.begin());
+void EvidenceLedger::add(const Point& point, WindowEvidence window, std::span<const Point> spare) {
+  auto& entry = by_point_[point];
+  entry.windows.push_back(std::move(window));
+  if (entry.windows.size() > keep_) entry.windows.erase(entry.windows.begin());
+  entry.last_added = ++adds_;
+  if (by_point_.size() <= keep_points_) return;
+  // Linear in keep_points, once per window: a few microseconds against minutes of traffic.
+  auto oldest = by_point_.end();
+  for (auto it = by_point_.begin(); it != by_point_.end(); ++it) {
+    if (it->first == point || std::find(spare.begin(), spare.end(), it->first) != spare.end()) continue;
+    if (oldest == by_point_.end() || it->second.last_added < oldest->second.last_added) oldest = it;
+  }
+  if (oldest != by_point_.end()) by_point_.erase(oldest);
 }
 
 void EvidenceLedger::mark_selected(const Point& point) {
   auto found = by_point_.find(point);
-  if (found == by_point_.end() || found->second.empty()) return;
-  for (auto& w : found->second) w.selected = false;
-  found->second.back().selected = true;
+  if (found == by_point_.end() || found->second.windows.empty()) return;
+  for (auto& w : found->second.windows) w.selected = false;
+  found->second.windows.back().selected = true;
 }
 
 std::span<const WindowEvidence> EvidenceLedger::windows(const Point& point) const {
   auto found = by_point_.find(point);
   if (found == by_point_.end()) return {};
-  return found->second;
+  return found->second.windows;
 }
 
 std::size_t EvidenceLedger::unselected_windows(const Point& point) const {

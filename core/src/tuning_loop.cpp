@@ -216,7 +216,7 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
           }
           if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
             evidence.intervals = count_field_value(n->to_number<double>(), "samples");
-          ledger_.add(point_from_json(space, field(r, "point")), std::move(evidence));
+          remember(point_from_json(space, field(r, "point")), std::move(evidence));
         }
         const auto* guard = r.if_contains("guard");
         if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
@@ -1002,7 +1002,7 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
     return;
   }
   record_observation(point, score, false);
-  ledger_.add(point, window_evidence(score));
+  remember(point, window_evidence(score));
   solver_->tell(point, solver_observation(score));
   blind_ = false;
   std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
@@ -1057,7 +1057,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
   ++windows_scored_;
   ++windows_since_remeasure_;
   record_observation(point, score, false);
-  ledger_.add(point, window_evidence(score));
+  remember(point, window_evidence(score));
   solver_->tell(point, solver_observation(score));
 
   const auto verdict = judge(rules_, incumbent_evidence(), ledger_.pooled(point));
@@ -1079,6 +1079,15 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     propose(now);
     return;
   }
+}
+
+void TuningLoop::remember(const Point& point, WindowEvidence window) {
+  // The incumbent and the baseline stay however long ago they were measured: every verdict and
+  // the claim compare against them.
+  std::vector<Point> spare;
+  if (incumbent_) spare.push_back(*incumbent_);
+  if (baseline_) spare.push_back(*baseline_);
+  ledger_.add(point, std::move(window), spare);
 }
 
 PooledEvidence TuningLoop::incumbent_evidence() const { return ledger_.unselected(*incumbent_); }
@@ -1179,7 +1188,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   if (!score.judgeable()) {
     problem = "no data in a switchback window: " + score.why_not();
   } else {
-    ledger_.add(point, window_evidence(score));
+    remember(point, window_evidence(score));
     if (on_candidate && !confirming.final_check)
       for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
         if (score.constraints[c] > 0) {
@@ -1300,7 +1309,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
   const auto window = window_evidence(score);
   // The ledger only: the solver's history would grow by a window every few minutes for as long
   // as the agent runs, all of one configuration.
-  ledger_.add(point, window);
+  remember(point, window);
   if (!guard_reference_) guard_from(ledger_.pooled(point), "guarding begins from the best's windows so far");
   guard_recent_.push_back(window);
   const auto enough = std::max<std::size_t>(policy_.guard_windows, 1);
@@ -1370,7 +1379,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   blind_ = false;
   record_observation(point, score, false);
   const auto window = window_evidence(score);
-  ledger_.add(point, window);
+  remember(point, window);
   const auto broken = clearly_broken(score);
   if (!on_baseline) {
     check.incumbent_windows.push_back(window);

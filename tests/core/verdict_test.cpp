@@ -120,6 +120,31 @@ BOOST_AUTO_TEST_CASE(the_selecting_window_is_left_out_of_the_unselected_estimate
   BOOST_TEST(ledger.pooled(point).mean == 90.0);
 }
 
+BOOST_AUTO_TEST_CASE(the_ledger_forgets_the_least_recently_measured_configuration_but_spares_some) {
+  EvidenceLedger ledger(2, 3);
+  const auto at = [](std::int64_t pool) { return Point{{Value{pool}}}; };
+  const auto window = [](double value) { return WindowEvidence{value, 1.0, 10, {}, false}; };
+  const std::vector<Point> spare{at(1)}; // the incumbent, measured first and never since
+  ledger.add(at(1), window(100.0), spare);
+  ledger.add(at(2), window(90.0), spare);
+  ledger.add(at(3), window(80.0), spare);
+  ledger.add(at(2), window(91.0), spare); // 2 is now more recent than 3
+  ledger.add(at(4), window(70.0), spare);
+  BOOST_TEST(ledger.configurations() == 3u);
+  BOOST_TEST(ledger.windows(at(1)).size() == 1u); // spared, though the oldest
+  BOOST_TEST(ledger.windows(at(3)).empty());      // the least recently measured of the rest
+  BOOST_TEST(ledger.windows(at(2)).size() == 2u);
+  BOOST_TEST(ledger.windows(at(4)).size() == 1u);
+  // Without a spare the oldest goes, whoever it is.
+  ledger.add(at(5), window(60.0));
+  BOOST_TEST(ledger.windows(at(1)).empty());
+  BOOST_TEST(ledger.configurations() == 3u);
+  // A configuration measured again after it was forgotten starts afresh.
+  ledger.add(at(3), window(85.0));
+  BOOST_TEST(ledger.windows(at(3)).size() == 1u);
+  BOOST_TEST(ledger.pooled(at(3)).mean == 85.0);
+}
+
 BOOST_AUTO_TEST_CASE(the_gain_interval_covers_the_difference_and_shrinks_with_evidence) {
   const auto a = evidence(100.0, 2.0), b = evidence(110.0, 2.0);
   const auto test = gain_test(Direction::maximize, a, b, 0.95);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -53,12 +54,18 @@ struct PooledEvidence {
 [[nodiscard]] PooledEvidence pool(std::span<const WindowEvidence> windows);
 
 /// The windows measured per configuration, the most recent `keep` of each, so a traffic shift
-/// ages out instead of anchoring a configuration's value for ever.
+/// ages out instead of anchoring a configuration's value for ever; and of the configurations, the
+/// `keep_points` most recently measured, plus any the caller spares (the incumbent and the
+/// baseline), so a study that runs for months holds a bounded ledger. A configuration measured
+/// again after it was forgotten starts afresh, as a candidate proposed for the first time would.
 class EvidenceLedger {
 public:
-  explicit EvidenceLedger(std::size_t keep = 6) : keep_(keep == 0 ? 1 : keep) {}
+  explicit EvidenceLedger(std::size_t keep = 6, std::size_t keep_points = 256)
+      : keep_(keep == 0 ? 1 : keep), keep_points_(keep_points == 0 ? 1 : keep_points) {}
 
-  void add(const Point& point, WindowEvidence window);
+  /// Adds a window of `point`; when that makes more than keep_points configurations, forgets the
+  /// one measured least recently that is neither `point` nor in `spare`.
+  void add(const Point& point, WindowEvidence window, std::span<const Point> spare = {});
   /// Marks the last window of `point` as the one that selected it (see WindowEvidence::selected).
   void mark_selected(const Point& point);
   [[nodiscard]] std::span<const WindowEvidence> windows(const Point& point) const;
@@ -68,12 +75,20 @@ public:
   [[nodiscard]] PooledEvidence unselected(const Point& point) const;
   /// How many of `point`'s windows did not select it.
   [[nodiscard]] std::size_t unselected_windows(const Point& point) const;
+  /// How many configurations have windows.
+  [[nodiscard]] std::size_t configurations() const noexcept { return by_point_.size(); }
   /// Forgets every window (a load shift made them measure another service).
   void clear() { by_point_.clear(); }
 
 private:
+  struct Entry {
+    std::vector<WindowEvidence> windows; // oldest first, at most keep_
+    std::uint64_t last_added = 0;        // when a window was last added, in adds
+  };
   std::size_t keep_;
-  std::map<Point, std::vector<WindowEvidence>> by_point_; // oldest first, at most keep_
+  std::size_t keep_points_;
+  std::uint64_t adds_ = 0;
+  std::map<Point, Entry> by_point_;
 };
 
 } // namespace trimtab

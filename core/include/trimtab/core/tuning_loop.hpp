@@ -278,6 +278,8 @@ private:
   /// The incumbent's evidence a candidate is judged against: without the window that selected it
   /// once it has another (that window is lucky on average).
   [[nodiscard]] PooledEvidence incumbent_evidence() const;
+  /// Adds a window to the ledger, sparing the incumbent and the baseline from its bound.
+  void remember(const Point& point, WindowEvidence window);
   /// A close call on `point`: another window of the candidate, or first one of the incumbent when
   /// the incumbent has fewer unselected windows than the candidate has windows.
   void extend(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason, const Verdict& verdict,
