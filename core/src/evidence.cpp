@@ -19,7 +19,7 @@ double PooledEvidence::violation(std::span<const double> scales) const noexcept 
   return total;
 }
 
-PooledEvidence pool(std::span<const WindowEvidence> windows) {
+PooledEvidence pool(std::span<const WindowEvidence> windows, const WindowNoise& study) {
   PooledEvidence pooled;
   if (windows.empty()) return pooled;
   pooled.windows = windows.size();
@@ -41,8 +41,14 @@ PooledEvidence pool(std::span<const WindowEvidence> windows) {
   double variance = within;
   pooled.degrees_of_freedom = std::max(1.0, static_cast<double>(pooled.intervals) - static_cast<double>(windows.size()));
   pooled.constraint_sems.assign(constraint_count, 0.0);
-  if (windows.size() >= 2) {
-    const double k = static_cast<double>(windows.size());
+  const double k = static_cast<double>(windows.size());
+  if (study.degrees_of_freedom > 0.0 && pooled.mean != 0.0) {
+    const double between = study.relative_variance * pooled.mean * pooled.mean / k; // of a mean of k windows
+    if (between > variance) {
+      variance = between;
+      pooled.degrees_of_freedom = study.degrees_of_freedom;
+    }
+  } else if (windows.size() >= 2) {
     double between = 0.0;
     for (const auto& w : windows) between += (w.value - pooled.mean) * (w.value - pooled.mean);
     between /= (k - 1.0) * k; // the variance of a mean of k window values
@@ -50,6 +56,8 @@ PooledEvidence pool(std::span<const WindowEvidence> windows) {
       variance = between;
       pooled.degrees_of_freedom = k - 1.0;
     }
+  }
+  if (windows.size() >= 2) {
     for (std::size_t c = 0; c < constraint_count; ++c) {
       double spread = 0.0;
       for (const auto& w : windows)
@@ -99,7 +107,27 @@ PooledEvidence EvidenceLedger::unselected(const Point& point) const {
   std::vector<WindowEvidence> rest;
   for (const auto& w : all)
     if (!w.selected) rest.push_back(w);
-  return rest.empty() ? pool(all) : pool(rest);
+  const auto noise = window_noise();
+  return rest.empty() ? pool(all, noise) : pool(rest, noise);
+}
+
+WindowNoise EvidenceLedger::window_noise() const {
+  // Deviations relative to each configuration's plain mean: a window's noise scales with the level
+  // it measures (a 2 ms configuration and a 20 ms one stray by similar fractions).
+  WindowNoise noise;
+  double squares = 0.0;
+  for (const auto& [point, entry] : by_point_) {
+    const auto& windows = entry.windows;
+    if (windows.size() < 2) continue;
+    double mean = 0.0;
+    for (const auto& w : windows) mean += w.value;
+    mean /= static_cast<double>(windows.size());
+    if (!(std::abs(mean) > 0.0) || !std::isfinite(mean)) continue;
+    for (const auto& w : windows) squares += ((w.value - mean) / mean) * ((w.value - mean) / mean);
+    noise.degrees_of_freedom += static_cast<double>(windows.size() - 1);
+  }
+  if (noise.degrees_of_freedom > 0.0) noise.relative_variance = squares / noise.degrees_of_freedom;
+  return noise;
 }
 
 } // namespace trimtab

@@ -145,6 +145,43 @@ BOOST_AUTO_TEST_CASE(the_ledger_forgets_the_least_recently_measured_configuratio
   BOOST_TEST(ledger.pooled(at(3)).mean == 85.0);
 }
 
+BOOST_AUTO_TEST_CASE(the_study_window_noise_lends_its_degrees_of_freedom_to_two_windows_each) {
+  // Windows of one configuration stray more than their own errors say (100 and 108 with sem 1).
+  // Judged on their own, two windows against two have about one degree of freedom, and a 12 %
+  // gain is no verdict; ten other configurations measured twice show how far windows stray in this
+  // study (2 %), and with their degrees of freedom the same gain promotes.
+  EvidenceLedger ledger(6);
+  const auto at = [](std::int64_t pool) { return Point{{Value{pool}}}; };
+  const auto window = [](double value) { return WindowEvidence{value, 1.0, 7, {}, false}; };
+  ledger.add(at(1), window(100.0));
+  ledger.add(at(1), window(108.0));
+  ledger.add(at(2), window(90.0));
+  ledger.add(at(2), window(94.0));
+  const auto rules = rules_for(Direction::minimize);
+  const auto alone = judge(rules, pool(ledger.windows(at(1))), pool(ledger.windows(at(2))));
+  BOOST_TEST((alone.kind != VerdictKind::promote));
+  BOOST_TEST(ledger.window_noise().degrees_of_freedom == 2.0);
+
+  for (std::int64_t other = 10; other < 20; ++other) {
+    const double level = 50.0 + static_cast<double>(other);
+    ledger.add(at(other), window(level * 0.98));
+    ledger.add(at(other), window(level * 1.02));
+  }
+  const auto noise = ledger.window_noise();
+  BOOST_TEST(noise.degrees_of_freedom == 12.0);
+  // (10 x 2 x 0.02^2 + 2 x (4/104)^2 + 2 x (2/92)^2) / 12
+  const double expected = (10 * 2 * 0.0004 + 2 * std::pow(4.0 / 104.0, 2) + 2 * std::pow(2.0 / 92.0, 2)) / 12.0;
+  BOOST_TEST(noise.relative_variance == expected, boost::test_tools::tolerance(1e-12));
+  const auto incumbent = ledger.pooled(at(1));
+  BOOST_TEST(incumbent.degrees_of_freedom == 12.0);
+  BOOST_TEST(incumbent.sem == std::sqrt(expected * 104.0 * 104.0 / 2.0), boost::test_tools::tolerance(1e-12));
+  const auto verdict = judge(rules, incumbent, ledger.pooled(at(2)));
+  BOOST_TEST((verdict.kind == VerdictKind::promote), verdict.reason);
+  // A single window takes the study's spread when its own error is smaller.
+  ledger.add(at(3), window(200.0));
+  BOOST_TEST(ledger.pooled(at(3)).sem == std::sqrt(noise.relative_variance) * 200.0, boost::test_tools::tolerance(1e-9));
+}
+
 BOOST_AUTO_TEST_CASE(the_gain_interval_covers_the_difference_and_shrinks_with_evidence) {
   const auto a = evidence(100.0, 2.0), b = evidence(110.0, 2.0);
   const auto test = gain_test(Direction::maximize, a, b, 0.95);

@@ -49,9 +49,19 @@ struct PooledEvidence {
   [[nodiscard]] double violation(std::span<const double> scales) const noexcept;
 };
 
+/// How much a window's value strays from its configuration's level, estimated over every
+/// configuration measured more than once: the variance of a window's value relative to its
+/// configuration's mean, with its degrees of freedom (the windows beyond the first of each).
+struct WindowNoise {
+  double relative_variance = 0.0;
+  double degrees_of_freedom = 0.0;
+};
+
 /// Pools windows: values weighted by their intervals; see PooledEvidence::sem. Empty input gives
-/// windows == 0.
-[[nodiscard]] PooledEvidence pool(std::span<const WindowEvidence> windows);
+/// windows == 0. With `study` noise known (degrees_of_freedom > 0), the spread between windows is
+/// the study's, relative to this configuration's mean, with the study's degrees of freedom; else
+/// it is these windows' own spread, with k - 1.
+[[nodiscard]] PooledEvidence pool(std::span<const WindowEvidence> windows, const WindowNoise& study = {});
 
 /// The windows measured per configuration, the most recent `keep` of each, so a traffic shift
 /// ages out instead of anchoring a configuration's value for ever; and of the configurations, the
@@ -69,12 +79,18 @@ public:
   /// Marks the last window of `point` as the one that selected it (see WindowEvidence::selected).
   void mark_selected(const Point& point);
   [[nodiscard]] std::span<const WindowEvidence> windows(const Point& point) const;
-  [[nodiscard]] PooledEvidence pooled(const Point& point) const { return pool(windows(point)); }
+  /// The windows of `point`, pooled with the study's window noise (see window_noise()).
+  [[nodiscard]] PooledEvidence pooled(const Point& point) const { return pool(windows(point), window_noise()); }
   /// Pooled without the selecting window when any other window exists: the estimate a
   /// re-measurement gives, free of the luck that chose the configuration.
   [[nodiscard]] PooledEvidence unselected(const Point& point) const;
   /// How many of `point`'s windows did not select it.
   [[nodiscard]] std::size_t unselected_windows(const Point& point) const;
+  /// The window-to-window noise of the study so far, from every configuration with two or more
+  /// windows. Two windows of one configuration say little about their spread (one degree of
+  /// freedom, so a t quantile of 6.3 at 95 %); the study's configurations together say much more,
+  /// and a service's window noise is mostly its own, not a configuration's.
+  [[nodiscard]] WindowNoise window_noise() const;
   /// How many configurations have windows.
   [[nodiscard]] std::size_t configurations() const noexcept { return by_point_.size(); }
   /// Forgets every window (a load shift made them measure another service).
