@@ -1196,6 +1196,14 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
           broke = true;
         }
   }
+  // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
+  // side never happened: a max_delta that rounds the step back to where the service is (found by
+  // the guardrail property test, where it read an empty pair).
+  const bool in_turn = on_candidate ? confirming.candidate_values.size() < confirming.incumbent_values.size()
+                                    : point == *incumbent_ && confirming.incumbent_values.size() == confirming.candidate_values.size();
+  if (problem.empty() && !in_turn)
+    problem = std::string("the guardrails kept the pair from alternating (a window on ") +
+              (on_candidate ? "the candidate" : "a configuration outside the pair") + " out of turn)";
   if (!problem.empty()) {
     if (!score.judgeable()) blind_ = true;
     if (confirming.final_check) {
