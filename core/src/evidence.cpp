@@ -74,14 +74,16 @@ void EvidenceLedger::add(const Point& point, WindowEvidence window, std::span<co
   entry.windows.push_back(std::move(window));
   if (entry.windows.size() > keep_) entry.windows.erase(entry.windows.begin());
   entry.last_added = ++adds_;
-  if (by_point_.size() <= keep_points_) return;
-  // Linear in keep_points, once per window: a few microseconds against minutes of traffic.
-  auto oldest = by_point_.end();
-  for (auto it = by_point_.begin(); it != by_point_.end(); ++it) {
-    if (it->first == point || std::find(spare.begin(), spare.end(), it->first) != spare.end()) continue;
-    if (oldest == by_point_.end() || it->second.last_added < oldest->second.last_added) oldest = it;
+  if (by_point_.size() > keep_points_) {
+    // Linear in keep_points, once per window: a few microseconds against minutes of traffic.
+    auto oldest = by_point_.end();
+    for (auto it = by_point_.begin(); it != by_point_.end(); ++it) {
+      if (it->first == point || std::find(spare.begin(), spare.end(), it->first) != spare.end()) continue;
+      if (oldest == by_point_.end() || it->second.last_added < oldest->second.last_added) oldest = it;
+    }
+    if (oldest != by_point_.end()) by_point_.erase(oldest);
   }
-  if (oldest != by_point_.end()) by_point_.erase(oldest);
+  noise_ = measure_noise();
 }
 
 void EvidenceLedger::mark_selected(const Point& point) {
@@ -107,11 +109,10 @@ PooledEvidence EvidenceLedger::unselected(const Point& point) const {
   std::vector<WindowEvidence> rest;
   for (const auto& w : all)
     if (!w.selected) rest.push_back(w);
-  const auto noise = window_noise();
-  return rest.empty() ? pool(all, noise) : pool(rest, noise);
+  return rest.empty() ? pool(all, noise_) : pool(rest, noise_);
 }
 
-WindowNoise EvidenceLedger::window_noise() const {
+WindowNoise EvidenceLedger::measure_noise() const {
   // Deviations relative to each configuration's plain mean: a window's noise scales with the level
   // it measures (a 2 ms configuration and a 20 ms one stray by similar fractions).
   WindowNoise noise;

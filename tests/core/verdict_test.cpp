@@ -180,6 +180,11 @@ BOOST_AUTO_TEST_CASE(the_study_window_noise_lends_its_degrees_of_freedom_to_two_
   // A single window takes the study's spread when its own error is smaller.
   ledger.add(at(3), window(200.0));
   BOOST_TEST(ledger.pooled(at(3)).sem == std::sqrt(noise.relative_variance) * 200.0, boost::test_tools::tolerance(1e-9));
+  // A load shift clears the ledger, and the study's noise with it: a window stands alone again.
+  ledger.clear();
+  BOOST_TEST(ledger.window_noise().degrees_of_freedom == 0.0);
+  ledger.add(at(3), window(200.0));
+  BOOST_TEST(ledger.pooled(at(3)).sem == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(the_gain_interval_covers_the_difference_and_shrinks_with_evidence) {

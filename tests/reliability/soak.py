@@ -109,6 +109,15 @@ def main():
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         processes.append(agent)
 
+        # The first sample once the agent serves: straight after Popen the process has not exec'd
+        # yet, and "RSS at start" read 0.0 MiB.
+        log_path = os.path.join(work, "agent.log")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and agent.poll() is None:
+            with open(log_path) as f:
+                if "control server on port" in f.read():
+                    break
+            time.sleep(0.1)
         samples = []  # (seconds since start, rss, cpu)
         started = time.monotonic()
         while time.monotonic() - started < args.seconds:

@@ -90,11 +90,16 @@ public:
   /// windows. Two windows of one configuration say little about their spread (one degree of
   /// freedom, so a t quantile of 6.3 at 95 %); the study's configurations together say much more,
   /// and a service's window noise is mostly its own, not a configuration's.
-  [[nodiscard]] WindowNoise window_noise() const;
+  /// Kept up to date by add() and clear(), since verdicts and the per-scrape early-stopping test
+  /// read it far more often than windows arrive.
+  [[nodiscard]] const WindowNoise& window_noise() const noexcept { return noise_; }
   /// How many configurations have windows.
   [[nodiscard]] std::size_t configurations() const noexcept { return by_point_.size(); }
   /// Forgets every window (a load shift made them measure another service).
-  void clear() { by_point_.clear(); }
+  void clear() {
+    by_point_.clear();
+    noise_ = {};
+  }
 
 private:
   struct Entry {
@@ -105,6 +110,9 @@ private:
   std::size_t keep_points_;
   std::uint64_t adds_ = 0;
   std::map<Point, Entry> by_point_;
+  WindowNoise noise_;
+
+  [[nodiscard]] WindowNoise measure_noise() const;
 };
 
 } // namespace trimtab
