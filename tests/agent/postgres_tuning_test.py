@@ -121,10 +121,13 @@ class PostgresTuning(unittest.TestCase):
         agent.send_signal(signal.SIGTERM)
         self.assertEqual(agent.wait(timeout=15), 0, self.read_log("agent.log"))
         self.assertEqual(journal("apply_failed"), [])
-        last = journal("applied")[-1]["point"]
+        applied = [r["point"] for r in journal("applied")]
+        last = applied[-1]
         self.assertAlmostEqual(float(psql("SHOW checkpoint_completion_target")), last["target"], places=4)
         self.assertEqual(psql("SHOW work_mem"), f"{last['mem']}MB")
-        self.assertNotEqual(last, {"target": 0.9, "mem": 4})
+        # Tuned values reached the server. The last apply may be the way back to the default (a
+        # candidate kept out, or the first of a switchback pair), so any apply off the default counts.
+        self.assertTrue(any(p != {"target": 0.9, "mem": 4} for p in applied), applied)
 
         # A setting that needs a restart stops the agent at start, with the reason.
         config = os.path.join(self.dir, "restart.yaml")
