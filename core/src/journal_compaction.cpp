@@ -68,9 +68,12 @@ std::vector<json::object> compact_journal(std::vector<json::object> records, con
     return it != last_of.end() && it->second == i;
   };
 
-  // Re-measured windows beyond the last few of their configuration, with what was written about them.
+  // Re-measured windows beyond the last few of their configuration, with what was written about
+  // them: after the study, when it is done (its own windows are kept with the rest of it: a study
+  // that re-measured one configuration more often than that once lost them here); everywhere
+  // when it never ends (recommend mode measures the running configuration for ever).
   std::map<std::string, std::vector<std::size_t>> remeasures;
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = done_at < n ? done_at + 1 : 0; i < n; ++i)
     if (text_of(records[i], "type") == "observation" && text_of(records[i], "purpose") == "remeasure")
       remeasures[point_key(records[i])].push_back(i);
   const auto windows_kept = std::max<std::size_t>(policy.windows_per_config, 1);
