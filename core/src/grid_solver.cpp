@@ -82,13 +82,13 @@ std::optional<Point> GridSolver::ask(const Box& within) {
   (void)to_unit_box(space(), within); // rejects a box that does not fit the space
   if (!default_offered_ && box_contains(space(), within, space().default_point())) {
     default_offered_ = true;
-    if (visited_.insert(space().default_point()).second) return space().default_point();
+    if (visited_.insert(space().default_point())) return space().default_point();
   }
   // next_ only passes visited points, so a point skipped for lying outside the box stays ahead.
   while (next_ < size_ && visited_.contains(detail::product_point(levels_, next_))) ++next_;
   for (auto index = next_; index < size_; ++index) {
     auto point = detail::product_point(levels_, index);
-    if (!box_contains(space(), within, point) || !visited_.insert(point).second) continue;
+    if (!box_contains(space(), within, point) || !visited_.insert(point)) continue;
     if (index == next_) ++next_;
     return point;
   }

@@ -27,7 +27,7 @@ std::optional<Point> RandomSolver::ask(const Box& within) {
     box.place(unit_);
     auto point = space().decode(unit_);
     clamp_into(space(), within, point);
-    if (visited_.insert(point).second) return point;
+    if (visited_.insert(point)) return point;
   }
   if (!cardinality || *cardinality > max_enumerated) return std::nullopt;
   // Start the scan where the sequence is, so which leftover comes first still depends on the seed.

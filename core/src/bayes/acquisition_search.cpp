@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <nlopt.h>
 
@@ -149,7 +150,7 @@ AcquisitionSearch::Candidate AcquisitionSearch::refine(const Acquisition& acquis
 
 std::optional<Point> AcquisitionSearch::maximise(const Acquisition& acquisition, const BatchAcquisition& batch,
                                                  const UnitBox& box, std::span<const std::vector<double>> anchors,
-                                                 const std::set<Point>& exclude, std::mt19937_64& rng) {
+                                                 const PointSet& exclude, std::mt19937_64& rng) {
   const auto dimensions = space_->dimensions();
   std::vector<std::vector<double>> points;
   std::vector<double> x(dimensions);

@@ -6,11 +6,11 @@
 #include <functional>
 #include <optional>
 #include <random>
-#include <set>
 #include <span>
 #include <vector>
 
 #include <trimtab/core/box.hpp>
+#include <trimtab/core/point_set.hpp>
 #include <trimtab/core/sobol_sequence.hpp>
 #include <trimtab/core/space.hpp>
 
@@ -34,7 +34,7 @@ public:
   [[nodiscard]] std::optional<Point> maximise(const Acquisition& acquisition, const BatchAcquisition& batch,
                                               const UnitBox& box,
                                               std::span<const std::vector<double>> anchors,
-                                              const std::set<Point>& exclude, std::mt19937_64& rng);
+                                              const PointSet& exclude, std::mt19937_64& rng);
 
 private:
   struct Candidate {

@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <memory>
 #include <random>
-#include <set>
 #include <vector>
 
+#include <trimtab/core/point_set.hpp>
 #include <trimtab/core/sobol_sequence.hpp>
 #include <trimtab/core/solver.hpp>
 
@@ -72,7 +72,7 @@ private:
   std::size_t initial_points_;
   std::mt19937_64 rng_;
   SobolSequence design_;
-  std::set<Point> visited_; // told or pending
+  PointSet visited_; // told or pending
   std::vector<Point> pending_;
   std::vector<Point> pending_local_; // pending asks that came from the local region
   // The local region's side relative to the cube, following how well local steps do (see above).

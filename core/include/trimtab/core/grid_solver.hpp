@@ -2,9 +2,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <set>
 #include <vector>
 
+#include <trimtab/core/point_set.hpp>
 #include <trimtab/core/solver.hpp>
 
 namespace trimtab {
@@ -41,7 +41,7 @@ private:
   std::uint64_t size_ = 0;
   std::uint64_t next_ = 0;
   bool default_offered_ = false;
-  std::set<Point> visited_;
+  PointSet visited_;
 };
 
 } // namespace trimtab

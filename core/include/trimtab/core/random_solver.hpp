@@ -1,9 +1,9 @@
 #pragma once
 
-#include <set>
 #include <vector>
 
 #include <trimtab/core/sobol_sequence.hpp>
+#include <trimtab/core/point_set.hpp>
 #include <trimtab/core/solver.hpp>
 
 namespace trimtab {
@@ -27,7 +27,7 @@ private:
 
   SobolSequence sequence_;
   std::vector<double> unit_;
-  std::set<Point> visited_;
+  PointSet visited_;
 };
 
 } // namespace trimtab
