@@ -192,54 +192,51 @@ def extend_sweep(args, space, measurements):
     comparable (it should be about 1)."""
     table = aggregate(space, measurements)
 
-    def wanted(point):
+    def short_of(point, windows):
+        entry = table.get(space.key(point))
+        return 0 if entry is None else max(0, windows - entry["measurements"])
+
+    def first_phase(point):
         # A point not measured yet gets a window; then the feasible ones get the rest.
         entry = table.get(space.key(point))
-        return entry is None or (entry["feasible"] and entry["measurements"] < args.extend_sweep)
+        return entry is None or (entry["feasible"] and short_of(point, args.extend_sweep) > 0)
 
-    todo = [p for p in space.grid() if wanted(p)]
-    if not todo:
-        log("bench.py: every feasible point already has the windows asked")
-        return measurements
-    log(f"bench.py: extending the sweep: {len(todo)} points to {args.extend_sweep} windows each "
-        f"(the feasible ones; {sum(space.key(p) not in table for p in todo)} of them not measured yet)")
-    offset = max((m["seconds"] for m in measurements), default=0.0)
+    def near_best(point):
+        # The best is the lowest of many medians, itself a lucky draw: the points the score calls
+        # good enough (the best among them) get twice the windows.
+        return ratio(table[space.key(point)], best_of(table)) >= args.threshold and \
+            short_of(point, 2 * args.extend_sweep) > 0
+
     added = []
+    if not any(first_phase(p) or near_best(p) for p in space.grid()):
+        log("bench.py: every point already has the windows asked")
+        return measurements
+    offset = max((m["seconds"] for m in measurements), default=0.0)
     service, sweeper = warmed_sweeper(args, space)
     try:
         started = time.monotonic()
-        near_phase = False
-        while todo:
-            counts = {space.key(p): table[space.key(p)]["measurements"] if space.key(p) in table else 0 for p in todo}
-            ratios = []
-            for i, point in enumerate(todo, 1):
-                m = sweeper.measure(point)
-                key = space.key(point)
-                m.update(point=point, round=counts[key], seconds=offset + time.monotonic() - started)
-                added.append(m)
-                if m["latency_ms"] is not None and key in table and table[key]["latency_ms"]:
-                    ratios.append(m["latency_ms"] / table[key]["latency_ms"])
-                if i % 40 == 0 or i == len(todo):
-                    log(f"[{i}/{len(todo)}] {space.describe(point)}: {format_signal(m)}  "
-                        f"(elapsed {time.monotonic() - started:.0f} s)")
-            if len(ratios) >= 2:
-                quartiles = statistics.quantiles(ratios, n=4)
-                log(f"bench.py: pass done; this pass's windows against the earlier medians: median ratio "
-                    f"{statistics.median(ratios):.3f}, quartiles {quartiles[0]:.3f} to {quartiles[2]:.3f}")
-            table = aggregate(space, measurements + added)
-            todo = [p for p in todo if (table[space.key(p)]["measurements"] < 2 * args.extend_sweep
-                                        if near_phase else wanted(p))]
-            if not todo and not near_phase:
-                near_phase = True
-                # The best is the lowest of many medians, which is itself a lucky draw; the points
-                # near it (those the score calls good enough, and the best) get twice the windows.
-                best = best_of(table)
-                near = [p for p in space.grid() if ratio(table[space.key(p)], best) >= args.threshold
-                        and table[space.key(p)]["measurements"] < 2 * args.extend_sweep]
-                if near:
-                    log(f"bench.py: {len(near)} points within {args.threshold:.0%} of the best, to "
-                        f"{2 * args.extend_sweep} windows each")
-                todo = near
+        phases = (("every feasible point", first_phase, args.extend_sweep),
+                  ("near the best", near_best, 2 * args.extend_sweep))
+        for phase, needs_more, windows in phases:
+            while todo := [p for p in space.grid() if needs_more(p)]:
+                log(f"bench.py: a pass over {len(todo)} points, {phase}, to {windows} windows")
+                ratios = []
+                for i, point in enumerate(todo, 1):
+                    key = space.key(point)
+                    m = sweeper.measure(point)
+                    m.update(point=point, round=table[key]["measurements"] if key in table else 0,
+                             seconds=offset + time.monotonic() - started)
+                    added.append(m)
+                    if m["latency_ms"] is not None and key in table and table[key]["latency_ms"]:
+                        ratios.append(m["latency_ms"] / table[key]["latency_ms"])
+                    if i % 40 == 0 or i == len(todo):
+                        log(f"[{i}/{len(todo)}] {space.describe(point)}: {format_signal(m)}  "
+                            f"(elapsed {time.monotonic() - started:.0f} s)")
+                if len(ratios) >= 2:
+                    quartiles = statistics.quantiles(ratios, n=4)
+                    log(f"bench.py: this pass's windows against the earlier medians: median ratio "
+                        f"{statistics.median(ratios):.3f}, quartiles {quartiles[0]:.3f} to {quartiles[2]:.3f}")
+                table = aggregate(space, measurements + added)
     finally:
         service.close()
     return measurements + added

@@ -5,21 +5,15 @@
 
 #include <boost/random/sobol.hpp>
 
+#include <trimtab/core/mix64.hpp>
+
 namespace trimtab {
 namespace {
-
-// splitmix64's finaliser: a bijection in which every output bit depends on every input bit.
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 // Mixing the seed before adding the dimension matters: with seed + c * dimension alone, seed s's
 // dimension d + 1 would be scrambled exactly like seed s + c's dimension d.
 std::uint32_t scramble_seed(std::uint64_t seed, std::size_t dimension) noexcept {
-  const std::uint64_t golden = 0x9e3779b97f4a7c15ULL;
-  return static_cast<std::uint32_t>(mix64(mix64(seed) + golden * static_cast<std::uint64_t>(dimension)) >> 32);
+  return static_cast<std::uint32_t>(mix64(mix64(seed) + splitmix64_gamma * static_cast<std::uint64_t>(dimension)) >> 32);
 }
 
 constexpr std::uint32_t reverse_bits(std::uint32_t x) noexcept {

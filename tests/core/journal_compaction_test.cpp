@@ -142,4 +142,34 @@ BOOST_AUTO_TEST_CASE(a_study_in_recommend_mode_keeps_its_last_windows_and_recomm
   BOOST_TEST(windows <= 7u); // the baseline and the last six of the running configuration
 }
 
+BOOST_AUTO_TEST_CASE(a_study_that_remeasured_one_configuration_often_keeps_every_window_of_it) {
+  // Eight re-measurements of one configuration inside the study, then eight more after it: the
+  // study is kept whole, and only what follows it is cut to the last windows_per_config (6).
+  std::vector<boost::json::object> journal;
+  const boost::json::object point{{"pool", 8}};
+  auto add = [&](boost::json::object r) {
+    r["seq"] = journal.size() + 1;
+    r["time"] = 1000 * (journal.size() + 1);
+    journal.push_back(std::move(r));
+  };
+  add({{"type", "start"}});
+  for (int w = 0; w < 8; ++w) {
+    add({{"type", "observation"}, {"purpose", "remeasure"}, {"point", point}, {"value", 1.0 + w}});
+    add({{"type", "decision"}, {"verdict", "keep"}, {"point", point}});
+  }
+  add({{"type", "done"}});
+  const auto study = journal.size();
+  for (int w = 0; w < 8; ++w) add({{"type", "observation"}, {"purpose", "remeasure"}, {"point", point}, {"value", 2.0}});
+
+  const auto compacted = compact_journal(journal);
+  std::size_t study_kept = 0, later_windows = 0;
+  for (const auto& r : compacted) {
+    const auto seq = r.at("seq").to_number<std::size_t>();
+    if (seq >= 1 && seq <= study) ++study_kept;
+    if (seq > study && r.at("type").as_string() == "observation") ++later_windows;
+  }
+  BOOST_TEST(study_kept == study);
+  BOOST_TEST(later_windows == 6u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

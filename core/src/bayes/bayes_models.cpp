@@ -111,24 +111,23 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     return j < row.constraint_sums.size() ? row.constraint_sums[j] / static_cast<double>(row.count) : 0.0;
   };
   // An infeasible configuration's objective enters the model no worse than the worst feasible one.
-  // Its value was measured in another regime (an overloaded service's latency is 50 times a
-  // healthy one's), and the constraint models already steer away from it; left as measured, it
+  // Its value was measured in another regime (an overloaded service's latency is 50 to 90 times
+  // a healthy one's), and the constraint models already steer away from it; left as measured, it
   // becomes the worst evaluation, which sets the prior mean below, so every unexplored region
   // looks as bad as an overload and is never tried (bench/live: the column of short batch
   // timeouts, where the best configurations are, measured only with an overloaded pool of 2).
   // Capped from above only: an infeasible configuration that scores well (a pool too small to
   // meet the latency limit, under `minimize: pool`) keeps its value, and the constraints decide.
-  {
-    std::optional<double> worst_feasible;
-    std::vector<bool> infeasible(rows.size(), false);
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      for (std::size_t j = 0; j < constraint_count; ++j) infeasible[r] = infeasible[r] || constraint_mean(rows[r], j) > 0.0;
-      if (!infeasible[r]) worst_feasible = std::max(worst_feasible.value_or(losses[r]), losses[r]);
-    }
-    if (worst_feasible)
-      for (std::size_t r = 0; r < rows.size(); ++r)
-        if (infeasible[r]) losses[r] = std::min(losses[r], *worst_feasible);
-  }
+  const auto measured_feasible = [&](const Row& row) {
+    for (std::size_t j = 0; j < constraint_count; ++j)
+      if (constraint_mean(row, j) > 0.0) return false;
+    return true;
+  };
+  std::optional<double> worst_feasible;
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    if (measured_feasible(rows[r])) worst_feasible = std::max(worst_feasible.value_or(losses[r]), losses[r]);
+  for (std::size_t r = 0; worst_feasible && r < rows.size(); ++r)
+    if (!measured_feasible(rows[r])) losses[r] = std::min(losses[r], *worst_feasible);
   // Hyperparameters move little once there is data: refit them on every change while the history
   // is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
   // milliseconds at 100 points instead of tens). Every third fit adds random restarts.

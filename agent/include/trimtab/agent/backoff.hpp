@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include <trimtab/core/mix64.hpp>
+
 namespace trimtab {
 
 /// How long to wait before retrying something that keeps failing (a scrape, an adapter call):
@@ -61,12 +63,7 @@ public:
 
 private:
   // SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same on every platform.
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t next() noexcept { return mix64(state_ += splitmix64_gamma); }
 
   std::chrono::milliseconds base_;
   std::chrono::milliseconds max_;
