@@ -109,7 +109,10 @@ PooledEvidence EvidenceLedger::unselected(const Point& point) const {
   std::vector<WindowEvidence> rest;
   for (const auto& w : all)
     if (!w.selected) rest.push_back(w);
-  return rest.empty() ? pool(all, noise_) : pool(rest, noise_);
+  if (!rest.empty()) return pool(rest, noise_);
+  auto pooled = pool(all, noise_);
+  pooled.selected_only = !all.empty();
+  return pooled;
 }
 
 WindowNoise EvidenceLedger::measure_noise() const {

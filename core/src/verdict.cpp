@@ -54,6 +54,12 @@ GainTest gain_test(Direction direction, const PooledEvidence& a, const PooledEvi
   return test;
 }
 
+double GainTest::chance_of_at_least(double target) const {
+  if (!(standard_error > 0.0)) return gain >= target ? 1.0 : 0.0;
+  const boost::math::students_t t(degrees_of_freedom);
+  return boost::math::cdf(boost::math::complement(t, (target - gain) / standard_error));
+}
+
 bool preferred(const VerdictRules& rules, const PooledEvidence& a, const PooledEvidence& b) {
   const bool fa = a.feasible(), fb = b.feasible();
   if (fa != fb) return fa;
@@ -110,11 +116,16 @@ Verdict judge(const VerdictRules& rules, const PooledEvidence& incumbent, const 
     return verdict;
   }
   verdict.p_value = test.p_better;
-  const bool could_be_better = test.gain > 0 && test.high >= required;
-  if (could_be_better && candidate.windows < rules.max_candidate_windows) {
+  // A window of an incumbent known only by the window that selected it is the better buy: it
+  // removes the luck that won that comparison, and serves every later comparison too. So then any
+  // gain whose interval reaches the bar is a close call; otherwise it must have a real chance.
+  const double chance = test.chance_of_at_least(required);
+  const bool close_call = incumbent.selected_only ? test.high >= required : chance >= rules.close_call_chance;
+  if (test.gain > 0 && close_call && candidate.windows < rules.max_candidate_windows) {
     verdict.kind = VerdictKind::extend;
     verdict.reason = "a close call: " + percent(test.gain) + " (interval " + percent(test.low) + " to " + percent(test.high) +
-                     ", p=" + number_text(test.p_better) + ")" + evidence;
+                     ", p=" + number_text(test.p_better) + ", chance of " + percent(required) + ": " +
+                     number_text(std::round(chance * 100)) + "%)" + evidence;
     return verdict;
   }
   verdict.kind = VerdictKind::keep;

@@ -92,6 +92,31 @@ BOOST_AUTO_TEST_CASE(a_close_call_earns_another_window_until_the_limit) {
   BOOST_TEST((verdict.kind == VerdictKind::keep));
 }
 
+BOOST_AUTO_TEST_CASE(a_gain_unlikely_to_reach_the_required_improvement_is_no_close_call) {
+  const auto rules = rules_for(Direction::maximize);
+  const auto incumbent = evidence(100.0, 2.0, {-1.0, -0.01}, 2);
+  const auto candidate = evidence(102.0, 2.0, {-1.0, -0.01}, 1);
+  // 2 % better: the interval still reaches the required 5 %, but the chance of 5 % is about one in
+  // eight, and close calls that unlikely are almost never promoted: kept, not measured again.
+  const auto test = gain_test(rules.direction, incumbent, candidate, rules.confidence);
+  BOOST_TEST(test.high >= 5.0);
+  BOOST_TEST(test.chance_of_at_least(5.0) < rules.close_call_chance);
+  BOOST_TEST(test.chance_of_at_least(test.gain) == 0.5, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST((judge(rules, incumbent, candidate).kind == VerdictKind::keep));
+  // With a lower bar the same gain is a close call.
+  auto lenient = rules;
+  lenient.close_call_chance = 0.05;
+  auto verdict = judge(lenient, incumbent, candidate);
+  BOOST_TEST((verdict.kind == VerdictKind::extend));
+  BOOST_TEST(verdict.reason.find("chance of 5%") != std::string::npos);
+  // Against an incumbent known only by the window that promoted it (lucky on average), reaching the
+  // bar within the interval is enough: the incumbent's next window removes that luck.
+  auto lucky = incumbent;
+  lucky.selected_only = true;
+  verdict = judge(rules, lucky, candidate);
+  BOOST_TEST((verdict.kind == VerdictKind::extend));
+}
+
 BOOST_AUTO_TEST_CASE(pooling_takes_the_larger_of_the_windows_errors_and_their_spread) {
   // Two windows, each precise (sem 1) but 20 apart: the drift between them is the real error.
   const std::vector<WindowEvidence> drifting{{100.0, 1.0, 10, {}, false}, {120.0, 1.0, 10, {}, false}};
@@ -110,7 +135,9 @@ BOOST_AUTO_TEST_CASE(the_selecting_window_is_left_out_of_the_unselected_estimate
   ledger.add(point, WindowEvidence{130.0, 1.0, 10, {}, false}); // the lucky window that promoted it
   ledger.mark_selected(point);
   BOOST_TEST(ledger.unselected(point).mean == 130.0); // nothing else to go on yet
+  BOOST_TEST(ledger.unselected(point).selected_only);
   ledger.add(point, WindowEvidence{100.0, 1.0, 10, {}, false});
+  BOOST_TEST(!ledger.unselected(point).selected_only);
   ledger.add(point, WindowEvidence{102.0, 1.0, 10, {}, false});
   BOOST_TEST(ledger.pooled(point).mean == 332.0 / 3.0, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(ledger.unselected(point).mean == 101.0, boost::test_tools::tolerance(1e-12));

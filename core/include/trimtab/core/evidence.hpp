@@ -41,6 +41,9 @@ struct PooledEvidence {
   std::vector<double> constraints;
   /// The standard error of each pooled slack (0 where a single interval gives none).
   std::vector<double> constraint_sems;
+  /// Every window pooled is one that selected this configuration (a comparison it won), so the
+  /// mean is lucky on average (EvidenceLedger::unselected when nothing else is known).
+  bool selected_only = false;
 
   [[nodiscard]] bool feasible() const noexcept;
   /// How badly the configuration breaks its constraints: the sum over broken constraints of the
