@@ -64,7 +64,12 @@ std::optional<std::pair<double, double>> Guardrails::delta_range(std::size_t ind
   double reach = limit->around(*centre);
   // A limit smaller than the parameter's own granularity (10 % of a pool of 3) still allows its
   // smallest move: otherwise the parameter could never change, and a rollback never arrive.
+  // A percentage of a float at or near 0 is no move at all (from 0, or to it, nothing is within 10 %
+  // of the larger end), so it is taken of at least 1 % of the range's width.
   std::visit(detail::overloaded{[&](const IntRange& r) { reach = std::max(reach, static_cast<double>(r.step)); },
+                                [&](const FloatRange& f) {
+                                  if (limit->percent) reach = std::max(reach, limit->around(0.01 * (f.max - f.min)));
+                                },
                                 [&](const OrdinalChoices& o) {
                                   for (std::size_t k = 1; k < o.choices.size(); ++k)
                                     if (o.choices[k - 1] == *centre || o.choices[k] == *centre)

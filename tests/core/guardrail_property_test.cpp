@@ -381,7 +381,8 @@ private:
   }
 
   // max_delta recomputed: a step is allowed when it stays within the limit around either end (a
-  // percentage of the larger end), never less than one step of the parameter's own granularity.
+  // percentage of the larger end), never less than one step of the parameter's own granularity, and
+  // for a float a percentage never less than that percentage of 1 % of its range.
   std::optional<std::string> beyond_max_delta(const Point& from, const Point& to) const {
     for (std::size_t i = 0; i < space_.size(); ++i) {
       const auto& limit = policy_.guardrails.max_delta.at(i);
@@ -390,6 +391,8 @@ private:
       auto reach = [&](double at) {
         double r = limit->around(at);
         if (const auto* range = std::get_if<IntRange>(&space_.params()[i].domain)) r = std::max(r, double(range->step));
+        if (const auto* f = std::get_if<FloatRange>(&space_.params()[i].domain); f && limit->percent)
+          r = std::max(r, limit->around(0.01 * (f->max - f->min)));
         if (const auto* o = std::get_if<OrdinalChoices>(&space_.params()[i].domain))
           for (std::size_t k = 1; k < o->choices.size(); ++k)
             if (o->choices[k - 1] == at || o->choices[k] == at) r = std::max(r, o->choices[k] - o->choices[k - 1]);

@@ -222,6 +222,30 @@ BOOST_AUTO_TEST_CASE(thrashing_parameters_are_held) {
   BOOST_TEST(as_int(guardrails.step_toward(point(30), point(8)), 0) == 26);
 }
 
+BOOST_AUTO_TEST_CASE(a_percentage_max_delta_lets_a_float_leave_zero_and_return_to_it) {
+  // 10 % of 0 is 0: taken literally, a float at 0 could never move, nor one elsewhere reach 0.
+  const Space space({Param{"prefetch", FloatRange{0.0, 2.0, false}, Value{0.0}, std::nullopt}});
+  GuardrailPolicy policy;
+  policy.max_delta = {Amount{10.0, true}};
+  Guardrails guardrails(space, policy);
+  auto at = [](double v) { return Point{{Value{v}}}; };
+  auto value = [](const Point& p) { return std::get<double>(p.values.at(0)); };
+  // Around 0 the percentage is of 1 % of the range's width: 10 % of 0.02.
+  BOOST_TEST(value(guardrails.step_toward(at(0.0), at(1.0))) == 0.002, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(!guardrails.check_step(at(0.0), at(0.002)).has_value());
+  BOOST_TEST(!guardrails.check_step(at(0.002), at(0.0)).has_value());
+  BOOST_TEST(guardrails.check_step(at(0.0), at(0.003)).value().reason == "max_delta");
+  // Away from 0 the percentage is of the value, as before.
+  BOOST_TEST(value(guardrails.step_toward(at(1.0), at(2.0))) == 1.1, boost::test_tools::tolerance(1e-12));
+  // Step by step, a float gets from 0 to 1 and back.
+  Point point = at(0.0);
+  int steps = 0;
+  while (value(point) < 1.0 && steps < 1000) point = guardrails.step_toward(point, at(1.0)), ++steps;
+  BOOST_TEST(value(point) == 1.0);
+  while (value(point) > 0.0 && steps < 2000) point = guardrails.step_toward(point, at(0.0)), ++steps;
+  BOOST_TEST(value(point) == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(a_restart_replays_the_journal_and_restores_the_last_known_good_configuration) {
   auto policy = service_policy();
   policy.budget = 100;
