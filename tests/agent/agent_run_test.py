@@ -137,7 +137,10 @@ class AgentRun(unittest.TestCase):
         starts = self.of_type("start", after)
         self.assertEqual(len(starts), 2)
         self.assertTrue(starts[1]["resumed"])
-        restore = next(r for r in self.of_type("applied", after) if r["seq"] > starts[1]["seq"])
+        # The "applied" record follows the apply's read-back, so it may land just after the service
+        # already shows the configuration (seen under AddressSanitizer).
+        restore = wait_for(lambda: next((r for r in self.of_type("applied") if r["seq"] > starts[1]["seq"]), None),
+                           15, "the restore's applied record")
         self.assertEqual(restore["purpose"], "restore")
 
         # The study finishes better than it started.
