@@ -5,28 +5,30 @@ sweep's best?
 No service runs. Each evaluation of a grid point replays one of the windows the sweep recorded for
 that point (results/sweep_windows.csv), drawn at random, so the solver is told real windows with
 their real noise and tails, including a window whose p99 broke a constraint. The solvers are driven
-through `trimtab solve`, each told value with a standard error of `--sem` times the value (a live
-window's own estimate is about that size; see README). What this leaves out is the agent's loop: the
-baseline window, promotions and rollbacks, and the extra windows of a close call. So this ranks
-solvers on the landscape cheaply and with many seeds; bench.py remains the measurement that counts.
+the way bench/solvers drives them (its drivers.py, through `trimtab solve`), each told value with a
+standard error of `--sem` times the value (a live window's own estimate is about that size; see
+README). What this leaves out is the agent's loop: the baseline window, promotions and rollbacks,
+and the extra windows of a close call. So this ranks solvers on the landscape cheaply and with many
+seeds; bench.py remains the measurement that counts.
 
     /usr/bin/python3 bench/live/offline.py [--seeds 50] [--budget 24] [--solvers bayes,random,grid]
         [--threshold 0.95] [--sem 0.015] [--trimtab build/agent/trimtab]
 """
 
 import argparse
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.append(os.path.join(HERE, "..", "solvers"))  # after HERE: both folders have a bench.py
 
 import bench  # noqa: E402  (the sweep's reading and the best's definition live there)
+import drivers  # noqa: E402
+from problems import Param, Problem  # noqa: E402
 from space import read_space  # noqa: E402
 
 
@@ -43,60 +45,35 @@ def parse_args():
     return parser.parse_args()
 
 
-def space_yaml(space):
-    lines = ["params:"]
-    for name in space.names:
-        lines.append(f"  {name}: {{type: ordinal, choices: {json.dumps(space.choices[name])}}}")
-    return "\n".join(lines) + "\n"
+class WindowReplay(drivers.Evaluator):
+    """Tells the solver one of the point's recorded windows, drawn at random (the same stream for
+    every solver: common random numbers); the regret is the sweep's, as bench.py scores it."""
+
+    def __init__(self, problem, seed, space, windows, feasible):
+        super().__init__(problem, seed)
+        self.draws = random.Random(f"windows/{seed}")
+        self.space, self.windows, self.feasible = space, windows, feasible
+
+    def evaluate(self, params):
+        key = self.space.key(params)
+        window = self.draws.choice(self.windows[key])
+        regret = max(0.0, self.problem.objective(params) - self.problem.f_star) if self.feasible[key] else None
+        self.evaluated.append((dict(params), regret))
+        return window["latency_ms"], [window["p99_ms"] - 100.0, window["error_ratio"] - 0.01]
 
 
-def run(args, space, space_path, windows, ratios, solver, seed):
-    """(first evaluation within the threshold, first evaluation whose incumbent is), 1-based, None
-    when not within the budget."""
-    draws = random.Random(f"windows/{seed}")  # the same stream for every solver (common random numbers)
-    command = [args.trimtab, "solve", "--space", space_path, "--solver", solver, "--seed", str(seed),
-               "--budget", str(args.budget)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, bufsize=1)
-    evaluated, incumbent_at, first_evaluated, first_kept = [], {}, None, None
-    try:
-        for line in process.stdout:
-            message = json.loads(line)
-            if "best" in message:
-                if message["best"] is not None:
-                    incumbent_at[message["evaluations"]] = message["best"]["id"]
-                break
-            if "incumbent" in message:
-                incumbent_at[message["id"]] = message["incumbent"]
-            key = space.key(message["params"])
-            window = draws.choice(windows[key])
-            evaluated.append(key)
-            result = {"id": message["id"], "value": window["latency_ms"], "sem": args.sem * window["latency_ms"],
-                      "constraints": [window["p99_ms"] - 100.0, window["error_ratio"] - 0.01]}
-            process.stdin.write(json.dumps(result) + "\n")
-            process.stdin.flush()
-    finally:
-        process.stdin.close()
-        stderr = process.stderr.read()
-        if process.wait() != 0:
-            sys.exit(f"{' '.join(command)} failed: {stderr.strip()}")
-    current = None
-    for n in range(1, len(evaluated) + 1):
-        if first_evaluated is None and ratios[evaluated[n - 1]] >= args.threshold:
-            first_evaluated = n
-        current = incumbent_at.get(n, current)
-        if first_kept is None and current is not None and ratios[evaluated[current]] >= args.threshold:
-            first_kept = n
-    return first_evaluated, first_kept
+def first_within(regrets, tolerance):
+    """1-based index of the first regret within `tolerance`, None when there is none."""
+    return next((n for n, r in enumerate(regrets, 1) if r is not None and r <= tolerance), None)
 
 
 def summary(values, budget):
-    reached = sorted(v for v in values if v is not None)
-    missing = [budget + 1] * (len(values) - len(reached))  # beyond the budget ranks last
-    everything = sorted(reached + missing)
+    reached = [v for v in values if v is not None]
+    everything = sorted(reached + [budget + 1] * (len(values) - len(reached)))  # beyond the budget ranks last
     q = statistics.quantiles(everything, n=4)
+    standard_error = statistics.stdev(everything) / len(everything) ** 0.5
     return (f"{statistics.median(everything):g} [{q[0]:g}, {q[2]:g}] {len(reached)}/{len(values)}, "
-            f"mean {statistics.mean(everything):.2f}")
+            f"mean {statistics.mean(everything):.2f} ± {standard_error:.2f}")
 
 
 def main():
@@ -109,21 +86,31 @@ def main():
     for m in measurements:
         if m["latency_ms"] is not None and m["p99_ms"] is not None and m["error_ratio"] is not None:
             windows.setdefault(space.key(m["point"]), []).append(m)
-    ratios = {key: bench.ratio(entry, best) for key, entry in table.items()}
-    print(f"best {best['latency_ms']:g} ms; {sum(r >= args.threshold for r in ratios.values())} of "
-          f"{len(ratios)} points within {args.threshold:g}. Evaluations until one within it was evaluated / "
-          f"kept: median [quartiles], runs that got there, mean (a run that did not counts as "
-          f"{args.budget + 1}); {args.seeds} seeds, budget {args.budget}, told sem {args.sem:g} x value; "
-          f"load average {os.getloadavg()[0]:.2f}")
+    feasible = {key: entry["feasible"] for key, entry in table.items()}
+    problem = Problem("demo-sweep", tuple(Param(n, "ordinal", choices=tuple(space.choices[n])) for n in space.names),
+                      lambda p: table[space.key(p)]["latency_ms"], best["latency_ms"],
+                      "the demo service's sweep, replayed", noise=args.sem)
+    # best / value >= threshold, as a regret: value - best <= best (1 / threshold - 1).
+    tolerance = best["latency_ms"] * (1 / args.threshold - 1)
+    within = sum(bench.ratio(entry, best) >= args.threshold for entry in table.values())
+    print(f"best {best['latency_ms']:g} ms; {within} of {len(table)} points within {args.threshold:g}. "
+          f"Evaluations until one within it was evaluated / kept: median [quartiles], runs that got there, "
+          f"mean ± its standard error (a run that did not counts as {args.budget + 1}); {args.seeds} seeds, "
+          f"budget {args.budget}, told sem {args.sem:g} x value; load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as scratch:
         space_path = os.path.join(scratch, "space.yaml")
         with open(space_path, "w") as f:
-            f.write(space_yaml(space))
+            f.write(problem.space_yaml())
         print("| solver | evaluated | incumbent |\n|---|---|---|")
         for solver in args.solvers.split(","):
-            results = [run(args, space, space_path, windows, ratios, solver, seed) for seed in range(args.seeds)]
-            print(f"| {solver} | {summary([r[0] for r in results], args.budget)} | "
-                  f"{summary([r[1] for r in results], args.budget)} |", flush=True)
+            evaluated, kept = [], []
+            for seed in range(args.seeds):
+                replay = WindowReplay(problem, seed, space, windows, feasible)
+                regrets, _, _ = drivers.run("trimtab-" + solver, problem, seed, args.budget, args.trimtab, space_path,
+                                            evaluator=replay)
+                evaluated.append(first_within([r for _, r in replay.evaluated], tolerance))
+                kept.append(first_within(regrets, tolerance))
+            print(f"| {solver} | {summary(evaluated, args.budget)} | {summary(kept, args.budget)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -67,13 +67,15 @@ class Evaluator:
         return observed, constraints
 
 
-def run(solver, problem, seed, budget, trimtab, space_path, tell_sem=True):
+def run(solver, problem, seed, budget, trimtab, space_path, tell_sem=True, evaluator=None):
     """Runs `solver` ("trimtab-KIND" or "optuna-SAMPLER") for `budget` evaluations; returns (regret
     per evaluation, seconds, best params). `space_path` is the problem's space as trimtab YAML.
     `tell_sem`: on noisy problems, give trimtab each value's standard error (see Evaluator.sem).
+    `evaluator`: an Evaluator (or subclass) to use instead of a fresh one, when the caller wants its
+    record of every evaluation or measures differently (bench/live/offline.py replays windows).
     Raises SolverUnavailable or RuntimeError."""
     family, _, kind = solver.partition("-")
-    evaluator = Evaluator(problem, seed)
+    evaluator = evaluator or Evaluator(problem, seed)
     start = time.perf_counter()
     if family == "trimtab":
         _run_trimtab(kind, problem, seed, budget, trimtab, space_path, evaluator, tell_sem)

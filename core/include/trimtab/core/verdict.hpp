@@ -79,8 +79,8 @@ struct GainTest {
   double p_worse = 1.0;  ///< H0: gain >= 0
   /// The two-sided interval of the gain at `confidence`.
   double low = 0.0, high = 0.0;
-  /// The chance that the true gain is at least `gain` (Student t around the estimate).
-  [[nodiscard]] double chance_of_at_least(double gain) const;
+  /// The chance that the true gain is at least `target` (Student t around the estimated gain).
+  [[nodiscard]] double chance_of_at_least(double target) const;
 };
 [[nodiscard]] GainTest gain_test(Direction direction, const PooledEvidence& a, const PooledEvidence& b, double confidence);
 
