@@ -20,18 +20,18 @@ void Solver::check_trial(const Point& point, const Observation& observation) con
 
 void Solver::tell(const Point& point, const Observation& observation) {
   check_trial(point, observation);
-  record(point, observation);
+  record(Trial{point, observation});
 }
 
-void Solver::record(const Point& point, const Observation& observation) {
-  history_.push_back(Trial{point, observation});
+void Solver::record(Trial trial) {
+  history_.push_back(std::move(trial));
   const auto& added = history_.back();
   if (added.observation.feasible() && (!best_ || better(added.observation.value, history_[*best_].observation.value)))
     best_ = history_.size() - 1;
   on_tell(added);
 }
 
-void Solver::seed(std::span<const Trial> history) {
+void Solver::check_history(std::span<const Trial> history) const {
   // All or nothing: a bad record anywhere leaves the solver as it was.
   for (std::size_t i = 0; i < history.size(); ++i) {
     try {
@@ -40,7 +40,17 @@ void Solver::seed(std::span<const Trial> history) {
       throw std::invalid_argument("history record " + std::to_string(i + 1) + ": " + e.what());
     }
   }
-  for (const auto& trial : history) record(trial.point, trial.observation);
+}
+
+void Solver::seed(std::span<const Trial> history) {
+  check_history(history);
+  for (const auto& trial : history) record(trial);
+}
+
+void Solver::seed(std::vector<Trial>&& history) {
+  check_history(history);
+  for (auto& trial : history) record(std::move(trial));
+  history.clear();
 }
 
 std::vector<Point> Solver::ask_batch(std::size_t k, const Box& within) {

@@ -286,7 +286,7 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
       throw std::invalid_argument("journal record " + seq + ": " + e.what());
     }
   }
-  solver_->seed(history);
+  solver_->seed(std::move(history));
   resumed_ = !records.empty();
   // An operator's switch outlives a restart, unless the configured mode changed since: then the
   // file is the newer word.

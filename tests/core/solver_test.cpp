@@ -67,6 +67,42 @@ BOOST_AUTO_TEST_CASE(seed_is_all_or_nothing) {
   BOOST_TEST(solver->history().empty());
 }
 
+BOOST_AUTO_TEST_CASE(seed_taking_the_trials_over_records_what_a_copy_records) {
+  const std::vector<Trial> history{Trial{point_with_a(1), Observation{1.0, {-1.0}, false}},
+                                   Trial{point_with_a(2), Observation::failure()},
+                                   Trial{point_with_a(1), Observation{0.5, {-2.0}, false, 0.1}}};
+  auto copied = make_solver("random", test::small_discrete_space(), {});
+  copied->seed(history);
+  auto moved = make_solver("random", test::small_discrete_space(), {});
+  auto handed_over = history;
+  moved->seed(std::move(handed_over));
+  BOOST_REQUIRE(moved->history().size() == copied->history().size());
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    BOOST_TEST((moved->history()[i].point == history[i].point));
+    BOOST_TEST(moved->history()[i].observation.value == history[i].observation.value);
+    BOOST_TEST(moved->history()[i].observation.failed == history[i].observation.failed);
+    BOOST_TEST(moved->history()[i].observation.constraints == history[i].observation.constraints);
+    BOOST_TEST((moved->history()[i].observation.sem == history[i].observation.sem));
+  }
+  BOOST_TEST(moved->best() == &moved->history()[2]);
+  BOOST_TEST(copied->best() == &copied->history()[2]);
+}
+
+BOOST_AUTO_TEST_CASE(seed_taking_the_trials_over_is_all_or_nothing_and_leaves_them_when_it_refuses) {
+  auto solver = make_solver("grid", test::small_discrete_space(), {});
+  std::vector<Trial> history{Trial{point_with_a(1), Observation{1.0, {}, false}},
+                             Trial{point_with_a(7), Observation{2.0, {}, false}}};
+  try {
+    solver->seed(std::move(history));
+    BOOST_FAIL("a bad record was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("history record 2") != std::string::npos);
+  }
+  BOOST_TEST(solver->history().empty());
+  BOOST_REQUIRE(history.size() == 2u); // NOLINT(bugprone-use-after-move): refused, so nothing was taken
+  BOOST_TEST((history[0].point == point_with_a(1)));
+}
+
 BOOST_AUTO_TEST_CASE(make_solver_names_the_known_kinds) {
   try {
     (void)make_solver("annealing", test::small_discrete_space(), {});

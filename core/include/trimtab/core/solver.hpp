@@ -57,6 +57,10 @@ public:
   /// Warm-starts from earlier evaluations (a journal, an offline study), all or nothing: throws
   /// std::invalid_argument naming the first bad record and then records none.
   void seed(std::span<const Trial> history);
+  /// The same, taking the trials over rather than copying them: a journal's replay hands over
+  /// every window it read, and a copy would leave the originals' memory behind as holes in the
+  /// heap that a long-running agent keeps resident. When it refuses, `history` is left as it was.
+  void seed(std::vector<Trial>&& history);
 
   [[nodiscard]] const Space& space() const noexcept { return space_; }
   [[nodiscard]] const SolverOptions& options() const noexcept { return options_; }
@@ -84,7 +88,8 @@ protected:
 
 private:
   void check_trial(const Point& point, const Observation& observation) const;
-  void record(const Point& point, const Observation& observation);
+  void check_history(std::span<const Trial> history) const;
+  void record(Trial trial);
 
   Space space_;
   SolverOptions options_;
