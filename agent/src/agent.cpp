@@ -743,20 +743,25 @@ asio::awaitable<void> Agent::run() {
 
   s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
-    s.journal.emplace(Journal::open(s.config.state.dir));
     {
-      const auto replayed = s.journal->release_records();
-      for (const auto& record : replayed) s.study.add(record);
-      const auto recent = std::min(replayed.size(), recent_records_kept);
-      s.records.assign(replayed.end() - static_cast<std::ptrdiff_t>(recent), replayed.end());
+      // Record by record as the journal is read: the status page's fold, the loop and the recent
+      // records take what they keep from each, and a long journal is never held in memory whole.
+      auto replay = s.loop->begin_replay();
+      std::size_t replayed = 0;
+      s.journal.emplace(Journal::open(s.config.state.dir, [&](boost::json::object record) {
+        s.study.add(record);
+        s.loop->replay_record(replay, record);
+        s.records.push_back(std::move(record));
+        if (s.records.size() > recent_records_kept) s.records.pop_front();
+        ++replayed;
+      }));
+      s.loop->finish_replay(std::move(replay));
       if (s.journal->recovered_bytes() > 0)
         s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
                                      " bytes) left by a crash");
-      s.loop->replay(replayed);
-      s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed.size()) + " records");
+      s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed) + " records");
     }
-    // After the replayed records are freed: compaction reads the file again, and both at once would
-    // double the start-up peak.
+    // Compaction reads every record of the file at once (compact_journal selects among them all).
     s.compact_journal_if_large();
   }
   s.running_config = co_await s.read_running_config();

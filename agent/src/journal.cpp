@@ -1,5 +1,6 @@
 #include <trimtab/agent/journal.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -102,24 +103,6 @@ error_code write_all(int fd, std::string_view data, Write&& write) {
   return {};
 }
 
-std::string read_all(int fd, const fs::path& path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail(last_error(), "cannot stat", path);
-  std::string data(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pread(fd, data.data() + done, data.size() - done, static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(last_error(), "cannot read", path);
-    }
-    if (n == 0) break; // shrank meanwhile: nobody else writes it, but do not loop forever
-    done += static_cast<std::size_t>(n);
-  }
-  data.resize(done);
-  return data;
-}
-
 std::string describe(const json::value& value) {
   std::string text = to_json_text(value);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
@@ -151,21 +134,53 @@ std::string check_record(const json::object& record, std::uint64_t expected_seq,
   return {};
 }
 
-/// Parses the complete lines of a journal file into `records`, checking each, and sets
-/// `next_seq`; returns where the complete records end (a torn last line is left out). Throws
-/// JournalError naming the line.
-std::size_t parse_records(const std::string& data, const fs::path& path, std::vector<json::object>& records,
-                          std::uint64_t& next_seq) {
-  std::size_t pos = 0;
+/// Where a journal file's complete records end, and how long the file was when read.
+struct RecordsRead {
+  std::uint64_t complete_end = 0;
+  std::uint64_t file_size = 0;
+};
+
+/// Reads the journal file through `fd` a chunk at a time, checks each complete line and hands its
+/// record to `visit`, in file order, and sets `next_seq`. A torn last line (no '\n', or a last
+/// line that is not JSON) is left out: RecordsRead says where the complete records end. Throws
+/// JournalError naming the line, and system_error when the file cannot be read. Only one chunk
+/// and one record are held at a time, so a long journal costs no more memory than a short one.
+RecordsRead read_records(int fd, const fs::path& path, const Journal::RecordVisitor& visit, std::uint64_t& next_seq) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(last_error(), "cannot stat", path);
+  std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  constexpr std::size_t chunk = std::size_t{1} << 20;
+  std::string buffer;
+  std::uint64_t buffer_start = 0; // the file offset of buffer[0]
+  std::uint64_t read_to = 0;      // the file offset up to which buffer holds the file
+  std::size_t scan = 0;           // where the next line starts in buffer
   std::size_t line_number = 0;
   bool gaps = false;
   next_seq = 1;
-  while (pos < data.size()) {
+  for (;;) {
+    const std::size_t end = buffer.find('\n', scan);
+    if (end == std::string::npos) {
+      if (read_to >= size) break; // what is left has no '\n': torn by a crash mid-write
+      buffer.erase(0, scan);
+      buffer_start += scan;
+      scan = 0;
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - read_to));
+      const std::size_t had = buffer.size();
+      buffer.resize(had + want);
+      const ssize_t n = ::pread(fd, buffer.data() + had, want, static_cast<off_t>(read_to));
+      if (n < 0) {
+        buffer.resize(had);
+        if (errno == EINTR) continue;
+        fail(last_error(), "cannot read", path);
+      }
+      buffer.resize(had + static_cast<std::size_t>(n));
+      read_to += static_cast<std::uint64_t>(n);
+      if (n == 0) size = read_to; // shrank meanwhile: nobody else writes it, but do not loop forever
+      continue;
+    }
     ++line_number;
-    const std::size_t end = data.find('\n', pos);
-    if (end == std::string::npos) break; // torn by a crash mid-write: dropped by the caller
-    const std::string_view line(data.data() + pos, end - pos);
-    const bool last = end + 1 == data.size();
+    const std::string_view line(buffer.data() + scan, end - scan);
+    const bool last = buffer_start + end + 1 == size;
 
     json::stream_parser parser;
     error_code ec;
@@ -187,10 +202,10 @@ std::size_t parse_records(const std::string& data, const fs::path& path, std::ve
       throw JournalError(path, line_number, problem);
     gaps = gaps || compacted_start;
     next_seq = static_cast<std::uint64_t>(record.at("seq").to_number<std::int64_t>()) + 1;
-    records.push_back(std::move(record));
-    pos = end + 1;
+    scan = end + 1;
+    visit(std::move(record));
   }
-  return pos;
+  return RecordsRead{buffer_start + scan, size};
 }
 
 } // namespace
@@ -200,6 +215,13 @@ JournalError::JournalError(const fs::path& file, std::size_t line, const std::st
       problem_(problem) {}
 
 Journal Journal::open(const fs::path& state_dir, JournalFileOps ops) {
+  std::vector<json::object> records;
+  auto journal = open(state_dir, [&](json::object record) { records.push_back(std::move(record)); }, std::move(ops));
+  journal.records_ = std::move(records);
+  return journal;
+}
+
+Journal Journal::open(const fs::path& state_dir, const RecordVisitor& visit, JournalFileOps ops) {
   fs::path dir = state_dir.lexically_normal();
   if (!dir.has_filename() && dir.has_parent_path()) dir = dir.parent_path(); // "state/" → "state"
   if (dir.empty()) dir = ".";
@@ -230,14 +252,13 @@ Journal Journal::open(const fs::path& state_dir, JournalFileOps ops) {
   for (const auto& entry : fs::directory_iterator(dir, ignored))
     if (entry.path().filename().string().starts_with(".runtime_config.json.tmp.")) fs::remove(entry.path(), ignored);
 
-  const std::string data = read_all(journal.fd_, path);
-  const auto pos = parse_records(data, path, journal.records_, journal.next_seq_);
-  if (pos < data.size()) {
-    if (::ftruncate(journal.fd_, static_cast<off_t>(pos)) != 0) fail(last_error(), "cannot truncate", path);
+  const auto read = read_records(journal.fd_, path, visit, journal.next_seq_);
+  if (read.complete_end < read.file_size) {
+    if (::ftruncate(journal.fd_, static_cast<off_t>(read.complete_end)) != 0) fail(last_error(), "cannot truncate", path);
     if (::fdatasync(journal.fd_) != 0) fail(last_error(), "cannot fdatasync", path);
-    journal.recovered_bytes_ = data.size() - pos;
+    journal.recovered_bytes_ = read.file_size - read.complete_end;
   }
-  journal.size_ = pos;
+  journal.size_ = read.complete_end;
   return journal;
 }
 
@@ -319,8 +340,8 @@ error_code Journal::compact(const std::function<std::vector<json::object>(std::v
   try {
     std::vector<json::object> records;
     std::uint64_t next_seq = 1;
-    const std::string data = read_all(fd_, path_);
-    if (parse_records(data, path_, records, next_seq) != data.size() || next_seq != next_seq_)
+    const auto read = read_records(fd_, path_, [&](json::object record) { records.push_back(std::move(record)); }, next_seq);
+    if (read.complete_end != read.file_size || next_seq != next_seq_)
       return make_error_code(boost::system::errc::io_error); // not what this journal wrote
     for (const auto& record : select(std::move(records))) {
       text += to_json_text(record);

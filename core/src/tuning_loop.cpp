@@ -189,108 +189,116 @@ void TuningLoop::refuse(const Refusal& refusal, const Point* point) {
 // --- replay and start -------------------------------------------------------------------------
 
 void TuningLoop::replay(std::span<const boost::json::object> records) {
+  auto replay = begin_replay();
+  for (const auto& record : records) replay_record(replay, record);
+  finish_replay(std::move(replay));
+}
+
+void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
   const auto& space = solver_->space();
-  std::vector<Trial> history;
-  std::optional<Point> last_applied;
-  // Plain values rather than optionals: g++ 12 warns that an optional enum may be read uninitialised.
-  TuningMode started_in = policy_.mode, switched_to = policy_.mode;
-  bool switched = false;
-  for (const auto& r : records) {
-    const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
-    try {
-      const auto type = string_field(r, "type");
-      const auto time = from_unix_ms(number_field(r, "time"));
-      if (type == "observation") {
-        Observation observation;
-        const auto* failed = r.if_contains("failed");
-        observation.failed = failed != nullptr && failed->is_bool() && failed->get_bool();
-        if (!observation.failed) {
-          observation.value = number_field(r, "value");
-          for (const auto& c : field(r, "constraints").as_array()) observation.constraints.push_back(c.to_number<double>());
-        }
-        if (!observation.failed) {
-          WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
-          if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) {
-            evidence.sem = sem->to_number<double>();
-            observation.sem = evidence.sem;
-          }
-          if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
-            evidence.intervals = count_field_value(n->to_number<double>(), "samples");
-          remember(point_from_json(space, field(r, "point")), std::move(evidence));
-        }
-        const auto* guard = r.if_contains("guard");
-        if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
-          history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
-        if (string_field(r, "purpose") == "candidate") {
-          ++windows_scored_;
-          ++windows_since_remeasure_;
-        } else {
-          windows_since_remeasure_ = 0;
-        }
-      } else if (type == "incumbent") {
-        incumbent_ = point_from_json(space, field(r, "point"));
-        incumbent_value_ = number_field(r, "value");
-        if (const auto* selected = r.if_contains("selected"); selected != nullptr && selected->is_bool() && selected->get_bool())
-          ledger_.mark_selected(*incumbent_);
-        // samples_count/mean/variance stay in the record for older readers; verdicts now come
-        // from the evidence ledger, rebuilt from the observations.
-        (void)count_field_value(number_field(r, "samples_count"), "samples_count");
-        if (const auto* load = r.if_contains("load"); load != nullptr && load->is_number())
-          incumbent_load_ = load->to_number<double>();
-        else
-          incumbent_load_.reset();
-      } else if (type == "decision") {
-        const auto* counted = r.if_contains("counted");
-        if (string_field(r, "verdict") == "rollback" && !(counted != nullptr && counted->is_bool() && !counted->get_bool()))
-          guardrails_.record_rollback(time);
-      } else if (type == "applied") {
-        auto point = point_from_json(space, field(r, "point"));
-        guardrails_.record_apply(last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
-        last_applied = std::move(point);
-      } else if (type == "operator") {
-        const auto action = string_field(r, "action");
-        if (action == "pause") paused_ = true;
-        if (action == "resume") paused_ = false;
-      } else if (type == "safe_mode") {
-        safe_mode_ = field(r, "entered").as_bool();
-        if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
-      } else if (type == "done") {
-        done_ = true;
-      } else if (type == "guard") {
-        PooledEvidence level;
-        level.mean = number_field(r, "value");
-        level.sem = number_field(r, "sem");
-        level.windows = count_field_value(number_field(r, "windows"), "windows");
-        level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
-        if (const auto* constraints = r.if_contains("constraints"); constraints != nullptr && constraints->is_array())
-          for (const auto& c : constraints->as_array()) level.constraints.push_back(c.is_number() ? c.to_number<double>() : NAN);
-        guard_reference_ = std::move(level);
-        guard_recent_.clear();
-      } else if (type == "claim") {
-        claimed_ = true;
-        auto claim = r;
-        claim.erase("seq");
-        claim.erase("time");
-        claim_ = std::move(claim);
-      } else if (type == "start") {
-        if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
-        if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
-          started_in = mode_from_name(std::string(mode->get_string()));
-          switched = false;
-        }
-      } else if (type == "mode") {
-        switched_to = mode_from_name(string_field(r, "mode"));
-        switched = true;
+  auto& history = replay.history;
+  auto& last_applied = replay.last_applied;
+  auto& started_in = replay.started_in;
+  auto& switched_to = replay.switched_to;
+  auto& switched = replay.switched;
+  replay.any = true;
+  const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
+  try {
+    const auto type = string_field(r, "type");
+    const auto time = from_unix_ms(number_field(r, "time"));
+    if (type == "observation") {
+      Observation observation;
+      const auto* failed = r.if_contains("failed");
+      observation.failed = failed != nullptr && failed->is_bool() && failed->get_bool();
+      if (!observation.failed) {
+        observation.value = number_field(r, "value");
+        for (const auto& c : field(r, "constraints").as_array()) observation.constraints.push_back(c.to_number<double>());
       }
-    } catch (const std::exception& e) {
-      throw std::invalid_argument("journal record " + seq + ": " + e.what());
+      if (!observation.failed) {
+        WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
+        if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) {
+          evidence.sem = sem->to_number<double>();
+          observation.sem = evidence.sem;
+        }
+        if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
+          evidence.intervals = count_field_value(n->to_number<double>(), "samples");
+        remember(point_from_json(space, field(r, "point")), std::move(evidence));
+      }
+      const auto* guard = r.if_contains("guard");
+      if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
+        history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
+      if (string_field(r, "purpose") == "candidate") {
+        ++windows_scored_;
+        ++windows_since_remeasure_;
+      } else {
+        windows_since_remeasure_ = 0;
+      }
+    } else if (type == "incumbent") {
+      incumbent_ = point_from_json(space, field(r, "point"));
+      incumbent_value_ = number_field(r, "value");
+      if (const auto* selected = r.if_contains("selected"); selected != nullptr && selected->is_bool() && selected->get_bool())
+        ledger_.mark_selected(*incumbent_);
+      // samples_count/mean/variance stay in the record for older readers; verdicts now come
+      // from the evidence ledger, rebuilt from the observations.
+      (void)count_field_value(number_field(r, "samples_count"), "samples_count");
+      if (const auto* load = r.if_contains("load"); load != nullptr && load->is_number())
+        incumbent_load_ = load->to_number<double>();
+      else
+        incumbent_load_.reset();
+    } else if (type == "decision") {
+      const auto* counted = r.if_contains("counted");
+      if (string_field(r, "verdict") == "rollback" && !(counted != nullptr && counted->is_bool() && !counted->get_bool()))
+        guardrails_.record_rollback(time);
+    } else if (type == "applied") {
+      auto point = point_from_json(space, field(r, "point"));
+      guardrails_.record_apply(last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
+      last_applied = std::move(point);
+    } else if (type == "operator") {
+      const auto action = string_field(r, "action");
+      if (action == "pause") paused_ = true;
+      if (action == "resume") paused_ = false;
+    } else if (type == "safe_mode") {
+      safe_mode_ = field(r, "entered").as_bool();
+      if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
+    } else if (type == "done") {
+      done_ = true;
+    } else if (type == "guard") {
+      PooledEvidence level;
+      level.mean = number_field(r, "value");
+      level.sem = number_field(r, "sem");
+      level.windows = count_field_value(number_field(r, "windows"), "windows");
+      level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
+      if (const auto* constraints = r.if_contains("constraints"); constraints != nullptr && constraints->is_array())
+        for (const auto& c : constraints->as_array()) level.constraints.push_back(c.is_number() ? c.to_number<double>() : NAN);
+      guard_reference_ = std::move(level);
+      guard_recent_.clear();
+    } else if (type == "claim") {
+      claimed_ = true;
+      auto claim = r;
+      claim.erase("seq");
+      claim.erase("time");
+      claim_ = std::move(claim);
+    } else if (type == "start") {
+      if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
+      if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
+        started_in = mode_from_name(std::string(mode->get_string()));
+        switched = false;
+      }
+    } else if (type == "mode") {
+      switched_to = mode_from_name(string_field(r, "mode"));
+      switched = true;
     }
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("journal record " + seq + ": " + e.what());
   }
-  solver_->seed(std::move(history));
-  resumed_ = !records.empty();
+}
+
+void TuningLoop::finish_replay(Replay replay) {
+  solver_->seed(std::move(replay.history));
+  resumed_ = replay.any;
   // An operator's switch outlives a restart, unless the configured mode changed since: then the
   // file is the newer word.
-  if (switched && started_in == policy_.mode) mode_ = switched_to;
+  if (replay.switched && replay.started_in == policy_.mode) mode_ = replay.switched_to;
 }
 
 std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include <sys/stat.h>
@@ -255,6 +256,78 @@ BOOST_AUTO_TEST_CASE(a_corrupt_line_before_the_last_names_its_line) {
   expect_corrupt(lines({good_1, "[1, 2]", good_3}), 2, "not a JSON object");
   // Only a torn *last* line is forgiven: garbage with a good line after it is not a crash.
   expect_corrupt(lines({good_1, R"({"seq":2,"ti)", good_3}), 2, "not JSON");
+}
+
+namespace {
+
+/// `count` records of about 300 bytes each, seq 1 to count: longer than one of open()'s 1 MiB
+/// reads when count is in the thousands, so lines straddle the reads.
+std::string long_journal(std::size_t count) {
+  std::string text;
+  for (std::size_t seq = 1; seq <= count; ++seq)
+    text += R"({"seq":)" + std::to_string(seq) + R"(,"time":)" + std::to_string(1000 + seq) +
+            R"(,"type":"observation","padding":")" + std::string(250 + seq % 7, 'x') + "\"}\n";
+  return text;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_visitor_gets_every_record_of_a_long_journal_in_order_and_none_is_kept) {
+  TempDir tmp;
+  const std::string torn = R"({"seq":10001,"time":11001,"type":"obse)";
+  const std::string complete = long_journal(10000);
+  BOOST_REQUIRE(complete.size() > 2u * 1024 * 1024);
+  write_text(tmp.path / "journal.jsonl", complete + torn);
+  std::int64_t expected_seq = 1;
+  std::size_t visited = 0;
+  {
+    auto journal = Journal::open(tmp.path, [&](json::object r) {
+      BOOST_TEST(r.at("seq").as_int64() == expected_seq);
+      BOOST_TEST(r.at("padding").as_string().size() == 250u + static_cast<std::size_t>(expected_seq % 7));
+      ++expected_seq;
+      ++visited;
+    });
+    BOOST_TEST(visited == 10000u);
+    BOOST_TEST(journal.records().empty());
+    BOOST_TEST(journal.recovered_bytes() == torn.size());
+    BOOST_TEST(journal.size() == complete.size());
+    BOOST_TEST(journal.next_seq() == 10001u);
+    BOOST_TEST(!journal.append(record("observation"), 20000));
+  }
+  // What the collecting open() reads from the same file, after the cut and the append.
+  auto journal = Journal::open(tmp.path);
+  BOOST_REQUIRE(journal.records().size() == 10001u);
+  BOOST_TEST(journal.records().back().at("time").as_int64() == 20000);
+  BOOST_TEST(journal.recovered_bytes() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_line_past_the_first_read_names_its_line_after_the_records_before_it) {
+  TempDir tmp;
+  const std::string text = long_journal(5000) + R"({"seq":5001,"time":6001,"type":)" + "\n" +
+                           R"({"seq":5002,"time":6002,"type":"observation"})" + "\n";
+  write_text(tmp.path / "journal.jsonl", text);
+  std::size_t visited = 0;
+  try {
+    (void)Journal::open(tmp.path, [&](json::object) { ++visited; });
+    BOOST_FAIL("a corrupt line was accepted");
+  } catch (const JournalError& e) {
+    BOOST_TEST(e.line() == 5001u);
+  }
+  BOOST_TEST(visited == 5000u);
+  BOOST_TEST(read_text(tmp.path / "journal.jsonl") == text); // left as it was
+}
+
+BOOST_AUTO_TEST_CASE(what_the_visitor_throws_leaves_open_and_releases_the_journal) {
+  TempDir tmp;
+  write_text(tmp.path / "journal.jsonl", lines({good_1, good_2, good_3}));
+  BOOST_CHECK_THROW((void)Journal::open(tmp.path,
+                                        [](json::object r) {
+                                          if (r.at("seq").as_int64() == 2) throw std::invalid_argument("record 2 does not fit");
+                                        }),
+                    std::invalid_argument);
+  auto journal = Journal::open(tmp.path); // not still locked by the failed open
+  BOOST_TEST(journal.records().size() == 3u);
+  BOOST_TEST(read_text(journal.path()) == lines({good_1, good_2, good_3}));
 }
 
 BOOST_AUTO_TEST_CASE(a_seq_gap_or_repeat_is_an_error) {

@@ -58,6 +58,16 @@ public:
   /// journal) or truncated.
   [[nodiscard]] static Journal open(const std::filesystem::path& state_dir, JournalFileOps ops = {});
 
+  /// What open() hands each record to, in file order, when it is not to keep them.
+  using RecordVisitor = std::function<void(boost::json::object record)>;
+  /// The same, but each record goes to `visit` as soon as it is read and checked, and none is
+  /// kept (records() stays empty): a long journal is replayed without being held in memory
+  /// whole. The file is read a chunk at a time. Whatever `visit` throws leaves open() (the file
+  /// is closed and unlocked), as do open()'s own errors, which may come after `visit` has seen
+  /// the records before the bad line.
+  [[nodiscard]] static Journal open(const std::filesystem::path& state_dir, const RecordVisitor& visit,
+                                    JournalFileOps ops = {});
+
   Journal(Journal&& other) noexcept;
   Journal& operator=(Journal&& other) noexcept;
   Journal(const Journal&) = delete;

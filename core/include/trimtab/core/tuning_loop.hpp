@@ -168,8 +168,28 @@ public:
   /// Rebuilds the study from an earlier run's journal records (docs/journal.md), before start():
   /// the solver's history, the last known good configuration, the rollbacks of the last hour,
   /// pause and safe mode. Throws std::invalid_argument naming the record (by seq) that does not
-  /// fit this configuration.
+  /// fit this configuration. The same as begin_replay(), replay_record() for each record in
+  /// order, and finish_replay().
   void replay(std::span<const boost::json::object> records);
+
+  /// What a replay gathers between its records: the windows for the solver (seeded all at once by
+  /// finish_replay(), so a refused record leaves the solver's history as it was), the last
+  /// applied configuration, the mode an operator switched to.
+  class Replay {
+    friend class TuningLoop;
+    explicit Replay(TuningMode configured) : started_in(configured), switched_to(configured) {}
+    std::vector<Trial> history;
+    std::optional<Point> last_applied;
+    // Plain values rather than optionals: g++ 12 warns that an optional enum may be read uninitialised.
+    TuningMode started_in, switched_to;
+    bool switched = false;
+    bool any = false;
+  };
+  /// replay(), one record at a time, so that a long journal can be read, replayed and dropped
+  /// record by record rather than held in memory whole.
+  [[nodiscard]] Replay begin_replay() const { return Replay(policy_.mode); }
+  void replay_record(Replay& replay, const boost::json::object& record);
+  void finish_replay(Replay replay);
 
   /// Starts the solver from results measured elsewhere (an offline study, another environment),
   /// before replay() and start(): they inform proposals and recommendations, not the incumbent.
