@@ -292,7 +292,14 @@ struct Agent::State {
     const auto before = journal->size();
     CompactionPolicy policy;
     policy.windows_per_config = loop->policy().evidence_windows;
-    if (auto ec = journal->compact([&](std::vector<boost::json::object> all) { return compact_journal(std::move(all), policy); })) {
+    JournalCompaction compaction(policy);
+    const auto ec = journal->compact([&](boost::json::object record) { compaction.add(record); },
+                                     [&] {
+                                       compaction.decide();
+                                       return compaction.header();
+                                     },
+                                     [&](std::size_t index) { return compaction.keeps(index); });
+    if (ec) {
       log(LogLevel::warning, "journal: cannot compact " + journal->path().string() + ": " + ec.message());
       compact_at = before + limit;
       return;
@@ -761,7 +768,6 @@ asio::awaitable<void> Agent::run() {
                                      " bytes) left by a crash");
       s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed) + " records");
     }
-    // Compaction reads every record of the file at once (compact_journal selects among them all).
     s.compact_journal_if_large();
   }
   s.running_config = co_await s.read_running_config();

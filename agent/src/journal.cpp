@@ -333,20 +333,16 @@ error_code Journal::append(json::object record, std::int64_t unix_ms) {
   return {};
 }
 
-error_code Journal::compact(const std::function<std::vector<json::object>(std::vector<json::object>)>& select) {
+error_code Journal::compact(const RecordVisitor& see, const std::function<json::object()>& header,
+                            const std::function<bool(std::size_t)>& keeps) {
   if (fd_ < 0) return make_error_code(boost::system::errc::bad_file_descriptor);
   if (needs_truncate_) return make_error_code(boost::system::errc::resource_unavailable_try_again);
-  std::string text;
+  // First pass: the caller sees every record and chooses.
   try {
-    std::vector<json::object> records;
     std::uint64_t next_seq = 1;
-    const auto read = read_records(fd_, path_, [&](json::object record) { records.push_back(std::move(record)); }, next_seq);
+    const auto read = read_records(fd_, path_, see, next_seq);
     if (read.complete_end != read.file_size || next_seq != next_seq_)
       return make_error_code(boost::system::errc::io_error); // not what this journal wrote
-    for (const auto& record : select(std::move(records))) {
-      text += to_json_text(record);
-      text += '\n';
-    }
   } catch (const std::exception&) {
     return make_error_code(boost::system::errc::io_error);
   }
@@ -358,7 +354,38 @@ error_code Journal::compact(const std::function<std::vector<json::object>(std::v
   // Locked before it takes the journal's name, so no other agent can take it over between.
   error_code ec;
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) ec = last_error();
-  if (!ec) ec = write_all(fd.get(), text, ::write);
+  // Second pass: the kept records, written a chunk at a time as they are read again.
+  std::uint64_t written = 0;
+  if (!ec) {
+    constexpr std::size_t chunk = std::size_t{1} << 20;
+    std::string text;
+    const auto flush = [&] {
+      if (const auto e = write_all(fd.get(), text, ::write)) throw boost::system::system_error(e);
+      written += text.size();
+      text.clear();
+    };
+    try {
+      text = to_json_text(header());
+      text += '\n';
+      std::size_t index = 0;
+      std::uint64_t next_seq = 1;
+      const auto read = read_records(fd_, path_, [&](json::object record) {
+        if (keeps(index++)) {
+          text += to_json_text(record);
+          text += '\n';
+          if (text.size() >= chunk) flush();
+        }
+      }, next_seq);
+      if (read.complete_end != read.file_size || next_seq != next_seq_)
+        ec = make_error_code(boost::system::errc::io_error); // changed between the passes
+      else
+        flush();
+    } catch (const boost::system::system_error& e) {
+      ec = e.code();
+    } catch (const std::exception&) {
+      ec = make_error_code(boost::system::errc::io_error);
+    }
+  }
   if (!ec && ::fsync(fd.get()) != 0) ec = last_error();
   // The journal as it was stays beside it as journal.jsonl.1 (the previous one there goes): a hard
   // link first, so there is never a moment without journal.jsonl.
@@ -372,7 +399,7 @@ error_code Journal::compact(const std::function<std::vector<json::object>(std::v
   }
   close(); // releases the lock on the old file, which only journal.jsonl.1 names now
   fd_ = fd.release();
-  size_ = text.size();
+  size_ = written;
   return sync_directory(dir);
 }
 

@@ -40,97 +40,144 @@ std::string point_key(const json::object& r) {
 
 } // namespace
 
-std::vector<json::object> compact_journal(std::vector<json::object> records, const CompactionPolicy& policy) {
+void JournalCompaction::add(const json::object& r) {
+  static const std::map<std::string_view, Kind, std::less<>> kinds{
+      {"compacted", Kind::compacted}, {"recommendation", Kind::recommendation},
+      {"start", Kind::start},         {"mode", Kind::mode},
+      {"safe_mode", Kind::safe_mode}, {"guard", Kind::guard},
+      {"claim", Kind::claim},         {"done", Kind::done},
+      {"incumbent", Kind::incumbent}, {"operator", Kind::operator_action},
+      {"applied", Kind::applied},     {"decision", Kind::decision},
+      {"observation", Kind::observation}, {"proposal", Kind::proposal},
+      {"apply", Kind::apply}};
+  Digest d;
+  d.time = time_of(r);
+  const auto type = text_of(r, "type");
+  if (!type.empty()) {
+    const auto it = kinds.find(type);
+    d.kind = it == kinds.end() ? Kind::other : it->second;
+  }
+  if (auto key = point_key(r); !key.empty()) {
+    const auto [it, added] = point_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(point_ids_.size() + 1));
+    d.point = it->second;
+  }
+  d.remeasure = d.kind == Kind::observation && text_of(r, "purpose") == "remeasure";
+  d.rollback = d.kind == Kind::decision && text_of(r, "verdict") == "rollback";
+  if (d.kind == Kind::operator_action) {
+    const auto action = text_of(r, "action");
+    d.pause_or_resume = action == "pause" || action == "resume";
+  }
+  d.selected = flag(r, "selected");
+  const auto* counted = r.if_contains("counted");
+  d.counted = !(counted != nullptr && counted->is_bool() && !counted->get_bool());
+  digests_.push_back(d);
+}
+
+void JournalCompaction::decide() {
+  const auto& records = digests_;
   const std::size_t n = records.size();
-  std::vector<bool> keep(n, true);
+  auto& keep = keep_;
+  keep.assign(n, true);
   std::size_t done_at = n;
   std::int64_t newest = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    newest = std::max(newest, time_of(records[i]));
-    if (done_at == n && text_of(records[i], "type") == "done") done_at = i;
+    newest = std::max(newest, records[i].time);
+    if (done_at == n && records[i].kind == Kind::done) done_at = i;
   }
-  const std::int64_t recent_from = newest - static_cast<std::int64_t>(policy.recent.count());
+  const std::int64_t recent_from = newest - static_cast<std::int64_t>(policy_.recent.count());
 
   // The last record of each kind replay reads one of; for operators, the last pause or resume.
-  std::map<std::string, std::size_t, std::less<>> last_of;
+  std::map<Kind, std::size_t> last_of;
   std::optional<std::size_t> last_pause_or_resume, last_applied;
   for (std::size_t i = 0; i < n; ++i) {
-    const auto type = text_of(records[i], "type");
-    last_of[std::string(type)] = i;
-    if (type == "operator") {
-      const auto action = text_of(records[i], "action");
-      if (action == "pause" || action == "resume") last_pause_or_resume = i;
-    }
-    if (type == "applied") last_applied = i;
+    last_of[records[i].kind] = i;
+    if (records[i].pause_or_resume) last_pause_or_resume = i;
+    if (records[i].kind == Kind::applied) last_applied = i;
   }
-  const auto is_last = [&](std::size_t i) {
-    const auto it = last_of.find(text_of(records[i], "type"));
-    return it != last_of.end() && it->second == i;
-  };
+  const auto is_last = [&](std::size_t i) { return last_of.at(records[i].kind) == i; };
 
   // Re-measured windows beyond the last few of their configuration, with what was written about
   // them: after the study, when it is done (its own windows are kept with the rest of it: a study
   // that re-measured one configuration more often than that once lost them here); everywhere
   // when it never ends (recommend mode measures the running configuration for ever).
-  std::map<std::string, std::vector<std::size_t>> remeasures;
+  std::map<std::uint32_t, std::vector<std::size_t>> remeasures;
   for (std::size_t i = done_at < n ? done_at + 1 : 0; i < n; ++i)
-    if (text_of(records[i], "type") == "observation" && text_of(records[i], "purpose") == "remeasure")
-      remeasures[point_key(records[i])].push_back(i);
-  const auto windows_kept = std::max<std::size_t>(policy.windows_per_config, 1);
+    if (records[i].remeasure) remeasures[records[i].point].push_back(i);
+  const auto windows_kept = std::max<std::size_t>(policy_.windows_per_config, 1);
   for (const auto& [point, windows] : remeasures) {
     if (windows.size() <= windows_kept) continue;
     for (std::size_t w = 0; w + windows_kept < windows.size(); ++w) {
       const auto at = windows[w];
       keep[at] = false;
       for (std::size_t j = at + 1; j < n; ++j) {
-        const auto type = text_of(records[j], "type");
-        if (type == "observation" || type == "proposal" || type == "apply") break;
-        if (point_key(records[j]) != point) continue;
-        if (type == "decision" && text_of(records[j], "verdict") != "rollback") keep[j] = false;
-        if (type == "incumbent" && !flag(records[j], "selected") && !is_last(j)) keep[j] = false;
+        const auto kind = records[j].kind;
+        if (kind == Kind::observation || kind == Kind::proposal || kind == Kind::apply) break;
+        if (records[j].point != point) continue;
+        if (kind == Kind::decision && !records[j].rollback) keep[j] = false;
+        if (kind == Kind::incumbent && !records[j].selected && !is_last(j)) keep[j] = false;
       }
     }
   }
 
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = records[i];
-    const auto type = text_of(r, "type");
-    if (type.empty()) continue;
-    if (type == "compacted") {
+    switch (r.kind) {
+    case Kind::untyped:
+      break;
+    case Kind::compacted:
       keep[i] = false;
-    } else if (type == "recommendation") {
+      break;
+    case Kind::recommendation:
       keep[i] = is_last(i);
-    } else if (i > done_at && keep[i]) {
-      if (type == "start" || type == "mode" || type == "safe_mode" || type == "guard" || type == "claim" || type == "done") {
+      break;
+    default:
+      if (i <= done_at || !keep[i]) break;
+      switch (r.kind) {
+      case Kind::start:
+      case Kind::mode:
+      case Kind::safe_mode:
+      case Kind::guard:
+      case Kind::claim:
+      case Kind::done:
         keep[i] = is_last(i);
-      } else if (type == "incumbent") {
-        keep[i] = is_last(i) || flag(r, "selected");
-      } else if (type == "operator") {
+        break;
+      case Kind::incumbent:
+        keep[i] = is_last(i) || r.selected;
+        break;
+      case Kind::operator_action:
         keep[i] = last_pause_or_resume && *last_pause_or_resume == i;
-      } else if (type == "applied") {
-        keep[i] = (last_applied && *last_applied == i) || time_of(r) >= recent_from;
-      } else if (type == "decision") {
-        const auto* counted = r.if_contains("counted");
-        const bool counts = !(counted != nullptr && counted->is_bool() && !counted->get_bool());
-        keep[i] = text_of(r, "verdict") == "rollback" && counts && time_of(r) >= recent_from;
-      } else if (type == "observation") {
-        keep[i] = text_of(r, "purpose") == "remeasure"; // the last few, chosen above
-      } else {
+        break;
+      case Kind::applied:
+        keep[i] = (last_applied && *last_applied == i) || r.time >= recent_from;
+        break;
+      case Kind::decision:
+        keep[i] = r.rollback && r.counted && r.time >= recent_from;
+        break;
+      case Kind::observation:
+        keep[i] = r.remeasure; // the last few, chosen above
+        break;
+      default:
         keep[i] = false; // proposals, apply requests, in_effect, refusals, switchback pairs, …
       }
     }
   }
+}
 
+json::object JournalCompaction::header() const {
+  std::int64_t newest = 0;
+  for (const auto& d : digests_) newest = std::max(newest, d.time);
+  const auto kept = static_cast<std::size_t>(std::count(keep_.begin(), keep_.end(), true));
+  return json::object{{"seq", 0}, {"time", newest}, {"type", "compacted"}, {"dropped", digests_.size() - kept}, {"kept", kept}};
+}
+
+std::vector<json::object> compact_journal(std::vector<json::object> records, const CompactionPolicy& policy) {
+  JournalCompaction compaction(policy);
+  for (const auto& r : records) compaction.add(r);
+  compaction.decide();
   std::vector<json::object> out;
-  const auto kept = static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true));
-  out.reserve(kept + 1);
-  out.push_back(json::object{{"seq", 0},
-                             {"time", newest},
-                             {"type", "compacted"},
-                             {"dropped", n - kept},
-                             {"kept", kept}});
-  for (std::size_t i = 0; i < n; ++i)
-    if (keep[i]) out.push_back(std::move(records[i]));
+  out.push_back(compaction.header());
+  for (std::size_t i = 0; i < records.size(); ++i)
+    if (compaction.keeps(i)) out.push_back(std::move(records[i]));
   return out;
 }
 

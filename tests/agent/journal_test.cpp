@@ -544,13 +544,15 @@ BOOST_AUTO_TEST_CASE(compaction_rewrites_the_journal_keeps_the_old_one_and_appen
   auto journal = Journal::open(tmp.path);
   for (int i = 1; i <= 10; ++i) BOOST_TEST(!journal.append(record(i % 2 == 1 ? "observation" : "decision"), 1000 + i));
   const auto before = read_text(journal.path());
-  // Keep a leading `compacted` record and the odd seqs.
-  const auto ec = journal.compact([](std::vector<json::object> all) {
-    std::vector<json::object> kept{json::object{{"seq", 0}, {"time", 1010}, {"type", "compacted"}}};
-    for (auto& r : all)
-      if (r.at("seq").as_int64() % 2 == 1) kept.push_back(std::move(r));
-    return kept;
-  });
+  // Keep a leading `compacted` record and the odd seqs, having seen every record first.
+  std::vector<std::int64_t> seen;
+  const auto ec = journal.compact([&](json::object r) { seen.push_back(r.at("seq").as_int64()); },
+                                  [&] {
+                                    BOOST_TEST(seen.size() == 10u); // every record before the header
+                                    return json::object{{"seq", 0}, {"time", 1010}, {"type", "compacted"}};
+                                  },
+                                  [](std::size_t index) { return index % 2 == 0; }); // seq = index + 1
+  BOOST_TEST(seen == std::vector<std::int64_t>({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), boost::test_tools::per_element());
   BOOST_TEST(!ec, ec.message());
   BOOST_TEST(read_text(tmp.path / "journal.jsonl.1") == before);
   BOOST_TEST(journal.size() == read_text(journal.path()).size());
@@ -586,11 +588,42 @@ BOOST_AUTO_TEST_CASE(a_compaction_that_cannot_read_its_records_changes_nothing) 
   auto journal = Journal::open(tmp.path);
   BOOST_TEST(!journal.append(record("start"), 1));
   const auto before = read_text(journal.path());
-  const auto ec = journal.compact([](std::vector<json::object>) -> std::vector<json::object> { throw std::runtime_error("no"); });
-  BOOST_TEST(!!ec);
+  const auto header = [] { return json::object{{"seq", 0}, {"time", 1}, {"type", "compacted"}}; };
+  const auto all = [](std::size_t) { return true; };
+  // A callback that throws in either pass.
+  BOOST_TEST(!!journal.compact([](json::object) { throw std::runtime_error("no"); }, header, all));
+  BOOST_TEST(!!journal.compact([](json::object) {}, [] () -> json::object { throw std::runtime_error("no"); }, all));
+  BOOST_TEST(!!journal.compact([](json::object) {}, header, [](std::size_t) -> bool { throw std::runtime_error("no"); }));
   BOOST_TEST(read_text(journal.path()) == before);
   BOOST_TEST(!fs::exists(tmp.path / "journal.jsonl.1"));
+  for (const auto& entry : fs::directory_iterator(tmp.path))
+    BOOST_TEST(!entry.path().filename().string().starts_with(".journal.jsonl.tmp"), entry.path());
   BOOST_TEST(!journal.append(record("done"), 2));
+}
+
+BOOST_AUTO_TEST_CASE(compacting_a_journal_longer_than_a_read_chunk_writes_what_is_kept_in_order) {
+  TempDir tmp;
+  const std::string text = long_journal(10000);
+  write_text(tmp.path / "journal.jsonl", text);
+  auto journal = Journal::open(tmp.path);
+  std::size_t seen = 0;
+  const auto ec = journal.compact([&](json::object) { ++seen; },
+                                  [] { return json::object{{"seq", 0}, {"time", 1}, {"type", "compacted"}}; },
+                                  [](std::size_t index) { return index % 3 != 1; });
+  BOOST_TEST(!ec, ec.message());
+  BOOST_TEST(seen == 10000u);
+  BOOST_TEST(read_text(tmp.path / "journal.jsonl.1") == text);
+  BOOST_TEST(journal.size() == read_text(journal.path()).size());
+  journal = Journal::open(tmp.path / "elsewhere");
+  std::vector<std::int64_t> seqs;
+  auto reopened = Journal::open(tmp.path, [&](json::object r) { seqs.push_back(r.at("seq").as_int64()); });
+  BOOST_REQUIRE(seqs.size() == 1u + 10000u - 3333u);
+  BOOST_TEST(seqs[0] == 0);
+  bool in_order = true;
+  for (std::size_t i = 2; i < seqs.size(); ++i) in_order = in_order && seqs[i] > seqs[i - 1] && seqs[i] % 3 != 2;
+  BOOST_TEST(in_order);
+  BOOST_TEST(seqs.back() == 10000);
+  BOOST_TEST(reopened.next_seq() == 10001u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -89,14 +89,18 @@ public:
   /// every later append retries it first and fails until it succeeds.
   [[nodiscard]] boost::system::error_code append(boost::json::object record, std::int64_t unix_ms);
 
-  /// Rewrites the journal as `select` chooses from its records (compact_journal in core): the
-  /// result is written to a temporary file, locked, fsync'd and renamed over journal.jsonl; the
-  /// journal as it was stays as journal.jsonl.1 (replacing an older one). Atomic: after a crash
-  /// journal.jsonl holds the old records or all of the new ones. next_seq() does not change.
-  /// Returns the error, and leaves everything as it was, when the file cannot be read back or
-  /// written.
-  [[nodiscard]] boost::system::error_code compact(
-      const std::function<std::vector<boost::json::object>(std::vector<boost::json::object>)>& select);
+  /// Rewrites the journal keeping the records the caller chooses (JournalCompaction in core), in
+  /// two passes over the file, so a long journal is never held in memory whole: every record
+  /// goes to `see`, in file order; then the file is written anew with `header()` first and each
+  /// record i (0-based, file order) for which `keeps(i)`, written as it is read again, to a
+  /// temporary file that is locked, fsync'd and renamed over journal.jsonl; the journal as it was
+  /// stays as journal.jsonl.1 (replacing an older one). Atomic: after a crash journal.jsonl holds
+  /// the old records or all of the new ones. next_seq() does not change. Returns the error, and
+  /// leaves everything as it was, when the file cannot be read back or written, or a callback
+  /// throws.
+  [[nodiscard]] boost::system::error_code compact(const RecordVisitor& see,
+                                                  const std::function<boost::json::object()>& header,
+                                                  const std::function<bool(std::size_t index)>& keeps);
 
   /// The seq the next successful append() will write: 1 for an empty journal.
   [[nodiscard]] std::uint64_t next_seq() const noexcept { return next_seq_; }

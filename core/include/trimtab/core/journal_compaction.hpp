@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -38,5 +41,58 @@ struct CompactionPolicy {
 /// gaps. Records without a string `type` are kept as they are.
 [[nodiscard]] std::vector<boost::json::object> compact_journal(std::vector<boost::json::object> records,
                                                                const CompactionPolicy& policy = {});
+
+/// compact_journal()'s choice for a journal read twice rather than held whole: add() every record
+/// in file order, then decide(); header() and keeps() then say what compact_journal() would
+/// return (its leading `compacted` record, and whether the i-th record, 0-based, follows it). It
+/// keeps a few bytes a record (its kind, time and flags, and an id for its point) instead of the
+/// records, so compacting a long journal does not hold it in memory.
+class JournalCompaction {
+public:
+  explicit JournalCompaction(CompactionPolicy policy = {}) : policy_(policy) {}
+
+  void add(const boost::json::object& record);
+  void decide();
+  /// The `compacted` record of seq 0 that leads the result (`dropped`, `kept`), after decide().
+  [[nodiscard]] boost::json::object header() const;
+  /// Whether the index-th record added is kept, after decide(); false past the last one.
+  [[nodiscard]] bool keeps(std::size_t index) const noexcept { return index < keep_.size() && keep_[index]; }
+
+private:
+  enum class Kind : std::uint8_t {
+    untyped, // no string "type": kept as it is
+    other,
+    compacted,
+    recommendation,
+    start,
+    mode,
+    safe_mode,
+    guard,
+    claim,
+    done,
+    incumbent,
+    operator_action,
+    applied,
+    decision,
+    observation,
+    proposal,
+    apply,
+  };
+  struct Digest {
+    std::int64_t time = 0;
+    std::uint32_t point = 0; // 0: no point; else an id per distinct point text
+    Kind kind = Kind::untyped;
+    bool remeasure = false;       // an observation whose purpose is remeasure
+    bool rollback = false;        // a decision whose verdict is rollback
+    bool pause_or_resume = false; // an operator record whose action is pause or resume
+    bool selected = false;
+    bool counted = true; // a decision without `"counted": false`
+  };
+
+  CompactionPolicy policy_;
+  std::vector<Digest> digests_;
+  std::unordered_map<std::string, std::uint32_t> point_ids_;
+  std::vector<bool> keep_;
+};
 
 } // namespace trimtab
