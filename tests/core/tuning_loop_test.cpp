@@ -246,13 +246,24 @@ BOOST_AUTO_TEST_CASE(a_percentage_max_delta_lets_a_float_leave_zero_and_return_t
   BOOST_TEST(value(point) == 0.0);
 }
 
-BOOST_AUTO_TEST_CASE(a_restart_replays_the_journal_and_restores_the_last_known_good_configuration) {
+// Four minutes of a study with room for 100 windows: long enough to promote, and to journal every
+// kind of record a restart reads.
+TuningPolicy restartable_policy() {
   auto policy = service_policy();
   policy.budget = 100;
+  return policy;
+}
+
+void run_four_minutes(Simulation& sim) {
+  sim.start();
+  sim.advance(240s);
+  BOOST_REQUIRE(sim.loop.incumbent());
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_replays_the_journal_and_restores_the_last_known_good_configuration) {
+  const auto policy = restartable_policy();
   Simulation first(policy);
-  first.start();
-  first.advance(240s);
-  BOOST_REQUIRE(first.loop.incumbent());
+  run_four_minutes(first);
   BOOST_REQUIRE(first.count("decision", "verdict", "promote") >= 1u);
   const auto incumbent = *first.loop.incumbent();
   const auto history = first.loop.solver().history().size();
@@ -270,6 +281,32 @@ BOOST_AUTO_TEST_CASE(a_restart_replays_the_journal_and_restores_the_last_known_g
   BOOST_TEST(second.records("start").front()->at("resumed").as_bool());
   second.advance(60s);
   BOOST_TEST(second.count("observation", "purpose", "remeasure") >= 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_replay_record_by_record_restores_what_a_whole_replay_does_and_a_refusal_seeds_nothing) {
+  const auto policy = restartable_policy();
+  Simulation first(policy);
+  run_four_minutes(first);
+
+  Simulation whole(policy), streamed(policy);
+  whole.loop.replay(first.journal);
+  auto replay = streamed.loop.begin_replay();
+  for (const auto& record : first.journal) streamed.loop.replay_record(replay, record);
+  BOOST_TEST(streamed.loop.solver().history().empty()); // seeded only by finish_replay()
+  streamed.loop.finish_replay(std::move(replay));
+  BOOST_TEST(streamed.loop.solver().history().size() == whole.loop.solver().history().size());
+  BOOST_TEST((streamed.loop.incumbent() == whole.loop.incumbent()));
+  BOOST_TEST(streamed.loop.windows_scored() == whole.loop.windows_scored());
+
+  // A record that does not fit, after good ones: replay_record throws, and the solver was not told
+  // the windows before it.
+  Simulation refused(policy);
+  auto partial = refused.loop.begin_replay();
+  for (std::size_t i = 0; i < first.journal.size() / 2; ++i) refused.loop.replay_record(partial, first.journal[i]);
+  const boost::json::object bad{{"seq", 999999}, {"time", 1}, {"type", "observation"}, {"purpose", "candidate"},
+                                {"point", {{"pool", 8}, {"batch", 99}}}, {"value", 1.0}, {"constraints", boost::json::array{}}};
+  BOOST_CHECK_THROW(refused.loop.replay_record(partial, bad), std::invalid_argument);
+  BOOST_TEST(refused.loop.solver().history().empty());
 }
 
 BOOST_AUTO_TEST_CASE(replay_names_the_record_that_does_not_fit) {
