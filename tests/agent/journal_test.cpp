@@ -301,6 +301,41 @@ BOOST_AUTO_TEST_CASE(a_visitor_gets_every_record_of_a_long_journal_in_order_and_
   BOOST_TEST(journal.recovered_bytes() == 0u);
 }
 
+// open() reads 1 MiB at a time: a line whose newline is the last byte of a read, and a torn line
+// that starts exactly where the next read begins, are read as anywhere else.
+BOOST_AUTO_TEST_CASE(lines_that_end_or_start_exactly_at_a_read_boundary) {
+  constexpr std::size_t read_size = std::size_t{1} << 20;
+  const auto line = [](std::int64_t seq, std::size_t padding) {
+    return R"({"seq":)" + std::to_string(seq) + R"(,"time":)" + std::to_string(1000 + seq) +
+           R"(,"type":"observation","padding":")" + std::string(padding, 'x') + "\"}\n";
+  };
+  std::string text;
+  std::int64_t seq = 0;
+  while (text.size() + 1000 < read_size) text += line(++seq, 250);
+  // The last line before the boundary is padded so that its newline is the read's last byte.
+  ++seq;
+  text += line(seq, read_size - text.size() - line(seq, 0).size());
+  BOOST_REQUIRE(text.size() == read_size);
+  BOOST_REQUIRE(text.back() == '\n');
+  const std::string torn = R"({"seq":)" + std::to_string(seq + 1) + R"(,"time":1,"type":"obs)";
+  TempDir tmp;
+  write_text(tmp.path / "journal.jsonl", text + torn);
+  std::int64_t expected = 1;
+  auto journal = Journal::open(tmp.path, [&](json::object r) { BOOST_TEST(r.at("seq").as_int64() == expected++); });
+  BOOST_TEST(expected - 1 == seq);
+  BOOST_TEST(journal.size() == read_size);
+  BOOST_TEST(journal.recovered_bytes() == torn.size());
+  BOOST_TEST(journal.next_seq() == static_cast<std::uint64_t>(seq + 1));
+
+  // The same file ending at the boundary, then a last line that does not parse after it.
+  const std::string garbage = std::string(3, '\0') + "\n";
+  write_text(tmp.path / "journal.jsonl", text + garbage);
+  journal = Journal::open(tmp.path / "elsewhere"); // releases the lock
+  auto again = Journal::open(tmp.path);
+  BOOST_TEST(again.records().size() == static_cast<std::size_t>(seq));
+  BOOST_TEST(again.recovered_bytes() == garbage.size());
+}
+
 BOOST_AUTO_TEST_CASE(a_corrupt_line_past_the_first_read_names_its_line_after_the_records_before_it) {
   TempDir tmp;
   const std::string text = long_journal(5000) + R"({"seq":5001,"time":6001,"type":)" + "\n" +
