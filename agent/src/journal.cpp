@@ -134,6 +134,10 @@ std::string check_record(const json::object& record, std::uint64_t expected_seq,
   return {};
 }
 
+/// How much of the journal file is read, or written while compacting, at a time: what a long
+/// journal costs in memory beyond one record.
+constexpr std::size_t io_chunk = std::size_t{1} << 20;
+
 /// Where a journal file's complete records end, and how long the file was when read.
 struct RecordsRead {
   std::uint64_t complete_end = 0;
@@ -149,7 +153,6 @@ RecordsRead read_records(int fd, const fs::path& path, const Journal::RecordVisi
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(last_error(), "cannot stat", path);
   std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-  constexpr std::size_t chunk = std::size_t{1} << 20;
   std::string buffer;
   std::uint64_t buffer_start = 0; // the file offset of buffer[0]
   std::uint64_t read_to = 0;      // the file offset up to which buffer holds the file
@@ -164,7 +167,7 @@ RecordsRead read_records(int fd, const fs::path& path, const Journal::RecordVisi
       buffer.erase(0, scan);
       buffer_start += scan;
       scan = 0;
-      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - read_to));
+      const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(io_chunk, size - read_to));
       const std::size_t had = buffer.size();
       buffer.resize(had + want);
       const ssize_t n = ::pread(fd, buffer.data() + had, want, static_cast<off_t>(read_to));
@@ -357,7 +360,6 @@ error_code Journal::compact(const RecordVisitor& see, const std::function<json::
   // Second pass: the kept records, written a chunk at a time as they are read again.
   std::uint64_t written = 0;
   if (!ec) {
-    constexpr std::size_t chunk = std::size_t{1} << 20;
     std::string text;
     const auto flush = [&] {
       if (const auto e = write_all(fd.get(), text, ::write)) throw boost::system::system_error(e);
@@ -373,7 +375,7 @@ error_code Journal::compact(const RecordVisitor& see, const std::function<json::
         if (keeps(index++)) {
           text += to_json_text(record);
           text += '\n';
-          if (text.size() >= chunk) flush();
+          if (text.size() >= io_chunk) flush();
         }
       }, next_seq);
       if (read.complete_end != read.file_size || next_seq != next_seq_)

@@ -52,6 +52,7 @@ void JournalCompaction::add(const json::object& r) {
       {"apply", Kind::apply}};
   Digest d;
   d.time = time_of(r);
+  newest_ = std::max(newest_, d.time);
   const auto type = text_of(r, "type");
   if (!type.empty()) {
     const auto it = kinds.find(type);
@@ -79,12 +80,9 @@ void JournalCompaction::decide() {
   auto& keep = keep_;
   keep.assign(n, true);
   std::size_t done_at = n;
-  std::int64_t newest = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    newest = std::max(newest, records[i].time);
-    if (done_at == n && records[i].kind == Kind::done) done_at = i;
-  }
-  const std::int64_t recent_from = newest - static_cast<std::int64_t>(policy_.recent.count());
+  for (std::size_t i = 0; i < n && done_at == n; ++i)
+    if (records[i].kind == Kind::done) done_at = i;
+  const std::int64_t recent_from = newest_ - static_cast<std::int64_t>(policy_.recent.count());
 
   // The last record of each kind replay reads one of; for operators, the last pause or resume.
   std::map<Kind, std::size_t> last_of;
@@ -164,10 +162,8 @@ void JournalCompaction::decide() {
 }
 
 json::object JournalCompaction::header() const {
-  std::int64_t newest = 0;
-  for (const auto& d : digests_) newest = std::max(newest, d.time);
   const auto kept = static_cast<std::size_t>(std::count(keep_.begin(), keep_.end(), true));
-  return json::object{{"seq", 0}, {"time", newest}, {"type", "compacted"}, {"dropped", digests_.size() - kept}, {"kept", kept}};
+  return json::object{{"seq", 0}, {"time", newest_}, {"type", "compacted"}, {"dropped", digests_.size() - kept}, {"kept", kept}};
 }
 
 std::vector<json::object> compact_journal(std::vector<json::object> records, const CompactionPolicy& policy) {

@@ -196,11 +196,6 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
 
 void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
   const auto& space = solver_->space();
-  auto& history = replay.history;
-  auto& last_applied = replay.last_applied;
-  auto& started_in = replay.started_in;
-  auto& switched_to = replay.switched_to;
-  auto& switched = replay.switched;
   replay.any = true;
   const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
   try {
@@ -226,7 +221,7 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
       }
       const auto* guard = r.if_contains("guard");
       if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
-        history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
+        replay.history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
       if (string_field(r, "purpose") == "candidate") {
         ++windows_scored_;
         ++windows_since_remeasure_;
@@ -251,8 +246,8 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
         guardrails_.record_rollback(time);
     } else if (type == "applied") {
       auto point = point_from_json(space, field(r, "point"));
-      guardrails_.record_apply(last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
-      last_applied = std::move(point);
+      guardrails_.record_apply(replay.last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
+      replay.last_applied = std::move(point);
     } else if (type == "operator") {
       const auto action = string_field(r, "action");
       if (action == "pause") paused_ = true;
@@ -281,12 +276,12 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
     } else if (type == "start") {
       if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
       if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
-        started_in = mode_from_name(std::string(mode->get_string()));
-        switched = false;
+        replay.started_in = mode_from_name(std::string(mode->get_string()));
+        replay.switched = false;
       }
     } else if (type == "mode") {
-      switched_to = mode_from_name(string_field(r, "mode"));
-      switched = true;
+      replay.switched_to = mode_from_name(string_field(r, "mode"));
+      replay.switched = true;
     }
   } catch (const std::exception& e) {
     throw std::invalid_argument("journal record " + seq + ": " + e.what());

@@ -184,18 +184,6 @@ BOOST_AUTO_TEST_CASE(replays_a_hand_written_journal_whatever_the_key_order) {
 }
 
 // The agent takes the replayed records once folded, so a long journal is not held for the run.
-BOOST_AUTO_TEST_CASE(released_records_are_handed_over_and_appending_goes_on) {
-  TempDir tmp;
-  write_text(tmp.path / "journal.jsonl", lines({good_1, R"({"seq":2,"time":1001,"type":"applied"})"}));
-  auto journal = Journal::open(tmp.path);
-  const auto released = journal.release_records();
-  BOOST_REQUIRE(released.size() == 2u);
-  BOOST_TEST(released[1].at("type").as_string() == "applied");
-  BOOST_TEST(journal.records().empty());
-  BOOST_TEST(journal.next_seq() == 3u);
-  BOOST_TEST(!journal.append(record("done"), 1002));
-}
-
 BOOST_AUTO_TEST_CASE(the_callers_seq_and_time_are_replaced) {
   TempDir tmp;
   auto journal = Journal::open(tmp.path);

@@ -76,9 +76,6 @@ public:
 
   /// The records replayed by open(), in file order (records appended since are not added).
   [[nodiscard]] const std::vector<boost::json::object>& records() const noexcept { return records_; }
-  /// Hands the replayed records over and forgets them, so a long journal is not held in memory
-  /// for as long as the agent runs; records() is empty afterwards.
-  [[nodiscard]] std::vector<boost::json::object> release_records() noexcept { return std::exchange(records_, {}); }
 
   /// Appends `record` (it must hold a string "type") with "seq" set to next_seq() and "time" to
   /// `unix_ms`, written first in that order, as one line `{…}\n` (numbers as to_json_text writes

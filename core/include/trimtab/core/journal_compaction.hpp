@@ -91,6 +91,7 @@ private:
 
   CompactionPolicy policy_;
   std::vector<Digest> digests_;
+  std::int64_t newest_ = 0; // the latest time of any record: "recent" counts back from it
   std::unordered_map<std::string, std::uint32_t> point_ids_;
   std::vector<bool> keep_;
 };
