@@ -71,18 +71,26 @@ json::object parse_object(const std::string& text) {
 
 bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
+// The proposal id of an evaluated configuration: the session's tells are its proposals in order,
+// after `seeded` tells from a history; nothing for a configuration first told by the history.
+std::optional<std::size_t> proposal_id(const Evaluation& evaluation, std::size_t seeded) {
+  if (evaluation.first_told < seeded) return std::nullopt;
+  return evaluation.first_told - seeded;
+}
+
 json::object best_json(Solver& solver, std::size_t seeded) {
-  const Trial* best = solver.recommendation();
+  const Evaluation* best = solver.recommendation();
   json::object result;
   if (!best) return result;
-  const auto index = static_cast<std::size_t>(best - solver.history().data());
-  if (index >= seeded) result["id"] = index - seeded;
+  if (const auto id = proposal_id(*best, seeded)) result["id"] = *id;
   else result["from_history"] = true;
   result["params"] = point_to_json(solver.space(), best->point);
-  result["value"] = best->observation.value;
-  if (best->observation.sem) result["sem"] = *best->observation.sem;
-  if (!best->observation.constraints.empty())
-    result["constraints"] = json::array(best->observation.constraints.begin(), best->observation.constraints.end());
+  result["value"] = best->value();
+  if (const auto sem = best->sem()) result["sem"] = *sem;
+  if (!best->constraint_sums.empty()) {
+    const auto constraints = best->constraints();
+    result["constraints"] = json::array(constraints.begin(), constraints.end());
+  }
   return result;
 }
 
@@ -107,7 +115,7 @@ std::vector<Trial> read_history(const Space& space, std::istream& in, const std:
 }
 
 SolveExit run_solve_session(Solver& solver, std::size_t budget, std::istream& in, std::ostream& out, std::ostream& err) {
-  const std::size_t seeded = solver.history().size();
+  const std::size_t seeded = solver.measurements();
   std::size_t line_number = 0;
   std::string text;
   std::size_t evaluations = 0;
@@ -118,10 +126,8 @@ SolveExit run_solve_session(Solver& solver, std::size_t budget, std::istream& in
     proposal["id"] = evaluations;
     proposal["params"] = point_to_json(solver.space(), *point);
     // What the solver would deploy now, so a driver can follow it without waiting for the end.
-    if (const Trial* incumbent = solver.recommendation()) {
-      const auto index = static_cast<std::size_t>(incumbent - solver.history().data());
-      if (index >= seeded) proposal["incumbent"] = index - seeded;
-    }
+    if (const Evaluation* incumbent = solver.recommendation())
+      if (const auto id = proposal_id(*incumbent, seeded)) proposal["incumbent"] = *id;
     out << to_json_text(proposal) << '\n' << std::flush;
 
     bool got_line = false;

@@ -28,7 +28,7 @@ constexpr std::size_t local_period = 3;
 struct BayesSolver::State {
   detail::BayesModels models;
   detail::AcquisitionSearch search;
-  std::size_t modelled_history = 0; // history().size() when the models were last rebuilt
+  std::size_t modelled_measurements = 0; // measurements() when the models were last rebuilt
 };
 
 BayesSolver::BayesSolver(Space space, SolverOptions options, BayesOptions bayes)
@@ -44,7 +44,7 @@ std::optional<Point> BayesSolver::ask(const Box& within) {
   const auto box = to_unit_box(space(), within);
   std::optional<Point> point;
   bool local = false;
-  if (history().size() + pending_.size() >= initial_points_) {
+  if (measurements() + pending_.size() >= initial_points_) {
     local = model_asks_++ % local_period != 0;
     point = model_point(box, local);
     if (!point && local) {
@@ -92,18 +92,18 @@ UnitBox BayesSolver::local_box(const UnitBox& box) const {
 }
 
 void BayesSolver::refresh_models() {
-  if (state_->modelled_history == history().size()) return;
-  state_->models.update(history(), options().direction, rng_);
-  state_->modelled_history = history().size();
+  if (state_->modelled_measurements == measurements()) return;
+  state_->models.update(history(), measurements(), options().direction, rng_);
+  state_->modelled_measurements = measurements();
   // A local step succeeded when the model now rates it the best evaluation: with exact
   // measurements, when it measured lowest; with noisy ones, a lucky draw alone does not count.
   // With exact measurements one miss halves the region (fast polishing); with noisy ones a miss
   // is weak evidence, and it takes two in a row.
   const auto& models = state_->models;
   const int tolerance = models.noisy() ? 2 : 1;
-  const auto incumbent = models.incumbent_trial();
+  const auto incumbent = models.incumbent_evaluation();
   for (auto index : local_results_) {
-    const bool improved = incumbent && history()[*incumbent].point == history()[index].point;
+    const bool improved = incumbent == index;
     local_misses_ = improved ? 0 : local_misses_ + 1;
     if (improved) local_length_ = std::min(2.0 * local_length_, local_length_max);
     else if (local_misses_ >= tolerance) {
@@ -115,11 +115,11 @@ void BayesSolver::refresh_models() {
   local_results_.clear();
 }
 
-const Trial* BayesSolver::recommendation() {
-  if (history().size() < initial_points_) return best();
+const Evaluation* BayesSolver::recommendation() {
+  if (measurements() < initial_points_) return best();
   refresh_models();
   const auto& models = state_->models;
-  const auto incumbent = models.usable() ? models.incumbent_trial() : std::nullopt;
+  const auto incumbent = models.usable() ? models.incumbent_evaluation() : std::nullopt;
   if (!incumbent || !models.noisy()) return best();
   return &history()[*incumbent];
 }
@@ -157,19 +157,19 @@ void BayesSolver::cancel(const Point& point) {
   pending_.erase(it);
   if (const auto local = std::find(pending_local_.begin(), pending_local_.end(), point); local != pending_local_.end())
     pending_local_.erase(local);
-  const bool told = std::any_of(history().begin(), history().end(), [&](const Trial& t) { return t.point == point; });
-  if (!told) visited_.erase(point);
+  if (evaluation(point) == nullptr) visited_.erase(point);
 }
 
-void BayesSolver::on_tell(const Trial& trial) {
-  visited_.insert(trial.point);
-  const auto it = std::find(pending_.begin(), pending_.end(), trial.point);
+void BayesSolver::on_tell(std::size_t index) {
+  const auto& point = history()[index].point;
+  visited_.insert(point);
+  const auto it = std::find(pending_.begin(), pending_.end(), point);
   if (it != pending_.end()) pending_.erase(it);
-  const auto local = std::find(pending_local_.begin(), pending_local_.end(), trial.point);
+  const auto local = std::find(pending_local_.begin(), pending_local_.end(), point);
   if (local != pending_local_.end()) {
     pending_local_.erase(local);
     // Judged once the models include it: see refresh_models().
-    local_results_.push_back(history().size() - 1);
+    local_results_.push_back(index);
   }
 }
 

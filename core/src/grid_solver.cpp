@@ -95,6 +95,6 @@ std::optional<Point> GridSolver::ask(const Box& within) {
   return std::nullopt;
 }
 
-void GridSolver::on_tell(const Trial& trial) { visited_.insert(trial.point); }
+void GridSolver::on_tell(std::size_t index) { visited_.insert(history()[index].point); }
 
 } // namespace trimtab

@@ -47,6 +47,6 @@ std::optional<Point> RandomSolver::first_unvisited_from(std::uint64_t start, con
   return std::nullopt;
 }
 
-void RandomSolver::on_tell(const Trial& trial) { visited_.insert(trial.point); }
+void RandomSolver::on_tell(std::size_t index) { visited_.insert(history()[index].point); }
 
 } // namespace trimtab

@@ -7,7 +7,7 @@ namespace trimtab {
 
 Solver::Solver(Space space, SolverOptions options) : space_(std::move(space)), options_(options) {}
 
-void Solver::check_trial(const Point& point, const Observation& observation) const {
+void Solver::check(const Point& point, const Observation& observation) const {
   if (auto why = space_.check(point)) throw std::invalid_argument(*why);
   if (observation.sem && !(std::isfinite(*observation.sem) && *observation.sem >= 0.0))
     throw std::invalid_argument("the standard error 'sem' must be a finite number >= 0");
@@ -19,23 +19,32 @@ void Solver::check_trial(const Point& point, const Observation& observation) con
 }
 
 void Solver::tell(const Point& point, const Observation& observation) {
-  check_trial(point, observation);
-  record(Trial{point, observation});
+  check(point, observation);
+  record(point, observation);
 }
 
-void Solver::record(Trial trial) {
-  history_.push_back(std::move(trial));
-  const auto& added = history_.back();
-  if (added.observation.feasible() && (!best_ || better(added.observation.value, history_[*best_].observation.value)))
-    best_ = history_.size() - 1;
-  on_tell(added);
+void Solver::record(const Point& point, const Observation& observation) {
+  const auto index = history_.add(point, observation);
+  // Another measurement moves its configuration's pooled value either way: when it was the best,
+  // another may be now.
+  if (best_ == index) find_best();
+  else if (history_[index].feasible() && (!best_ || better(history_[index].value(), history_[*best_].value()))) {
+    best_ = index;
+  }
+  on_tell(index);
+}
+
+void Solver::find_best() {
+  best_.reset();
+  for (std::size_t i = 0; i < history_.size(); ++i)
+    if (history_[i].feasible() && (!best_ || better(history_[i].value(), history_[*best_].value()))) best_ = i;
 }
 
 void Solver::check_history(std::span<const Trial> history) const {
   // All or nothing: a bad record anywhere leaves the solver as it was.
   for (std::size_t i = 0; i < history.size(); ++i) {
     try {
-      check_trial(history[i].point, history[i].observation);
+      check(history[i].point, history[i].observation);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("history record " + std::to_string(i + 1) + ": " + e.what());
     }
@@ -44,13 +53,18 @@ void Solver::check_history(std::span<const Trial> history) const {
 
 void Solver::seed(std::span<const Trial> history) {
   check_history(history);
-  for (const auto& trial : history) record(trial);
+  for (const auto& trial : history) record(trial.point, trial.observation);
 }
 
-void Solver::seed(std::vector<Trial>&& history) {
-  check_history(history);
-  for (auto& trial : history) record(std::move(trial));
-  history.clear();
+void Solver::seed(const EvaluationHistory& pooled) {
+  for (const auto& evaluation : pooled.all()) {
+    if (auto why = space_.check(evaluation.point)) throw std::invalid_argument(*why);
+    bool finite = std::isfinite(evaluation.value()) && std::isfinite(evaluation.known_variance());
+    for (double sum : evaluation.constraint_sums) finite = finite && std::isfinite(sum);
+    if (!finite) throw std::invalid_argument("the pooled measurements are not finite");
+  }
+  history_.merge(pooled, [this](std::size_t index) { on_tell(index); });
+  find_best();
 }
 
 std::vector<Point> Solver::ask_batch(std::size_t k, const Box& within) {
@@ -63,6 +77,6 @@ std::vector<Point> Solver::ask_batch(std::size_t k, const Box& within) {
   return points;
 }
 
-const Trial* Solver::best() const noexcept { return best_ ? &history_[*best_] : nullptr; }
+const Evaluation* Solver::best() const noexcept { return best_ ? &history_[*best_] : nullptr; }
 
 } // namespace trimtab

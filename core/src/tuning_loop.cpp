@@ -220,8 +220,11 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
         remember(point_from_json(space, field(r, "point")), std::move(evidence));
       }
       const auto* guard = r.if_contains("guard");
-      if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) // the guard's windows: ledger only
-        replay.history.push_back(Trial{point_from_json(space, field(r, "point")), std::move(observation)});
+      if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) { // the guard's windows: ledger only
+        const auto point = point_from_json(space, field(r, "point"));
+        solver_->check(point, observation);
+        replay.history.add(point, observation);
+      }
       if (string_field(r, "purpose") == "candidate") {
         ++windows_scored_;
         ++windows_since_remeasure_;
@@ -289,7 +292,7 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
 }
 
 void TuningLoop::finish_replay(Replay replay) {
-  solver_->seed(std::move(replay.history));
+  solver_->seed(replay.history);
   resumed_ = replay.any;
   // An operator's switch outlives a restart, unless the configured mode changed since: then the
   // file is the newer word.
@@ -1512,46 +1515,42 @@ void TuningLoop::record_claim(std::span<const double> differences, double baseli
 void TuningLoop::recommend(TimePoint now) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   // Window values per configuration, from the solver's history: this run's windows and whatever
-  // seeded it (an earlier run's journal, offline results).
-  auto values_at = [&](const Point& at) {
-    std::vector<double> values;
-    for (const auto& trial : solver_->history())
-      if (trial.point == at && !trial.observation.failed) values.push_back(trial.observation.value);
-    return values;
+  // seeded it (an earlier run's journal, offline results), pooled.
+  auto windows_at = [&](const Point& at) {
+    const Evaluation* evaluation = solver_->evaluation(at);
+    return evaluation ? evaluation->summary() : SampleSummary{};
   };
   boost::json::object r{{"type", "recommendation"}, {"running", point_json(applied_)}};
-  const auto running = values_at(applied_);
-  r["running_windows"] = running.size();
-  r["running_value"] = running.empty() ? boost::json::value(nullptr) : boost::json::value(mean_of(running));
-  const Trial* best = nullptr;
+  const auto running = windows_at(applied_);
+  r["running_windows"] = running.count;
+  r["running_value"] = running.count == 0 ? boost::json::value(nullptr) : boost::json::value(running.mean);
+  const Evaluation* best = nullptr;
   try {
     best = solver_->recommendation();
   } catch (const std::exception&) {
-    best = solver_->best(); // the model could not be fitted: the best measurement stands in
+    best = solver_->best(); // the model could not be fitted: the best pooled measurements stand in
   }
   if (best == nullptr) {
     r["point"] = nullptr;
     r["reason"] = "nothing measured meets the constraints yet";
   } else {
-    const auto evidence = values_at(best->point);
-    const double value = evidence.empty() ? best->observation.value : mean_of(evidence);
+    const auto evidence = best->summary();
+    const double value = evidence.mean;
     r["point"] = point_json(best->point);
     r["value"] = value;
-    r["windows"] = evidence.size();
+    r["windows"] = evidence.count;
     r["same_as_running"] = best->point == applied_;
     if (best->point == applied_) {
       r["reason"] = "keep what runs: nothing measured is better";
-    } else if (!running.empty()) {
-      const double base = mean_of(running);
+    } else if (running.count > 0) {
+      const double base = running.mean;
       const double gain = sign * (value - base);
       const double effect = base != 0.0 ? gain / std::abs(base) : gain;
       r["effect"] = effect;
-      std::vector<double> signed_running(running), signed_evidence(evidence);
-      for (auto& v : signed_running) v *= sign;
-      for (auto& v : signed_evidence) v *= sign;
-      const auto test = welch_t_test(summarize(signed_running), summarize(signed_evidence));
+      const auto test = welch_t_test(SampleSummary{running.count, sign * running.mean, running.variance},
+                                     SampleSummary{evidence.count, sign * evidence.mean, evidence.variance});
       std::string reason = (gain >= 0 ? "better by " : "worse by ") + number_text(std::abs(effect) * 100) + "% over " +
-                           std::to_string(evidence.size()) + " window(s) against " + std::to_string(running.size()) +
+                           std::to_string(evidence.count) + " window(s) against " + std::to_string(running.count) +
                            " of what runs";
       if (test) {
         r["p_value"] = test->p_greater;

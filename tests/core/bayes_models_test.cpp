@@ -13,14 +13,18 @@ Space two_floats() { return Space({Param{"x", FloatRange{0.0, 1.0}, {}, {}}, Par
 
 // Five feasible evaluations at 1..5 along the diagonal and one more, at (0.9, 0.1), whose value and
 // constraint the test chooses; the constraint holds when <= 0.
-std::vector<Trial> history_with(double other_value, double other_constraint) {
-  std::vector<Trial> history;
+EvaluationHistory history_with(double other_value, double other_constraint) {
+  EvaluationHistory history;
   for (int i = 0; i < 5; ++i) {
     const double at = 0.1 + 0.2 * i;
-    history.push_back({Point{{at, at}}, Observation{1.0 + i, {-1.0}, false}});
+    history.add(Point{{at, at}}, Observation{1.0 + i, {-1.0}, false});
   }
-  history.push_back({Point{{0.9, 0.1}}, Observation{other_value, {other_constraint}, false}});
+  history.add(Point{{0.9, 0.1}}, Observation{other_value, {other_constraint}, false});
   return history;
+}
+
+void update(detail::BayesModels& models, const EvaluationHistory& history, std::mt19937_64& rng) {
+  models.update(history.all(), history.measurements(), Direction::minimize, rng);
 }
 
 } // namespace
@@ -34,7 +38,7 @@ BOOST_AUTO_TEST_CASE(an_infeasible_evaluation_enters_the_objective_no_worse_than
   const auto space = two_floats();
   std::mt19937_64 rng(1);
   detail::BayesModels models(space);
-  models.update(history_with(1000.0, 1.0), Direction::minimize, rng);
+  update(models, history_with(1000.0, 1.0), rng);
   BOOST_REQUIRE(models.usable());
   const auto& targets = models.objective().targets();
   BOOST_REQUIRE(targets.size() == 6);
@@ -44,7 +48,7 @@ BOOST_AUTO_TEST_CASE(an_infeasible_evaluation_enters_the_objective_no_worse_than
 
   // The same evaluation meeting the constraint is the worst, above every other.
   detail::BayesModels feasible(space);
-  feasible.update(history_with(1000.0, -1.0), Direction::minimize, rng);
+  update(feasible, history_with(1000.0, -1.0), rng);
   BOOST_TEST(feasible.objective().targets()[5] > feasible.objective().targets()[4]);
 }
 
@@ -54,7 +58,7 @@ BOOST_AUTO_TEST_CASE(an_infeasible_evaluation_that_scores_well_keeps_its_value) 
   const auto space = two_floats();
   std::mt19937_64 rng(1);
   detail::BayesModels models(space);
-  models.update(history_with(0.5, 1.0), Direction::minimize, rng);
+  update(models, history_with(0.5, 1.0), rng);
   const auto& targets = models.objective().targets();
   BOOST_TEST(targets[5] < targets[0]);
   BOOST_TEST(targets.minCoeff() == targets[5]);

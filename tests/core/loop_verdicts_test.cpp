@@ -172,9 +172,10 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
   // One verdict per window of either side, until the last.
   BOOST_TEST(verdicts.size() == order.size());
   // The solver is told every window with its standard error, and the journal keeps it.
-  for (const auto& trial : sim.loop.solver().history()) {
-    BOOST_REQUIRE(trial.observation.sem.has_value());
-    BOOST_TEST(*trial.observation.sem > 0.0);
+  for (const auto& evaluation : sim.loop.solver().history()) {
+    BOOST_TEST(evaluation.positive_sems == evaluation.successes());
+    BOOST_REQUIRE(evaluation.sem().has_value());
+    BOOST_TEST(*evaluation.sem() > 0.0);
   }
   for (const auto* r : sim.records("observation")) BOOST_TEST(r->at("sem").to_number<double>() > 0.0);
 }

@@ -37,8 +37,11 @@ BOOST_AUTO_TEST_CASE(failed_and_infeasible_trials_are_never_best) {
   solver->tell(point_with_a(2), Observation{-100.0, {0.5}, false}); // constraint broken
   BOOST_TEST(solver->best() == nullptr);
   solver->tell(point_with_a(3), Observation{10.0, {-1.0, 0.0}, false}); // on the boundary holds
-  BOOST_TEST(solver->best()->observation.value == 10.0);
+  BOOST_TEST(solver->best()->value() == 10.0);
   BOOST_TEST(solver->history().size() == 3u);
+  // A configuration that failed once is not deployed, however well it measured otherwise.
+  solver->tell(point_with_a(1), Observation{1.0, {-1.0, -1.0}, false});
+  BOOST_TEST((solver->best()->point == point_with_a(3)));
 }
 
 BOOST_AUTO_TEST_CASE(tell_rejects_what_it_cannot_learn_from) {
@@ -51,7 +54,25 @@ BOOST_AUTO_TEST_CASE(tell_rejects_what_it_cannot_learn_from) {
   BOOST_CHECK_THROW(solver->tell(point_with_a(1), Observation{1.0, {}, false, NAN}), std::invalid_argument);
   solver->tell(point_with_a(1), Observation{NAN, {}, true}); // a failure has no value to check
   solver->tell(point_with_a(1), Observation{1.0, {}, false, 0.0}); // 0: exact
-  BOOST_TEST(solver->history().size() == 2u);
+  BOOST_TEST(solver->measurements() == 2u);
+  BOOST_REQUIRE(solver->history().size() == 1u);
+  BOOST_TEST(solver->history()[0].failures == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(best_is_the_best_pooled_value_not_the_luckiest_measurement) {
+  auto solver = make_solver("random", test::small_discrete_space(), {Direction::minimize, 0});
+  solver->tell(point_with_a(1), Observation{1.0, {}, false});
+  solver->tell(point_with_a(2), Observation{3.0, {}, false});
+  BOOST_TEST((solver->best()->point == point_with_a(1)));
+  // Measured again, the first was lucky: 5 on average.
+  solver->tell(point_with_a(1), Observation{9.0, {}, false});
+  BOOST_TEST((solver->best()->point == point_with_a(2)));
+  BOOST_TEST(solver->history()[0].value() == 5.0);
+  // A re-measurement can also break a configuration's constraint on average.
+  solver->tell(point_with_a(3), Observation{2.0, {-1.0}, false});
+  BOOST_TEST((solver->best()->point == point_with_a(3)));
+  solver->tell(point_with_a(3), Observation{2.0, {3.0}, false});
+  BOOST_TEST((solver->best()->point == point_with_a(2)));
 }
 
 BOOST_AUTO_TEST_CASE(seed_is_all_or_nothing) {
@@ -65,42 +86,51 @@ BOOST_AUTO_TEST_CASE(seed_is_all_or_nothing) {
     BOOST_TEST(std::string(e.what()).find("history record 2") != std::string::npos);
   }
   BOOST_TEST(solver->history().empty());
+  BOOST_TEST(solver->measurements() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(seed_taking_the_trials_over_records_what_a_copy_records) {
-  const std::vector<Trial> history{Trial{point_with_a(1), Observation{1.0, {-1.0}, false}},
-                                   Trial{point_with_a(2), Observation::failure()},
-                                   Trial{point_with_a(1), Observation{0.5, {-2.0}, false, 0.1}}};
-  auto copied = make_solver("random", test::small_discrete_space(), {});
-  copied->seed(history);
-  auto moved = make_solver("random", test::small_discrete_space(), {});
-  auto handed_over = history;
-  moved->seed(std::move(handed_over));
-  BOOST_REQUIRE(moved->history().size() == copied->history().size());
-  for (std::size_t i = 0; i < history.size(); ++i) {
-    BOOST_TEST((moved->history()[i].point == history[i].point));
-    BOOST_TEST(moved->history()[i].observation.value == history[i].observation.value);
-    BOOST_TEST(moved->history()[i].observation.failed == history[i].observation.failed);
-    BOOST_TEST(moved->history()[i].observation.constraints == history[i].observation.constraints);
-    BOOST_TEST((moved->history()[i].observation.sem == history[i].observation.sem));
+BOOST_AUTO_TEST_CASE(seeding_pooled_measurements_records_what_telling_them_records) {
+  const std::vector<Trial> trials{Trial{point_with_a(1), Observation{1.0, {-1.0}, false, 0.2}},
+                                  Trial{point_with_a(2), Observation::failure()},
+                                  Trial{point_with_a(1), Observation{0.5, {-2.0}, false, 0.1}},
+                                  Trial{point_with_a(3), Observation{0.7, {-0.5}, false, 0.1}}};
+  // Both solvers were told one window before; the seeded ones count after it.
+  auto told = make_solver("random", test::small_discrete_space(), {});
+  auto seeded = make_solver("random", test::small_discrete_space(), {});
+  for (auto* solver : {told.get(), seeded.get()}) solver->tell(point_with_a(3), Observation{0.9, {-0.5}, false, 0.1});
+  EvaluationHistory pooled;
+  for (const auto& trial : trials) {
+    told->tell(trial.point, trial.observation);
+    pooled.add(trial.point, trial.observation);
   }
-  BOOST_TEST(moved->best() == &moved->history()[2]);
-  BOOST_TEST(copied->best() == &copied->history()[2]);
+  seeded->seed(pooled);
+  BOOST_TEST(seeded->measurements() == told->measurements());
+  BOOST_REQUIRE(seeded->history().size() == told->history().size());
+  for (std::size_t i = 0; i < told->history().size(); ++i) {
+    const auto& a = told->history()[i];
+    const auto& b = seeded->history()[i];
+    BOOST_TEST((a.point == b.point));
+    BOOST_TEST(a.measurements == b.measurements);
+    BOOST_TEST(a.failures == b.failures);
+    BOOST_TEST(a.first_told == b.first_told);
+    BOOST_TEST(a.last_told == b.last_told);
+    BOOST_TEST(a.value() == b.value(), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(a.summary().variance == b.summary().variance, boost::test_tools::tolerance(1e-12));
+    BOOST_TEST((a.sem() == b.sem()));
+    BOOST_TEST(a.constraints() == b.constraints());
+  }
+  BOOST_TEST((seeded->best()->point == told->best()->point));
+  BOOST_TEST((seeded->best()->point == point_with_a(1))); // 0.6 pooled, against 0.8 and a failure
 }
 
-BOOST_AUTO_TEST_CASE(seed_taking_the_trials_over_is_all_or_nothing_and_leaves_them_when_it_refuses) {
+BOOST_AUTO_TEST_CASE(seeding_pooled_measurements_is_all_or_nothing) {
   auto solver = make_solver("grid", test::small_discrete_space(), {});
-  std::vector<Trial> history{Trial{point_with_a(1), Observation{1.0, {}, false}},
-                             Trial{point_with_a(7), Observation{2.0, {}, false}}};
-  try {
-    solver->seed(std::move(history));
-    BOOST_FAIL("a bad record was accepted");
-  } catch (const std::invalid_argument& e) {
-    BOOST_TEST(std::string(e.what()).find("history record 2") != std::string::npos);
-  }
+  EvaluationHistory pooled;
+  pooled.add(point_with_a(1), Observation{1.0, {}, false});
+  pooled.add(point_with_a(7), Observation{2.0, {}, false}); // a = 7 is not in the space
+  BOOST_CHECK_THROW(solver->seed(pooled), std::invalid_argument);
   BOOST_TEST(solver->history().empty());
-  BOOST_REQUIRE(history.size() == 2u); // NOLINT(bugprone-use-after-move): refused, so nothing was taken
-  BOOST_TEST((history[0].point == point_with_a(1)));
+  BOOST_TEST(solver->measurements() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(make_solver_names_the_known_kinds) {

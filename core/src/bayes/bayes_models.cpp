@@ -45,71 +45,38 @@ Eigen::VectorXd standardise(const std::vector<double>& values, double limit, dou
 
 } // namespace
 
-void BayesModels::update(std::span<const Trial> history, Direction direction, std::mt19937_64& rng) {
+void BayesModels::update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
+                         std::mt19937_64& rng) {
   const auto dimensions = space_->dimensions();
-  // Successful evaluations pool per configuration: one data point each, at the mean of its
-  // measurements, with the noise of a mean (see Row). One row per configuration rather than one per
-  // measurement keeps the kernel matrix well conditioned (no duplicate inputs), the warping fitted
-  // to configurations rather than to however often each was measured, and costs less.
-  struct Row {
-    std::vector<double> input;
-    std::size_t count = 0;
-    double loss_sum = 0.0, precision = 0.0, weighted_sum = 0.0, variance_sum = 0.0;
-    bool every_sem = true; // every measurement came with a standard error above 0
-    std::vector<double> constraint_sums;
-    std::size_t last_trial = 0;
-    // The pooled mean and its known variance: inverse-variance weighted when every measurement has
-    // a standard error; else the plain mean, whose variance is what the known errors contribute.
-    [[nodiscard]] double mean() const { return every_sem ? weighted_sum / precision : loss_sum / double(count); }
-    [[nodiscard]] double known_variance() const {
-      return every_sem ? 1.0 / precision : variance_sum / (double(count) * double(count));
-    }
-  };
-  std::vector<Row> rows;
-  std::map<Point, std::size_t> row_of;
+  // One data point per configuration measured successfully, at the pooled value of its
+  // measurements with the noise of a mean (shares below, and the known variance the told standard
+  // errors give). One row per configuration rather than one per measurement keeps the kernel
+  // matrix well conditioned (no duplicate inputs), the warping fitted to configurations rather
+  // than to however often each was measured, and costs less.
+  std::vector<std::size_t> rows; // indexes in history
   std::vector<std::vector<double>> all_inputs;
   std::vector<double> failures;
-  std::size_t constraint_count = 0;
-  bool known_noise = false;
-  for (std::size_t t = 0; t < history.size(); ++t) {
-    const auto& trial = history[t];
-    all_inputs.push_back(space_->encode(trial.point));
-    failures.push_back(trial.observation.failed ? 1.0 : -1.0);
-    if (trial.observation.failed) continue;
-    auto [it, added] = row_of.try_emplace(trial.point, rows.size());
-    if (added) {
-      rows.emplace_back();
-      rows.back().input = all_inputs.back();
-    }
-    auto& row = rows[it->second];
-    const double loss = direction == Direction::maximize ? -trial.observation.value : trial.observation.value;
-    const double sem = trial.observation.sem.value_or(0.0);
-    known_noise = known_noise || sem > 0.0;
-    ++row.count;
-    row.loss_sum += loss;
-    row.every_sem = row.every_sem && sem > 0.0;
-    if (sem > 0.0) {
-      row.precision += 1.0 / (sem * sem);
-      row.weighted_sum += loss / (sem * sem);
-      row.variance_sum += sem * sem;
-    }
-    const auto& c = trial.observation.constraints;
-    constraint_count = std::max(constraint_count, c.size());
-    row.constraint_sums.resize(std::max(row.constraint_sums.size(), c.size()), 0.0);
-    for (std::size_t j = 0; j < c.size(); ++j) row.constraint_sums[j] += c[j];
-    row.last_trial = t;
-  }
   std::vector<std::vector<double>> inputs;
   std::vector<double> losses;
-  Eigen::VectorXd shares(static_cast<Eigen::Index>(rows.size()));
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    inputs.push_back(rows[r].input);
-    losses.push_back(rows[r].mean());
-    shares[static_cast<Eigen::Index>(r)] = 1.0 / static_cast<double>(rows[r].count);
+  std::size_t constraint_count = 0;
+  bool known_noise = false;
+  for (std::size_t e = 0; e < history.size(); ++e) {
+    const auto& evaluation = history[e];
+    all_inputs.push_back(space_->encode(evaluation.point));
+    // +1 when every measurement failed, -1 when none did, the balance in between.
+    failures.push_back((static_cast<double>(evaluation.failures) - static_cast<double>(evaluation.successes())) /
+                       static_cast<double>(evaluation.measurements));
+    if (evaluation.successes() == 0) continue;
+    rows.push_back(e);
+    inputs.push_back(all_inputs.back());
+    losses.push_back(direction == Direction::maximize ? -evaluation.value() : evaluation.value());
+    known_noise = known_noise || evaluation.positive_sems > 0;
+    constraint_count = std::max(constraint_count, evaluation.constraint_sums.size());
   }
-  const auto constraint_mean = [&](const Row& row, std::size_t j) {
-    return j < row.constraint_sums.size() ? row.constraint_sums[j] / static_cast<double>(row.count) : 0.0;
-  };
+  Eigen::VectorXd shares(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    shares[static_cast<Eigen::Index>(r)] = 1.0 / static_cast<double>(history[rows[r]].successes());
+  const auto constraint_mean = [&](std::size_t row, std::size_t j) { return history[rows[row]].constraint(j); };
   // An infeasible configuration's objective enters the model no worse than the worst feasible one.
   // Its value was measured in another regime (an overloaded service's latency is 50 to 90 times
   // a healthy one's), and the constraint models already steer away from it; left as measured, it
@@ -118,25 +85,25 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   // timeouts, where the best configurations are, measured only with an overloaded pool of 2).
   // Capped from above only: an infeasible configuration that scores well (a pool too small to
   // meet the latency limit, under `minimize: pool`) keeps its value, and the constraints decide.
-  const auto measured_feasible = [&](const Row& row) {
+  const auto measured_feasible = [&](std::size_t row) {
     for (std::size_t j = 0; j < constraint_count; ++j)
       if (constraint_mean(row, j) > 0.0) return false;
     return true;
   };
   std::optional<double> worst_feasible;
   for (std::size_t r = 0; r < rows.size(); ++r)
-    if (measured_feasible(rows[r])) worst_feasible = std::max(worst_feasible.value_or(losses[r]), losses[r]);
+    if (measured_feasible(r)) worst_feasible = std::max(worst_feasible.value_or(losses[r]), losses[r]);
   for (std::size_t r = 0; worst_feasible && r < rows.size(); ++r)
-    if (!measured_feasible(rows[r])) losses[r] = std::min(losses[r], *worst_feasible);
+    if (!measured_feasible(r)) losses[r] = std::min(losses[r], *worst_feasible);
   // Hyperparameters move little once there is data: refit them on every change while the history
   // is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
   // milliseconds at 100 points instead of tens). Every third fit adds random restarts.
-  const bool refit = history.size() < always_refit_below || history.size() * 10 >= fitted_size_ * 11;
+  const bool refit = measurements < always_refit_below || measurements * 10 >= fitted_size_ * 11;
   const int restarts = refit && fits_ % 3 == 0 ? fit_restarts : 0;
   const int evaluations = refit ? fit_evaluations : 0;
   if (refit) {
     ++fits_;
-    fitted_size_ = history.size();
+    fitted_size_ = measurements;
   }
 
   // The objective.
@@ -152,7 +119,7 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     Eigen::VectorXd known(static_cast<Eigen::Index>(rows.size()));
     for (std::size_t r = 0; r < rows.size(); ++r) {
       const double slope = warping_.slope(losses[r]);
-      known[static_cast<Eigen::Index>(r)] = rows[r].known_variance() * slope * slope;
+      known[static_cast<Eigen::Index>(r)] = history[rows[r]].known_variance() * slope * slope;
     }
     objective_->set_data(as_matrix(inputs, dimensions),
                          Eigen::Map<const Eigen::VectorXd>(targets.data(), static_cast<Eigen::Index>(targets.size())),
@@ -169,7 +136,7 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   constraints_.clear();
   for (std::size_t j = 0; j < constraint_count && inputs.size() >= 2; ++j) {
     std::vector<double> values;
-    for (const auto& row : rows) values.push_back(constraint_mean(row, j));
+    for (std::size_t r = 0; r < rows.size(); ++r) values.push_back(constraint_mean(r, j));
     double limit = 0.0;
     const auto y = standardise(values, 0.0, limit);
     ConstraintModel model{j < previous.size() ? previous[j].gp : GaussianProcess(dimensions), limit};
@@ -177,8 +144,8 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
     model.gp.fit(rng, restarts, evaluations);
     constraints_.push_back(std::move(model));
   }
-  // Failures, on every evaluation: +1 failed, -1 succeeded, so "fails" is "above 0".
-  if (std::find(failures.begin(), failures.end(), 1.0) != failures.end()) {
+  // Failures, on every configuration: "fails" is "above 0".
+  if (std::any_of(history.begin(), history.end(), [](const Evaluation& e) { return e.failures > 0; })) {
     double limit = 0.0;
     const auto y = standardise(failures, 0.0, limit);
     const bool had = previous.size() > constraint_count;
@@ -192,7 +159,7 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
   // With noisy measurements a constraint whose model has learned noise is judged by its posterior
   // mean too, so one lucky measurement does not make a configuration feasible either.
   incumbent_.reset();
-  incumbent_trial_.reset();
+  incumbent_evaluation_.reset();
   ranked_inputs_.clear();
   feasible_rows_.clear();
   noisy_improvement_.reset();
@@ -209,12 +176,12 @@ void BayesModels::update(std::span<const Trial> history, Direction direction, st
       bool feasible = true;
       for (std::size_t j = 0; j < constraint_count; ++j)
         feasible = feasible && (constraint_means[j].size() ? constraint_means[j][i] <= constraints_[j].threshold
-                                                           : constraint_mean(rows[r], j) <= 0.0);
+                                                           : constraint_mean(r, j) <= 0.0);
       const double mean = means[i];
       if (feasible) feasible_rows_.push_back(i);
       if (feasible && (!incumbent_ || mean < *incumbent_)) {
         incumbent_ = mean;
-        incumbent_trial_ = rows[r].last_trial;
+        incumbent_evaluation_ = rows[r];
       }
       // Feasible points rank ahead of infeasible ones.
       ranked_inputs_.emplace_back(feasible ? mean : 1e6 + mean, inputs[r]);

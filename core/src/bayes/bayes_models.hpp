@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include <trimtab/core/observation.hpp>
+#include <trimtab/core/evaluation.hpp>
 #include <trimtab/core/space.hpp>
 
 #include "gaussian_process.hpp"
@@ -21,10 +21,11 @@ class BayesModels {
 public:
   explicit BayesModels(const Space& space) : space_(&space) {}
 
-  /// Rebuilds every model from `history` and refits the hyperparameters (warm-started from the
-  /// previous fit). Repeated evaluations of one configuration pool into one data point (see
-  /// bayes_models.cpp).
-  void update(std::span<const Trial> history, Direction direction, std::mt19937_64& rng);
+  /// Rebuilds every model from `history`, one data point per configuration, and refits the
+  /// hyperparameters (warm-started from the previous fit) as `measurements`, every tell so far,
+  /// grows.
+  void update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
+              std::mt19937_64& rng);
 
   /// True when the objective has a model (two successful evaluations or more).
   [[nodiscard]] bool usable() const noexcept { return objective_.has_value(); }
@@ -53,9 +54,8 @@ public:
 
   [[nodiscard]] const GaussianProcess& objective() const { return *objective_; }
 
-  /// The index in history of (the latest evaluation of) the feasible configuration with the best
-  /// posterior mean.
-  [[nodiscard]] std::optional<std::size_t> incumbent_trial() const noexcept { return incumbent_trial_; }
+  /// The index in history of the feasible configuration with the best posterior mean.
+  [[nodiscard]] std::optional<std::size_t> incumbent_evaluation() const noexcept { return incumbent_evaluation_; }
 
 private:
   struct ConstraintModel {
@@ -72,13 +72,13 @@ private:
   bool noisy_ = false;
   bool use_noisy_improvement_ = false; // noisy EI rather than EI over the best posterior mean
   std::optional<double> incumbent_;           // lowest posterior mean among feasible evaluations
-  std::optional<std::size_t> incumbent_trial_; // and which evaluation has it
+  std::optional<std::size_t> incumbent_evaluation_; // and which configuration has it
   std::vector<std::pair<double, std::vector<double>>> ranked_inputs_;
   std::vector<Eigen::Index> feasible_rows_; // objective data points judged feasible
   std::uint64_t sample_seed_ = 0;
   std::optional<NoisyExpectedImprovement> noisy_improvement_;
   std::size_t fits_ = 0;
-  std::size_t fitted_size_ = 0; // history size at the last hyperparameter fit
+  std::size_t fitted_size_ = 0; // measurements at the last hyperparameter fit
 };
 
 } // namespace trimtab::detail

@@ -57,13 +57,13 @@ public:
   /// trace): the latest evaluation of the feasible configuration with the best posterior mean, where
   /// feasibility follows a constraint's model when that model learned noise. best() otherwise,
   /// where measurements are exact.
-  [[nodiscard]] const Trial* recommendation() override;
+  [[nodiscard]] const Evaluation* recommendation() override;
 
   /// The number of initial space-filling points.
   [[nodiscard]] std::size_t initial_points() const noexcept { return initial_points_; }
 
 private:
-  void on_tell(const Trial& trial) override;
+  void on_tell(std::size_t index) override;
   [[nodiscard]] std::optional<Point> design_point(const UnitBox& box);
   void refresh_models();
   [[nodiscard]] std::optional<Point> model_point(const UnitBox& box, bool local);

@@ -35,7 +35,7 @@ public:
   [[nodiscard]] std::uint64_t grid_size() const noexcept { return size_; }
 
 private:
-  void on_tell(const Trial& trial) override;
+  void on_tell(std::size_t index) override;
 
   std::vector<std::vector<Value>> levels_;
   std::uint64_t size_ = 0;

@@ -22,7 +22,7 @@ public:
   [[nodiscard]] std::optional<Point> ask(const Box& within) override;
 
 private:
-  void on_tell(const Trial& trial) override;
+  void on_tell(std::size_t index) override;
   [[nodiscard]] std::optional<Point> first_unvisited_from(std::uint64_t start, const Box& within) const;
 
   SobolSequence sequence_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <trimtab/core/box.hpp>
+#include <trimtab/core/evaluation.hpp>
 #include <trimtab/core/observation.hpp>
 #include <trimtab/core/space.hpp>
 
@@ -57,25 +58,34 @@ public:
   /// Warm-starts from earlier evaluations (a journal, an offline study), all or nothing: throws
   /// std::invalid_argument naming the first bad record and then records none.
   void seed(std::span<const Trial> history);
-  /// The same, taking the trials over rather than copying them: a journal's replay hands over
-  /// every window it read, and a copy would leave the originals' memory behind as holes in the
-  /// heap that a long-running agent keeps resident. When it refuses, `history` is left as it was.
-  void seed(std::vector<Trial>&& history);
+  /// The same from measurements already pooled, each of which passed check(): a journal's replay
+  /// pools its windows as it reads them rather than holding one Trial per window. Throws
+  /// std::invalid_argument, and records none, when a configuration does not fit the space or a
+  /// pooled value is not finite.
+  void seed(const EvaluationHistory& pooled);
+
+  /// Throws std::invalid_argument saying why tell() would refuse this measurement.
+  void check(const Point& point, const Observation& observation) const;
 
   [[nodiscard]] const Space& space() const noexcept { return space_; }
   [[nodiscard]] const SolverOptions& options() const noexcept { return options_; }
-  [[nodiscard]] std::span<const Trial> history() const noexcept { return history_; }
+  /// Every configuration told so far, each with its measurements pooled (Evaluation), in the order
+  /// each was first told.
+  [[nodiscard]] std::span<const Evaluation> history() const noexcept { return history_.all(); }
+  /// The configuration's pooled measurements, or nothing when it was never told.
+  [[nodiscard]] const Evaluation* evaluation(const Point& point) const { return history_.find(point); }
+  /// Every measurement told so far (seeded ones included), over all configurations.
+  [[nodiscard]] std::size_t measurements() const noexcept { return history_.measurements(); }
 
-  /// The best feasible trial so far, by the solver's direction: the single best measurement, lucky
-  /// or not (a configuration told several times counts each measurement on its own); nothing while
-  /// none is feasible. What to deploy is recommendation().
-  [[nodiscard]] const Trial* best() const noexcept;
+  /// The feasible configuration with the best pooled value (Evaluation::value), by the solver's
+  /// direction; nothing while none is feasible. What to deploy is recommendation().
+  [[nodiscard]] const Evaluation* best() const noexcept;
 
   /// The evaluated configuration the solver would run now. best() for solvers without a model; a
   /// model-based solver whose measurements are noisy (told with a standard error, or noise it has
-  /// learned) picks the best estimate instead, pooling repeated measurements of a configuration, so
-  /// one lucky measurement does not decide what gets deployed.
-  [[nodiscard]] virtual const Trial* recommendation() { return best(); }
+  /// learned) picks the best posterior mean instead, so one lucky configuration among many
+  /// measured once does not decide what gets deployed.
+  [[nodiscard]] virtual const Evaluation* recommendation() { return best(); }
 
   /// True when `a` is a better objective value than `b` in the solver's direction.
   [[nodiscard]] bool better(double a, double b) const noexcept {
@@ -83,17 +93,17 @@ public:
   }
 
 protected:
-  /// Called after a trial is added to history().
-  virtual void on_tell(const Trial& /*trial*/) {}
+  /// Called after a measurement is pooled into history()[index].
+  virtual void on_tell(std::size_t /*index*/) {}
 
 private:
-  void check_trial(const Point& point, const Observation& observation) const;
   void check_history(std::span<const Trial> history) const;
-  void record(Trial trial);
+  void record(const Point& point, const Observation& observation);
+  void find_best();
 
   Space space_;
   SolverOptions options_;
-  std::vector<Trial> history_;
+  EvaluationHistory history_;
   std::optional<std::size_t> best_;
 };
 

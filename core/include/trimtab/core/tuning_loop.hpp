@@ -172,13 +172,14 @@ public:
   /// order, and finish_replay().
   void replay(std::span<const boost::json::object> records);
 
-  /// What a replay gathers between its records: the windows for the solver (seeded all at once by
-  /// finish_replay(), so a refused record leaves the solver's history as it was), the last
+  /// What a replay gathers between its records: the windows for the solver, pooled per
+  /// configuration as they are read (seeded all at once by finish_replay(), so a refused record
+  /// leaves the solver's history as it was), the last
   /// applied configuration, the mode an operator switched to.
   class Replay {
     friend class TuningLoop;
     explicit Replay(TuningMode configured) : started_in(configured), switched_to(configured) {}
-    std::vector<Trial> history;
+    EvaluationHistory history;
     std::optional<Point> last_applied;
     // Plain values rather than optionals: g++ 12 warns that an optional enum may be read uninitialised.
     TuningMode started_in, switched_to;
