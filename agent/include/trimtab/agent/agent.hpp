@@ -144,7 +144,7 @@ public:
   static constexpr std::size_t recent_records_kept = 512;
   /// The study so far, folded from every record as it was written (counts, trends, the last
   /// study_windows_kept windows: what the status page draws; `trimtab report` draws them all).
-  static constexpr std::size_t study_windows_kept = 1000;
+  static constexpr std::size_t study_windows_kept = 500;
   [[nodiscard]] StudyReport study_report() const;
   /// True once the study is done and its best is being guarded (docs/verdicts.md).
   [[nodiscard]] bool guarding_after_study() const;
