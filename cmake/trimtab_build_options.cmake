@@ -24,7 +24,7 @@ endfunction()
 # trimtab_optimise_for_size(<target>): -Os instead of -O2 in optimised builds, for code that waits
 # on I/O (the agent, its adapters, the config and the CLI). Every page of the binary's text that runs
 # stays resident (the kernel maps 64 KiB around each page that faults), so the text's size is the
-# daemon's footprint: -Os takes the agent's RSS from 10.6 to 9.5 MiB (README). core/, whose solver
+# daemon's footprint: -Os takes the agent's RSS from 10.6 to 10.0 MiB (README). core/, whose solver
 # and metrics parser do the CPU-bound work, keeps -O2, as does the demo service.
 function(trimtab_optimise_for_size target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")

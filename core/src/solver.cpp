@@ -28,16 +28,18 @@ void Solver::record(const Point& point, const Observation& observation) {
   // Another measurement moves its configuration's pooled value either way: when it was the best,
   // another may be now.
   if (best_ == index) find_best();
-  else if (history_[index].feasible() && (!best_ || better(history_[index].value(), history_[*best_].value()))) {
-    best_ = index;
-  }
+  else if (beats_best(index)) best_ = index;
   on_tell(index);
+}
+
+bool Solver::beats_best(std::size_t index) const noexcept {
+  return history_[index].feasible() && (!best_ || better(history_[index].value(), history_[*best_].value()));
 }
 
 void Solver::find_best() {
   best_.reset();
   for (std::size_t i = 0; i < history_.size(); ++i)
-    if (history_[i].feasible() && (!best_ || better(history_[i].value(), history_[*best_].value()))) best_ = i;
+    if (beats_best(i)) best_ = i;
 }
 
 void Solver::check_history(std::span<const Trial> history) const {

@@ -54,9 +54,9 @@ public:
   [[nodiscard]] std::optional<Point> ask(const Box& within) override;
   void cancel(const Point& point) override;
   /// With noisy measurements (a sem above 0 was told, or the model learned noise larger than a
-  /// trace): the latest evaluation of the feasible configuration with the best posterior mean, where
-  /// feasibility follows a constraint's model when that model learned noise. best() otherwise,
-  /// where measurements are exact.
+  /// trace): the evaluated configuration, feasible, with the best posterior mean, where feasibility
+  /// follows a constraint's model when that model learned noise (unlike best(), a configuration
+  /// that failed once is not excluded). best() otherwise, where measurements are exact.
   [[nodiscard]] const Evaluation* recommendation() override;
 
   /// The number of initial space-filling points.

@@ -99,6 +99,7 @@ protected:
 private:
   void check_history(std::span<const Trial> history) const;
   void record(const Point& point, const Observation& observation);
+  [[nodiscard]] bool beats_best(std::size_t index) const noexcept;
   void find_best();
 
   Space space_;
