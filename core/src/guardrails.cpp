@@ -37,6 +37,13 @@ const char* purpose_name(Purpose purpose) noexcept {
   return "unknown";
 }
 
+std::optional<Purpose> purpose_from_name(std::string_view name) noexcept {
+  for (auto purpose : {Purpose::baseline, Purpose::candidate, Purpose::remeasure, Purpose::rollback, Purpose::restore,
+                       Purpose::final_config, Purpose::switchback})
+    if (name == purpose_name(purpose)) return purpose;
+  return std::nullopt;
+}
+
 Guardrails::Guardrails(const Space& space, GuardrailPolicy policy)
     : space_(&space), policy_(std::move(policy)), directions_(space.size()) {
   if (policy_.max_delta.empty()) policy_.max_delta.resize(space.size());

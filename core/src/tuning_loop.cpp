@@ -62,35 +62,19 @@ std::string string_field(const boost::json::object& record, std::string_view key
   return std::string(value.get_string());
 }
 
-Purpose purpose_from_name(const std::string& name) {
-  for (auto purpose : {Purpose::baseline, Purpose::candidate, Purpose::remeasure, Purpose::rollback, Purpose::restore,
-                       Purpose::final_config, Purpose::switchback})
-    if (name == purpose_name(purpose)) return purpose;
+Purpose known_purpose(const std::string& name) {
+  if (auto purpose = purpose_from_name(name)) return *purpose;
   throw std::invalid_argument("unknown purpose '" + name + "'");
 }
 
-TuningMode mode_from_name(const std::string& name) {
-  if (name == "apply") return TuningMode::apply;
-  if (name == "recommend") return TuningMode::recommend;
+TuningMode known_mode(const std::string& name) {
+  if (auto mode = mode_from_name(name)) return *mode;
   throw std::invalid_argument("unknown mode '" + name + "'");
 }
 
 double mean_of(const std::vector<double>& values) { return summarize(values).mean; }
 
 } // namespace
-
-const char* mode_name(TuningMode mode) noexcept { return mode == TuningMode::apply ? "apply" : "recommend"; }
-
-const char* command_name(OperatorCommand command) noexcept {
-  switch (command) {
-  case OperatorCommand::pause: return "pause";
-  case OperatorCommand::resume: return "resume";
-  case OperatorCommand::rollback: return "rollback";
-  case OperatorCommand::recommend: return "recommend";
-  case OperatorCommand::apply: return "apply";
-  }
-  return "unknown";
-}
 
 const char* phase_name(LoopPhase phase) noexcept {
   switch (phase) {
@@ -249,7 +233,7 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
         guardrails_.record_rollback(time);
     } else if (type == "applied") {
       auto point = point_from_json(space, field(r, "point"));
-      guardrails_.record_apply(replay.last_applied.value_or(point), point, time, purpose_from_name(string_field(r, "purpose")));
+      guardrails_.record_apply(replay.last_applied.value_or(point), point, time, known_purpose(string_field(r, "purpose")));
       replay.last_applied = std::move(point);
     } else if (type == "operator") {
       const auto action = string_field(r, "action");
@@ -279,11 +263,11 @@ void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
     } else if (type == "start") {
       if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
       if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
-        replay.started_in = mode_from_name(std::string(mode->get_string()));
+        replay.started_in = known_mode(std::string(mode->get_string()));
         replay.switched = false;
       }
     } else if (type == "mode") {
-      replay.switched_to = mode_from_name(string_field(r, "mode"));
+      replay.switched_to = known_mode(string_field(r, "mode"));
       replay.switched = true;
     }
   } catch (const std::exception& e) {

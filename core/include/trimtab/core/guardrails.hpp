@@ -6,6 +6,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trimtab/core/amount.hpp>
@@ -32,6 +33,8 @@ enum class Purpose {
 
 /// The journal's word for it: "baseline", "candidate", …, "final".
 [[nodiscard]] const char* purpose_name(Purpose purpose) noexcept;
+/// The purpose purpose_name() calls `name`, or nothing.
+[[nodiscard]] std::optional<Purpose> purpose_from_name(std::string_view name) noexcept;
 
 /// The limits every apply is held to, per step.
 struct GuardrailPolicy {

@@ -22,15 +22,10 @@
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/solver.hpp>
 #include <trimtab/core/statistics.hpp>
+#include <trimtab/core/tuning_mode.hpp>
 #include <trimtab/core/verdict.hpp>
 
 namespace trimtab {
-
-/// apply: tune the service. recommend: apply nothing; measure what runs, window after window, and
-/// publish what the solver (seeded from earlier runs or offline results) recommends, with evidence.
-enum class TuningMode { apply, recommend };
-/// "apply" or "recommend".
-[[nodiscard]] const char* mode_name(TuningMode mode) noexcept;
 
 /// How the loop judges windows and paces itself. The agent builds it from tuning.yaml.
 struct TuningPolicy {
@@ -131,10 +126,6 @@ using LoopAction = std::variant<RecordAction, ApplyAction, WakeAction, SaveBestA
 
 enum class LoopPhase { not_started, applying, waiting, settling, observing, cooling_down, paused, safe_mode, done, disabled };
 [[nodiscard]] const char* phase_name(LoopPhase phase) noexcept;
-
-enum class OperatorCommand { pause, resume, rollback, recommend, apply };
-/// "pause", "resume", "rollback", "recommend", "apply".
-[[nodiscard]] const char* command_name(OperatorCommand command) noexcept;
 
 /// A host's say before a candidate is applied: a reason to refuse it, or nothing to let it go.
 /// Asked only for candidates, the first application of a new configuration: moves back to a known
