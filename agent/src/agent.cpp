@@ -27,6 +27,7 @@
 #include <trimtab/core/journal_compaction.hpp>
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/point_json.hpp>
 
 namespace trimtab {
@@ -234,7 +235,8 @@ struct Agent::State {
 
   // Writes a record durably, after any a failed write left behind. False when the disk refused:
   // the caller must then not act on it.
-  bool journal_record(boost::json::object record) {
+  bool journal_record(const JournalRecord& typed) {
+    auto record = encode_record(config.space, typed);
     const auto now = std::chrono::system_clock::now();
     if (!journal) {
       record["seq"] = ++records_without_journal;
@@ -558,12 +560,7 @@ struct Agent::State {
     if (!waited && pending.empty()) co_return;
     const auto waited_ms =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started).count();
-    boost::json::object record{{"type", "in_effect"},
-                               {"point", point_to_json(config.space, target)},
-                               {"confirmed", pending.empty()},
-                               {"waited_ms", waited_ms}};
-    if (!pending.empty()) record["detail"] = detail;
-    journal_record(std::move(record));
+    journal_record(InEffectRecord{target, pending.empty(), waited_ms, pending.empty() ? std::string() : detail});
   }
 
   asio::awaitable<Point> read_running_config() {
@@ -658,7 +655,7 @@ struct Agent::State {
       auto action = std::move(queue.front());
       queue.pop_front();
       if (auto* record = std::get_if<RecordAction>(&action)) {
-        journal_record(std::move(record->record));
+        journal_record(record->record);
       } else if (auto* apply = std::get_if<ApplyAction>(&action)) {
         if (!unjournaled.empty()) {
           // The apply's own record is not on disk: acting on it would leave a change nobody can
@@ -820,13 +817,12 @@ asio::awaitable<void> Agent::run() {
   if (s.options.on_exit == AgentOptions::OnExit::last_known_good) exit_point = s.loop->incumbent();
   if (exit_point && *exit_point != s.running_config && s.config.enabled) {
     // Straight there: stopping is no time for several steps, and this is a known configuration.
-    const auto point = point_to_json(s.config.space, *exit_point);
-    s.journal_record({{"type", "apply"}, {"point", point}, {"purpose", "restore"}});
+    s.journal_record(ApplyRecord{*exit_point, Purpose::restore});
     const auto result = co_await s.apply_point(*exit_point);
     if (result) {
-      s.journal_record({{"type", "applied"}, {"point", point}, {"purpose", "restore"}});
+      s.journal_record(AppliedRecord{*exit_point, Purpose::restore});
     } else {
-      s.journal_record({{"type", "apply_failed"}, {"point", point}, {"purpose", "restore"}, {"error", result.message}});
+      s.journal_record(ApplyFailedRecord{*exit_point, Purpose::restore, result.message});
     }
   }
   s.log(LogLevel::info, "stopped");

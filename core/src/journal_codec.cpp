@@ -240,7 +240,7 @@ JournalRecord read(const Space& space, const std::string& type, const Fields& f,
   if (type == "apply_failed") return ApplyFailedRecord{f.point(space, "point"), f.purpose("purpose"), f.maybe_text("error")};
   if (type == "in_effect")
     return InEffectRecord{f.point(space, "point"), f.flag("confirmed", false),
-                          static_cast<std::int64_t>(f.maybe_number("waited_ms").value_or(0.0)), f.maybe_text("detail")};
+                          static_cast<std::int64_t>(f.maybe_count("waited_ms").value_or(0)), f.maybe_text("detail")};
   if (type == "observation") return read_observation(space, f);
   if (type == "decision") return read_decision(space, f);
   if (type == "incumbent") return read_incumbent(space, f);
@@ -271,7 +271,7 @@ JournalRecord read(const Space& space, const std::string& type, const Fields& f,
     if (!mode) throw std::invalid_argument("'mode': unknown mode '" + name + "'");
     return ModeRecord{*mode, f.maybe_text("source")};
   }
-  if (type == "done") return DoneRecord{f.maybe_text("reason"), f.point(space, "best"), f.maybe_number("best_value").value_or(0.0)};
+  if (type == "done") return DoneRecord{f.maybe_text("reason"), f.maybe_point(space, "best"), f.maybe_number("best_value")};
   if (type == "compacted") return CompactedRecord{f.count("dropped"), f.count("kept")};
   return UnknownRecord{json};
 }
@@ -433,7 +433,10 @@ public:
     return {{"type", "mode"}, {"mode", mode_name(r.mode)}, {"source", r.source}};
   }
   json::object operator()(const DoneRecord& r) const {
-    return {{"type", "done"}, {"reason", r.reason}, {"best", point(r.best)}, {"best_value", r.best_value}};
+    json::object o{{"type", "done"}, {"reason", r.reason}};
+    if (r.best) o["best"] = point(*r.best);
+    if (r.best_value) o["best_value"] = *r.best_value;
+    return o;
   }
   json::object operator()(const CompactedRecord& r) const {
     return {{"type", "compacted"}, {"dropped", r.dropped}, {"kept", r.kept}};
@@ -510,6 +513,8 @@ JournalLine decode_line(const Space& space, const json::object& json) {
   const Fields fields(json);
   JournalLine line;
   line.seq = fields.count("seq");
+  // Unix milliseconds; outside 1970..2200 the record is corrupt, and would overflow the clock's
+  // nanoseconds (found by fuzzing replay).
   const double time = fields.number("time");
   if (!(time >= 0.0 && time <= 7'258'118'400'000.0)) throw std::invalid_argument("'time' is not a time between 1970 and 2200");
   line.time_ms = static_cast<std::int64_t>(time);

@@ -8,7 +8,10 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include "overloaded.hpp"
+
 #include <trimtab/core/guard.hpp>
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/number_text.hpp>
 #include <trimtab/core/point_json.hpp>
 #include <trimtab/core/window.hpp>
@@ -19,57 +22,10 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-// Three significant digits: reasons are read by people; the record's numbers keep full precision.
-// Journal times are Unix milliseconds; anything outside years 1970..2200 is a corrupt record, and
-// would overflow the clock's nanoseconds (found by fuzzing replay).
-constexpr double latest_unix_ms = 7'258'118'400'000.0; // 2200-01-01
-
-TimePoint from_unix_ms(double ms) {
-  if (!(ms >= 0.0 && ms <= latest_unix_ms)) throw std::invalid_argument("'time' is not a time between 1970 and 2200");
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(milliseconds(static_cast<std::int64_t>(ms))));
-}
-
-// A count written by the agent: a whole number from 0 to 2^53.
-std::size_t count_field_value(double value, std::string_view key) {
-  if (!(value >= 0.0 && value <= 9'007'199'254'740'992.0) || value != std::floor(value))
-    throw std::invalid_argument("'" + std::string(key) + "' is not a count");
-  return static_cast<std::size_t>(value);
-}
-
 std::size_t signal_index(const std::vector<SignalSpec>& signals, const std::string& name, const std::string& user) {
   for (std::size_t i = 0; i < signals.size(); ++i)
     if (signals[i].name == name) return i;
   throw std::invalid_argument(user + " uses '" + name + "', which is not a declared signal");
-}
-
-const boost::json::value& field(const boost::json::object& record, std::string_view key) {
-  const auto* value = record.if_contains(key);
-  if (value == nullptr) throw std::invalid_argument("has no '" + std::string(key) + "'");
-  return *value;
-}
-
-double number_field(const boost::json::object& record, std::string_view key) {
-  const auto& value = field(record, key);
-  if (value.is_double()) return value.get_double();
-  if (value.is_int64()) return static_cast<double>(value.get_int64());
-  if (value.is_uint64()) return static_cast<double>(value.get_uint64());
-  throw std::invalid_argument("'" + std::string(key) + "' is not a number");
-}
-
-std::string string_field(const boost::json::object& record, std::string_view key) {
-  const auto& value = field(record, key);
-  if (!value.is_string()) throw std::invalid_argument("'" + std::string(key) + "' is not a string");
-  return std::string(value.get_string());
-}
-
-Purpose known_purpose(const std::string& name) {
-  if (auto purpose = purpose_from_name(name)) return *purpose;
-  throw std::invalid_argument("unknown purpose '" + name + "'");
-}
-
-TuningMode known_mode(const std::string& name) {
-  if (auto mode = mode_from_name(name)) return *mode;
-  throw std::invalid_argument("unknown mode '" + name + "'");
 }
 
 double mean_of(const std::vector<double>& values) { return summarize(values).mean; }
@@ -155,9 +111,7 @@ std::vector<LoopAction> TuningLoop::take() {
   return out;
 }
 
-void TuningLoop::record(boost::json::object record) { actions_.emplace_back(RecordAction{std::move(record)}); }
-
-boost::json::object TuningLoop::point_json(const Point& point) const { return point_to_json(solver_->space(), point); }
+void TuningLoop::record(JournalRecord record) { actions_.emplace_back(RecordAction{std::move(record)}); }
 
 void TuningLoop::wake(TimePoint at) {
   phase_deadline_ = at;
@@ -165,9 +119,7 @@ void TuningLoop::wake(TimePoint at) {
 }
 
 void TuningLoop::refuse(const Refusal& refusal, const Point* point) {
-  boost::json::object r{{"type", "refusal"}, {"reason", refusal.reason}, {"detail", refusal.detail}};
-  if (point != nullptr) r["point"] = point_json(*point);
-  record(std::move(r));
+  record(RefusalRecord{refusal.reason, refusal.detail, point != nullptr ? std::optional<Point>(*point) : std::nullopt});
 }
 
 // --- replay and start -------------------------------------------------------------------------
@@ -179,100 +131,97 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
 }
 
 void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
-  const auto& space = solver_->space();
-  replay.any = true;
   const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
   try {
-    const auto type = string_field(r, "type");
-    const auto time = from_unix_ms(number_field(r, "time"));
-    if (type == "observation") {
-      Observation observation;
-      const auto* failed = r.if_contains("failed");
-      observation.failed = failed != nullptr && failed->is_bool() && failed->get_bool();
-      if (!observation.failed) {
-        observation.value = number_field(r, "value");
-        for (const auto& c : field(r, "constraints").as_array()) observation.constraints.push_back(c.to_number<double>());
-      }
-      if (!observation.failed) {
-        WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
-        if (const auto* sem = r.if_contains("sem"); sem != nullptr && sem->is_number()) {
-          evidence.sem = sem->to_number<double>();
-          observation.sem = evidence.sem;
-        }
-        if (const auto* n = r.if_contains("samples"); n != nullptr && n->is_number())
-          evidence.intervals = count_field_value(n->to_number<double>(), "samples");
-        remember(point_from_json(space, field(r, "point")), std::move(evidence));
-      }
-      const auto* guard = r.if_contains("guard");
-      if (!(guard != nullptr && guard->is_bool() && guard->get_bool())) { // the guard's windows: ledger only
-        const auto point = point_from_json(space, field(r, "point"));
-        solver_->check(point, observation);
-        replay.history.add(point, observation);
-      }
-      if (string_field(r, "purpose") == "candidate") {
-        ++windows_scored_;
-        ++windows_since_remeasure_;
-      } else {
-        windows_since_remeasure_ = 0;
-      }
-    } else if (type == "incumbent") {
-      incumbent_ = point_from_json(space, field(r, "point"));
-      incumbent_value_ = number_field(r, "value");
-      if (const auto* selected = r.if_contains("selected"); selected != nullptr && selected->is_bool() && selected->get_bool())
-        ledger_.mark_selected(*incumbent_);
-      // samples_count/mean/variance stay in the record for older readers; verdicts now come
-      // from the evidence ledger, rebuilt from the observations.
-      (void)count_field_value(number_field(r, "samples_count"), "samples_count");
-      if (const auto* load = r.if_contains("load"); load != nullptr && load->is_number())
-        incumbent_load_ = load->to_number<double>();
-      else
-        incumbent_load_.reset();
-    } else if (type == "decision") {
-      const auto* counted = r.if_contains("counted");
-      if (string_field(r, "verdict") == "rollback" && !(counted != nullptr && counted->is_bool() && !counted->get_bool()))
-        guardrails_.record_rollback(time);
-    } else if (type == "applied") {
-      auto point = point_from_json(space, field(r, "point"));
-      guardrails_.record_apply(replay.last_applied.value_or(point), point, time, known_purpose(string_field(r, "purpose")));
-      replay.last_applied = std::move(point);
-    } else if (type == "operator") {
-      const auto action = string_field(r, "action");
-      if (action == "pause") paused_ = true;
-      if (action == "resume") paused_ = false;
-    } else if (type == "safe_mode") {
-      safe_mode_ = field(r, "entered").as_bool();
-      if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
-    } else if (type == "done") {
-      done_ = true;
-    } else if (type == "guard") {
-      PooledEvidence level;
-      level.mean = number_field(r, "value");
-      level.sem = number_field(r, "sem");
-      level.windows = count_field_value(number_field(r, "windows"), "windows");
-      level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
-      if (const auto* constraints = r.if_contains("constraints"); constraints != nullptr && constraints->is_array())
-        for (const auto& c : constraints->as_array()) level.constraints.push_back(c.is_number() ? c.to_number<double>() : NAN);
-      guard_reference_ = std::move(level);
-      guard_recent_.clear();
-    } else if (type == "claim") {
-      claimed_ = true;
-      auto claim = r;
-      claim.erase("seq");
-      claim.erase("time");
-      claim_ = std::move(claim);
-    } else if (type == "start") {
-      if (!baseline_) baseline_ = point_from_json(space, field(r, "baseline"));
-      if (const auto* mode = r.if_contains("mode"); mode != nullptr && mode->is_string()) {
-        replay.started_in = known_mode(std::string(mode->get_string()));
-        replay.switched = false;
-      }
-    } else if (type == "mode") {
-      replay.switched_to = known_mode(string_field(r, "mode"));
-      replay.switched = true;
-    }
+    replay_record(replay, decode_line(solver_->space(), r));
   } catch (const std::exception& e) {
     throw std::invalid_argument("journal record " + seq + ": " + e.what());
   }
+}
+
+void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
+  replay.any = true;
+  const TimePoint time{std::chrono::duration_cast<TimePoint::duration>(milliseconds(line.time_ms))};
+  const auto or_nan = [](const std::vector<std::optional<double>>& values) {
+    std::vector<double> out;
+    for (const auto& v : values) out.push_back(v.value_or(NAN));
+    return out;
+  };
+  std::visit(
+      detail::overloaded{
+          [&](const ObservationRecord& r) {
+            Observation observation;
+            observation.failed = r.failed;
+            if (!r.failed) {
+              observation.value = r.value;
+              observation.constraints = or_nan(r.constraints);
+              WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
+              if (r.sem) evidence.sem = *r.sem;
+              observation.sem = evidence.sem;
+              if (r.samples) evidence.intervals = *r.samples;
+              remember(r.point, std::move(evidence));
+            }
+            if (!r.guard) { // the guard's windows: ledger only
+              solver_->check(r.point, observation);
+              replay.history.add(r.point, observation);
+            }
+            if (r.purpose == Purpose::candidate) {
+              ++windows_scored_;
+              ++windows_since_remeasure_;
+            } else {
+              windows_since_remeasure_ = 0;
+            }
+          },
+          [&](const IncumbentRecord& r) {
+            // samples_count/mean/variance stay in the record for older readers; verdicts now
+            // come from the evidence ledger, rebuilt from the observations.
+            incumbent_ = r.point;
+            incumbent_value_ = r.value;
+            if (r.selected) ledger_.mark_selected(r.point);
+            incumbent_load_ = r.load;
+          },
+          [&](const DecisionRecord& r) {
+            if (r.verdict == DecisionVerdict::rollback && r.counted) guardrails_.record_rollback(time);
+          },
+          [&](const AppliedRecord& r) {
+            guardrails_.record_apply(replay.last_applied.value_or(r.point), r.point, time, r.purpose);
+            replay.last_applied = r.point;
+          },
+          [&](const OperatorRecord& r) {
+            if (r.action == OperatorCommand::pause) paused_ = true;
+            if (r.action == OperatorCommand::resume) paused_ = false;
+          },
+          [&](const SafeModeRecord& r) {
+            safe_mode_ = r.entered;
+            if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
+          },
+          [&](const DoneRecord&) { done_ = true; },
+          [&](const GuardRecord& r) {
+            PooledEvidence level;
+            level.mean = r.value;
+            level.sem = r.sem;
+            level.windows = r.windows;
+            level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
+            level.constraints = or_nan(r.constraints);
+            guard_reference_ = std::move(level);
+            guard_recent_.clear();
+          },
+          [&](const ClaimRecord& r) {
+            claimed_ = true;
+            claim_ = encode_record(solver_->space(), r);
+          },
+          [&](const StartRecord& r) {
+            if (!baseline_) baseline_ = r.baseline;
+            replay.started_in = r.mode;
+            replay.switched = false;
+          },
+          [&](const ModeRecord& r) {
+            replay.switched_to = r.mode;
+            replay.switched = true;
+          },
+          [](const auto&) {}, // nothing a restart needs
+      },
+      line.record);
 }
 
 void TuningLoop::finish_replay(Replay replay) {
@@ -288,19 +237,9 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
   if (auto why = solver_->space().check(running)) throw std::invalid_argument("the running configuration: " + *why);
   applied_ = running;
   if (!baseline_) baseline_ = running;
-  record({{"type", "start"},
-          {"baseline", point_json(running)},
-          {"enabled", policy_.enabled},
-          {"mode", mode_name(mode_)},
-          {"resumed", resumed_},
-          {"objective",
-           {{"direction", policy_.direction == Direction::maximize ? "maximize" : "minimize"},
-            {"expression", std::string(policy_.objective.text())}}}});
-  {
-    boost::json::array constraints;
-    for (const auto& constraint : policy_.constraints) constraints.emplace_back(constraint.text);
-    std::get<RecordAction>(actions_.back()).record["constraints"] = std::move(constraints);
-  }
+  StartRecord start{running, policy_.enabled, mode_, resumed_, policy_.direction, std::string(policy_.objective.text()), {}};
+  for (const auto& constraint : policy_.constraints) start.constraints.push_back(constraint.text);
+  record(std::move(start));
   if (incumbent_ && mode_ == TuningMode::recommend) {
     // Recommending applies nothing, not even the last known good: what runs is measured.
     begin_measurement(now, Purpose::baseline);
@@ -378,7 +317,7 @@ std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
   applied_ = done.point;
   apply_failures_ = 0;
   refusals_in_a_row_ = 0;
-  record({{"type", "applied"}, {"point", point_json(applied_)}, {"purpose", purpose_name(done.purpose)}});
+  record(AppliedRecord{applied_, done.purpose});
   if (done.purpose == Purpose::candidate) {
     if (paused_) {
       solver_->cancel(applied_);
@@ -399,22 +338,17 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
   auto failed = std::move(*pending_);
   pending_.reset();
   ++apply_failures_;
-  record({{"type", "apply_failed"},
-          {"point", point_json(failed.point)},
-          {"purpose", purpose_name(failed.purpose)},
-          {"error", error}});
+  record(ApplyFailedRecord{failed.point, failed.purpose, error});
   const auto backoff = std::min<milliseconds>(60s, 1000ms * (1LL << std::min<std::size_t>(apply_failures_ - 1, 6)));
   if (failed.purpose == Purpose::candidate) solver_->cancel(failed.point);
   if (failed.purpose == Purpose::switchback) {
     // The confirmation cannot go on: back to the incumbent, without promoting.
-    record({{"type", "decision"},
-            {"point", point_json(switchback_ ? switchback_->candidate : failed.point)},
-            {"verdict", "keep"},
-            {"reason", "not confirmed: an apply failed during switchback (" + error + ")"},
-            {"value", nullptr},
-            {"incumbent_value", incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr)},
-            {"effect", nullptr},
-            {"p_value", nullptr}});
+    DecisionRecord decision;
+    decision.point = switchback_ ? switchback_->candidate : failed.point;
+    decision.verdict = DecisionVerdict::keep;
+    decision.reason = "not confirmed: an apply failed during switchback (" + error + ")";
+    decision.incumbent_value = incumbent_value_;
+    record(std::move(decision));
     if (switchback_ && switchback_->final_check && incumbent_ && baseline_)
       record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
     switchback_.reset();
@@ -438,7 +372,7 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
 }
 
 CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, const std::string& source) {
-  record({{"type", "operator"}, {"action", command_name(command)}, {"source", source}});
+  record(OperatorRecord{command, source});
   CommandOutcome outcome;
   auto abandon_window = [&] {
     if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ == Purpose::candidate)
@@ -507,7 +441,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
       break;
     }
     mode_ = TuningMode::recommend;
-    record({{"type", "mode"}, {"mode", "recommend"}, {"source", source}});
+    record(ModeRecord{TuningMode::recommend, source});
     outcome.message = "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation";
     if (paused_ || safe_mode_ || !incumbent_ || phase_ == LoopPhase::done || phase_ == LoopPhase::disabled) break;
     if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ != Purpose::candidate &&
@@ -529,7 +463,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
       break;
     }
     mode_ = TuningMode::apply;
-    record({{"type", "mode"}, {"mode", "apply"}, {"source", source}});
+    record(ModeRecord{TuningMode::apply, source});
     // The window under way (the running configuration) finishes and counts; the next is a candidate.
     outcome.message = policy_.enabled ? "applying: tuning goes on from the recommendation's evidence"
                                       : "mode apply, but applying is disabled (TRIMTAB_ENABLED=false)";
@@ -604,7 +538,7 @@ void TuningLoop::propose(TimePoint now) {
     finish(now, "exhausted");
     return;
   }
-  record({{"type", "proposal"}, {"point", point_json(*proposal)}});
+  record(ProposalRecord{*proposal});
   request_apply(now, std::move(*proposal), Purpose::candidate);
 }
 
@@ -685,7 +619,7 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
       return;
     }
   }
-  record({{"type", "apply"}, {"point", point_json(point)}, {"purpose", purpose_name(purpose)}});
+  record(ApplyRecord{point, purpose});
   pending_ = ApplyAction{point, purpose};
   phase_ = LoopPhase::applying;
   actions_.emplace_back(ApplyAction{std::move(point), purpose});
@@ -736,10 +670,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     phase_ = LoopPhase::done;
     if (!done_) {
       done_ = true;
-      record({{"type", "done"},
-              {"reason", finish_reason_},
-              {"best", point_json(applied_)},
-              {"best_value", incumbent_value_.value_or(0.0)}});
+      record(DoneRecord{finish_reason_, applied_, incumbent_value_.value_or(0.0)});
     }
     if (guarding() && applied_ == *incumbent_) {
       if (!guard_reference_) {
@@ -863,42 +794,28 @@ WindowEvidence TuningLoop::window_evidence(const Score& score) const {
 }
 
 void TuningLoop::record_observation(const Point& point, const Score& score, bool failed) {
-  boost::json::object signals;
-  for (std::size_t i = 0; i < policy_.signals.size(); ++i)
-    signals[policy_.signals[i].name] = score.signals[i] ? boost::json::value(*score.signals[i]) : boost::json::value(nullptr);
-  boost::json::array constraints;
-  for (double c : score.constraints) constraints.emplace_back(std::isfinite(c) ? boost::json::value(c) : boost::json::value(nullptr));
-  boost::json::object r{{"type", "observation"},
-                        {"point", point_json(point)},
-                        {"purpose", purpose_name(measuring_)},
-                        {"signals", std::move(signals)},
-                        {"samples", score.samples.size()},
-                        {"window", measuring_ == Purpose::candidate ? windows_scored_ : 0}};
-  if (guarding() && (measuring_ == Purpose::remeasure || measuring_ == Purpose::switchback)) r["guard"] = true;
-  if (failed) {
-    r["failed"] = true;
-  } else {
-    r["value"] = *score.value;
-    r["sem"] = window_evidence(score).sem;
-    r["constraints"] = std::move(constraints);
+  ObservationRecord r;
+  r.point = point;
+  r.purpose = measuring_;
+  for (std::size_t i = 0; i < policy_.signals.size(); ++i) r.signals.emplace_back(policy_.signals[i].name, score.signals[i]);
+  r.samples = score.samples.size();
+  r.window = measuring_ == Purpose::candidate ? windows_scored_ : 0;
+  r.guard = guarding() && (measuring_ == Purpose::remeasure || measuring_ == Purpose::switchback);
+  r.failed = failed;
+  if (!failed) {
+    r.value = *score.value;
+    r.sem = window_evidence(score).sem;
+    for (double c : score.constraints) r.constraints.emplace_back(std::isfinite(c) ? std::optional<double>(c) : std::nullopt);
   }
   record(std::move(r));
 }
 
-void TuningLoop::record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
-                                 std::optional<double> effect, std::optional<double> p, bool counted) {
-  boost::json::object r{{"type", "decision"}, {"point", point_json(about)}, {"verdict", verdict}, {"reason", reason}};
-  r["value"] = value ? boost::json::value(*value) : boost::json::value(nullptr);
-  r["incumbent_value"] = incumbent_value_ ? boost::json::value(*incumbent_value_) : boost::json::value(nullptr);
-  r["effect"] = effect ? boost::json::value(*effect) : boost::json::value(nullptr);
-  r["p_value"] = p ? boost::json::value(*p) : boost::json::value(nullptr);
-  if (!counted) r["counted"] = false;
+void TuningLoop::record_decision(const Point& about, std::optional<double> value, DecisionVerdict verdict,
+                                 const std::string& reason, std::optional<double> effect, std::optional<double> p,
+                                 bool counted) {
+  DecisionRecord r{about, verdict, reason, value, incumbent_value_, effect, p, counted, std::nullopt, false};
   const auto pooled = ledger_.pooled(about);
-  if (pooled.windows > 1) {
-    r["pooled_value"] = pooled.mean;
-    r["pooled_sem"] = pooled.sem;
-    r["windows"] = pooled.windows;
-  }
+  if (pooled.windows > 1) r.pooled = PooledValue{pooled.mean, pooled.sem, pooled.windows};
   record(std::move(r));
 }
 
@@ -917,17 +834,8 @@ void TuningLoop::make_incumbent(const Point& point, std::span<const double> wind
   incumbent_value_ = pooled.mean;
   const auto samples = summarize(signed_samples);
   incumbent_load_ = load;
-  boost::json::object r{{"type", "incumbent"},
-                        {"point", point_json(point)},
-                        {"value", *incumbent_value_},
-                        {"sem", pooled.sem},
-                        {"windows", pooled.windows},
-                        {"samples_count", samples.count},
-                        {"samples_mean", samples.mean},
-                        {"samples_variance", samples.variance}};
-  if (selected) r["selected"] = true;
-  if (incumbent_load_) r["load"] = *incumbent_load_;
-  record(std::move(r));
+  record(IncumbentRecord{point, *incumbent_value_, pooled.sem, pooled.windows, samples.count, samples.mean,
+                         samples.variance, selected, incumbent_load_});
   actions_.emplace_back(SaveBestAction{point, *incumbent_value_});
 }
 
@@ -985,7 +893,7 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   const auto point = applied_;
   if (!score.judgeable()) {
     blind_ = true;
-    record_decision(point, score.value, "discard",
+    record_decision(point, score.value, DecisionVerdict::discard,
                     "cannot score the " + std::string(purpose_name(measuring_)) + " window: " + score.why_not(), std::nullopt,
                     std::nullopt);
     begin_measurement(now, measuring_);
@@ -998,7 +906,7 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
   for (std::size_t c = 0; c < score.constraints.size(); ++c)
     if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
-  record_decision(point, score.value, "keep", reason, std::nullopt, std::nullopt);
+  record_decision(point, score.value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
   make_incumbent(now, point, score, false);
   windows_since_remeasure_ = 0;
   if (intensifying_ && measuring_ == Purpose::remeasure) {
@@ -1015,7 +923,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     ++windows_since_remeasure_;
     record_observation(point, score, true);
     solver_->tell(point, Observation::failure());
-    record_decision(point, score.value, "rollback", "no data: " + score.why_not(), std::nullopt, std::nullopt);
+    record_decision(point, score.value, DecisionVerdict::rollback, "no data: " + score.why_not(), std::nullopt, std::nullopt);
     blind_ = true;
     roll_back(now, true);
     return;
@@ -1032,13 +940,13 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
         ++windows_since_remeasure_;
         record_observation(point, score, false);
         solver_->tell(point, solver_observation(score));
-        record_decision(point, score.value, "rollback", "breaks " + broken + ", although the load moved: " + moved, std::nullopt,
+        record_decision(point, score.value, DecisionVerdict::rollback, "breaks " + broken + ", although the load moved: " + moved, std::nullopt,
                         std::nullopt);
         roll_back(now, true);
         return;
       }
       solver_->cancel(point);
-      record_decision(point, score.value, "discard", "load moved: " + moved, std::nullopt, std::nullopt);
+      record_decision(point, score.value, DecisionVerdict::discard, "load moved: " + moved, std::nullopt, std::nullopt);
       ledger_.clear(); // every window so far measured another load
       move_to(now, *incumbent_, Purpose::remeasure);
       return;
@@ -1058,14 +966,14 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     promote_or_confirm(now, point, score.value, reason, verdict, score.samples, load);
     return;
   case VerdictKind::rollback:
-    record_decision(point, score.value, "rollback", reason, verdict.effect, verdict.p_value, !verdict.uncounted);
+    record_decision(point, score.value, DecisionVerdict::rollback, reason, verdict.effect, verdict.p_value, !verdict.uncounted);
     roll_back(now, !verdict.uncounted);
     return;
   case VerdictKind::extend:
     extend(now, point, score.value, reason, verdict, Intensification{point, score.samples, load});
     return;
   case VerdictKind::keep:
-    record_decision(point, score.value, "keep", reason, verdict.effect, verdict.p_value);
+    record_decision(point, score.value, DecisionVerdict::keep, reason, verdict.effect, verdict.p_value);
     propose(now);
     return;
   }
@@ -1087,13 +995,13 @@ void TuningLoop::promote_or_confirm(TimePoint now, const Point& point, std::opti
   // A candidate that is the incumbent (a solver may repeat a point) has nothing to alternate with;
   // escaping an infeasible incumbent needs no confirmation of the objective.
   if (policy_.switchback_pairs >= 2 && point != *incumbent_ && ledger_.pooled(*incumbent_).feasible()) {
-    record_decision(point, value, "confirm", reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
+    record_decision(point, value, DecisionVerdict::confirm, reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
                     verdict.effect, verdict.p_value);
     switchback_ = Switchback{.candidate = point};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }
-  record_decision(point, value, "promote", reason, verdict.effect, verdict.p_value);
+  record_decision(point, value, DecisionVerdict::promote, reason, verdict.effect, verdict.p_value);
   make_incumbent(point, samples, load, true);
   propose(now);
 }
@@ -1102,7 +1010,7 @@ void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double>
                         const Verdict& verdict, Intensification next) {
   if (windows_scored_ >= policy_.budget) {
     // Another window would overspend the budget: the close call goes to the incumbent.
-    record_decision(point, value, "keep", reason + "; but the budget is spent", verdict.effect, verdict.p_value);
+    record_decision(point, value, DecisionVerdict::keep, reason + "; but the budget is spent", verdict.effect, verdict.p_value);
     propose(now);
     return;
   }
@@ -1110,13 +1018,13 @@ void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double>
   // against an incumbent known only from the window that selected it would pit fresh evidence
   // against luck.
   if (point != *incumbent_ && ledger_.unselected_windows(*incumbent_) < ledger_.windows(point).size()) {
-    record_decision(point, value, "extend", reason + "; measuring the incumbent again, then the candidate", verdict.effect,
+    record_decision(point, value, DecisionVerdict::extend, reason + "; measuring the incumbent again, then the candidate", verdict.effect,
                     verdict.p_value);
     intensifying_ = std::move(next);
     move_to(now, *incumbent_, Purpose::remeasure);
     return;
   }
-  record_decision(point, value, "extend", reason + "; measuring the candidate for another window", verdict.effect, verdict.p_value);
+  record_decision(point, value, DecisionVerdict::extend, reason + "; measuring the candidate for another window", verdict.effect, verdict.p_value);
   if (applied_ == point) {
     begin_measurement(now, Purpose::candidate, false);
   } else {
@@ -1140,7 +1048,7 @@ void TuningLoop::judge_intensified(TimePoint now) {
     return;
   case VerdictKind::rollback: // already back on the incumbent: nothing to roll back
   case VerdictKind::keep:
-    record_decision(point, candidate.mean, "keep", reason, verdict.effect, verdict.p_value);
+    record_decision(point, candidate.mean, DecisionVerdict::keep, reason, verdict.effect, verdict.p_value);
     propose(now);
     return;
   }
@@ -1201,7 +1109,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
       claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
       return;
     }
-    record_decision(confirming.candidate, score.value, broke ? "rollback" : "keep", "not confirmed: " + problem, std::nullopt,
+    record_decision(confirming.candidate, score.value, broke ? DecisionVerdict::rollback : DecisionVerdict::keep, "not confirmed: " + problem, std::nullopt,
                     std::nullopt);
     switchback_.reset();
     roll_back(now, broke);
@@ -1238,14 +1146,14 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   const double p = test ? test->p_greater : 1.0;
   const auto pairs_text = std::to_string(pair) + " switchback pairs";
   if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < 1.0 - policy_.confidence) {
-    record_decision(point, candidate_mean, "promote",
+    record_decision(point, candidate_mean, DecisionVerdict::promote,
                     "better by " + number_text(effect * 100) + "% over " + pairs_text + " (paired p=" + number_text(p) + ")", effect, p);
     switchback_.reset();
     make_incumbent(now, point, score, true);
     propose(now);
     return;
   }
-  record_decision(point, candidate_mean, "keep",
+  record_decision(point, candidate_mean, DecisionVerdict::keep,
                   "not confirmed by " + pairs_text + ": " + number_text(effect * 100) + "% (paired p=" + number_text(p) + ")", effect, p);
   switchback_.reset();
   move_to(now, *incumbent_, Purpose::rollback);
@@ -1254,17 +1162,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
 void TuningLoop::record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   const double a = pairs.incumbent_values.back(), b = pairs.candidate_values.back();
-  boost::json::object r{{"type", "switchback"},
-                        {"pair", pair},
-                        {"of", of},
-                        {"candidate", point_json(pairs.candidate)},
-                        {"incumbent", point_json(*incumbent_)},
-                        {"incumbent_value", a},
-                        {"candidate_value", b},
-                        {"difference", sign * (b - a)}};
-  if (pairs.final_check) r["final"] = true;
-  if (pairs.guard_check) r["guard"] = true;
-  record(std::move(r));
+  record(SwitchbackRecord{pair, of, pairs.candidate, *incumbent_, a, b, sign * (b - a), pairs.final_check, pairs.guard_check});
 }
 
 // --- after the study: guarding the best ----------------------------------------------------------
@@ -1280,23 +1178,17 @@ std::size_t TuningLoop::guard_check_pairs() const noexcept {
 void TuningLoop::guard_from(const PooledEvidence& level, const std::string& reason) {
   guard_reference_ = level;
   guard_recent_.clear();
-  boost::json::array constraints;
-  for (double c : level.constraints) constraints.emplace_back(std::isfinite(c) ? boost::json::value(c) : boost::json::value(nullptr));
-  record({{"type", "guard"},
-          {"point", point_json(*incumbent_)},
-          {"value", level.mean},
-          {"sem", level.sem},
-          {"windows", level.windows},
-          {"constraints", std::move(constraints)},
-          {"reason", reason}});
+  std::vector<std::optional<double>> constraints;
+  for (double c : level.constraints) constraints.emplace_back(std::isfinite(c) ? std::optional<double>(c) : std::nullopt);
+  record(GuardRecord{*incumbent_, level.mean, level.sem, level.windows, std::move(constraints), reason});
 }
 
 void TuningLoop::decide_guard(TimePoint now, const Score& score) {
   const auto point = applied_;
-  auto mark_guard = [&] { std::get<RecordAction>(actions_.back()).record["guard"] = true; };
+  auto mark_guard = [&] { std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true; };
   if (!score.judgeable()) {
     blind_ = true;
-    record_decision(point, score.value, "discard", "cannot score the guard window: " + score.why_not(), std::nullopt,
+    record_decision(point, score.value, DecisionVerdict::discard, "cannot score the guard window: " + score.why_not(), std::nullopt,
                     std::nullopt);
     mark_guard();
     begin_measurement(now, Purpose::remeasure);
@@ -1328,7 +1220,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
       finding.reason = "breaks " + broken + " in its last window, which it met when guarding began";
     }
   if (!finding.regressed) {
-    record_decision(point, score.value, "keep", "guarding the best: " + finding.reason, finding.change, std::nullopt);
+    record_decision(point, score.value, DecisionVerdict::keep, "guarding the best: " + finding.reason, finding.change, std::nullopt);
     mark_guard();
     begin_measurement(now, Purpose::remeasure);
     return;
@@ -1336,7 +1228,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
   const auto baseline = baseline_ ? ledger_.pooled(*baseline_) : PooledEvidence{};
   if (baseline_ && *baseline_ != point && baseline.windows > 0 && baseline.feasible()) {
     const auto pairs = guard_check_pairs();
-    record_decision(point, score.value, "keep",
+    record_decision(point, score.value, DecisionVerdict::keep,
                     "the best " + finding.reason + "; checking it against the baseline by " + std::to_string(pairs) +
                         " switchback pairs",
                     finding.change, std::nullopt);
@@ -1346,7 +1238,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
     return;
   }
   // Nothing known to be better to return to: the baseline broke a constraint (or is the best).
-  record_decision(point, score.value, "keep",
+  record_decision(point, score.value, DecisionVerdict::keep,
                   "the best " + finding.reason +
                       (baseline_ && *baseline_ == point ? "; it is the baseline, so there is nothing known better to return to"
                                                         : "; the baseline broke a constraint in the study, so it is no place to return "
@@ -1361,9 +1253,9 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
 void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchback& check) {
   const auto point = applied_;
   const bool on_baseline = point == check.candidate;
-  auto mark_guard = [&] { std::get<RecordAction>(actions_.back()).record["guard"] = true; };
+  auto mark_guard = [&] { std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true; };
   auto back_to_best = [&](const std::string& reason, std::optional<double> value) {
-    record_decision(*incumbent_, value, "keep", reason, std::nullopt, std::nullopt);
+    record_decision(*incumbent_, value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
     mark_guard();
     switchback_.reset();
     move_to(now, *incumbent_, Purpose::final_config);
@@ -1423,7 +1315,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   }
   // The baseline runs now (each pair ends on it): the rollback is already in force.
   const auto best = *incumbent_;
-  record_decision(best, best_mean, "rollback",
+  record_decision(best, best_mean, DecisionVerdict::rollback,
                   "the guard's check: the baseline is better than the best over " + pairs_text +
                       (only_best_broke ? " (the best broke a constraint, the baseline did not)"
                                                                        : " (by " + number_text(effect * 100) + "%, paired p=" + number_text(p) + ")") +
@@ -1452,47 +1344,42 @@ void TuningLoop::claim_and_finish(TimePoint now, std::span<const double> differe
 void TuningLoop::record_claim(std::span<const double> differences, double baseline_mean, double best_mean,
                               const std::string& note) {
   claimed_ = true;
-  boost::json::object r{{"type", "claim"},
-                        {"baseline", point_json(*baseline_)},
-                        {"best", point_json(*incumbent_)},
-                        {"confidence", policy_.confidence}};
+  ClaimRecord r;
+  r.baseline = *baseline_;
+  r.best = *incumbent_;
+  r.confidence = policy_.confidence;
   auto relative = [](double gain, double base) { return base != 0.0 ? gain / std::abs(base) : gain; };
   auto set_estimate = [&](double base, double best, double gain, double low, double high) {
-    r["baseline_value"] = base;
-    r["best_value"] = best;
-    r["improvement"] = relative(gain, base);
-    r["low"] = relative(low, base);
-    r["high"] = relative(high, base);
-    r["relative"] = base != 0.0;
+    r.estimate = ClaimRecord::Estimate{base, best, relative(gain, base), relative(low, base), relative(high, base), base != 0.0};
   };
   const auto base = ledger_.unselected(*baseline_);
   const auto best = ledger_.unselected(*incumbent_);
   if (*incumbent_ == *baseline_) {
-    r["method"] = "unchanged";
-    r["reason"] = "nothing measured beat the baseline: it stays";
+    r.method = "unchanged";
+    r.reason = "nothing measured beat the baseline: it stays";
     if (best.windows > 0) set_estimate(best.mean, best.mean, 0.0, 0.0, 0.0);
   } else if (differences.size() >= 2) {
     const auto spread = summarize(differences);
     const double se = std::sqrt(spread.variance / static_cast<double>(spread.count));
     const boost::math::students_t t(static_cast<double>(spread.count - 1));
     const double q = boost::math::quantile(boost::math::complement(t, (1.0 - policy_.confidence) / 2.0));
-    r["method"] = "switchback";
-    r["pairs"] = differences.size();
-    r["reason"] = "best against baseline, " + std::to_string(differences.size()) + " switchback pairs at the end of the study";
+    r.method = "switchback";
+    r.pairs = differences.size();
+    r.reason = "best against baseline, " + std::to_string(differences.size()) + " switchback pairs at the end of the study";
     set_estimate(baseline_mean, best_mean, spread.mean, spread.mean - q * se, spread.mean + q * se);
   } else if (base.windows == 0 || best.windows == 0) {
-    r["method"] = "none";
-    r["reason"] = "the baseline's windows were discarded (the load moved): nothing to compare";
+    r.method = "none";
+    r.reason = "the baseline's windows were discarded (the load moved): nothing to compare";
   } else {
     const auto test = gain_test(policy_.direction, base, best, policy_.confidence);
-    r["method"] = base.feasible() ? "pooled" : "feasibility";
-    r["windows"] = base.windows + best.windows;
-    r["reason"] = base.feasible() ? "from every window of both, the one that selected the best left out"
-                                  : "the baseline breaks a constraint that the best meets; the objective compared as measured";
+    r.method = base.feasible() ? "pooled" : "feasibility";
+    r.windows = base.windows + best.windows;
+    r.reason = base.feasible() ? "from every window of both, the one that selected the best left out"
+                               : "the baseline breaks a constraint that the best meets; the objective compared as measured";
     set_estimate(base.mean, best.mean, test.gain, test.low, test.high);
   }
-  if (!note.empty()) r["reason"] = std::string(r["reason"].as_string()) + "; " + note;
-  claim_ = r;
+  if (!note.empty()) r.reason += "; " + note;
+  claim_ = encode_record(solver_->space(), r);
   record(std::move(r));
 }
 
@@ -1504,10 +1391,11 @@ void TuningLoop::recommend(TimePoint now) {
     const Evaluation* evaluation = solver_->evaluation(at);
     return evaluation ? evaluation->summary() : SampleSummary{};
   };
-  boost::json::object r{{"type", "recommendation"}, {"running", point_json(applied_)}};
+  RecommendationRecord r;
+  r.running = applied_;
   const auto running = windows_at(applied_);
-  r["running_windows"] = running.count;
-  r["running_value"] = running.count == 0 ? boost::json::value(nullptr) : boost::json::value(running.mean);
+  r.running_windows = running.count;
+  if (running.count > 0) r.running_value = running.mean;
   const Evaluation* best = nullptr;
   try {
     best = solver_->recommendation();
@@ -1515,40 +1403,38 @@ void TuningLoop::recommend(TimePoint now) {
     best = solver_->best(); // the model could not be fitted: the best pooled measurements stand in
   }
   if (best == nullptr) {
-    r["point"] = nullptr;
-    r["reason"] = "nothing measured meets the constraints yet";
+    r.reason = "nothing measured meets the constraints yet";
   } else {
     const auto evidence = best->summary();
     const double value = evidence.mean;
-    r["point"] = point_json(best->point);
-    r["value"] = value;
-    r["windows"] = evidence.count;
-    r["same_as_running"] = best->point == applied_;
+    r.point = best->point;
+    r.value = value;
+    r.windows = evidence.count;
+    r.same_as_running = best->point == applied_;
     if (best->point == applied_) {
-      r["reason"] = "keep what runs: nothing measured is better";
+      r.reason = "keep what runs: nothing measured is better";
     } else if (running.count > 0) {
       const double base = running.mean;
       const double gain = sign * (value - base);
       const double effect = base != 0.0 ? gain / std::abs(base) : gain;
-      r["effect"] = effect;
+      RecommendationRecord::Comparison comparison{effect, std::nullopt, std::nullopt};
       const auto test = welch_t_test(SampleSummary{running.count, sign * running.mean, running.variance},
                                      SampleSummary{evidence.count, sign * evidence.mean, evidence.variance});
       std::string reason = (gain >= 0 ? "better by " : "worse by ") + number_text(std::abs(effect) * 100) + "% over " +
                            std::to_string(evidence.count) + " window(s) against " + std::to_string(running.count) +
                            " of what runs";
       if (test) {
-        r["p_value"] = test->p_greater;
-        r["confidence"] = 1.0 - test->p_greater;
+        comparison.p_value = test->p_greater;
+        comparison.confidence = 1.0 - test->p_greater;
         reason += " (confidence " + number_text((1.0 - test->p_greater) * 100) + "%)";
       } else {
-        r["p_value"] = nullptr;
-        r["confidence"] = nullptr;
         reason += "; too few windows for a confidence (two of each are needed)";
       }
-      r["reason"] = std::move(reason);
+      r.comparison = comparison;
+      r.reason = std::move(reason);
     }
   }
-  recommendation_ = r;
+  recommendation_ = encode_record(solver_->space(), r);
   record(std::move(r));
   begin_measurement(now, Purpose::remeasure);
 }
@@ -1574,7 +1460,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
 void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
   safe_mode_ = true;
   safe_mode_until_ = now + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
-  record({{"type", "safe_mode"}, {"entered", true}, {"reason", reason}});
+  record(SafeModeRecord{true, reason});
   pending_.reset();
   switchback_.reset();
   intensifying_.reset();
@@ -1590,7 +1476,7 @@ void TuningLoop::leave_safe_mode(TimePoint now, const std::string& reason) {
   safe_mode_ = false;
   refusals_in_a_row_ = 0;
   apply_failures_ = 0;
-  record({{"type", "safe_mode"}, {"entered", false}, {"reason", reason}});
+  record(SafeModeRecord{false, reason});
   // An apply in flight (the rollback safe mode started) continues the loop when it completes;
   // starting another now would put two applies in flight (found by the guardrail property test).
   if (phase_ != LoopPhase::applying) continue_tuning(now);

@@ -35,6 +35,7 @@
 #include <trimtab/agent/solve_session.hpp>
 #include <trimtab/agent/study_report.hpp>
 #include <trimtab/config/tuning_config.hpp>
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/point_json.hpp>
 #include <trimtab/core/tuning_loop.hpp>
@@ -63,8 +64,7 @@ json::value action_json(const Space& space, const LoopAction& action, TimePoint 
       [&](const auto& a) -> json::value {
         using A = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<A, RecordAction>) {
-          auto record = a.record;
-          return json::object{{"record", std::move(record)}};
+          return json::object{{"record", encode_record(space, a.record)}};
         } else if constexpr (std::is_same_v<A, ApplyAction>) {
           return json::object{{"apply", point_to_json(space, a.point)}, {"purpose", purpose_name(a.purpose)}};
         } else if constexpr (std::is_same_v<A, WakeAction>) {
@@ -144,9 +144,7 @@ json::object replayed_state(const std::string& name) {
   json::array actions;
   const auto baseline = report.baseline ? point_from_json(space, *report.baseline) : space.default_point();
   for (const auto& action : loop.start(now, baseline)) {
-    auto a = action_json(space, action, now);
-    if (auto* r = a.as_object().if_contains("record")) r->as_object().erase("time"); // the loop stamps none; kept safe
-    actions.push_back(std::move(a));
+    actions.push_back(action_json(space, action, now));
   }
   state["start_actions"] = std::move(actions);
   return state;

@@ -3,6 +3,7 @@
 // breaks, failed applies, operator commands and wall-clock jumps. A checker watches every apply the
 // loop asks for and every journal record it writes, and holds each to the policy.
 
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/tuning_loop.hpp>
 
 #include <algorithm>
@@ -562,8 +563,9 @@ private:
   void carry_out(std::vector<LoopAction> actions) {
     for (auto& action : actions) {
       if (auto* r = std::get_if<RecordAction>(&action)) {
-        if (trace) note("record " + boost::json::serialize(r->record));
-        checker_.record(r->record, now());
+        const auto record = encode_record(space_, r->record);
+        if (trace) note("record " + boost::json::serialize(record));
+        checker_.record(record, now());
       } else if (auto* a = std::get_if<ApplyAction>(&action)) {
         note(std::string("apply ") + purpose_name(a->purpose) + " " + text(a->point));
         checker_.apply(*a, real_, now());

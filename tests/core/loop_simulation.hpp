@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/point_json.hpp>
 
@@ -101,7 +102,7 @@ struct Simulation {
   void run(std::vector<LoopAction> actions) {
     for (auto& action : actions) {
       if (auto* r = std::get_if<RecordAction>(&action)) {
-        auto record = r->record;
+        auto record = encode_record(space, r->record);
         record["seq"] = journal.size() + 1;
         record["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         journal.push_back(std::move(record));

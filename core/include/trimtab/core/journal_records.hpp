@@ -196,8 +196,8 @@ struct ModeRecord {
 /// The study ended: budget spent, converged, or told to.
 struct DoneRecord {
   std::string reason;
-  Point best;
-  double best_value = 0.0;
+  std::optional<Point> best; ///< always written; optional on reading, as replay never needed it
+  std::optional<double> best_value;
 };
 
 /// The first line of a compacted journal (docs/journal.md#compaction).

@@ -18,6 +18,7 @@
 #include <trimtab/core/evidence.hpp>
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/guardrails.hpp>
+#include <trimtab/core/journal_records.hpp>
 #include <trimtab/core/scrape.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/solver.hpp>
@@ -105,7 +106,7 @@ struct TuningPolicy {
 /// What the loop asks its executor (the agent) to do, in order. A Record must be durable before the
 /// actions after it are carried out: the journal is written before the world is changed.
 struct RecordAction {
-  boost::json::object record; ///< a journal record without seq and time (docs/journal.md)
+  JournalRecord record; ///< the journal adds seq and time (docs/journal.md); journal_codec.hpp writes it
 };
 /// Change the service to `point` through the adapters (all or nothing), then call
 /// on_apply_done() or on_apply_failed().
@@ -180,6 +181,9 @@ public:
   /// replay(), one record at a time, so that a long journal can be read, replayed and dropped
   /// record by record rather than held in memory whole.
   [[nodiscard]] Replay begin_replay() const { return Replay(policy_.mode); }
+  void replay_record(Replay& replay, const JournalLine& line);
+  /// The same for a line as the journal holds it; throws std::invalid_argument naming the
+  /// record's seq and what is wrong with it.
   void replay_record(Replay& replay, const boost::json::object& record);
   void finish_replay(Replay replay);
 
@@ -283,7 +287,7 @@ private:
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
   [[nodiscard]] Observation solver_observation(const Score& score) const;
   void record_observation(const Point& point, const Score& score, bool failed);
-  void record_decision(const Point& about, std::optional<double> value, const char* verdict, const std::string& reason,
+  void record_decision(const Point& about, std::optional<double> value, DecisionVerdict verdict, const std::string& reason,
                        std::optional<double> effect, std::optional<double> p, bool counted = true);
   void make_incumbent(TimePoint now, const Point& point, const Score& score, bool selected);
   void make_incumbent(const Point& point, std::span<const double> samples, std::optional<double> load, bool selected);
@@ -313,10 +317,9 @@ private:
   void enter_safe_mode(TimePoint now, const std::string& reason);
   void leave_safe_mode(TimePoint now, const std::string& reason);
   void wake(TimePoint at);
-  void record(boost::json::object record);
+  void record(JournalRecord record);
   void refuse(const Refusal& refusal, const Point* point);
   [[nodiscard]] Score score_window() const;
-  [[nodiscard]] boost::json::object point_json(const Point& point) const;
   [[nodiscard]] std::vector<LoopAction> take();
 
   std::unique_ptr<Solver> solver_;
