@@ -159,10 +159,9 @@ struct Agent::State {
   State(asio::any_io_executor executor, TuningConfig config_in, AgentOptions options_in)
       : config(std::move(config_in)), options(std::move(options_in)), wake_timer(executor), work_signal(executor),
         scrape_timer(executor), loops_done(executor), sources(config.target, config.signals), in_effect_timer(executor) {
-    static constexpr const char* solver_names[] = {"bayes", "random", "grid"};
     const auto policy = tuning_policy(config);
     loop = std::make_unique<TuningLoop>(
-        make_solver(solver_names[static_cast<int>(config.solver.kind)], config.space,
+        make_solver(config.solver.kind, config.space,
                     SolverOptions{policy.direction, config.solver.seed}),
         policy);
     wake_timer.expires_at(asio::steady_timer::time_point::max());
@@ -783,11 +782,10 @@ asio::awaitable<void> Agent::run() {
     handlers.status = [this] { return boost::json::value(status()); };
     handlers.page = [this] { return status_page(); };
     handlers.command = [this](std::string_view action) {
-      auto which = OperatorCommand::rollback;
-      for (auto command : {OperatorCommand::pause, OperatorCommand::resume, OperatorCommand::rollback,
-                           OperatorCommand::recommend, OperatorCommand::apply})
-        if (action == command_name(command)) which = command;
-      auto outcome = command(which, "control");
+      // The routes name only known commands; anything else is refused, never taken for another.
+      const auto which = command_from_name(action);
+      if (!which) return CommandResult{false, "unknown command '" + std::string(action) + "'"};
+      auto outcome = command(*which, "control");
       return CommandResult{outcome.ok, outcome.message};
     };
     s.control = std::make_unique<ControlServer>(executor_, std::move(control), std::move(handlers));

@@ -23,6 +23,7 @@
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/space_yaml.hpp>
 #include <trimtab/core/did_you_mean.hpp>
+#include <trimtab/core/make_solver.hpp>
 
 namespace trimtab {
 namespace {
@@ -46,7 +47,6 @@ constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "qu
 constexpr std::array<std::string_view, 3> reduce_names{"mean", "max", "last"};
 constexpr std::array<std::string_view, 2> objective_keys{"maximize", "minimize"};
 constexpr std::array<std::string_view, 4> solver_keys{"kind", "budget", "seed", "history"};
-constexpr std::array<std::string_view, 3> solver_names{"bayes", "random", "grid"};
 constexpr std::array<std::string_view, 9> window_keys{"settle",      "duration",  "min_samples",
                                                      "load_signal", "load_band", "remeasure_every",
                                                      "max_candidate_windows", "end_early", "in_effect_limit"};
@@ -703,7 +703,8 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
       for (const auto& [key, value] : reader.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}"))
         reader.attempt([&, &key = key, &value = value] {
           const auto name = key.Scalar();
-          if (name == "kind") solver.kind = reader.choice<SolverKind>(value, "solver kind", solver_names);
+          if (name == "kind")
+            solver.kind = solver_kinds()[reader.choice<std::size_t>(value, "solver kind", solver_kinds())];
           else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
           else if (name == "history") {
             const std::filesystem::path history = reader.text(value, "history");

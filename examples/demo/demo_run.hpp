@@ -31,7 +31,7 @@ struct DemoOptions {
   double rate = 2500; ///< requests per second of load
   /// Where the journal and the report go; empty: a fresh directory under the system's temp dir.
   std::filesystem::path state_dir{};
-  std::optional<SolverKind> solver{};
+  std::optional<std::string> solver{}; ///< one of solver_kinds()
   std::optional<std::uint64_t> seed{};
   std::optional<std::size_t> budget{};
   /// Where the line per window goes; nullptr for none.

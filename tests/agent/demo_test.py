@@ -83,7 +83,7 @@ class Demo(unittest.TestCase):
     def test_bad_options_are_named(self):
         run = subprocess.run([TRIMTAB, "demo", "--solver", "annealing"], capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 1)
-        self.assertIn("--solver takes bayes, random or grid, not 'annealing'", run.stderr)
+        self.assertIn("--solver takes bayes, grid or random, not 'annealing'", run.stderr)
         run = subprocess.run([TRIMTAB, "demo", "--duration", "soon"], capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 1)
         self.assertIn("--duration", run.stderr)

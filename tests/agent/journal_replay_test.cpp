@@ -82,9 +82,8 @@ json::object replayed_state(const std::string& name) {
   const auto dir = journals_dir() / name;
   const auto config = load_tuning_config(dir / "tuning.yaml");
   const auto& space = config.space;
-  static constexpr const char* solver_names[] = {"bayes", "random", "grid"};
   const auto policy = tuning_policy(config);
-  TuningLoop loop(make_solver(solver_names[static_cast<int>(config.solver.kind)], space,
+  TuningLoop loop(make_solver(config.solver.kind, space,
                               SolverOptions{policy.direction, config.solver.seed}),
                   policy);
   if (!config.solver.history.empty()) {

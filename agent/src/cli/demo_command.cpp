@@ -2,6 +2,7 @@
 // loopback, tunes it with trimtab embedded through a callback adapter, prints a line per window,
 // and ends with a table of the default and the best configuration.
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/quantities.hpp>
+#include <trimtab/core/make_solver.hpp>
 
 #include "commands.hpp"
 #include "demo_run.hpp"
@@ -65,13 +67,14 @@ int demo_command(const std::vector<std::string>& args) {
   }
   if (vm.count("solver")) {
     const auto kind = vm["solver"].as<std::string>();
-    if (kind == "bayes") demo_options.solver = SolverKind::bayes;
-    else if (kind == "random") demo_options.solver = SolverKind::random;
-    else if (kind == "grid") demo_options.solver = SolverKind::grid;
-    else {
-      std::cerr << "trimtab demo: --solver takes bayes, random or grid, not '" << kind << "'\n";
+    const auto kinds = solver_kinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      std::cerr << "trimtab demo: --solver takes";
+      for (std::size_t i = 0; i < kinds.size(); ++i) std::cerr << (i == 0 ? " " : i + 1 == kinds.size() ? " or " : ", ") << kinds[i];
+      std::cerr << ", not '" << kind << "'\n";
       return 1;
     }
+    demo_options.solver = kind;
   }
   if (vm.count("seed")) demo_options.seed = vm["seed"].as<std::uint64_t>();
   if (vm.count("budget")) demo_options.budget = vm["budget"].as<std::size_t>();

@@ -66,10 +66,9 @@ struct ObjectiveConfig {
   Expression expression;
 };
 
-enum class SolverKind { bayes, random, grid };
-
 struct SolverConfig {
-  SolverKind kind = SolverKind::bayes;
+  /// One of solver_kinds() (core's make_solver.hpp, the one list of them), checked when read.
+  std::string kind = "bayes";
   std::uint64_t budget = 50; ///< > 0
   std::uint64_t seed = 0;
   /// Offline results to start from (JSON lines as `trimtab solve --history` reads them: point,
