@@ -29,10 +29,9 @@ public:
   }
 
   [[nodiscard]] static std::optional<double> as_number(const json::value& value) {
-    if (value.is_double()) return value.get_double();
-    if (value.is_int64()) return static_cast<double>(value.get_int64());
-    if (value.is_uint64()) return static_cast<double>(value.get_uint64());
-    return std::nullopt;
+    boost::system::error_code ec;
+    const auto number = value.to_number<double>(ec);
+    return ec ? std::nullopt : std::optional<double>(number);
   }
 
   [[nodiscard]] double number(std::string_view key) const {
@@ -92,11 +91,15 @@ public:
     return point(space, key);
   }
 
-  [[nodiscard]] Purpose purpose(std::string_view key) const {
+  /// A name that `from_name` (purpose_from_name, mode_from_name, …) knows, as its enum.
+  template <class FromName>
+  [[nodiscard]] auto named(std::string_view key, const char* what, FromName from_name) const {
     const auto name = text(key);
-    if (auto purpose = purpose_from_name(name)) return *purpose;
-    throw std::invalid_argument("'" + std::string(key) + "': unknown purpose '" + name + "'");
+    if (auto known = from_name(name)) return *known;
+    throw std::invalid_argument("'" + std::string(key) + "': unknown " + what + " '" + name + "'");
   }
+
+  [[nodiscard]] Purpose purpose(std::string_view key) const { return named(key, "purpose", purpose_from_name); }
 
   /// Numbers or nulls; a missing array is empty.
   [[nodiscard]] std::vector<std::optional<double>> numbers(std::string_view key) const {
@@ -128,12 +131,7 @@ StartRecord read_start(const Space& space, const Fields& f) {
   StartRecord r;
   r.baseline = f.point(space, "baseline");
   r.enabled = f.flag("enabled", true);
-  if (f.find("mode") != nullptr) {
-    const auto name = f.text("mode");
-    const auto mode = mode_from_name(name);
-    if (!mode) throw std::invalid_argument("'mode': unknown mode '" + name + "'");
-    r.mode = *mode;
-  }
+  if (f.find("mode") != nullptr) r.mode = f.named("mode", "mode", mode_from_name);
   r.resumed = f.flag("resumed", false);
   if (const auto* objective = f.find("objective"); objective != nullptr && objective->is_object()) {
     const Fields o(objective->get_object());
@@ -169,10 +167,7 @@ ObservationRecord read_observation(const Space& space, const Fields& f) {
 DecisionRecord read_decision(const Space& space, const Fields& f) {
   DecisionRecord r;
   r.point = f.maybe_point(space, "point");
-  const auto verdict = f.text("verdict");
-  const auto known = verdict_from_name(verdict);
-  if (!known) throw std::invalid_argument("'verdict': unknown verdict '" + verdict + "'");
-  r.verdict = *known;
+  r.verdict = f.named("verdict", "verdict", verdict_from_name);
   r.reason = f.maybe_text("reason");
   r.value = f.maybe_number("value");
   r.incumbent_value = f.maybe_number("incumbent_value");
@@ -256,21 +251,11 @@ JournalRecord read(const Space& space, const std::string& type, const Fields& f,
   if (type == "claim") return read_claim(space, f);
   if (type == "recommendation") return read_recommendation(space, f);
   if (type == "safe_mode") {
-    if (!f.at("entered").is_bool()) throw std::invalid_argument("'entered' is not true or false");
+    (void)f.at("entered"); // required: replay acts on it
     return SafeModeRecord{f.flag("entered", false), f.maybe_text("reason")};
   }
-  if (type == "operator") {
-    const auto action = f.text("action");
-    const auto command = command_from_name(action);
-    if (!command) throw std::invalid_argument("'action': unknown command '" + action + "'");
-    return OperatorRecord{*command, f.maybe_text("source")};
-  }
-  if (type == "mode") {
-    const auto name = f.text("mode");
-    const auto mode = mode_from_name(name);
-    if (!mode) throw std::invalid_argument("'mode': unknown mode '" + name + "'");
-    return ModeRecord{*mode, f.maybe_text("source")};
-  }
+  if (type == "operator") return OperatorRecord{f.named("action", "command", command_from_name), f.maybe_text("source")};
+  if (type == "mode") return ModeRecord{f.named("mode", "mode", mode_from_name), f.maybe_text("source")};
   if (type == "done") return DoneRecord{f.maybe_text("reason"), f.maybe_point(space, "best"), f.maybe_number("best_value")};
   if (type == "compacted") return CompactedRecord{f.count("dropped"), f.count("kept")};
   return UnknownRecord{json};

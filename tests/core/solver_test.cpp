@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(make_solver_names_the_known_kinds) {
     (void)make_solver("annealing", test::small_discrete_space(), {});
     BOOST_FAIL("an unknown kind was accepted");
   } catch (const std::invalid_argument& e) {
-    BOOST_TEST(std::string(e.what()) == "unknown solver 'annealing' (known: bayes, grid, random)");
+    BOOST_TEST(std::string(e.what()) == "unknown solver 'annealing' (known: bayes, grid or random)");
   }
 }
 

@@ -69,9 +69,7 @@ int demo_command(const std::vector<std::string>& args) {
     const auto kind = vm["solver"].as<std::string>();
     const auto kinds = solver_kinds();
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-      std::cerr << "trimtab demo: --solver takes";
-      for (std::size_t i = 0; i < kinds.size(); ++i) std::cerr << (i == 0 ? " " : i + 1 == kinds.size() ? " or " : ", ") << kinds[i];
-      std::cerr << ", not '" << kind << "'\n";
+      std::cerr << "trimtab demo: --solver takes " << solver_kinds_text() << ", not '" << kind << "'\n";
       return 1;
     }
     demo_options.solver = kind;

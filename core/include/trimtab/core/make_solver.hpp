@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <trimtab/core/solver.hpp>
@@ -10,6 +11,8 @@ namespace trimtab {
 
 /// The solver kinds make_solver() knows, as users write them.
 [[nodiscard]] std::span<const std::string_view> solver_kinds() noexcept;
+/// The same as people read it: "bayes, grid or random".
+[[nodiscard]] std::string solver_kinds_text();
 
 /// A solver by kind name ("bayes", "grid", "random"). Throws std::invalid_argument for an unknown kind,
 /// listing the known ones.
