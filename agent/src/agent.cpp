@@ -16,9 +16,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <trimtab/agent/claim_text.hpp>
-#include <trimtab/agent/decision_text.hpp>
-#include <trimtab/agent/readable.hpp>
 #include <trimtab/agent/control_server.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_sources.hpp>
@@ -26,9 +23,13 @@
 #include <trimtab/agent/study_report.hpp>
 #include <trimtab/core/journal_compaction.hpp>
 #include <trimtab/core/json_text.hpp>
-#include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/apply_transaction.hpp>
 #include <trimtab/core/journal_codec.hpp>
+#include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/overloaded.hpp>
 #include <trimtab/core/point_json.hpp>
+
+#include "record_log_line.hpp"
 
 namespace trimtab {
 namespace {
@@ -50,58 +51,6 @@ std::string format_number(double value) {
   return out.str();
 }
 
-// "; reverted 'a' 'b'; COULD NOT REVERT c (why)", for an apply's failure message.
-std::string revert_summary(const std::vector<std::string>& reverted, const std::vector<std::string>& stuck) {
-  std::string message;
-  if (!reverted.empty()) {
-    message += "; reverted";
-    for (const auto& name : reverted) message += " '" + name + "'";
-  }
-  if (!stuck.empty()) {
-    message += "; COULD NOT REVERT";
-    for (const auto& name : stuck) message += " " + name;
-  }
-  return message;
-}
-
-std::optional<double> as_number(const Value& value) {
-  if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
-  if (const auto* d = std::get_if<double>(&value)) return *d;
-  return std::nullopt;
-}
-
-std::string value_text(const Value& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) return *s;
-  return format_number(*as_number(value));
-}
-
-// The first setting an adapter reports closer to its value before the apply than to the asked one
-// (the apply did not take), described; nothing when every changed setting took. Closer rather than
-// equal, so a service that rounds (14.12 for 14.1234) is not called a liar.
-std::optional<std::string> unchanged_setting(const Settings& asked, const Settings& before, const Settings& reported) {
-  for (std::size_t i = 0; i < asked.size(); ++i) {
-    const auto& [name, wanted] = asked[i];
-    if (wanted == before[i].second) continue;
-    const auto it = std::find_if(reported.begin(), reported.end(), [&](const auto& s) { return s.first == name; });
-    if (it == reported.end()) continue;
-    const auto want = as_number(wanted), had = as_number(before[i].second), got = as_number(it->second);
-    bool took;
-    if (want && had && got) {
-      took = std::abs(*got - *want) <= std::abs(*got - *had);
-    } else {
-      const auto lower = [](std::string text) {
-        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-        return text;
-      };
-      took = lower(value_text(it->second)) == lower(value_text(wanted));
-    }
-    if (!took)
-      return "reads back " + name + "=" + value_text(it->second) + " (asked " + value_text(wanted) + ", was " +
-             value_text(before[i].second) + ")";
-  }
-  return std::nullopt;
-}
-
 std::string escape_label(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -116,6 +65,33 @@ std::string escape_label(std::string_view text) {
 }
 
 } // namespace
+
+// The event a host hears of for a record, if any.
+std::optional<AgentEventKind> event_kind(const JournalRecord& record) {
+  using Kind = std::optional<AgentEventKind>;
+  return std::visit(detail::overloaded{
+                        [](const ProposalRecord&) { return Kind(AgentEventKind::proposal); },
+                        [](const AppliedRecord&) { return Kind(AgentEventKind::applied); },
+                        [](const RefusalRecord&) { return Kind(AgentEventKind::refused); },
+                        [](const DecisionRecord& r) {
+                          switch (r.verdict) {
+                          case DecisionVerdict::promote: return Kind(AgentEventKind::promoted);
+                          case DecisionVerdict::rollback: return Kind(AgentEventKind::rolled_back);
+                          case DecisionVerdict::confirm: return Kind(AgentEventKind::confirming);
+                          default: return Kind();
+                          }
+                        },
+                        [](const SafeModeRecord& r) {
+                          return Kind(r.entered ? AgentEventKind::safe_mode_entered : AgentEventKind::safe_mode_left);
+                        },
+                        [](const ModeRecord&) { return Kind(AgentEventKind::mode_changed); },
+                        [](const RecommendationRecord&) { return Kind(AgentEventKind::recommendation); },
+                        [](const ClaimRecord&) { return Kind(AgentEventKind::claimed); },
+                        [](const DoneRecord&) { return Kind(AgentEventKind::study_done); },
+                        [](const auto&) { return Kind(); },
+                    },
+                    record);
+}
 
 TuningPolicy tuning_policy(const TuningConfig& config) {
   TuningPolicy policy;
@@ -178,10 +154,10 @@ struct Agent::State {
   std::optional<Journal> journal;
   // The recent records, for hosts that follow them; the study as a whole is folded into `study`,
   // so memory grows with windows, not with records.
-  std::deque<boost::json::object> records;
+  std::deque<JournalLine> records;
   StudyFold study{Agent::study_windows_kept};
   std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
-  std::deque<boost::json::object> unjournaled; // records a failed append left to write first
+  std::deque<JournalLine> unjournaled; // records a failed append left to write first
   std::uint64_t compact_at = 0;                  // the journal size that triggers the next compaction
   std::string journal_error;
 
@@ -234,18 +210,15 @@ struct Agent::State {
 
   // Writes a record durably, after any a failed write left behind. False when the disk refused:
   // the caller must then not act on it.
-  bool journal_record(const JournalRecord& typed) {
-    auto record = encode_record(config.space, typed);
-    const auto now = std::chrono::system_clock::now();
+  bool journal_record(JournalRecord record) {
+    // When it happened, though it may reach the disk later.
+    JournalLine line{0, unix_ms(std::chrono::system_clock::now()), std::move(record)};
     if (!journal) {
-      record["seq"] = ++records_without_journal;
-      record["time"] = unix_ms(now);
-      note(record);
-      keep(std::move(record));
+      line.seq = ++records_without_journal;
+      keep(std::move(line));
       return true;
     }
-    record["time"] = unix_ms(now); // when it happened, though it may reach the disk later
-    unjournaled.push_back(std::move(record));
+    unjournaled.push_back(std::move(line));
     return write_waiting_records();
   }
 
@@ -256,8 +229,7 @@ struct Agent::State {
     while (!unjournaled.empty()) {
       auto& next = unjournaled.front();
       const auto seq = journal->next_seq();
-      const auto time = next.at("time").as_int64();
-      if (auto ec = journal->append(next, time)) {
+      if (auto ec = journal->append(encode_record(next.record), next.time_ms)) {
         ++journal_failures;
         // Once per outage (or when the reason changes), not once per retry.
         auto error = "journal " + journal->path().string() + ": " + ec.message();
@@ -272,8 +244,7 @@ struct Agent::State {
                                 std::to_string(unjournaled.size()) + " waiting records written");
         journal_error.clear();
       }
-      next["seq"] = seq;
-      note(next);
+      next.seq = seq;
       keep(std::move(next));
       unjournaled.pop_front();
     }
@@ -310,10 +281,12 @@ struct Agent::State {
                             " bytes; the journal before is " + journal->path().string() + ".1");
   }
 
-  // A written record: folded into the study, told to the host, kept among the recent ones.
-  void keep(boost::json::object record) {
-    study.add(record);
-    records.push_back(std::move(record));
+  // A written record: said in the log, counted, folded into the study, told to the host, kept
+  // among the recent ones.
+  void keep(JournalLine line) {
+    note(line.record);
+    study.add(encode_line(line));
+    records.push_back(std::move(line));
     tell_host(records.back());
     while (records.size() > Agent::recent_records_kept) records.pop_front();
   }
@@ -335,86 +308,17 @@ struct Agent::State {
   }
 
   // The host's event for a record, if it is one a host hears about.
-  void tell_host(const boost::json::object& r) const {
+  void tell_host(const JournalLine& line) const {
     if (!on_event) return;
-    const auto* type = r.if_contains("type");
-    if (type == nullptr || !type->is_string()) return;
-    const auto verdict = [&]() -> std::string_view {
-      const auto* v = r.if_contains("verdict");
-      return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-    };
-    std::optional<AgentEventKind> kind;
-    if (*type == "proposal") kind = AgentEventKind::proposal;
-    else if (*type == "applied") kind = AgentEventKind::applied;
-    else if (*type == "refusal") kind = AgentEventKind::refused;
-    else if (*type == "decision" && verdict() == "promote") kind = AgentEventKind::promoted;
-    else if (*type == "decision" && verdict() == "rollback") kind = AgentEventKind::rolled_back;
-    else if (*type == "decision" && verdict() == "confirm") kind = AgentEventKind::confirming;
-    else if (*type == "safe_mode") {
-      const auto* entered = r.if_contains("entered");
-      kind = entered != nullptr && entered->is_bool() && entered->get_bool() ? AgentEventKind::safe_mode_entered
-                                                                              : AgentEventKind::safe_mode_left;
-    } else if (*type == "mode") kind = AgentEventKind::mode_changed;
-    else if (*type == "recommendation") kind = AgentEventKind::recommendation;
-    else if (*type == "claim") kind = AgentEventKind::claimed;
-    else if (*type == "done") kind = AgentEventKind::study_done;
-    if (kind) on_event(AgentEvent{*kind, r});
+    if (const auto kind = event_kind(line.record)) on_event(AgentEvent{*kind, line});
   }
 
   // Counts a record for /metrics and says what happened in the log.
-  void note(const boost::json::object& r) {
-    const auto type = std::string(r.at("type").as_string());
-    ++record_counts[type];
-    auto text = [&](const char* key) -> std::string {
-      const auto* v = r.if_contains(key);
-      if (v == nullptr) return {};
-      if (v->is_string()) return std::string(v->get_string());
-      return to_json_text(*v);
-    };
-    auto readable = [&](const char* key) -> std::string {
-      const auto* v = r.if_contains(key);
-      return v == nullptr ? std::string("none") : readable_value(*v);
-    };
-    if (type == "refusal") {
-      ++refusals[text("reason")];
-      // Pacing defers an apply, it does not refuse it: that is how min_dwell and the update rate
-      // work, every time, and no cause for a warning.
-      const auto reason = text("reason");
-      if (reason == "min_dwell" || reason == "rate_limit")
-        log(LogLevel::info, "waiting: " + text("detail"));
-      else
-        log(LogLevel::warning, "refused (" + reason + "): " + text("detail"));
-    } else if (type == "decision") {
-      ++verdicts[text("verdict")];
-      log(LogLevel::info, describe_decision(r));
-    } else if (type == "apply_failed") {
-      log(LogLevel::warning, "apply failed: " + text("error"));
-    } else if (type == "safe_mode") {
-      log(LogLevel::warning, std::string(r.at("entered").as_bool() ? "safe mode entered: " : "safe mode left: ") + text("reason"));
-    } else if (type == "done") {
-      log(LogLevel::info, "study done (" + text("reason") + "): best " + readable("best") + ", objective " + readable("best_value"));
-    } else if (type == "applied") {
-      log(LogLevel::info, "applied " + readable("point") + " (" + text("purpose") + ")");
-    } else if (type == "in_effect") {
-      if (r.at("confirmed").as_bool())
-        log(LogLevel::info, "in effect after " + text("waited_ms") + " ms: " + readable("point"));
-      else
-        log(LogLevel::warning, "not confirmed in effect after " + text("waited_ms") + " ms, measured anyway: " + text("detail"));
-    } else if (type == "operator") {
-      log(LogLevel::info, "operator: " + text("action") + " from " + text("source"));
-    } else if (type == "mode") {
-      log(LogLevel::info, "mode: " + text("mode"));
-    } else if (type == "recommendation") {
-      log(LogLevel::info, "recommendation " + readable("point") + ": " + text("reason"));
-    } else if (type == "claim") {
-      log(LogLevel::info, "claim: " + describe_claim(r));
-    } else if (type == "guard") {
-      log(LogLevel::info, "guarding " + readable("point") + " from objective " + readable("value") + ": " + text("reason"));
-    } else if (type == "switchback") {
-      log(LogLevel::info, "switchback pair " + text("pair") + "/" + text("of") + ": " + readable("candidate_value") +
-                              " for " + readable("candidate") + " against " + readable("incumbent_value") + " for " +
-                              readable("incumbent"));
-    }
+  void note(const JournalRecord& record) {
+    ++record_counts[record_type(record)];
+    if (const auto* refusal = std::get_if<RefusalRecord>(&record)) ++refusals[refusal->reason];
+    if (const auto* decision = std::get_if<DecisionRecord>(&record)) ++verdicts[verdict_name(decision->verdict)];
+    if (auto line = record_log_line(record)) log(line->level, line->text);
   }
 
   // --- adapters -------------------------------------------------------------------------------
@@ -474,53 +378,49 @@ struct Agent::State {
     co_return co_await call_guarded(adapter, std::move(start), std::move(late));
   }
 
-  // All or nothing: when one adapter fails, those already changed are put back, and the message
-  // says exactly what the service runs with now.
+  // All or nothing (ApplyTransaction): carries out the transaction's calls in turn.
   asio::awaitable<AdapterResult> apply_point(const Point& target) {
     const auto started = std::chrono::steady_clock::now();
+    std::vector<AdapterChange> changes;
     std::vector<Adapter*> changed;
     for (auto& adapter : adapters) {
-      auto wanted = settings_for(*adapter, target);
-      if (wanted == settings_for(*adapter, running_config)) continue;
-      auto result = co_await call_apply(*adapter, std::move(wanted));
-      if (!result) {
-        std::string message = result.message.empty() ? "adapter '" + adapter->name() + "': " + result.error.message() : result.message;
-        std::vector<std::string> reverted, stuck;
-        for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
-          auto previous = settings_for(**it, running_config);
-          auto undo = co_await call_apply(**it, std::move(previous));
-          if (undo) reverted.push_back((*it)->name());
-          else stuck.push_back((*it)->name() + " (" + undo.message + ")");
-        }
-        message += revert_summary(reverted, stuck);
-        last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        co_return AdapterResult{result.error, message};
-      }
+      auto wanted = settings_for(*adapter, target), before = settings_for(*adapter, running_config);
+      if (wanted == before) continue;
+      changes.push_back(AdapterChange{adapter->name(), std::move(before), std::move(wanted)});
       changed.push_back(adapter.get());
     }
-    // An adapter may report success and change nothing (a service that ignores a key, a reload
-    // that did not happen). Every adapter that can read back is asked; one that still runs closer
-    // to the old values than to the asked ones fails the apply like any other failure.
-    for (auto* adapter : changed) {
-      auto [read, reported] = co_await call_current(*adapter);
-      if (!read) continue; // cannot read back (a command without `current`): its word stands
-      const auto asked = settings_for(*adapter, target), before = settings_for(*adapter, running_config);
-      if (auto lie = unchanged_setting(asked, before, reported)) {
-        std::string message = "adapter '" + adapter->name() + "' reported success but " + *lie;
-        std::vector<std::string> reverted, stuck;
-        for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
-          auto undo = co_await call_apply(**it, settings_for(**it, running_config));
-          if (undo) reverted.push_back((*it)->name());
-          else stuck.push_back((*it)->name() + " (" + undo.message + ")");
-        }
-        message += revert_summary(reverted, stuck);
-        last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        co_return AdapterResult{make_error_code(AdapterError::bad_response), message};
+    ApplyTransaction transaction(std::move(changes));
+    boost::system::error_code apply_error;
+    while (!transaction.finished()) {
+      if (const auto* call = std::get_if<ApplyCall>(&transaction.next())) {
+        const auto result = co_await call_apply(*changed[call->index], call->settings);
+        apply_error = result.error;
+        transaction.applied(bool(result), failure_text(*changed[call->index], result));
+      } else if (const auto* read = std::get_if<ReadBackCall>(&transaction.next())) {
+        auto [result, reported] = co_await call_current(*changed[read->index]);
+        // One that cannot read back (a command without `current`) is taken at its word.
+        transaction.read_back(result ? ReadBack{ReadBack::Kind::settings, std::move(reported)}
+                                     : ReadBack{ReadBack::Kind::cannot_tell, {}});
+      } else if (const auto* undo = std::get_if<UndoCall>(&transaction.next())) {
+        const auto result = co_await call_apply(*changed[undo->index], undo->settings);
+        transaction.undone(bool(result), result.message);
       }
     }
-    running_config = target;
     last_apply_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    co_return AdapterResult{};
+    const auto& outcome = std::get<ApplyOutcome>(transaction.next());
+    if (outcome.ok) {
+      running_config = target;
+      co_return AdapterResult{};
+    }
+    const auto error = outcome.failure == ApplyOutcome::Failure::did_not_take ? make_error_code(AdapterError::bad_response)
+                                                                              : apply_error;
+    co_return AdapterResult{error, outcome.message};
+  }
+
+  // What a failed adapter call says, naming the adapter.
+  static std::string failure_text(const Adapter& adapter, const AdapterResult& result) {
+    if (result) return {};
+    return result.message.empty() ? "adapter '" + adapter.name() + "': " + result.error.message() : result.message;
   }
 
   // An apply that reads back is not always one the service runs yet (a pool keeps server
@@ -559,7 +459,7 @@ struct Agent::State {
     if (!waited && pending.empty()) co_return;
     const auto waited_ms =
         std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started).count();
-    journal_record(InEffectRecord{target, pending.empty(), waited_ms, pending.empty() ? std::string() : detail});
+    journal_record(InEffectRecord{settings_of(config.space, target), pending.empty(), waited_ms, pending.empty() ? std::string() : detail});
   }
 
   asio::awaitable<Point> read_running_config() {
@@ -642,7 +542,7 @@ struct Agent::State {
         asio::steady_timer::duration::zero(), std::chrono::duration_cast<asio::steady_timer::duration>(delay)));
   }
 
-  // Carries out the loop's actions in order, one at a time.
+  // Carries out the loop's actions in order, one at a time, until stop().
   asio::awaitable<void> work_loop() {
     while (!stopping) {
       if (queue.empty()) {
@@ -651,33 +551,47 @@ struct Agent::State {
         co_await work_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      auto action = std::move(queue.front());
-      queue.pop_front();
-      if (auto* record = std::get_if<RecordAction>(&action)) {
-        journal_record(record->record);
-      } else if (auto* apply = std::get_if<ApplyAction>(&action)) {
-        if (!unjournaled.empty()) {
-          // The apply's own record is not on disk: acting on it would leave a change nobody can
-          // replay.
-          enqueue(loop->on_apply_failed(std::chrono::system_clock::now(), "not applied: " + journal_error));
-          continue;
-        }
-        const auto before = running_config;
-        const auto result = co_await apply_point(apply->point);
-        if (result) co_await wait_in_effect(before, apply->point);
-        const auto now = std::chrono::system_clock::now();
-        enqueue(result ? loop->on_apply_done(now) : loop->on_apply_failed(now, result.message));
-      } else if (auto* wake = std::get_if<WakeAction>(&action)) {
-        schedule_wake(wake->at);
-      } else if (auto* best = std::get_if<SaveBestAction>(&action)) {
-        if (journal) {
-          boost::json::object runtime{{"point", point_to_json(config.space, best->point)},
-                                      {"value", best->value},
-                                      {"seq", journal->next_seq() - 1},
-                                      {"time", unix_ms(std::chrono::system_clock::now())}};
-          if (auto ec = write_runtime_config(config.state.dir, runtime))
-            log(LogLevel::error, "cannot write runtime_config.json: " + ec.message());
-        }
+      co_await carry_out_next();
+    }
+  }
+
+  // After stop(): the records the loop had queued are written (an apply or a wake it had asked
+  // for is dropped), then the loop's stop (TuningLoop::on_stop) is carried out to the end.
+  asio::awaitable<void> finish(StopTarget target) {
+    std::erase_if(queue, [](const LoopAction& action) {
+      return std::holds_alternative<ApplyAction>(action) || std::holds_alternative<WakeAction>(action);
+    });
+    enqueue(loop->on_stop(target));
+    while (!queue.empty()) co_await carry_out_next();
+  }
+
+  asio::awaitable<void> carry_out_next() {
+    auto action = std::move(queue.front());
+    queue.pop_front();
+    if (auto* record = std::get_if<RecordAction>(&action)) {
+      journal_record(record->record);
+    } else if (auto* apply = std::get_if<ApplyAction>(&action)) {
+      if (!unjournaled.empty()) {
+        // The apply's own record is not on disk: acting on it would leave a change nobody can
+        // replay.
+        enqueue(loop->on_apply_failed(std::chrono::system_clock::now(), "not applied: " + journal_error));
+        co_return;
+      }
+      const auto before = running_config;
+      const auto result = co_await apply_point(apply->point);
+      if (result) co_await wait_in_effect(before, apply->point);
+      const auto now = std::chrono::system_clock::now();
+      enqueue(result ? loop->on_apply_done(now) : loop->on_apply_failed(now, result.message));
+    } else if (auto* wake = std::get_if<WakeAction>(&action)) {
+      schedule_wake(wake->at);
+    } else if (auto* best = std::get_if<SaveBestAction>(&action)) {
+      if (journal) {
+        boost::json::object runtime{{"point", point_to_json(config.space, best->point)},
+                                    {"value", best->value},
+                                    {"seq", journal->next_seq() - 1},
+                                    {"time", unix_ms(std::chrono::system_clock::now())}};
+        if (auto ec = write_runtime_config(config.state.dir, runtime))
+          log(LogLevel::error, "cannot write runtime_config.json: " + ec.message());
       }
     }
   }
@@ -751,10 +665,9 @@ asio::awaitable<void> Agent::run() {
       // records take what they keep from each, and a long journal is never held in memory whole.
       auto replay = s.loop->begin_replay();
       std::size_t replayed = 0;
-      s.journal.emplace(Journal::open(s.config.state.dir, [&](boost::json::object record) {
+      s.journal.emplace(Journal::open(s.config.state.dir, [&](const boost::json::object& record) {
         s.study.add(record);
-        s.loop->replay_record(replay, record);
-        s.records.push_back(std::move(record));
+        s.records.push_back(s.loop->replay_record(replay, record));
         if (s.records.size() > recent_records_kept) s.records.pop_front();
         ++replayed;
       }));
@@ -808,21 +721,7 @@ asio::awaitable<void> Agent::run() {
     boost::system::error_code ec;
     co_await s.loops_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  std::optional<Point> exit_point;
-  // The study's baseline is the first start record's.
-  if (s.options.on_exit == AgentOptions::OnExit::baseline)
-    if (const auto baseline = s.study.report().baseline) exit_point = point_from_json(s.config.space, *baseline);
-  if (s.options.on_exit == AgentOptions::OnExit::last_known_good) exit_point = s.loop->incumbent();
-  if (exit_point && *exit_point != s.running_config && s.config.enabled) {
-    // Straight there: stopping is no time for several steps, and this is a known configuration.
-    s.journal_record(ApplyRecord{*exit_point, Purpose::restore});
-    const auto result = co_await s.apply_point(*exit_point);
-    if (result) {
-      s.journal_record(AppliedRecord{*exit_point, Purpose::restore});
-    } else {
-      s.journal_record(ApplyFailedRecord{*exit_point, Purpose::restore, result.message});
-    }
-  }
+  co_await s.finish(s.options.on_exit);
   s.log(LogLevel::info, "stopped");
 }
 
@@ -846,7 +745,7 @@ CommandOutcome Agent::command(OperatorCommand command, const std::string& source
   return outcome;
 }
 
-const std::deque<boost::json::object>& Agent::records() const noexcept { return state_->records; }
+const std::deque<JournalLine>& Agent::records() const noexcept { return state_->records; }
 
 StudyReport Agent::study_report() const { return state_->study.report(); }
 
@@ -864,7 +763,7 @@ boost::json::object Agent::status() const {
   out["enabled"] = s.config.enabled;
   out["mode"] = !s.config.enabled ? "observe" : mode_name(loop.mode());
   out["confirming"] = loop.confirming();
-  if (loop.recommendation()) out["recommendation"] = *loop.recommendation();
+  if (loop.recommendation()) out["recommendation"] = encode_record(*loop.recommendation());
   // The fold's report copies every window it keeps and computes the trends: once per request.
   const auto report = s.study.report();
   out["statistics"] = study_statistics_json(report);
@@ -878,7 +777,7 @@ boost::json::object Agent::status() const {
   out["windows_scored"] = report.counts.windows;
   out["candidate_windows"] = loop.windows_scored();
   out["budget"] = s.config.solver.budget;
-  if (loop.claim()) out["claim"] = *loop.claim();
+  if (loop.claim()) out["claim"] = encode_record(*loop.claim());
   if (loop.guarding() && loop.guard_reference()) {
     // After the study: the best's level when guarding began against its recent windows.
     const auto& reference = *loop.guard_reference();

@@ -2,23 +2,12 @@
 
 #include <cmath>
 #include <iomanip>
-#include <optional>
 #include <sstream>
+
+#include <trimtab/core/journal_codec.hpp>
 
 namespace trimtab {
 namespace {
-
-std::optional<double> number(const boost::json::object& r, const char* key) {
-  const auto* v = r.if_contains(key);
-  if (v == nullptr || !v->is_number()) return std::nullopt;
-  const double d = v->to_number<double>();
-  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
-
-std::string text(const boost::json::object& r, const char* key) {
-  const auto* v = r.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 // A change in percent (relative claims) or in the objective's units, with its sign.
 std::string change(double value, bool relative) {
@@ -29,27 +18,31 @@ std::string change(double value, bool relative) {
 
 } // namespace
 
-std::string claim_interval(const boost::json::object& claim) {
-  const auto improvement = number(claim, "improvement");
-  if (!improvement) return "—";
-  const auto* relative_value = claim.if_contains("relative");
-  const bool relative = relative_value == nullptr || !relative_value->is_bool() || relative_value->get_bool();
-  std::string out = change(*improvement, relative);
-  const auto low = number(claim, "low"), high = number(claim, "high");
-  if (low && high && *low != *high) out += " [" + change(*low, relative) + ", " + change(*high, relative) + "]";
+std::string claim_interval(const ClaimRecord& claim) {
+  if (!claim.estimate || !std::isfinite(claim.estimate->improvement)) return "—";
+  const auto& estimate = *claim.estimate;
+  std::string out = change(estimate.improvement, estimate.relative);
+  if (estimate.low != estimate.high) out += " [" + change(estimate.low, estimate.relative) + ", " + change(estimate.high, estimate.relative) + "]";
   return out;
 }
 
-std::string describe_claim(const boost::json::object& claim) {
-  const auto method = text(claim, "method");
-  const auto reason = text(claim, "reason");
-  if (!number(claim, "improvement")) return "no improvement claimed: " + reason;
+std::string describe_claim(const ClaimRecord& claim) {
+  if (!claim.estimate || !std::isfinite(claim.estimate->improvement)) return "no improvement claimed: " + claim.reason;
   std::ostringstream confidence;
-  confidence << std::setprecision(3) << number(claim, "confidence").value_or(0.95) * 100.0;
+  confidence << std::setprecision(3) << claim.confidence * 100.0;
   std::string out = claim_interval(claim) + " over the baseline";
-  if (number(claim, "low") != number(claim, "high")) out += " (" + confidence.str() + " % interval)";
-  out += "; " + (method.empty() ? std::string("estimate") : method) + ": " + reason;
+  if (claim.estimate->low != claim.estimate->high) out += " (" + confidence.str() + " % interval)";
+  out += "; " + (claim.method.empty() ? std::string("estimate") : claim.method) + ": " + claim.reason;
   return out;
+}
+
+std::optional<ClaimRecord> claim_from_json(const boost::json::object& json) {
+  try {
+    auto record = decode_record(json);
+    if (auto* claim = std::get_if<ClaimRecord>(&record)) return std::move(*claim);
+  } catch (const std::invalid_argument&) {
+  }
+  return std::nullopt;
 }
 
 } // namespace trimtab

@@ -3,43 +3,31 @@
 #include <trimtab/agent/readable.hpp>
 
 namespace trimtab {
-namespace {
 
-std::string field(const boost::json::object& r, const char* key) {
-  const auto* v = r.if_contains(key);
-  return v == nullptr ? std::string("none") : readable_value(*v);
-}
-
-std::string text(const boost::json::object& r, const char* key) {
-  const auto* v = r.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-} // namespace
-
-std::string describe_decision(const boost::json::object& r) {
-  const auto verdict = text(r, "verdict");
-  const auto point = field(r, "point");
-  const auto value = field(r, "value");
-  const auto reason = text(r, "reason");
-  const auto* incumbent = r.if_contains("incumbent_value");
-  const bool has_incumbent = incumbent != nullptr && incumbent->is_number();
-  const auto against = has_incumbent ? " against the incumbent's " + readable_value(*incumbent) : std::string();
-  if (const auto* guard = r.if_contains("guard"); guard != nullptr && guard->is_bool() && guard->get_bool()) {
+std::string describe_decision(const DecisionRecord& r) {
+  const auto point = r.point ? readable_point(*r.point) : std::string("none");
+  const auto value = readable_number(r.value);
+  const auto& reason = r.reason;
+  const auto against = r.incumbent_value ? " against the incumbent's " + readable_number(*r.incumbent_value) : std::string();
+  if (r.guard) {
     // After the study: the best is guarded, and the reason says where it stands.
-    if (verdict == "rollback") return "guard: rolled back from " + point + " to the baseline; " + reason;
-    if (verdict == "discard") return "guard: discarded the window of " + point + ": " + reason;
+    if (r.verdict == DecisionVerdict::rollback) return "guard: rolled back from " + point + " to the baseline; " + reason;
+    if (r.verdict == DecisionVerdict::discard) return "guard: discarded the window of " + point + ": " + reason;
     return "guard: " + point + " scored " + value + "; " + reason;
   }
-  if (verdict == "promote") return "promoted " + point + ": objective " + value + against + "; " + reason;
-  if (verdict == "rollback") return "rolled back " + point + ": objective " + value + against + "; " + reason;
-  if (verdict == "extend") return "measuring " + point + " again: objective " + value + against + "; " + reason;
-  if (verdict == "confirm") return "confirming " + point + " by switchback: objective " + value + against + "; " + reason;
-  if (verdict == "discard") return "discarded the window of " + point + ": " + reason;
-  if (verdict == "keep" && !has_incumbent) return "measured " + point + ": objective " + value + "; " + reason;
-  if (verdict == "keep")
-    return "kept the incumbent (objective " + readable_value(*incumbent) + "); " + point + " scored " + value + ": " + reason;
-  return verdict + " " + point + ": objective " + value + "; " + reason;
+  switch (r.verdict) {
+  case DecisionVerdict::promote: return "promoted " + point + ": objective " + value + against + "; " + reason;
+  case DecisionVerdict::rollback: return "rolled back " + point + ": objective " + value + against + "; " + reason;
+  case DecisionVerdict::extend: return "measuring " + point + " again: objective " + value + against + "; " + reason;
+  case DecisionVerdict::confirm:
+    return "confirming " + point + " by switchback: objective " + value + against + "; " + reason;
+  case DecisionVerdict::discard: return "discarded the window of " + point + ": " + reason;
+  case DecisionVerdict::keep:
+    if (!r.incumbent_value) return "measured " + point + ": objective " + value + "; " + reason;
+    return "kept the incumbent (objective " + readable_number(*r.incumbent_value) + "); " + point + " scored " + value +
+           ": " + reason;
+  }
+  return std::string(verdict_name(r.verdict)) + " " + point + ": objective " + value + "; " + reason;
 }
 
 } // namespace trimtab

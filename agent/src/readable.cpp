@@ -32,6 +32,10 @@ std::string readable_number(double value) {
   return out.str();
 }
 
+std::string readable_number(std::optional<double> value) { return value ? readable_number(*value) : "none"; }
+
+std::string readable_point(const Settings& point) { return readable_point(settings_to_json(point)); }
+
 std::string readable_point(const boost::json::object& point) {
   std::string out;
   for (const auto& entry : point) {

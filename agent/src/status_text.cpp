@@ -34,8 +34,10 @@ std::string status_summary(const boost::json::object& status) {
   if (status.contains("incumbent")) line("best", at(status, "incumbent") + "  (objective " + at(status, "incumbent_value") + ")");
   line("windows", at(status, "windows_scored") + " scored, " + at(status, "candidate_windows") + " of " + at(status, "budget") +
                       " candidates; " + at(status, "rollbacks_last_hour") + " rollbacks in the last hour");
-  if (const auto* claim = status.if_contains("claim"); claim != nullptr && claim->is_object()) {
-    line("claimed", describe_claim(claim->get_object()));
+  const auto* claim_json = status.if_contains("claim");
+  const auto claim = claim_json != nullptr && claim_json->is_object() ? claim_from_json(claim_json->get_object()) : std::nullopt;
+  if (claim) {
+    line("claimed", describe_claim(*claim));
   } else if (const auto* stats = status.if_contains("statistics"); stats != nullptr && stats->is_object()) {
     const auto& s = stats->get_object();
     if (const auto* improvement = s.if_contains("improvement"); improvement != nullptr && improvement->is_number())

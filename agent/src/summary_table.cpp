@@ -55,7 +55,8 @@ void print_summary_table(const StudyReport& report, std::span<const std::string>
     out << '\n';
   }
   out << std::right;
-  if (report.claim) out << "\nclaimed: " << describe_claim(*report.claim) << '\n';
+  if (const auto claim = report.claim ? claim_from_json(*report.claim) : std::nullopt)
+    out << "\nclaimed: " << describe_claim(*claim) << '\n';
 }
 
 } // namespace trimtab

@@ -1,6 +1,6 @@
 #include <trimtab/core/box.hpp>
 
-#include "overloaded.hpp"
+#include <trimtab/core/overloaded.hpp>
 
 #include <algorithm>
 #include <cmath>

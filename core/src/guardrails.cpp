@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "overloaded.hpp"
+#include <trimtab/core/overloaded.hpp>
 
 namespace trimtab {
 namespace {

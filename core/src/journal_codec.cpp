@@ -4,9 +4,9 @@
 #include <stdexcept>
 #include <string>
 
-#include <trimtab/core/point_json.hpp>
+#include <trimtab/core/settings.hpp>
 
-#include "overloaded.hpp"
+#include <trimtab/core/overloaded.hpp>
 
 namespace trimtab {
 namespace {
@@ -76,19 +76,19 @@ public:
     return value->get_bool();
   }
 
-  [[nodiscard]] Point point(const Space& space, std::string_view key) const {
+  [[nodiscard]] Settings point(std::string_view key) const {
     try {
-      return point_from_json(space, at(key));
+      return settings_from_json(at(key));
     } catch (const std::invalid_argument& e) {
       if (find(key) == nullptr) throw;
       throw std::invalid_argument("'" + std::string(key) + "': " + e.what());
     }
   }
 
-  [[nodiscard]] std::optional<Point> maybe_point(const Space& space, std::string_view key) const {
+  [[nodiscard]] std::optional<Settings> maybe_point(std::string_view key) const {
     const auto* value = find(key);
     if (value == nullptr || value->is_null()) return std::nullopt;
-    return point(space, key);
+    return point(key);
   }
 
   /// A name that `from_name` (purpose_from_name, mode_from_name, …) knows, as its enum.
@@ -127,9 +127,9 @@ private:
   const json::object& json_;
 };
 
-StartRecord read_start(const Space& space, const Fields& f) {
+StartRecord read_start(const Fields& f) {
   StartRecord r;
-  r.baseline = f.point(space, "baseline");
+  r.baseline = f.point("baseline");
   r.enabled = f.flag("enabled", true);
   if (f.find("mode") != nullptr) r.mode = f.named("mode", "mode", mode_from_name);
   r.resumed = f.flag("resumed", false);
@@ -144,9 +144,9 @@ StartRecord read_start(const Space& space, const Fields& f) {
   return r;
 }
 
-ObservationRecord read_observation(const Space& space, const Fields& f) {
+ObservationRecord read_observation(const Fields& f) {
   ObservationRecord r;
-  r.point = f.point(space, "point");
+  r.point = f.point("point");
   r.purpose = f.purpose("purpose");
   if (const auto* signals = f.find("signals"); signals != nullptr && signals->is_object())
     for (const auto& [name, value] : signals->get_object())
@@ -164,9 +164,9 @@ ObservationRecord read_observation(const Space& space, const Fields& f) {
   return r;
 }
 
-DecisionRecord read_decision(const Space& space, const Fields& f) {
+DecisionRecord read_decision(const Fields& f) {
   DecisionRecord r;
-  r.point = f.maybe_point(space, "point");
+  r.point = f.maybe_point("point");
   r.verdict = f.named("verdict", "verdict", verdict_from_name);
   r.reason = f.maybe_text("reason");
   r.value = f.maybe_number("value");
@@ -180,9 +180,9 @@ DecisionRecord read_decision(const Space& space, const Fields& f) {
   return r;
 }
 
-IncumbentRecord read_incumbent(const Space& space, const Fields& f) {
+IncumbentRecord read_incumbent(const Fields& f) {
   IncumbentRecord r;
-  r.point = f.point(space, "point");
+  r.point = f.point("point");
   r.value = f.number("value");
   r.sem = f.maybe_number("sem");
   r.windows = f.maybe_count("windows");
@@ -194,10 +194,10 @@ IncumbentRecord read_incumbent(const Space& space, const Fields& f) {
   return r;
 }
 
-ClaimRecord read_claim(const Space& space, const Fields& f) {
+ClaimRecord read_claim(const Fields& f) {
   ClaimRecord r;
-  r.baseline = f.point(space, "baseline");
-  r.best = f.point(space, "best");
+  r.baseline = f.point("baseline");
+  r.best = f.point("best");
   r.confidence = f.number("confidence");
   r.method = f.text("method");
   r.pairs = f.maybe_count("pairs");
@@ -209,12 +209,12 @@ ClaimRecord read_claim(const Space& space, const Fields& f) {
   return r;
 }
 
-RecommendationRecord read_recommendation(const Space& space, const Fields& f) {
+RecommendationRecord read_recommendation(const Fields& f) {
   RecommendationRecord r;
-  r.running = f.point(space, "running");
+  r.running = f.point("running");
   r.running_windows = f.count("running_windows");
   r.running_value = f.maybe_number("running_value");
-  r.point = f.maybe_point(space, "point");
+  r.point = f.maybe_point("point");
   if (r.point) {
     r.value = f.number("value");
     r.windows = f.count("windows");
@@ -226,37 +226,37 @@ RecommendationRecord read_recommendation(const Space& space, const Fields& f) {
   return r;
 }
 
-JournalRecord read(const Space& space, const std::string& type, const Fields& f, const json::object& json) {
-  if (type == "start") return read_start(space, f);
-  if (type == "refusal") return RefusalRecord{f.text("reason"), f.maybe_text("detail"), f.maybe_point(space, "point")};
-  if (type == "proposal") return ProposalRecord{f.point(space, "point")};
-  if (type == "apply") return ApplyRecord{f.point(space, "point"), f.purpose("purpose")};
-  if (type == "applied") return AppliedRecord{f.point(space, "point"), f.purpose("purpose")};
-  if (type == "apply_failed") return ApplyFailedRecord{f.point(space, "point"), f.purpose("purpose"), f.maybe_text("error")};
+JournalRecord read(const std::string& type, const Fields& f, const json::object& json) {
+  if (type == "start") return read_start(f);
+  if (type == "refusal") return RefusalRecord{f.text("reason"), f.maybe_text("detail"), f.maybe_point("point")};
+  if (type == "proposal") return ProposalRecord{f.point("point")};
+  if (type == "apply") return ApplyRecord{f.point("point"), f.purpose("purpose")};
+  if (type == "applied") return AppliedRecord{f.point("point"), f.purpose("purpose")};
+  if (type == "apply_failed") return ApplyFailedRecord{f.point("point"), f.purpose("purpose"), f.maybe_text("error")};
   if (type == "in_effect")
-    return InEffectRecord{f.point(space, "point"), f.flag("confirmed", false),
+    return InEffectRecord{f.point("point"), f.flag("confirmed", false),
                           static_cast<std::int64_t>(f.maybe_count("waited_ms").value_or(0)), f.maybe_text("detail")};
-  if (type == "observation") return read_observation(space, f);
-  if (type == "decision") return read_decision(space, f);
-  if (type == "incumbent") return read_incumbent(space, f);
+  if (type == "observation") return read_observation(f);
+  if (type == "decision") return read_decision(f);
+  if (type == "incumbent") return read_incumbent(f);
   if (type == "switchback")
     return SwitchbackRecord{f.count("pair"),          f.count("of"),
-                            f.point(space, "candidate"), f.point(space, "incumbent"),
+                            f.point("candidate"), f.point("incumbent"),
                             f.number("incumbent_value"), f.number("candidate_value"),
                             f.number("difference"),    f.flag("final", false),
                             f.flag("guard", false)};
   if (type == "guard")
-    return GuardRecord{f.point(space, "point"), f.number("value"), f.number("sem"), f.count("windows"),
+    return GuardRecord{f.point("point"), f.number("value"), f.number("sem"), f.count("windows"),
                        f.numbers("constraints"), f.maybe_text("reason")};
-  if (type == "claim") return read_claim(space, f);
-  if (type == "recommendation") return read_recommendation(space, f);
+  if (type == "claim") return read_claim(f);
+  if (type == "recommendation") return read_recommendation(f);
   if (type == "safe_mode") {
     (void)f.at("entered"); // required: replay acts on it
     return SafeModeRecord{f.flag("entered", false), f.maybe_text("reason")};
   }
   if (type == "operator") return OperatorRecord{f.named("action", "command", command_from_name), f.maybe_text("source")};
   if (type == "mode") return ModeRecord{f.named("mode", "mode", mode_from_name), f.maybe_text("source")};
-  if (type == "done") return DoneRecord{f.maybe_text("reason"), f.maybe_point(space, "best"), f.maybe_number("best_value")};
+  if (type == "done") return DoneRecord{f.maybe_text("reason"), f.maybe_point("best"), f.maybe_number("best_value")};
   if (type == "compacted") return CompactedRecord{f.count("dropped"), f.count("kept")};
   return UnknownRecord{json};
 }
@@ -273,8 +273,6 @@ json::array numbers_json(const std::vector<std::optional<double>>& values) {
 
 class Writer {
 public:
-  explicit Writer(const Space& space) : space_(space) {}
-
   json::object operator()(const StartRecord& r) const {
     json::array constraints;
     for (const auto& c : r.constraints) constraints.emplace_back(c);
@@ -434,9 +432,7 @@ public:
   }
 
 private:
-  [[nodiscard]] json::object point(const Point& p) const { return point_to_json(space_, p); }
-
-  const Space& space_;
+  [[nodiscard]] static json::object point(const Settings& p) { return settings_to_json(p); }
 };
 
 } // namespace
@@ -479,22 +475,22 @@ std::string record_type(const JournalRecord& record) {
       record);
 }
 
-json::object encode_record(const Space& space, const JournalRecord& record) { return std::visit(Writer(space), record); }
+json::object encode_record(const JournalRecord& record) { return std::visit(Writer(), record); }
 
-json::object encode_line(const Space& space, const JournalLine& line) {
+json::object encode_line(const JournalLine& line) {
   json::object o;
   o.emplace("seq", line.seq);
   o.emplace("time", line.time_ms);
-  for (auto& [key, value] : encode_record(space, line.record)) o.emplace(key, std::move(value));
+  for (auto& [key, value] : encode_record(line.record)) o.emplace(key, std::move(value));
   return o;
 }
 
-JournalRecord decode_record(const Space& space, const json::object& json) {
+JournalRecord decode_record(const json::object& json) {
   const Fields fields(json);
-  return read(space, fields.text("type"), fields, json);
+  return read(fields.text("type"), fields, json);
 }
 
-JournalLine decode_line(const Space& space, const json::object& json) {
+JournalLine decode_line(const json::object& json) {
   const Fields fields(json);
   JournalLine line;
   line.seq = fields.count("seq");
@@ -503,7 +499,7 @@ JournalLine decode_line(const Space& space, const json::object& json) {
   const double time = fields.number("time");
   if (!(time >= 0.0 && time <= 7'258'118'400'000.0)) throw std::invalid_argument("'time' is not a time between 1970 and 2200");
   line.time_ms = static_cast<std::int64_t>(time);
-  line.record = decode_record(space, json);
+  line.record = decode_record(json);
   return line;
 }
 

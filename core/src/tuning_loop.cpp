@@ -8,7 +8,7 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
-#include "overloaded.hpp"
+#include <trimtab/core/overloaded.hpp>
 
 #include <trimtab/core/guard.hpp>
 #include <trimtab/core/journal_codec.hpp>
@@ -44,6 +44,7 @@ const char* phase_name(LoopPhase phase) noexcept {
   case LoopPhase::safe_mode: return "safe_mode";
   case LoopPhase::done: return "done";
   case LoopPhase::disabled: return "disabled";
+  case LoopPhase::stopped: return "stopped";
   }
   return "unknown";
 }
@@ -119,7 +120,7 @@ void TuningLoop::wake(TimePoint at) {
 }
 
 void TuningLoop::refuse(const Refusal& refusal, const Point* point) {
-  record(RefusalRecord{refusal.reason, refusal.detail, point != nullptr ? std::optional<Point>(*point) : std::nullopt});
+  record(RefusalRecord{refusal.reason, refusal.detail, point != nullptr ? std::optional(named(*point)) : std::nullopt});
 }
 
 // --- replay and start -------------------------------------------------------------------------
@@ -130,10 +131,12 @@ void TuningLoop::replay(std::span<const boost::json::object> records) {
   finish_replay(std::move(replay));
 }
 
-void TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
+JournalLine TuningLoop::replay_record(Replay& replay, const boost::json::object& r) {
   const auto seq = r.if_contains("seq") ? boost::json::serialize(r.at("seq")) : std::string("?");
   try {
-    replay_record(replay, decode_line(solver_->space(), r));
+    auto line = decode_line(r);
+    replay_record(replay, line);
+    return line;
   } catch (const std::exception& e) {
     throw std::invalid_argument("journal record " + seq + ": " + e.what());
   }
@@ -147,9 +150,18 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
     for (const auto& v : values) out.push_back(v.value_or(NAN));
     return out;
   };
+  // The configuration a record names, in the space this loop tunes.
+  const auto point_in = [this](const char* field, const Settings& settings) {
+    try {
+      return point_of(solver_->space(), settings);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string(field) + ": " + e.what());
+    }
+  };
   std::visit(
       detail::overloaded{
           [&](const ObservationRecord& r) {
+            const auto point = point_in("point", r.point);
             Observation observation;
             observation.failed = r.failed;
             if (!r.failed) {
@@ -159,11 +171,11 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
               if (r.sem) evidence.sem = *r.sem;
               observation.sem = evidence.sem;
               if (r.samples) evidence.intervals = *r.samples;
-              remember(r.point, std::move(evidence));
+              remember(point, std::move(evidence));
             }
             if (!r.guard) { // the guard's windows: ledger only
-              solver_->check(r.point, observation);
-              replay.history.add(r.point, observation);
+              solver_->check(point, observation);
+              replay.history.add(point, observation);
             }
             if (r.purpose == Purpose::candidate) {
               ++windows_scored_;
@@ -175,17 +187,18 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
           [&](const IncumbentRecord& r) {
             // samples_count/mean/variance stay in the record for older readers; verdicts now
             // come from the evidence ledger, rebuilt from the observations.
-            incumbent_ = r.point;
+            incumbent_ = point_in("point", r.point);
             incumbent_value_ = r.value;
-            if (r.selected) ledger_.mark_selected(r.point);
+            if (r.selected) ledger_.mark_selected(*incumbent_);
             incumbent_load_ = r.load;
           },
           [&](const DecisionRecord& r) {
             if (r.verdict == DecisionVerdict::rollback && r.counted) guardrails_.record_rollback(time);
           },
           [&](const AppliedRecord& r) {
-            guardrails_.record_apply(replay.last_applied.value_or(r.point), r.point, time, r.purpose);
-            replay.last_applied = r.point;
+            const auto point = point_in("point", r.point);
+            guardrails_.record_apply(replay.last_applied.value_or(point), point, time, r.purpose);
+            replay.last_applied = point;
           },
           [&](const OperatorRecord& r) {
             if (r.action == OperatorCommand::pause) paused_ = true;
@@ -208,10 +221,10 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
           },
           [&](const ClaimRecord& r) {
             claimed_ = true;
-            claim_ = encode_record(solver_->space(), r);
+            claim_ = r;
           },
           [&](const StartRecord& r) {
-            if (!baseline_) baseline_ = r.baseline;
+            if (!baseline_) baseline_ = point_in("baseline", r.baseline);
             replay.started_in = r.mode;
             replay.switched = false;
           },
@@ -237,7 +250,7 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
   if (auto why = solver_->space().check(running)) throw std::invalid_argument("the running configuration: " + *why);
   applied_ = running;
   if (!baseline_) baseline_ = running;
-  StartRecord start{running, policy_.enabled, mode_, resumed_, policy_.direction, std::string(policy_.objective.text()), {}};
+  StartRecord start{named(running), policy_.enabled, mode_, resumed_, policy_.direction, std::string(policy_.objective.text()), {}};
   for (const auto& constraint : policy_.constraints) start.constraints.push_back(constraint.text);
   record(std::move(start));
   if (incumbent_ && mode_ == TuningMode::recommend) {
@@ -253,6 +266,22 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
 
 // --- events -----------------------------------------------------------------------------------
 
+std::vector<LoopAction> TuningLoop::on_stop(StopTarget target) {
+  if (phase_ == LoopPhase::stopped) return take();
+  phase_ = LoopPhase::stopped;
+  pending_.reset();
+  switchback_.reset();
+  move_target_.reset();
+  std::optional<Point> to;
+  if (target == StopTarget::last_known_good) to = incumbent_;
+  if (target == StopTarget::baseline) to = baseline_;
+  if (!to || *to == applied_ || !policy_.enabled || mode_ == TuningMode::recommend || paused_) return take();
+  record(ApplyRecord{named(*to), Purpose::restore});
+  pending_ = ApplyAction{*to, Purpose::restore};
+  actions_.emplace_back(ApplyAction{*to, Purpose::restore});
+  return take();
+}
+
 std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
   if (phase_ == LoopPhase::observing && (scrapes_.empty() || scrape.time_seconds > scrapes_.back().time_seconds)) {
     scrapes_.push_back(std::move(scrape));
@@ -266,6 +295,7 @@ std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
 }
 
 std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
+  if (phase_ == LoopPhase::stopped) return take();
   if (now < phase_deadline_) {
     // Woken early. A little: the wall clock runs differently from the agent's timer; wait again.
     // A lot: the wall clock jumped back, and the timer's own clock says the time has come; waiting
@@ -310,14 +340,20 @@ std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
 }
 
 std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
+  if (phase_ == LoopPhase::stopped && pending_) {
+    guardrails_.record_apply(applied_, pending_->point, now, pending_->purpose);
+    applied_ = pending_->point;
+    record(AppliedRecord{named(applied_), pending_->purpose});
+    pending_.reset();
+  }
   if (phase_ != LoopPhase::applying || !pending_) return take();
   auto done = std::move(*pending_);
   pending_.reset();
   guardrails_.record_apply(applied_, done.point, now, done.purpose);
   applied_ = done.point;
-  apply_failures_ = 0;
+  apply_backoff_.reset();
   refusals_in_a_row_ = 0;
-  record(AppliedRecord{applied_, done.purpose});
+  record(AppliedRecord{named(applied_), done.purpose});
   if (done.purpose == Purpose::candidate) {
     if (paused_) {
       solver_->cancel(applied_);
@@ -334,17 +370,20 @@ std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
 }
 
 std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::string& error) {
+  if (phase_ == LoopPhase::stopped && pending_) {
+    record(ApplyFailedRecord{named(pending_->point), pending_->purpose, error});
+    pending_.reset();
+  }
   if (phase_ != LoopPhase::applying || !pending_) return take();
   auto failed = std::move(*pending_);
   pending_.reset();
-  ++apply_failures_;
-  record(ApplyFailedRecord{failed.point, failed.purpose, error});
-  const auto backoff = std::min<milliseconds>(60s, 1000ms * (1LL << std::min<std::size_t>(apply_failures_ - 1, 6)));
+  record(ApplyFailedRecord{named(failed.point), failed.purpose, error});
+  const auto backoff = apply_backoff_.failure();
   if (failed.purpose == Purpose::candidate) solver_->cancel(failed.point);
   if (failed.purpose == Purpose::switchback) {
     // The confirmation cannot go on: back to the incumbent, without promoting.
     DecisionRecord decision;
-    decision.point = switchback_ ? switchback_->candidate : failed.point;
+    decision.point = named(switchback_ ? switchback_->candidate : failed.point);
     decision.verdict = DecisionVerdict::keep;
     decision.reason = "not confirmed: an apply failed during switchback (" + error + ")";
     decision.incumbent_value = incumbent_value_;
@@ -360,8 +399,8 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
       failed.purpose = Purpose::candidate; // nothing to retry: on the incumbent already
     }
   }
-  if (apply_failures_ >= policy_.max_apply_failures && !safe_mode_) {
-    enter_safe_mode(now, std::to_string(apply_failures_) + " applies failed in a row, the last with: " + error);
+  if (apply_backoff_.failures() >= policy_.max_apply_failures && !safe_mode_) {
+    enter_safe_mode(now, std::to_string(apply_backoff_.failures()) + " applies failed in a row, the last with: " + error);
     if (phase_ != LoopPhase::safe_mode) return take(); // a rollback is under way
   }
   // A candidate is simply dropped; anything that moves back to safety is retried until it works.
@@ -372,6 +411,7 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
 }
 
 CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, const std::string& source) {
+  if (phase_ == LoopPhase::stopped) return CommandOutcome{false, "the agent is stopping", {}};
   record(OperatorRecord{command, source});
   CommandOutcome outcome;
   auto abandon_window = [&] {
@@ -538,7 +578,7 @@ void TuningLoop::propose(TimePoint now) {
     finish(now, "exhausted");
     return;
   }
-  record(ProposalRecord{*proposal});
+  record(ProposalRecord{named(*proposal)});
   request_apply(now, std::move(*proposal), Purpose::candidate);
 }
 
@@ -619,7 +659,7 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
       return;
     }
   }
-  record(ApplyRecord{point, purpose});
+  record(ApplyRecord{named(point), purpose});
   pending_ = ApplyAction{point, purpose};
   phase_ = LoopPhase::applying;
   actions_.emplace_back(ApplyAction{std::move(point), purpose});
@@ -670,7 +710,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     phase_ = LoopPhase::done;
     if (!done_) {
       done_ = true;
-      record(DoneRecord{finish_reason_, applied_, incumbent_value_.value_or(0.0)});
+      record(DoneRecord{finish_reason_, named(applied_), incumbent_value_.value_or(0.0)});
     }
     if (guarding() && applied_ == *incumbent_) {
       if (!guard_reference_) {
@@ -795,7 +835,7 @@ WindowEvidence TuningLoop::window_evidence(const Score& score) const {
 
 void TuningLoop::record_observation(const Point& point, const Score& score, bool failed) {
   ObservationRecord r;
-  r.point = point;
+  r.point = named(point);
   r.purpose = measuring_;
   for (std::size_t i = 0; i < policy_.signals.size(); ++i) r.signals.emplace_back(policy_.signals[i].name, score.signals[i]);
   r.samples = score.samples.size();
@@ -813,7 +853,7 @@ void TuningLoop::record_observation(const Point& point, const Score& score, bool
 void TuningLoop::record_decision(const Point& about, std::optional<double> value, DecisionVerdict verdict,
                                  const std::string& reason, std::optional<double> effect, std::optional<double> p,
                                  bool counted) {
-  DecisionRecord r{about, verdict, reason, value, incumbent_value_, effect, p, counted, std::nullopt, false};
+  DecisionRecord r{named(about), verdict, reason, value, incumbent_value_, effect, p, counted, std::nullopt, false};
   const auto pooled = ledger_.pooled(about);
   if (pooled.windows > 1) r.pooled = PooledValue{pooled.mean, pooled.sem, pooled.windows};
   record(std::move(r));
@@ -834,7 +874,7 @@ void TuningLoop::make_incumbent(const Point& point, std::span<const double> wind
   incumbent_value_ = pooled.mean;
   const auto samples = summarize(signed_samples);
   incumbent_load_ = load;
-  record(IncumbentRecord{point, *incumbent_value_, pooled.sem, pooled.windows, samples.count, samples.mean,
+  record(IncumbentRecord{named(point), *incumbent_value_, pooled.sem, pooled.windows, samples.count, samples.mean,
                          samples.variance, selected, incumbent_load_});
   actions_.emplace_back(SaveBestAction{point, *incumbent_value_});
 }
@@ -1162,7 +1202,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
 void TuningLoop::record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   const double a = pairs.incumbent_values.back(), b = pairs.candidate_values.back();
-  record(SwitchbackRecord{pair, of, pairs.candidate, *incumbent_, a, b, sign * (b - a), pairs.final_check, pairs.guard_check});
+  record(SwitchbackRecord{pair, of, named(pairs.candidate), named(*incumbent_), a, b, sign * (b - a), pairs.final_check, pairs.guard_check});
 }
 
 // --- after the study: guarding the best ----------------------------------------------------------
@@ -1180,7 +1220,7 @@ void TuningLoop::guard_from(const PooledEvidence& level, const std::string& reas
   guard_recent_.clear();
   std::vector<std::optional<double>> constraints;
   for (double c : level.constraints) constraints.emplace_back(std::isfinite(c) ? std::optional<double>(c) : std::nullopt);
-  record(GuardRecord{*incumbent_, level.mean, level.sem, level.windows, std::move(constraints), reason});
+  record(GuardRecord{named(*incumbent_), level.mean, level.sem, level.windows, std::move(constraints), reason});
 }
 
 void TuningLoop::decide_guard(TimePoint now, const Score& score) {
@@ -1345,8 +1385,8 @@ void TuningLoop::record_claim(std::span<const double> differences, double baseli
                               const std::string& note) {
   claimed_ = true;
   ClaimRecord r;
-  r.baseline = *baseline_;
-  r.best = *incumbent_;
+  r.baseline = named(*baseline_);
+  r.best = named(*incumbent_);
   r.confidence = policy_.confidence;
   auto relative = [](double gain, double base) { return base != 0.0 ? gain / std::abs(base) : gain; };
   auto set_estimate = [&](double base, double best, double gain, double low, double high) {
@@ -1379,7 +1419,7 @@ void TuningLoop::record_claim(std::span<const double> differences, double baseli
     set_estimate(base.mean, best.mean, test.gain, test.low, test.high);
   }
   if (!note.empty()) r.reason += "; " + note;
-  claim_ = encode_record(solver_->space(), r);
+  claim_ = r;
   record(std::move(r));
 }
 
@@ -1392,7 +1432,7 @@ void TuningLoop::recommend(TimePoint now) {
     return evaluation ? evaluation->summary() : SampleSummary{};
   };
   RecommendationRecord r;
-  r.running = applied_;
+  r.running = named(applied_);
   const auto running = windows_at(applied_);
   r.running_windows = running.count;
   if (running.count > 0) r.running_value = running.mean;
@@ -1407,7 +1447,7 @@ void TuningLoop::recommend(TimePoint now) {
   } else {
     const auto evidence = best->summary();
     const double value = evidence.mean;
-    r.point = best->point;
+    r.point = named(best->point);
     r.value = value;
     r.windows = evidence.count;
     r.same_as_running = best->point == applied_;
@@ -1434,7 +1474,7 @@ void TuningLoop::recommend(TimePoint now) {
       r.reason = std::move(reason);
     }
   }
-  recommendation_ = encode_record(solver_->space(), r);
+  recommendation_ = r;
   record(std::move(r));
   begin_measurement(now, Purpose::remeasure);
 }
@@ -1475,7 +1515,7 @@ void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
 void TuningLoop::leave_safe_mode(TimePoint now, const std::string& reason) {
   safe_mode_ = false;
   refusals_in_a_row_ = 0;
-  apply_failures_ = 0;
+  apply_backoff_.reset();
   record(SafeModeRecord{false, reason});
   // An apply in flight (the rollback safe mode started) continues the loop when it completes;
   // starting another now would put two applies in flight (found by the guardrail property test).

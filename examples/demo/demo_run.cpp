@@ -35,11 +35,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view knob_names[] = {"pool_size", "batch_size", "batch_timeout_ms", "cache_mb"};
 
-[[nodiscard]] std::optional<double> number(const boost::json::value* value) {
-  if (value == nullptr || !value->is_number()) return std::nullopt;
-  return value->to_number<double>();
-}
-
 [[nodiscard]] std::string format_number(double value) {
   std::ostringstream out;
   if (std::fabs(value) >= 100 || value == std::floor(value)) out << std::fixed << std::setprecision(0) << value;
@@ -91,38 +86,16 @@ public:
 
   /// Reads the records past those seen (by seq: the agent keeps only its recent records); returns
   /// the windows they completed.
-  std::vector<DemoWindow> follow(const std::deque<boost::json::object>& records) {
+  std::vector<DemoWindow> follow(const std::deque<JournalLine>& records) {
     std::vector<DemoWindow> completed;
-    for (const auto& record : records) {
-      const auto* seq = record.if_contains("seq");
-      if (seq == nullptr || !seq->is_number() || seq->to_number<std::int64_t>() <= seen_) continue;
-      seen_ = seq->to_number<std::int64_t>();
-      const auto* type = record.if_contains("type");
-      if (type == nullptr || !type->is_string()) continue;
-      if (*type == "done") {
-        done_ = true;
-      } else if (*type == "observation") {
-        observation_ = record;
-      } else if (*type == "decision") {
-        DemoWindow window;
-        window.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-        if (const auto* point = record.if_contains("point"); point != nullptr && point->is_object())
-          window.point = point->get_object();
-        if (const auto* verdict = record.if_contains("verdict"); verdict != nullptr && verdict->is_string())
-          window.verdict = verdict->get_string();
-        if (const auto* reason = record.if_contains("reason"); reason != nullptr && reason->is_string())
-          window.reason = reason->get_string();
-        if (observation_ && observation_->if_contains("point") != nullptr &&
-            observation_->at("point") == boost::json::value(window.point)) {
-          window.value = number(observation_->if_contains("value"));
-          if (const auto* purpose = observation_->if_contains("purpose"); purpose != nullptr && purpose->is_string())
-            window.purpose = purpose->get_string();
-          if (const auto* signals = observation_->if_contains("signals"); signals != nullptr && signals->is_object())
-            window.p99_ms = number(signals->get_object().if_contains("p99_ms"));
-          window.index = static_cast<std::int64_t>(number(observation_->if_contains("window")).value_or(0));
-        }
+    for (const auto& line : records) {
+      if (line.seq <= seen_) continue;
+      seen_ = line.seq;
+      if (std::holds_alternative<DoneRecord>(line.record)) done_ = true;
+      if (const auto* observation = std::get_if<ObservationRecord>(&line.record)) observation_ = *observation;
+      if (const auto* decision = std::get_if<DecisionRecord>(&line.record)) {
+        completed.push_back(window_of(*decision));
         observation_.reset();
-        completed.push_back(std::move(window));
       }
     }
     return completed;
@@ -134,8 +107,25 @@ public:
 private:
   bool done_ = false;
   Clock::time_point started_;
-  std::int64_t seen_ = 0;
-  std::optional<boost::json::object> observation_;
+  std::uint64_t seen_ = 0;
+  std::optional<ObservationRecord> observation_;
+
+  // The window a decision ends, with its observation's numbers when it decides that observation.
+  DemoWindow window_of(const DecisionRecord& decision) const {
+    DemoWindow window;
+    window.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    if (decision.point) window.point = settings_to_json(*decision.point);
+    window.verdict = verdict_name(decision.verdict);
+    window.reason = decision.reason;
+    if (observation_ && decision.point && observation_->point == *decision.point) {
+      if (!observation_->failed) window.value = observation_->value;
+      window.purpose = purpose_name(observation_->purpose);
+      for (const auto& [name, value] : observation_->signals)
+        if (name == "p99_ms") window.p99_ms = value;
+      window.index = static_cast<std::int64_t>(observation_->window);
+    }
+    return window;
+  }
 };
 
 } // namespace

@@ -507,24 +507,4 @@ Knobs DemoService::knobs() const { return state_->read_knobs(); }
 
 std::string DemoService::metrics_text() const { return state_->metrics(); }
 
-boost::json::object settings_to_json(const Settings& settings) {
-  boost::json::object object;
-  for (const auto& [name, value] : settings)
-    std::visit([&, &key = name](const auto& v) { object[key] = v; }, value);
-  return object;
-}
-
-Settings settings_from_json(const boost::json::object& object) {
-  Settings settings;
-  for (const auto& [key, value] : object) {
-    const std::string name(key);
-    if (value.is_int64()) settings.emplace_back(name, value.get_int64());
-    else if (value.is_uint64()) settings.emplace_back(name, static_cast<std::int64_t>(value.get_uint64()));
-    else if (value.is_double()) settings.emplace_back(name, value.get_double());
-    else if (value.is_string()) settings.emplace_back(name, std::string(value.get_string()));
-    else throw std::invalid_argument("knob '" + name + "' must be a number or a string");
-  }
-  return settings;
-}
-
 } // namespace trimtab::demo

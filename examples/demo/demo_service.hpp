@@ -91,9 +91,5 @@ private:
   std::shared_ptr<State> state_;
 };
 
-/// Settings as a JSON object, and back (for /admin/config): throws std::invalid_argument naming
-/// the key for a value of the wrong kind.
-[[nodiscard]] boost::json::object settings_to_json(const Settings& settings);
-[[nodiscard]] Settings settings_from_json(const boost::json::object& object);
 
 } // namespace trimtab::demo

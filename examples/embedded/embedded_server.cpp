@@ -39,6 +39,7 @@
 
 #include <trimtab/adapters/callback_adapter.hpp>
 #include <trimtab/agent/agent.hpp>
+#include <trimtab/core/journal_codec.hpp>
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/tuning_config.hpp>
 
@@ -233,8 +234,10 @@ int main(int argc, char** argv) {
     // Host events, one line each on stdout; a real host would log, count or alert. The handler
     // runs on the host's executor after the record is journaled, and must not block.
     agent.set_event_handler([](const trimtab::AgentEvent& event) {
-      const auto* point = event.record.if_contains("point");
-      const auto* reason = event.record.if_contains("reason");
+      // The record is typed (trimtab/core/journal_records.hpp); here as the journal's JSON line.
+      const auto record = trimtab::encode_line(event.record);
+      const auto* point = record.if_contains("point");
+      const auto* reason = record.if_contains("reason");
       std::cout << "event: " << trimtab::event_name(event.kind) << ' '
                 << (point != nullptr ? boost::json::serialize(*point) : std::string("-"));
       if (reason != nullptr && reason->is_string()) std::cout << " (" << reason->get_string() << ')';

@@ -64,7 +64,7 @@ json::value action_json(const Space& space, const LoopAction& action, TimePoint 
       [&](const auto& a) -> json::value {
         using A = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<A, RecordAction>) {
-          return json::object{{"record", encode_record(space, a.record)}};
+          return json::object{{"record", encode_record(a.record)}};
         } else if constexpr (std::is_same_v<A, ApplyAction>) {
           return json::object{{"apply", point_to_json(space, a.point)}, {"purpose", purpose_name(a.purpose)}};
         } else if constexpr (std::is_same_v<A, WakeAction>) {
@@ -121,7 +121,7 @@ json::object replayed_state(const std::string& name) {
   state["paused"] = loop.paused();
   state["safe_mode"] = loop.in_safe_mode();
   state["mode"] = mode_name(loop.mode());
-  state["claim"] = loop.claim() ? json::value(*loop.claim()) : json::value(nullptr);
+  state["claim"] = loop.claim() ? json::value(encode_record(*loop.claim())) : json::value(nullptr);
   state["guard_reference"] = loop.guard_reference() ? json::value(evidence_json(*loop.guard_reference())) : json::value(nullptr);
   const auto last = TimePoint{std::chrono::milliseconds(last_time_ms)};
   const auto now = last + std::chrono::seconds(1);

@@ -563,7 +563,7 @@ private:
   void carry_out(std::vector<LoopAction> actions) {
     for (auto& action : actions) {
       if (auto* r = std::get_if<RecordAction>(&action)) {
-        const auto record = encode_record(space_, r->record);
+        const auto record = encode_record(r->record);
         if (trace) note("record " + boost::json::serialize(record));
         checker_.record(record, now());
       } else if (auto* a = std::get_if<ApplyAction>(&action)) {

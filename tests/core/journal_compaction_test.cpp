@@ -44,7 +44,7 @@ void check_same_state(const TuningPolicy& policy, const Space& space, const std:
   BOOST_TEST(first.guard_reference()->mean == second.guard_reference()->mean);
   BOOST_TEST(first.guard_reference()->windows == second.guard_reference()->windows);
   BOOST_TEST(first.claim().has_value() == second.claim().has_value());
-  if (first.claim()) BOOST_TEST(boost::json::serialize(*first.claim()) == boost::json::serialize(*second.claim()));
+  if (first.claim()) BOOST_TEST(boost::json::serialize(encode_record(*first.claim())) == boost::json::serialize(encode_record(*second.claim())));
   BOOST_TEST(first.guardrails().rollbacks_in_last_hour(now) == second.guardrails().rollbacks_in_last_hour(now));
   BOOST_TEST(first.paused() == second.paused());
   BOOST_TEST(first.in_safe_mode() == second.in_safe_mode());

@@ -102,7 +102,7 @@ struct Simulation {
   void run(std::vector<LoopAction> actions) {
     for (auto& action : actions) {
       if (auto* r = std::get_if<RecordAction>(&action)) {
-        auto record = encode_record(space, r->record);
+        auto record = encode_record(r->record);
         record["seq"] = journal.size() + 1;
         record["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         journal.push_back(std::move(record));

@@ -312,12 +312,13 @@ BOOST_AUTO_TEST_CASE(a_replay_record_by_record_restores_what_a_whole_replay_does
 BOOST_AUTO_TEST_CASE(replay_names_the_record_that_does_not_fit) {
   Simulation sim(service_policy());
   std::vector<boost::json::object> records{
-      {{"seq", 1}, {"time", 1}, {"type", "incumbent"}, {"point", {{"pool", 8}, {"batch", 99}}}, {"value", 1.0}}};
+      {{"seq", 1}, {"time", 1}, {"type", "incumbent"}, {"point", {{"pool", 8}, {"batch", 99}}}, {"value", 1.0}, {"samples_count", 3}}};
   try {
     sim.loop.replay(records);
     BOOST_FAIL("no error");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("journal record 1") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("journal record 1: point: ") != std::string::npos);
     BOOST_TEST(std::string(e.what()).find("batch") != std::string::npos);
   }
 }
@@ -363,7 +364,7 @@ BOOST_AUTO_TEST_CASE(recommend_mode_applies_nothing_and_recommends_from_seeded_h
   BOOST_TEST(last.at("effect").as_double() == expected, boost::test_tools::tolerance(0.05));
   BOOST_TEST(last.at("confidence").as_double() > 0.99);
   BOOST_REQUIRE(sim.loop.recommendation());
-  BOOST_TEST(sim.loop.recommendation()->at("reason").as_string().starts_with("better by"));
+  BOOST_TEST(sim.loop.recommendation()->reason.value_or("").starts_with("better by"));
   // The first advice, after the baseline's one window, has no confidence yet and says why.
   BOOST_TEST(recommendations.front()->at("confidence").is_null());
 }

@@ -47,14 +47,6 @@ BOOST_AUTO_TEST_CASE(a_bad_value_changes_nothing_and_names_the_knob) {
   BOOST_TEST(service.knobs().cache_mb == before.cache_mb);
 }
 
-BOOST_AUTO_TEST_CASE(settings_round_trip_through_json) {
-  const Settings settings{{"pool_size", std::int64_t{3}}, {"batch_timeout_ms", 2.5}, {"mode", std::string("lru")}};
-  const auto json = settings_to_json(settings);
-  BOOST_TEST(json.at("pool_size").as_int64() == 3);
-  BOOST_CHECK(settings_from_json(json) == settings);
-  BOOST_CHECK_THROW((void)settings_from_json(boost::json::object{{"pool_size", true}}), std::invalid_argument);
-}
-
 BOOST_AUTO_TEST_CASE(metrics_hold_the_families_the_bundled_config_reads) {
   DemoService service;
   const auto text = service.metrics_text();

@@ -11,11 +11,9 @@
 
 #include <trimtab/adapters/adapter_error.hpp>
 #include <trimtab/core/param.hpp>
+#include <trimtab/core/settings.hpp>
 
 namespace trimtab {
-
-/// Values for the parameters one adapter owns, by name, in the order of the adapter's params().
-using Settings = std::vector<std::pair<std::string, Value>>;
 
 /// How an adapter's operation ended: true when it succeeded.
 struct AdapterResult {

@@ -52,8 +52,8 @@ enum class AgentEventKind {
 
 struct AgentEvent {
   AgentEventKind kind;
-  /// The journal record, with its seq and time (docs/journal.md).
-  const boost::json::object& record;
+  /// The journal record, with its seq and time (docs/journal.md; encode_line gives its JSON).
+  const JournalLine& record;
 };
 
 /// Called on the agent's executor after the record is durable; it must not block, and must not
@@ -66,8 +66,9 @@ struct AgentOptions {
   bool control_server = true;
   /// What the service runs with after stop(), set before async_run completes: the last known good
   /// configuration (so a half-measured candidate is not left in force), the baseline found at the
-  /// first start, or whatever is applied at that moment.
-  enum class OnExit { last_known_good, baseline, leave };
+  /// first start, or whatever is applied at that moment; TuningLoop::on_stop says when it is not
+  /// applied.
+  using OnExit = StopTarget;
   OnExit on_exit = OnExit::last_known_good;
   /// Called once when the agent is up: the journal replayed, the running configuration read and
   /// the control server listening, just before tuning starts (a service manager's "ready").
@@ -140,7 +141,7 @@ public:
   [[nodiscard]] std::string status_page() const;
   /// The most recent journal records (at most recent_records_kept, replayed and new), with their
   /// seq: follow them by seq. The whole study lives in the journal and in study_report().
-  [[nodiscard]] const std::deque<boost::json::object>& records() const noexcept;
+  [[nodiscard]] const std::deque<JournalLine>& records() const noexcept;
   static constexpr std::size_t recent_records_kept = 512;
   /// The study so far, folded from every record as it was written (counts, trends, the last
   /// study_windows_kept windows: what the status page draws; `trimtab report` draws them all).

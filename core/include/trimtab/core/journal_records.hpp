@@ -2,6 +2,8 @@
 
 // The journal's records as types: one struct per kind of line in journal.jsonl (docs/journal.md).
 // Only journal_codec.cpp knows their JSON key names; everything else reads and writes these.
+// Configurations are Settings (by name), not Points: a record reads without the config, and
+// replay alone checks it against the space.
 
 #include <cstdint>
 #include <optional>
@@ -14,7 +16,7 @@
 
 #include <trimtab/core/guardrails.hpp>
 #include <trimtab/core/observation.hpp>
-#include <trimtab/core/point.hpp>
+#include <trimtab/core/settings.hpp>
 #include <trimtab/core/tuning_mode.hpp>
 
 namespace trimtab {
@@ -27,7 +29,7 @@ enum class DecisionVerdict { promote, keep, rollback, extend, discard, confirm }
 
 /// The agent started (or restarted): what it tunes and how.
 struct StartRecord {
-  Point baseline; ///< what ran when the study began (kept across restarts)
+  Settings baseline; ///< what ran when the study began (kept across restarts)
   bool enabled = true;
   TuningMode mode = TuningMode::apply;
   bool resumed = false; ///< a journal was replayed first
@@ -40,36 +42,36 @@ struct StartRecord {
 struct RefusalRecord {
   std::string reason; ///< a word: max_delta, min_dwell, rate_limit, disabled, host, …
   std::string detail;
-  std::optional<Point> point;
+  std::optional<Settings> point;
 };
 
 /// The solver's next candidate.
 struct ProposalRecord {
-  Point point;
+  Settings point;
 };
 
 /// An apply about to start (written before any adapter is called).
 struct ApplyRecord {
-  Point point;
+  Settings point;
   Purpose purpose = Purpose::candidate;
 };
 
 /// Every adapter took the configuration.
 struct AppliedRecord {
-  Point point;
+  Settings point;
   Purpose purpose = Purpose::candidate;
 };
 
 /// An adapter failed; those already changed were put back.
 struct ApplyFailedRecord {
-  Point point;
+  Settings point;
   Purpose purpose = Purpose::candidate;
   std::string error;
 };
 
 /// Whether the service runs what was applied, where an adapter can tell (docs/adapters.md).
 struct InEffectRecord {
-  Point point;
+  Settings point;
   bool confirmed = false;
   std::int64_t waited_ms = 0;
   std::string detail; ///< why not, when not confirmed
@@ -77,7 +79,7 @@ struct InEffectRecord {
 
 /// One observation window's result.
 struct ObservationRecord {
-  Point point;
+  Settings point;
   Purpose purpose = Purpose::candidate;
   /// Every declared signal's window value, in declaration order; nothing where it had none.
   std::vector<std::pair<std::string, std::optional<double>>> signals;
@@ -99,7 +101,7 @@ struct PooledValue {
 
 /// What a window (or a pair of them) decided.
 struct DecisionRecord {
-  std::optional<Point> point;
+  std::optional<Settings> point;
   DecisionVerdict verdict = DecisionVerdict::keep;
   std::string reason;
   std::optional<double> value;
@@ -113,7 +115,7 @@ struct DecisionRecord {
 
 /// A new last-known-good configuration.
 struct IncumbentRecord {
-  Point point;
+  Settings point;
   double value = 0.0;
   std::optional<double> sem;
   std::optional<std::size_t> windows;
@@ -127,7 +129,7 @@ struct IncumbentRecord {
 /// One pair of a switchback (incumbent, candidate in turn).
 struct SwitchbackRecord {
   std::size_t pair = 0, of = 0;
-  Point candidate, incumbent;
+  Settings candidate, incumbent;
   double incumbent_value = 0.0, candidate_value = 0.0;
   double difference = 0.0; ///< candidate against incumbent, positive is better
   bool final_check = false; ///< the study's closing confirmation of best against baseline
@@ -136,7 +138,7 @@ struct SwitchbackRecord {
 
 /// The level the study's best is guarded from.
 struct GuardRecord {
-  Point point;
+  Settings point;
   double value = 0.0, sem = 0.0;
   std::size_t windows = 0;
   std::vector<std::optional<double>> constraints;
@@ -145,7 +147,7 @@ struct GuardRecord {
 
 /// The improvement the study claims over its baseline (docs/verdicts.md).
 struct ClaimRecord {
-  Point baseline, best;
+  Settings baseline, best;
   double confidence = 0.95;
   std::string method; ///< unchanged, switchback, pooled, feasibility or none
   std::optional<std::size_t> pairs;   ///< switchback pairs, for method switchback
@@ -161,10 +163,10 @@ struct ClaimRecord {
 
 /// In recommend mode: what the evidence says to run instead of what runs.
 struct RecommendationRecord {
-  Point running;
+  Settings running;
   std::size_t running_windows = 0;
   std::optional<double> running_value;
-  std::optional<Point> point; ///< nothing while nothing measured meets the constraints
+  std::optional<Settings> point; ///< nothing while nothing measured meets the constraints
   double value = 0.0;
   std::size_t windows = 0;
   bool same_as_running = false;
@@ -196,7 +198,7 @@ struct ModeRecord {
 /// The study ended: budget spent, converged, or told to.
 struct DoneRecord {
   std::string reason;
-  std::optional<Point> best; ///< always written; optional on reading, as replay never needed it
+  std::optional<Settings> best; ///< always written; optional on reading, as replay never needed it
   std::optional<double> best_value;
 };
 

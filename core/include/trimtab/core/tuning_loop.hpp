@@ -15,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <trimtab/core/amount.hpp>
+#include <trimtab/core/backoff.hpp>
 #include <trimtab/core/evidence.hpp>
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/guardrails.hpp>
@@ -125,8 +126,15 @@ struct SaveBestAction {
 };
 using LoopAction = std::variant<RecordAction, ApplyAction, WakeAction, SaveBestAction>;
 
-enum class LoopPhase { not_started, applying, waiting, settling, observing, cooling_down, paused, safe_mode, done, disabled };
+enum class LoopPhase { not_started, applying, waiting, settling, observing, cooling_down, paused, safe_mode, done, disabled, stopped };
 [[nodiscard]] const char* phase_name(LoopPhase phase) noexcept;
+
+/// What the service is left running when the agent stops (TuningLoop::on_stop).
+enum class StopTarget {
+  last_known_good, ///< the incumbent, so a half-measured candidate is not left in force
+  baseline,        ///< what ran when the study began (the first start record's)
+  leave,           ///< whatever is applied at that moment
+};
 
 /// A host's say before a candidate is applied: a reason to refuse it, or nothing to let it go.
 /// Asked only for candidates, the first application of a new configuration: moves back to a known
@@ -182,9 +190,9 @@ public:
   /// record by record rather than held in memory whole.
   [[nodiscard]] Replay begin_replay() const { return Replay(policy_.mode); }
   void replay_record(Replay& replay, const JournalLine& line);
-  /// The same for a line as the journal holds it; throws std::invalid_argument naming the
-  /// record's seq and what is wrong with it.
-  void replay_record(Replay& replay, const boost::json::object& record);
+  /// The same for a line as the journal holds it, returned as read for the caller's other uses;
+  /// throws std::invalid_argument naming the record's seq and what is wrong with it.
+  JournalLine replay_record(Replay& replay, const boost::json::object& record);
   void finish_replay(Replay replay);
 
   /// Starts the solver from results measured elsewhere (an offline study, another environment),
@@ -201,6 +209,16 @@ public:
   [[nodiscard]] std::vector<LoopAction> on_apply_failed(TimePoint now, const std::string& error);
   [[nodiscard]] std::vector<LoopAction> on_timer(TimePoint now);
   [[nodiscard]] CommandOutcome on_command(TimePoint now, OperatorCommand command, const std::string& source);
+  /// The agent stops: the loop ends (every later event but the stop's own apply is ignored) and
+  /// says what the service is left running. It moves straight to `target` (the last known good
+  /// configuration or the study's baseline), journaled first as an `apply` with purpose restore,
+  /// then `applied` or `apply_failed` from on_apply_done()/on_apply_failed(); with StopTarget::leave,
+  /// or with the target already applied, nothing is applied. It obeys the kill switch
+  /// (TRIMTAB_ENABLED=false applies nothing), recommend mode (applies nothing) and an operator's
+  /// pause (what runs stays). It does not obey max_delta, min_dwell, the update rate or the host's
+  /// veto: like every restore it goes to a configuration the service has run, and stopping is no
+  /// time for several steps.
+  [[nodiscard]] std::vector<LoopAction> on_stop(StopTarget target);
 
   /// Installs the host's veto (see Veto); a veto is journaled as a refusal with reason host_veto
   /// and the host's words, and three refusals in a row mean safe mode, as for any refusal.
@@ -216,13 +234,13 @@ public:
   [[nodiscard]] bool in_safe_mode() const noexcept { return safe_mode_; }
   [[nodiscard]] TuningMode mode() const noexcept { return mode_; }
   /// The last `recommendation` record (recommend mode), without seq and time.
-  [[nodiscard]] const std::optional<boost::json::object>& recommendation() const noexcept { return recommendation_; }
+  [[nodiscard]] const std::optional<RecommendationRecord>& recommendation() const noexcept { return recommendation_; }
   /// True while a promising candidate (or, at the end, the best against the baseline) is being
   /// confirmed by switchback pairs.
   [[nodiscard]] bool confirming() const noexcept { return switchback_.has_value(); }
   /// The last `claim` record (the improvement the study claims over the baseline), without seq and
   /// time.
-  [[nodiscard]] const std::optional<boost::json::object>& claim() const noexcept { return claim_; }
+  [[nodiscard]] const std::optional<ClaimRecord>& claim() const noexcept { return claim_; }
   /// Every window measured per configuration (the most recent policy().evidence_windows of each).
   [[nodiscard]] const EvidenceLedger& evidence() const noexcept { return ledger_; }
   /// After the study: the best's level when guarding began (or took a new level), and its windows
@@ -318,6 +336,8 @@ private:
   void leave_safe_mode(TimePoint now, const std::string& reason);
   void wake(TimePoint at);
   void record(JournalRecord record);
+  /// A point as records hold it.
+  [[nodiscard]] Settings named(const Point& point) const { return settings_of(solver_->space(), point); }
   void refuse(const Refusal& refusal, const Point* point);
   [[nodiscard]] Score score_window() const;
   [[nodiscard]] std::vector<LoopAction> take();
@@ -349,7 +369,8 @@ private:
 
   std::uint64_t windows_scored_ = 0;
   std::size_t windows_since_remeasure_ = 0;
-  std::size_t apply_failures_ = 0;
+  // Applies failed in a row, and the wait before the next attempt: 1 s, doubling, at most 60 s.
+  Backoff apply_backoff_{std::chrono::seconds(1), std::chrono::seconds(60)};
   std::size_t refusals_in_a_row_ = 0;
   bool paused_ = false;
   bool safe_mode_ = false;
@@ -367,13 +388,13 @@ private:
   bool blind_ = false;
   std::optional<Switchback> switchback_;
   std::optional<Intensification> intensifying_;
-  std::optional<boost::json::object> recommendation_;
+  std::optional<RecommendationRecord> recommendation_;
   Veto veto_;
   VerdictRules rules_;
   EvidenceLedger ledger_;
   std::optional<Point> baseline_; // what ran when the study first started
   bool claimed_ = false;
-  std::optional<boost::json::object> claim_;
+  std::optional<ClaimRecord> claim_;
   std::optional<PooledEvidence> guard_reference_;
   std::vector<WindowEvidence> guard_recent_;
 };

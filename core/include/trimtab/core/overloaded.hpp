@@ -1,6 +1,7 @@
 #pragma once
 
-// Internal: a visitor made of lambdas, one per alternative, for std::visit over a Domain or Value.
+// A visitor made of lambdas, one per alternative, for std::visit over a Domain, a Value or a
+// JournalRecord.
 
 namespace trimtab::detail {
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -11,7 +11,7 @@
 
 namespace trimtab {
 
-/// How long to wait before retrying something that keeps failing (a scrape, an adapter call):
+/// How long to wait before retrying something that keeps failing (an apply, a scrape):
 /// after k consecutive failures the next attempt waits min(max, base * 2^(k-1)), or, with jitter,
 /// a uniformly drawn duration in [0, that] ("full jitter"), so replicas that failed together do not
 /// retry together. The jitter comes from a seeded generator (SplitMix64): the same seed gives the
