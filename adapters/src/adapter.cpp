@@ -5,7 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include <trimtab/config/quantities.hpp>
+#include <trimtab/core/duration_text.hpp>
 
 #include "adapter_operation.hpp"
 

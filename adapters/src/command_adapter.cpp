@@ -16,7 +16,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "child_process.hpp"

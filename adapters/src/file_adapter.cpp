@@ -18,7 +18,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "posix_util.hpp"

@@ -13,7 +13,6 @@
 #include <boost/json/serialize.hpp>
 
 #include <trimtab/adapters/http_client.hpp>
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/point_json.hpp>
 

@@ -13,7 +13,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "adapter_operation.hpp"

@@ -24,7 +24,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <trimtab/adapters/resp.hpp>
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "adapter_operation.hpp"
