@@ -19,6 +19,7 @@
 #include <boost/json/parse.hpp>
 
 #include <trimtab/core/did_you_mean.hpp>
+#include "ascii.hpp"
 
 #include "posix_util.hpp"
 #include "text_formats.hpp"
@@ -48,33 +49,27 @@ constexpr std::string_view header = "# Written by trimtab: edits are overwritten
   return {error, boost::system::system_category()};
 }
 
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
-
-[[nodiscard]] bool letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-[[nodiscard]] bool digit(char c) { return c >= '0' && c <= '9'; }
+// What a key may start with, in env files and plain YAML alike.
+[[nodiscard]] bool letter(char c) { return ascii::is_letter(c) || c == '_'; }
 
 // A shell variable name, which is what every reader of env files takes as a key.
 [[nodiscard]] bool env_key(std::string_view key) {
   return !key.empty() && letter(key.front()) &&
-         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || digit(c); });
+         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || ascii::is_digit(c); });
 }
 
 // A key YAML reads as the same string without quotes.
 [[nodiscard]] bool plain_yaml_key(std::string_view key) {
   static const std::set<std::string, std::less<>> special{"y", "n", "yes", "no", "true", "false", "on", "off", "null"};
   return !key.empty() && letter(key.front()) &&
-         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || digit(c) || c == '-'; }) &&
-         !special.contains(lower(std::string(key)));
+         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || ascii::is_digit(c) || c == '-'; }) &&
+         !special.contains(ascii::lower(std::string(key)));
 }
 
 // The first character of an env value that would need quoting, or nothing.
 [[nodiscard]] std::optional<char> env_problem(std::string_view value) {
   for (const char c : value) {
-    const bool safe = letter(c) || digit(c) || static_cast<unsigned char>(c) >= 0x80 ||
+    const bool safe = letter(c) || ascii::is_digit(c) || static_cast<unsigned char>(c) >= 0x80 ||
                       std::string_view("_.,:/@%+=-").find(c) != std::string_view::npos;
     if (!safe) return c;
   }
@@ -272,7 +267,7 @@ struct FileAdapter::State {
     const auto last = text.find_last_not_of(" \t\r\n");
     const auto number = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
     long long pid = 0;
-    bool valid = !number.empty() && number.size() <= 10 && std::all_of(number.begin(), number.end(), digit);
+    bool valid = !number.empty() && number.size() <= 10 && std::all_of(number.begin(), number.end(), ascii::is_digit);
     if (valid) pid = std::stoll(number);
     if (!valid || pid <= 0 || pid > INT_MAX)
       return failure(AdapterError::bad_response, "pid file " + options.pid_file.string() + " holds '" +
@@ -440,13 +435,13 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
   result.path = relative(path->second);
 
   if (const auto format = options.find("format"); format != options.end()) {
-    const auto text = lower(format->second);
+    const auto text = ascii::lower(format->second);
     if (text == "json") result.format = FileFormat::json;
     else if (text == "yaml") result.format = FileFormat::yaml;
     else if (text == "env") result.format = FileFormat::env;
     else fail(name, "option 'format': '" + format->second + "' is not json, yaml or env");
   } else {
-    const auto extension = lower(result.path.extension().string());
+    const auto extension = ascii::lower(result.path.extension().string());
     result.format = extension == ".json"                       ? FileFormat::json
                     : extension == ".yaml" || extension == ".yml" ? FileFormat::yaml
                                                                   : FileFormat::env;
@@ -456,7 +451,7 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
     const auto number = detail::reload_signal(signal->second);
     if (!number) {
       std::string word = signal->second;
-      if (word.size() > 3 && lower(word.substr(0, 3)) == "sig") word = word.substr(3);
+      if (word.size() > 3 && ascii::lower(word.substr(0, 3)) == "sig") word = word.substr(3);
       std::string names;
       for (const auto allowed : detail::reload_signal_names) names += (names.empty() ? "" : ", ") + std::string(allowed);
       fail(name, "option 'signal': '" + signal->second + "' is not a signal to reload with" +
@@ -466,7 +461,7 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
   }
   if (const auto pid = options.find("pid"); pid != options.end()) {
     const auto& text = pid->second;
-    const bool digits = !text.empty() && text.size() <= 10 && std::all_of(text.begin(), text.end(), digit);
+    const bool digits = !text.empty() && text.size() <= 10 && std::all_of(text.begin(), text.end(), ascii::is_digit);
     const long long number = digits ? std::stoll(text) : 0;
     if (number <= 0 || number > INT_MAX) fail(name, "option 'pid': '" + text + "' is not a process id (a number above 0)");
     result.pid = static_cast<pid_t>(number);

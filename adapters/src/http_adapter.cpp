@@ -15,6 +15,7 @@
 #include <trimtab/adapters/http_client.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/point_json.hpp>
+#include "ascii.hpp"
 
 #include "adapter_operation.hpp"
 
@@ -27,12 +28,6 @@ namespace asio = boost::asio;
 constexpr std::size_t quoted_body_chars = 200;
 
 constexpr std::array<std::string_view, 4> option_keys{"url", "method", "current_url", "timeout"};
-
-[[nodiscard]] std::string upper(std::string text) {
-  for (auto& c : text)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return text;
-}
 
 // Why `method` cannot send settings, or nothing.
 [[nodiscard]] std::optional<std::string> method_problem(const std::string& method) {
@@ -132,7 +127,7 @@ HttpAdapterOptions HttpAdapter::from_options(const std::string& name, const std:
   result.url = url->second;
   if (auto problem = check_http_url(result.url)) fail("url '" + result.url + "': " + *problem);
   if (const auto method = options.find("method"); method != options.end()) {
-    result.method = upper(method->second);
+    result.method = ascii::upper(method->second);
     if (auto problem = method_problem(result.method)) fail("option 'method': " + *problem);
   }
   if (const auto current = options.find("current_url"); current != options.end()) {

@@ -24,6 +24,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "ascii.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -65,21 +67,17 @@ struct UrlProblem {
   std::string message; // why, without the URL
 };
 
-[[nodiscard]] char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 [[nodiscard]] bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) { return lower(b) == a; });
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) { return ascii::lower(b) == a; });
 }
 
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-[[nodiscard]] bool is_hex(char c) { return (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f'); }
+[[nodiscard]] bool is_hex(char c) { return ascii::is_digit(c) || (ascii::lower(c) >= 'a' && ascii::lower(c) <= 'f'); }
 
 // RFC 9110 token characters, for methods and header names.
 [[nodiscard]] bool is_token(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    return ascii::is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
 }
 
@@ -151,7 +149,7 @@ struct UrlProblem {
     const std::string_view host = authority.substr(0, colon);
     if (host.empty()) return bad("no host after http://");
     for (const char c : host)
-      if (!is_alnum(c) && c != '-' && c != '.' && c != '_') return bad(describe_char(c) + " cannot appear in a host name");
+      if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_') return bad(describe_char(c) + " cannot appear in a host name");
     parsed.host = std::string(host);
     if (colon != std::string_view::npos) {
       port = authority.substr(colon + 1);

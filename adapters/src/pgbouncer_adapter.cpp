@@ -12,6 +12,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "ascii.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
@@ -29,12 +30,6 @@ namespace {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using pg::Clock;
-
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
 
 // The admin console's own quoting: a string in single quotes, each quote doubled (it knows no E'').
 [[nodiscard]] std::string quoted(const std::string& text) {
@@ -71,7 +66,7 @@ using pg::Clock;
   const auto b = to_double(asked);
   if (a && b) return std::abs(*a - *b) <= 1e-9 * std::max(std::abs(*a), std::abs(*b)) + 1e-12;
   if (a || b) return true;
-  return lower(shown) == lower(asked);
+  return ascii::lower(shown) == ascii::lower(asked);
 }
 
 // One row of SHOW CONFIG.
@@ -124,8 +119,8 @@ asio::awaitable<std::variant<Config, AdapterResult>> show_config(pg::Connection&
     co_return state.failure(AdapterError::bad_response, "SHOW CONFIG: no key, value and changeable columns");
   Config config;
   for (std::size_t row = 0; row < result.rows(); ++row)
-    config[lower(std::string(result.text(row, *key)))] =
-        Entry{std::string(result.text(row, *value)), lower(std::string(result.text(row, *changeable))) == "yes"};
+    config[ascii::lower(std::string(result.text(row, *key)))] =
+        Entry{std::string(result.text(row, *value)), ascii::lower(std::string(result.text(row, *changeable))) == "yes"};
   co_return config;
 }
 
@@ -391,10 +386,9 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   State state{name, params, options, {}, {}, false};
   for (const auto& param : params) {
     const auto named = options.names.find(param);
-    auto setting = lower(named == options.names.end() ? param : named->second);
-    const bool word = !setting.empty() && std::all_of(setting.begin(), setting.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
+    auto setting = ascii::lower(named == options.names.end() ? param : named->second);
+    const bool word = !setting.empty() &&
+                      std::all_of(setting.begin(), setting.end(), [](char c) { return ascii::is_alnum(c) || c == '_'; });
     if (!word)
       fail((named == options.names.end() ? "param '" + param + "'" : "option 'names." + param + "'") + ": '" + setting +
            "' is not a PgBouncer setting name (letters, digits and _)");

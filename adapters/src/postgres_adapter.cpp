@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ascii.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
@@ -35,12 +36,6 @@ using pg::Clock;
 
 // How often an apply asks whether its session has reloaded the configuration yet.
 constexpr std::chrono::milliseconds reload_poll{10};
-
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
 
 // A setting as pg_settings describes it.
 struct Setting {
@@ -110,7 +105,7 @@ struct Scale {
     if (*real == 0 || *real == 1) return *real != 0 ? "on" : "off";
     return std::nullopt;
   }
-  const auto text = lower(std::get<std::string>(value));
+  const auto text = ascii::lower(std::get<std::string>(value));
   if (text.empty()) return std::nullopt;
   const auto prefix_of = [&](std::string_view word) { return word.substr(0, text.size()) == text; };
   if (text == "on" || text == "1" || prefix_of("true") || prefix_of("yes")) return "on";
@@ -179,7 +174,7 @@ struct Scale {
   }
   if (setting.vartype == "bool") return boolean_of(asked) == setting.setting;
   const auto* text = std::get_if<std::string>(&asked);
-  return lower(text ? *text : pg::value_text(asked)) == lower(setting.setting);
+  return ascii::lower(text ? *text : pg::value_text(asked)) == ascii::lower(setting.setting);
 }
 
 } // namespace
@@ -220,7 +215,7 @@ using State = detail::PostgresAdapterState;
                                                       const std::string& head) {
   std::string list;
   for (const auto& name : state.settings) {
-    const auto quoted = connection.literal(lower(name));
+    const auto quoted = connection.literal(ascii::lower(name));
     if (!quoted) return std::nullopt;
     list += (list.empty() ? "" : ", ") + *quoted;
   }
@@ -236,10 +231,10 @@ using State = detail::PostgresAdapterState;
              vartype = column("vartype"), source = column("source");
   std::vector<Setting> found;
   for (std::size_t i = 0; i < state.settings.size(); ++i) {
-    const auto wanted = lower(state.settings[i]);
+    const auto wanted = ascii::lower(state.settings[i]);
     std::optional<Setting> match;
     for (std::size_t row = 0; row < result.rows() && !match; ++row)
-      if (lower(std::string(result.text(row, name))) == wanted)
+      if (ascii::lower(std::string(result.text(row, name))) == wanted)
         match = Setting{std::string(result.text(row, name)), std::string(result.text(row, setting)),
                         std::string(result.text(row, unit)), std::string(result.text(row, context)),
                         std::string(result.text(row, vartype)), std::string(result.text(row, source))};
@@ -301,7 +296,7 @@ asio::awaitable<std::vector<Prior>> read_priors(pg::Connection& connection, cons
   for (const auto& setting : settings) priors.push_back(Prior{setting.name, false, std::nullopt, setting.setting});
   std::string list;
   for (const auto& setting : settings) {
-    const auto quoted = connection.literal(lower(setting.name));
+    const auto quoted = connection.literal(ascii::lower(setting.name));
     if (!quoted) co_return priors;
     list += (list.empty() ? "" : ", ") + *quoted;
   }
@@ -313,7 +308,7 @@ asio::awaitable<std::vector<Prior>> read_priors(pg::Connection& connection, cons
   for (auto& prior : priors) {
     prior.known = true;
     for (std::size_t row = 0; row < result.rows(); ++row) // the last entry wins, as in the server
-      if (result.text(row, 0) == lower(prior.name)) prior.auto_conf = std::string(result.text(row, 1));
+      if (result.text(row, 0) == ascii::lower(prior.name)) prior.auto_conf = std::string(result.text(row, 1));
   }
   co_return priors;
 }

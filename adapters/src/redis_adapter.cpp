@@ -26,6 +26,7 @@
 #include <trimtab/adapters/resp.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
+#include "ascii.hpp"
 #include "adapter_operation.hpp"
 #include "redis_connection.hpp"
 
@@ -62,20 +63,12 @@ constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
   throw std::invalid_argument("adapter '" + adapter + "': " + what);
 }
 
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
-
 // Why `name` cannot be a Redis setting's name for CONFIG SET and CONFIG GET, or nothing. CONFIG GET
 // takes glob patterns, so a name with '*', '?' or '[' would read several settings.
 [[nodiscard]] std::optional<std::string> name_problem(std::string_view name) {
   if (name.empty()) return "a Redis setting's name cannot be empty";
   for (const char c : name)
-    if (!is_alnum(c) && c != '-' && c != '_' && c != '.')
+    if (!ascii::is_alnum(c) && c != '-' && c != '_' && c != '.')
       return "'" + std::string(name) + "' is not a Redis setting's name (letters, digits, '-', '_' and '.' only)";
   return std::nullopt;
 }
@@ -330,7 +323,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
     if (auto problem = name_problem(redis_name))
       fail("param '" + param + "': " + *problem + "; map it to one with names." + param);
     for (std::size_t i = 0; i < state.redis_names.size(); ++i)
-      if (lower(state.redis_names[i]) == lower(redis_name))
+      if (ascii::lower(state.redis_names[i]) == ascii::lower(redis_name))
         fail("params '" + state.params[i] + "' and '" + param + "' both map to Redis setting '" + redis_name + "'");
     state.redis_names.push_back(std::move(redis_name));
     const auto unit = state.options.units.find(param);
@@ -359,7 +352,7 @@ RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const st
       result.names[key.substr(dot + 1)] = value;
     } else if (head == "units") {
       const auto unit = std::find_if(unit_names.begin(), unit_names.end(),
-                                     [&](const auto& entry) { return entry.first == lower(value); });
+                                     [&](const auto& entry) { return entry.first == ascii::lower(value); });
       if (unit == unit_names.end()) fail("option '" + key + "': unknown unit '" + value + "' (use b, kb, mb or gb)");
       result.units[key.substr(dot + 1)] = unit->second;
     }

@@ -16,6 +16,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include "ascii.hpp"
+
 // GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
 // (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -39,8 +41,6 @@ constexpr std::size_t max_reply_bytes = std::size_t{8} << 20;
 constexpr std::size_t max_password_file_bytes = 4096;
 // How much of a command or of Redis's answer a message quotes.
 constexpr std::size_t quoted_chars = 200;
-
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 // The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
 // raced against the deadline through state shared with a detached coroutine: the operation goes on
@@ -91,7 +91,7 @@ std::variant<Endpoint, std::string> parse_address(std::string_view address) {
     const std::string_view host = address.substr(0, colon);
     if (host.empty()) return std::string("no host before the port (host:port, such as 127.0.0.1:6379)");
     for (const char c : host)
-      if (!is_alnum(c) && c != '-' && c != '.' && c != '_')
+      if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_')
         return "'" + std::string(1, c) + "' cannot appear in a host name (unix sockets are not supported)";
     endpoint.host = std::string(host);
     if (colon != std::string_view::npos) {
