@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,6 +21,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "ascii.hpp"
+#include "resolve_with_deadline.hpp"
 
 namespace trimtab {
 namespace {
@@ -193,27 +190,6 @@ struct UrlProblem {
   return std::nullopt;
 }
 
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine: the request goes on
-// at the deadline, and the lookup, if it hangs, finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
-  tcp::resolver::results_type results;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
-  auto [ec, results] = co_await lookup->resolver.async_resolve(host, port, tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  lookup->results = std::move(results);
-  lookup->done = true;
-  lookup->wake.cancel();
-}
-
 // "HTTP 503 Service Unavailable"; the standard reason phrase when the server sent none.
 [[nodiscard]] std::string status_line(const http::response_header<>& header) {
   std::string reason(header.reason());
@@ -233,29 +209,15 @@ asio::awaitable<void> exchange(asio::any_io_executor executor, const HttpRequest
     fail(HttpError::timed_out, "timed out after " + std::to_string(request.timeout.count()) + " ms while " + during);
   };
 
-  // Resolve, unless the host is an address already.
-  std::vector<tcp::endpoint> endpoints;
-  error_code ec;
-  const auto address = asio::ip::make_address(url.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, url.port);
-  } else {
-    auto lookup = std::make_shared<Lookup>(executor, deadline);
-    asio::co_spawn(executor, run_lookup(lookup, url.host, std::to_string(url.port)), asio::detached);
-    if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-    if (!lookup->done) {
-      lookup->resolver.cancel();
-      co_return timed_out("resolving the host");
-    }
-    if (lookup->error) co_return fail(lookup->error, "resolve " + url.host + ": " + lookup->error.message());
-    for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-    if (endpoints.empty()) co_return fail(asio::error::host_not_found, "resolve " + url.host + ": no address");
-  }
+  const auto resolved = co_await detail::resolve_with_deadline(executor, url.host, url.port, deadline);
+  if (resolved.timed_out) co_return timed_out("resolving the host");
+  if (resolved.error) co_return fail(resolved.error, "resolve " + url.host + ": " + resolved.error.message());
+  if (resolved.endpoints.empty()) co_return fail(asio::error::host_not_found, "resolve " + url.host + ": no address");
 
   // Connect, write and read under one deadline.
   beast::tcp_stream stream(executor);
   stream.expires_at(deadline);
-  if (auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple); connect_ec) {
+  if (auto [connect_ec, endpoint] = co_await stream.async_connect(resolved.endpoints, use_tuple); connect_ec) {
     if (connect_ec == beast::error::timeout) co_return timed_out("connecting");
     co_return fail(connect_ec, "connect: " + connect_ec.message());
   }

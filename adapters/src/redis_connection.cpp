@@ -2,21 +2,18 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include "ascii.hpp"
+#include "resolve_with_deadline.hpp"
 
 // GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
 // (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
@@ -41,27 +38,6 @@ constexpr std::size_t max_reply_bytes = std::size_t{8} << 20;
 constexpr std::size_t max_password_file_bytes = 4096;
 // How much of a command or of Redis's answer a message quotes.
 constexpr std::size_t quoted_chars = 200;
-
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine: the operation goes on
-// at the deadline, and the lookup, if it hangs, finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
-  tcp::resolver::results_type results;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
-  auto [ec, results] = co_await lookup->resolver.async_resolve(host, port, tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  lookup->results = std::move(results);
-  lookup->done = true;
-  lookup->wake.cancel();
-}
 
 } // namespace
 
@@ -166,27 +142,15 @@ Connection::~Connection() {
 
 asio::awaitable<AdapterResult> Connection::open() {
   const auto& endpoint = server_.endpoint;
-  std::vector<tcp::endpoint> endpoints;
-  error_code ec;
-  const auto address = asio::ip::make_address(endpoint.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, endpoint.port);
-  } else {
-    auto lookup = std::make_shared<Lookup>(executor_, deadline_);
-    asio::co_spawn(executor_, run_lookup(lookup, endpoint.host, std::to_string(endpoint.port)), asio::detached);
-    if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-    if (!lookup->done) {
-      lookup->resolver.cancel();
-      co_return timed_out("resolving " + endpoint.host);
-    }
-    if (lookup->error)
-      co_return server_.failure(lookup->error, "resolve " + endpoint.host + ": " + lookup->error.message());
-    for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-    if (endpoints.empty()) co_return server_.failure(asio::error::host_not_found, "resolve " + endpoint.host + ": no address");
-  }
+  const auto resolved = co_await detail::resolve_with_deadline(executor_, endpoint.host, endpoint.port, deadline_);
+  if (resolved.timed_out) co_return timed_out("resolving " + endpoint.host);
+  if (resolved.error)
+    co_return server_.failure(resolved.error, "resolve " + endpoint.host + ": " + resolved.error.message());
+  if (resolved.endpoints.empty())
+    co_return server_.failure(asio::error::host_not_found, "resolve " + endpoint.host + ": no address");
 
   stream_.expires_at(deadline_);
-  if (auto [connect_ec, connected] = co_await stream_.async_connect(endpoints, use_tuple); connect_ec) {
+  if (auto [connect_ec, connected] = co_await stream_.async_connect(resolved.endpoints, use_tuple); connect_ec) {
     if (connect_ec == beast::error::timeout) co_return timed_out("connecting");
     co_return server_.failure(connect_ec, "connect " + server_.address + ": " + connect_ec.message());
   }
