@@ -15,7 +15,7 @@
 
 #include <trimtab/core/did_you_mean.hpp>
 
-#include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 namespace trimtab::pg {
 namespace {
@@ -30,7 +30,7 @@ constexpr std::array<std::string_view, 11> units{"B", "kB", "MB", "GB", "TB", "u
 CommonOptions parse_options(const std::string& adapter, std::string_view kind,
                             const std::map<std::string, std::string>& options, bool with_units,
                             const std::vector<std::string_view>& own_keys) {
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + adapter + "': " + what); };
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(adapter, what); };
   std::vector<std::string_view> keys;
   std::string key_list;
   for (const auto key : all_keys) {

@@ -17,6 +17,7 @@
 #include "pg_connection.hpp"
 
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 // GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
 // (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
@@ -77,18 +78,14 @@ struct Entry {
 
 } // namespace
 
-struct detail::PgBouncerAdapterState {
-  std::string name;
-  std::vector<std::string> params;
+struct detail::PgBouncerAdapterState : adapter_detail::AdapterIdentity {
   PgBouncerAdapterOptions options;
   pg::Target target;
   std::vector<std::string> settings; // the PgBouncer setting of each param, in lower case
   bool owns_pool_setting = false;     // one of them sizes the pools: in effect is checked on them
   std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
 
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
+  using AdapterIdentity::failure;
 
   [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
     std::string what = doing + ": " + outcome.message;
@@ -373,9 +370,8 @@ asio::awaitable<adapter_detail::InEffectOutcome> check_in_effect(asio::any_io_ex
 
 PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                                    PgBouncerAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a pgbouncer adapter needs a name");
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a pgbouncer adapter") {
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   if (params.empty()) fail("no params");
   if (options.timeout.count() <= 0) fail("the timeout must be positive");
   try {
@@ -383,7 +379,7 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{name, params, options, {}, {}, false};
+  State state{{name, params}, options, {}, {}, false};
   for (const auto& param : params) {
     const auto named = options.names.find(param);
     auto setting = ascii::lower(named == options.names.end() ? param : named->second);
@@ -415,32 +411,30 @@ PgBouncerAdapterOptions PgBouncerAdapter::from_options(const std::string& name, 
     if (recycle->second == "reconnect") result.recycle = PoolRecycle::reconnect;
     else if (recycle->second == "wait") result.recycle = PoolRecycle::wait;
     else
-      throw std::invalid_argument("adapter '" + name + "': option 'recycle': '" + recycle->second +
-                                  "' is neither reconnect (RECONNECT a pool over its new size) nor wait (let its "
-                                  "connections age out)");
+      adapter_detail::throw_invalid(name, "option 'recycle': '" + recycle->second +
+                                              "' is neither reconnect (RECONNECT a pool over its new size) nor wait "
+                                              "(let its connections age out)");
   }
   return result;
 }
 
-const std::string& PgBouncerAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& PgBouncerAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds PgBouncerAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor PgBouncerAdapter::get_executor() const { return executor_; }
 const PgBouncerAdapterOptions& PgBouncerAdapter::options() const noexcept { return state_->options; }
 
 void PgBouncerAdapter::async_apply(Settings settings, apply_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_apply(executor_, apply(executor_, state_, std::move(settings), deadline), std::move(handler));
+  adapter_detail::spawn_apply(get_executor(), apply(get_executor(), state_, std::move(settings), deadline),
+                              std::move(handler));
 }
 
 void PgBouncerAdapter::async_current(current_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), read_current(get_executor(), state_, deadline), std::move(handler));
 }
 
 void PgBouncerAdapter::async_in_effect(Settings, in_effect_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_in_effect(executor_, check_in_effect(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_in_effect(get_executor(), check_in_effect(get_executor(), state_, deadline),
+                                  std::move(handler));
 }
 
 } // namespace trimtab

@@ -20,6 +20,7 @@
 #include "pg_connection.hpp"
 
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 // GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
 // (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
@@ -179,18 +180,14 @@ struct Scale {
 
 } // namespace
 
-struct detail::PostgresAdapterState {
-  std::string name;
-  std::vector<std::string> params;
+struct detail::PostgresAdapterState : adapter_detail::AdapterIdentity {
   PostgresAdapterOptions options;
   pg::Target target;
   std::vector<std::string> settings; // the server setting of each param
   std::vector<std::string> units;    // the unit of each param, or ""
   std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
 
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
+  using AdapterIdentity::failure;
 
   // A failed step: "adapter 'db': <doing>: <why>", with the timeout when it ran out.
   [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
@@ -481,9 +478,8 @@ asio::awaitable<Outcome> read_current(asio::any_io_executor executor, std::share
 
 PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                                  PostgresAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a postgres adapter needs a name");
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a postgres adapter") {
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   if (params.empty()) fail("no params");
   if (options.timeout.count() <= 0) fail("the timeout must be positive");
   try {
@@ -492,7 +488,7 @@ PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string nam
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{name, params, options, {}, {}, {}};
+  State state{{name, params}, options, {}, {}, {}};
   for (const auto& param : params) {
     const auto setting = options.names.find(param);
     if (setting != options.names.end() && setting->second.empty()) fail("option 'names." + param + "' is empty");
@@ -516,20 +512,17 @@ PostgresAdapterOptions PostgresAdapter::from_options(const std::string& name, co
   return pg::to_adapter_options<PostgresAdapterOptions>(pg::parse_options(name, "postgres", options, true));
 }
 
-const std::string& PostgresAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& PostgresAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds PostgresAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor PostgresAdapter::get_executor() const { return executor_; }
 const PostgresAdapterOptions& PostgresAdapter::options() const noexcept { return state_->options; }
 
 void PostgresAdapter::async_apply(Settings settings, apply_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_apply(executor_, apply(executor_, state_, std::move(settings), deadline), std::move(handler));
+  adapter_detail::spawn_apply(get_executor(), apply(get_executor(), state_, std::move(settings), deadline),
+                              std::move(handler));
 }
 
 void PostgresAdapter::async_current(current_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), read_current(get_executor(), state_, deadline), std::move(handler));
 }
 
 } // namespace trimtab

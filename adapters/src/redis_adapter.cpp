@@ -28,6 +28,7 @@
 
 #include "ascii.hpp"
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 #include "redis_connection.hpp"
 
 // GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
@@ -59,9 +60,7 @@ constexpr std::array<std::string_view, 7> option_keys{"address", "username", "pa
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
     {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}}};
 
-[[noreturn]] void throw_invalid(const std::string& adapter, const std::string& what) {
-  throw std::invalid_argument("adapter '" + adapter + "': " + what);
-}
+using adapter_detail::throw_invalid;
 
 // Why `name` cannot be a Redis setting's name for CONFIG SET and CONFIG GET, or nothing. CONFIG GET
 // takes glob patterns, so a name with '*', '?' or '[' would read several settings.
@@ -133,9 +132,7 @@ constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
 
 // What the adapter and its operations in flight share. RedisAdapter::State, which the header only
 // declares, derives from it, so the code here needs no access to the class's private parts.
-struct Shared {
-  std::string name;
-  std::vector<std::string> params;
+struct Shared : adapter_detail::AdapterIdentity {
   RedisAdapterOptions options;
   Endpoint endpoint;
   // By index in params: the Redis setting and the bytes per unit (0: none).
@@ -144,9 +141,6 @@ struct Shared {
   // Where its connections go, as "adapter 'NAME'".
   redis::Server server;
 
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
   // Text that came from Redis, made safe to show.
   [[nodiscard]] std::string quote(std::string_view text) const { return redis::quote(text, options.password); }
 };
@@ -289,8 +283,7 @@ struct RedisAdapter::State : Shared {};
 
 RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                            RedisAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a redis adapter needs a name");
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a redis adapter") {
   const auto fail = [adapter = name](const std::string& what) { throw_invalid(adapter, what); };
   if (params.empty()) fail("no params to set");
   auto endpoint = parse_address(options.address);
@@ -314,7 +307,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
     if (unit <= 0) fail("option 'units." + param + "': a unit must be a positive number of bytes");
   }
 
-  State state{{std::move(name), std::move(params), std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}, {}}};
+  State state{{{std::move(name), std::move(params)}, std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}, {}}};
   state.server = redis::Server{"adapter '" + state.name + "'", state.options.address, state.endpoint,
                                state.options.username, state.options.password, state.options.timeout};
   for (const auto& param : state.params) {
@@ -333,7 +326,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
 }
 
 RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options) {
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+  const auto fail = [&](const std::string& what) { throw_invalid(name, what); };
   RedisAdapterOptions result;
   for (const auto& [key, value] : options) {
     const auto dot = key.find('.');
@@ -373,11 +366,6 @@ RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const st
   return result;
 }
 
-const std::string& RedisAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& RedisAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds RedisAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor RedisAdapter::get_executor() const { return executor_; }
-
 const std::string& RedisAdapter::redis_name(const std::string& param) const {
   const auto at = std::find(state_->params.begin(), state_->params.end(), param);
   if (at == state_->params.end()) throw std::out_of_range("adapter '" + state_->name + "': no param '" + param + "'");
@@ -385,12 +373,14 @@ const std::string& RedisAdapter::redis_name(const std::string& param) const {
 }
 
 void RedisAdapter::async_apply(Settings settings, apply_handler handler) {
-  adapter_detail::spawn_apply(executor_, run_apply(executor_, std::shared_ptr<const Shared>(state_), std::move(settings)),
+  adapter_detail::spawn_apply(get_executor(),
+                              run_apply(get_executor(), std::shared_ptr<const Shared>(state_), std::move(settings)),
                               std::move(handler));
 }
 
 void RedisAdapter::async_current(current_handler handler) {
-  adapter_detail::spawn_current(executor_, run_current(executor_, std::shared_ptr<const Shared>(state_)), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), run_current(get_executor(), std::shared_ptr<const Shared>(state_)),
+                                std::move(handler));
 }
 
 } // namespace trimtab
