@@ -1,9 +1,7 @@
 #include <trimtab/adapters/pgbouncer_adapter.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -13,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "ascii.hpp"
+#include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
@@ -39,32 +38,17 @@ using pg::Clock;
   return out + "'";
 }
 
-[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-[[nodiscard]] std::optional<double> to_double(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 [[nodiscard]] Value value_of(const std::string& text) {
-  if (auto integer = to_int(text)) return *integer;
-  if (auto real = to_double(text)) return *real;
+  if (auto integer = pg::to_int(text)) return *integer;
+  if (auto real = pg::to_double(text)) return *real;
   return text;
 }
 
 // Whether `shown` (SHOW CONFIG's text) is what was asked: numbers as numbers, words without
 // regard to case; a number against a word ("1" for "yes") is PgBouncer's call, taken as it is.
 [[nodiscard]] bool reads_as(const std::string& shown, const std::string& asked) {
-  const auto a = to_double(shown);
-  const auto b = to_double(asked);
+  const auto a = pg::to_double(shown);
+  const auto b = pg::to_double(asked);
   if (a && b) return std::abs(*a - *b) <= 1e-9 * std::max(std::abs(*a), std::abs(*b)) + 1e-12;
   if (a || b) return true;
   return ascii::lower(shown) == ascii::lower(asked);
@@ -78,25 +62,10 @@ struct Entry {
 
 } // namespace
 
-struct detail::PgBouncerAdapterState : adapter_detail::AdapterIdentity {
+// Its settings are PgBouncer's, in lower case.
+struct detail::PgBouncerAdapterState : pg::AdapterState {
   PgBouncerAdapterOptions options;
-  pg::Target target;
-  std::vector<std::string> settings; // the PgBouncer setting of each param, in lower case
-  bool owns_pool_setting = false;     // one of them sizes the pools: in effect is checked on them
-  std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
-
-  using AdapterIdentity::failure;
-
-  [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
-    std::string what = doing + ": " + outcome.message;
-    if (outcome.error == boost::system::errc::timed_out)
-      what += " (timeout " + std::to_string(options.timeout.count()) + " ms)";
-    return failure(outcome.error, what);
-  }
-
-  [[nodiscard]] std::string describe(std::size_t index) const {
-    return settings[index] == params[index] ? settings[index] : settings[index] + " (param " + params[index] + ")";
-  }
+  bool owns_pool_setting = false; // one of them sizes the pools: in effect is checked on them
 };
 
 namespace {
@@ -199,7 +168,7 @@ struct Excess {
 [[nodiscard]] std::int64_t count_at(const pg::Result& result, std::size_t row, const char* name) {
   const auto column = result.column(name);
   if (!column) return 0;
-  return to_int(result.text(row, *column)).value_or(0);
+  return pg::to_int(result.text(row, *column)).value_or(0);
 }
 
 // What SHOW DATABASES and SHOW POOLS show over their sizes: each pool's server connections against
@@ -379,7 +348,7 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{{name, params}, options, {}, {}, false};
+  State state{{{name, params}, options.timeout, {}, {}}, options, false};
   for (const auto& param : params) {
     const auto named = options.names.find(param);
     auto setting = ascii::lower(named == options.names.end() ? param : named->second);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "ascii.hpp"
+#include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
@@ -81,21 +81,6 @@ struct Scale {
   return std::nullopt;
 }
 
-[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-[[nodiscard]] std::optional<double> to_double(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 // PostgreSQL's spellings of a boolean, as it reads them: "on" or "off", or nothing.
 [[nodiscard]] std::optional<std::string> boolean_of(const Value& value) {
   if (const auto* integer = std::get_if<std::int64_t>(&value)) {
@@ -130,7 +115,7 @@ struct Scale {
 // The value of a setting as the param reads it: in the param's unit when it has one.
 [[nodiscard]] std::optional<Value> read_value(const Setting& setting, const std::string& unit) {
   if (setting.vartype == "integer") {
-    const auto base = to_int(setting.setting);
+    const auto base = pg::to_int(setting.setting);
     if (!base) return std::nullopt;
     if (unit.empty()) return Value{*base};
     const auto from = scale_of(setting.unit);
@@ -144,7 +129,7 @@ struct Scale {
     return Value{static_cast<double>(*base) * from->factor / to->factor};
   }
   if (setting.vartype == "real") {
-    const auto base = to_double(setting.setting);
+    const auto base = pg::to_double(setting.setting);
     if (!base) return std::nullopt;
     if (unit.empty()) return Value{*base};
     const auto from = scale_of(setting.unit);
@@ -168,7 +153,7 @@ struct Scale {
       if (!from || !to) return false;
       wanted = wanted * from->factor / to->factor;
     }
-    const auto now = to_double(setting.setting);
+    const auto now = pg::to_double(setting.setting);
     if (!now) return false;
     if (setting.vartype == "integer") return std::abs(*now - wanted) <= 0.5 + 1e-9 * std::abs(wanted);
     return std::abs(*now - wanted) <= 1e-5 * std::max(std::abs(*now), std::abs(wanted)) + 1e-12; // shown with %g
@@ -180,27 +165,9 @@ struct Scale {
 
 } // namespace
 
-struct detail::PostgresAdapterState : adapter_detail::AdapterIdentity {
+struct detail::PostgresAdapterState : pg::AdapterState {
   PostgresAdapterOptions options;
-  pg::Target target;
-  std::vector<std::string> settings; // the server setting of each param
-  std::vector<std::string> units;    // the unit of each param, or ""
-  std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
-
-  using AdapterIdentity::failure;
-
-  // A failed step: "adapter 'db': <doing>: <why>", with the timeout when it ran out.
-  [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
-    std::string what = doing + ": " + outcome.message;
-    if (outcome.error == boost::system::errc::timed_out)
-      what += " (timeout " + std::to_string(options.timeout.count()) + " ms)";
-    return failure(outcome.error, what);
-  }
-
-  // "work_mem", or "work_mem (param mem)" when the param has another name.
-  [[nodiscard]] std::string describe(std::size_t index) const {
-    return settings[index] == params[index] ? settings[index] : settings[index] + " (param " + params[index] + ")";
-  }
+  std::vector<std::string> units; // the unit of each param, or ""
 };
 
 namespace {
@@ -488,7 +455,7 @@ PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string nam
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{{name, params}, options, {}, {}, {}};
+  State state{{{name, params}, options.timeout, {}, {}}, options, {}};
   for (const auto& param : params) {
     const auto setting = options.names.find(param);
     if (setting != options.names.end() && setting->second.empty()) fail("option 'names." + param + "' is empty");
