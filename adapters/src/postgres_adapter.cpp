@@ -329,6 +329,52 @@ asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const Sta
   co_return result;
 }
 
+// Signals the server to reload its configuration and waits until this session has read the files
+// again (a backend does so between two statements); returns the settings as they read then.
+asio::awaitable<std::variant<std::vector<Setting>, AdapterResult>> reload(asio::any_io_executor executor,
+                                                                         pg::Connection& connection, const State& state,
+                                                                         Clock::time_point deadline) {
+  // pg_reload_conf() only signals the server: the load time tells when this session has reloaded.
+  const std::string reload_sql = "SELECT pg_conf_load_time()::text; SELECT pg_reload_conf()";
+  const auto reloaded = co_await connection.query(reload_sql, deadline);
+  const bool signalled = reloaded && reloaded.results.size() == 2 && reloaded.results[0].rows() == 1 &&
+                        reloaded.results[1].rows() == 1 && reloaded.results[1].text(0, 0) == "t";
+  if (!signalled)
+    co_return reloaded ? state.failure(AdapterError::server_error, "pg_reload_conf() could not signal the server")
+                       : state.failure(reloaded.outcome, "pg_reload_conf()");
+  const std::string loaded_before(reloaded.results[0].text(0, 0));
+  const auto poll_sql = settings_sql(connection, state, "pg_conf_load_time()::text AS loaded, ");
+  asio::steady_timer pause(executor);
+  for (;;) {
+    const auto answer = co_await connection.query(*poll_sql, deadline);
+    if (!answer || answer.results.empty())
+      co_return answer ? state.failure(AdapterError::bad_response, "read pg_settings: no result")
+                       : state.failure(answer.outcome, "read pg_settings after the reload");
+    const auto& result = answer.results.back();
+    if (result.rows() > 0 && result.text(0, 0) != loaded_before) co_return parse_settings(state, result);
+    if (Clock::now() + reload_poll >= deadline)
+      co_return state.failure(make_error_code(boost::system::errc::timed_out),
+                              "the server did not reload its configuration within the timeout (" +
+                                  std::to_string(state.options.timeout.count()) + " ms)");
+    pause.expires_after(reload_poll);
+    (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Why a setting does not read back after the reload as it was asked, or nothing.
+[[nodiscard]] std::optional<AdapterResult> mismatch(const State& state, const std::vector<Setting>& after,
+                                                    const std::vector<Value>& values) {
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    if (reads_as(after[i], values[i], state.units[i])) continue;
+    std::string what = state.describe(i) + " reads back as " + after[i].setting + after[i].unit +
+                       " after the reload, not " + pg::value_text(values[i], state.units[i]);
+    if (after[i].source != "configuration file")
+      what += " (its value comes from the " + after[i].source + ", which outranks postgresql.auto.conf)";
+    return state.failure(AdapterError::bad_response, what);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared_ptr<const State> state,
                                      Settings settings, Clock::time_point deadline) {
   if (auto checked = check_settings(state->name, state->params, settings); !checked) co_return checked;
@@ -365,57 +411,13 @@ asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared
     }
   }
 
-  // pg_reload_conf() only signals the server: wait until this session has read the files again
-  // (a backend does so between two statements), then compare.
-  const std::string reload_sql = "SELECT pg_conf_load_time()::text; SELECT pg_reload_conf()";
-  const auto reloaded = co_await connection.query(reload_sql, deadline);
-  const bool signalled = reloaded && reloaded.results.size() == 2 && reloaded.results[0].rows() == 1 &&
-                        reloaded.results[1].rows() == 1 && reloaded.results[1].text(0, 0) == "t";
-  if (!signalled) {
-    const auto failed = reloaded ? state->failure(AdapterError::server_error, "pg_reload_conf() could not signal the server")
-                                 : state->failure(reloaded.outcome, "pg_reload_conf()");
-    co_return co_await rolled_back(connection, *state, altered, true, failed);
-  }
-  const std::string loaded_before(reloaded.results[0].text(0, 0));
-  const auto poll_sql = settings_sql(connection, *state, "pg_conf_load_time()::text AS loaded, ");
-  asio::steady_timer pause(executor);
-  std::vector<Setting> after;
-  for (;;) {
-    const auto answer = co_await connection.query(*poll_sql, deadline);
-    if (!answer || answer.results.empty()) {
-      const auto failed = answer ? state->failure(AdapterError::bad_response, "read pg_settings: no result")
-                                 : state->failure(answer.outcome, "read pg_settings after the reload");
-      co_return co_await rolled_back(connection, *state, altered, true, failed);
-    }
-    const auto& result = answer.results.back();
-    if (result.rows() > 0 && result.text(0, 0) != loaded_before) {
-      auto parsed = parse_settings(*state, result);
-      if (auto* failed = std::get_if<AdapterResult>(&parsed)) {
-        const auto copy = *failed;
-        co_return co_await rolled_back(connection, *state, altered, true, copy);
-      }
-      after = std::get<std::vector<Setting>>(std::move(parsed));
-      break;
-    }
-    if (Clock::now() + reload_poll >= deadline) {
-      const auto failed = state->failure(make_error_code(boost::system::errc::timed_out),
-                                         "the server did not reload its configuration within the timeout (" +
-                                             std::to_string(state->options.timeout.count()) + " ms)");
-      co_return co_await rolled_back(connection, *state, altered, true, failed);
-    }
-    pause.expires_after(reload_poll);
-    (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-
-  for (std::size_t i = 0; i < after.size(); ++i) {
-    if (reads_as(after[i], values[i], state->units[i])) continue;
-    std::string what = state->describe(i) + " reads back as " + after[i].setting + after[i].unit +
-                       " after the reload, not " + pg::value_text(values[i], state->units[i]);
-    if (after[i].source != "configuration file")
-      what += " (its value comes from the " + after[i].source + ", which outranks postgresql.auto.conf)";
-    const auto failed = state->failure(AdapterError::bad_response, what);
-    co_return co_await rolled_back(connection, *state, altered, true, failed);
-  }
+  auto reloaded = co_await reload(executor, connection, *state, deadline);
+  std::optional<AdapterResult> failed;
+  if (auto* problem = std::get_if<AdapterResult>(&reloaded))
+    failed = std::move(*problem);
+  else
+    failed = mismatch(*state, std::get<std::vector<Setting>>(reloaded), values);
+  if (failed) co_return co_await rolled_back(connection, *state, altered, true, *failed);
   co_return AdapterResult{};
 }
 
