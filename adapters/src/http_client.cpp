@@ -6,7 +6,6 @@
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -21,6 +20,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "ascii.hpp"
+#include "host_and_port.hpp"
 #include "resolve_with_deadline.hpp"
 
 namespace trimtab {
@@ -124,43 +124,21 @@ struct UrlProblem {
   if (authority.empty()) return bad("no host after http://");
   if (authority.find('@') != std::string_view::npos) return bad("credentials in the URL are not supported");
 
-  Url parsed;
-  parsed.authority = std::string(authority);
-  std::string_view port;
-  bool has_port = false;
-  if (authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("an IPv6 address needs its closing ']'");
-    parsed.host = std::string(authority.substr(1, close - 1));
-    error_code ec;
-    (void)asio::ip::make_address_v6(parsed.host, ec);
-    if (ec) return bad("'" + parsed.host + "' is not an IPv6 address");
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("expected ':port' after ']'");
-      port = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    const std::string_view host = authority.substr(0, colon);
+  auto split = detail::split_host_and_port(authority);
+  if (auto* problem = std::get_if<std::string>(&split)) return bad(std::move(*problem));
+  auto& [host, bracketed, port] = std::get<detail::HostAndPort>(split);
+  if (!bracketed) {
     if (host.empty()) return bad("no host after http://");
     for (const char c : host)
       if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_') return bad(describe_char(c) + " cannot appear in a host name");
-    parsed.host = std::string(host);
-    if (colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
-      has_port = true;
-    }
   }
-  if (has_port) {
-    unsigned value = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || value > 65535) return bad("the port must be a number from 1 to 65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (port.empty() || value == 0 || value > 65535) return bad("the port must be a number from 1 to 65535");
-    parsed.port = static_cast<std::uint16_t>(value);
+  Url parsed;
+  parsed.host = std::move(host);
+  parsed.authority = std::string(authority);
+  if (port) {
+    auto number = detail::parse_port(*port);
+    if (auto* problem = std::get_if<std::string>(&number)) return bad(std::move(*problem));
+    parsed.port = std::get<std::uint16_t>(number);
   }
 
   if (target.find('#') != std::string_view::npos) return bad("a fragment ('#…') is never sent to a server; leave it out");

@@ -6,13 +6,13 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include "ascii.hpp"
+#include "host_and_port.hpp"
 #include "resolve_with_deadline.hpp"
 #include "ignore_gcc_coroutine_false_positive.hpp"
 
@@ -39,45 +39,23 @@ constexpr std::size_t quoted_chars = 200;
 // host[:port], [IPv6][:port]; or why not.
 std::variant<Endpoint, std::string> parse_address(std::string_view address) {
   if (address.empty()) return std::string("the address is empty (host:port, such as 127.0.0.1:6379)");
-  Endpoint endpoint;
-  std::string_view port;
-  bool has_port = false;
-  if (address.front() == '[') {
-    const std::size_t close = address.find(']');
-    if (close == std::string_view::npos) return std::string("an IPv6 address needs its closing ']'");
-    endpoint.host = std::string(address.substr(1, close - 1));
-    error_code ec;
-    (void)asio::ip::make_address_v6(endpoint.host, ec);
-    if (ec) return "'" + endpoint.host + "' is not an IPv6 address";
-    const std::string_view after = address.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::string("expected ':port' after ']'");
-      port = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = address.find(':');
-    if (colon != std::string_view::npos && address.find(':', colon + 1) != std::string_view::npos)
+  auto split = detail::split_host_and_port(address);
+  if (auto* problem = std::get_if<std::string>(&split)) return std::move(*problem);
+  auto& [host, bracketed, port] = std::get<detail::HostAndPort>(split);
+  if (!bracketed) {
+    if (port && port->find(':') != std::string_view::npos)
       return std::string("write an IPv6 address in brackets, as in [::1]:6379");
-    const std::string_view host = address.substr(0, colon);
     if (host.empty()) return std::string("no host before the port (host:port, such as 127.0.0.1:6379)");
     for (const char c : host)
       if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_')
         return "'" + std::string(1, c) + "' cannot appear in a host name (unix sockets are not supported)";
-    endpoint.host = std::string(host);
-    if (colon != std::string_view::npos) {
-      port = address.substr(colon + 1);
-      has_port = true;
-    }
   }
-  if (has_port) {
-    unsigned value = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || value > 65535) return std::string("the port must be a number from 1 to 65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (port.empty() || value == 0 || value > 65535) return std::string("the port must be a number from 1 to 65535");
-    endpoint.port = static_cast<std::uint16_t>(value);
+  Endpoint endpoint;
+  endpoint.host = std::move(host);
+  if (port) {
+    auto number = detail::parse_port(*port);
+    if (auto* problem = std::get_if<std::string>(&number)) return std::move(*problem);
+    endpoint.port = std::get<std::uint16_t>(number);
   }
   return endpoint;
 }
