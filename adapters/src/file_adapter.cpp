@@ -87,6 +87,14 @@ using adapter_detail::throw_invalid;
   }
 }
 
+// A process id written in decimal, as in a pid file or the `pid` option, or nothing.
+[[nodiscard]] std::optional<pid_t> process_id(const std::string& text) {
+  if (text.empty() || text.size() > 10 || !std::all_of(text.begin(), text.end(), ascii::is_digit)) return std::nullopt;
+  const long long number = std::stoll(text);
+  if (number <= 0 || number > INT_MAX) return std::nullopt;
+  return static_cast<pid_t>(number);
+}
+
 // A file's content and attributes, or that there is none.
 struct FileCopy {
   bool exists = false;
@@ -258,13 +266,11 @@ struct FileAdapter::State : adapter_detail::AdapterIdentity {
     const auto first = text.find_first_not_of(" \t\r\n");
     const auto last = text.find_last_not_of(" \t\r\n");
     const auto number = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
-    long long pid = 0;
-    bool valid = !number.empty() && number.size() <= 10 && std::all_of(number.begin(), number.end(), ascii::is_digit);
-    if (valid) pid = std::stoll(number);
-    if (!valid || pid <= 0 || pid > INT_MAX)
+    const auto pid = process_id(number);
+    if (!pid)
       return failure(AdapterError::bad_response, "pid file " + options.pid_file.string() + " holds '" +
                                                      detail::quote_head(text, 40) + "', not a process id" + unchanged);
-    return static_cast<pid_t>(pid);
+    return *pid;
   }
 
   // Puts `previous` back at `file` after a failed signal; returns what the file holds now.
@@ -452,10 +458,8 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
   }
   if (const auto pid = options.find("pid"); pid != options.end()) {
     const auto& text = pid->second;
-    const bool digits = !text.empty() && text.size() <= 10 && std::all_of(text.begin(), text.end(), ascii::is_digit);
-    const long long number = digits ? std::stoll(text) : 0;
-    if (number <= 0 || number > INT_MAX) throw_invalid(name, "option 'pid': '" + text + "' is not a process id (a number above 0)");
-    result.pid = static_cast<pid_t>(number);
+    result.pid = process_id(text);
+    if (!result.pid) throw_invalid(name, "option 'pid': '" + text + "' is not a process id (a number above 0)");
   }
   if (const auto pid_file = options.find("pid_file"); pid_file != options.end()) {
     if (pid_file->second.empty()) throw_invalid(name, "option 'pid_file' is empty");
