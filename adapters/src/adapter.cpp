@@ -1,13 +1,8 @@
 #include <trimtab/adapters/adapter.hpp>
 
 #include <algorithm>
-#include <variant>
 
 #include <boost/asio/post.hpp>
-
-#include <trimtab/config/quantities.hpp>
-
-#include "adapter_operation.hpp"
 
 namespace trimtab {
 namespace {
@@ -66,19 +61,4 @@ AdapterResult check_settings(const std::string& adapter, const std::vector<std::
   return {};
 }
 
-namespace adapter_detail {
-
-std::optional<std::string> read_timeout_option(const std::map<std::string, std::string>& options,
-                                               std::chrono::milliseconds& timeout) {
-  const auto option = options.find("timeout");
-  if (option == options.end()) return std::nullopt;
-  auto parsed = parse_duration(option->second);
-  if (const auto* problem = std::get_if<std::string>(&parsed)) return "option 'timeout': " + *problem;
-  const auto value = std::get<std::chrono::milliseconds>(parsed);
-  if (value.count() <= 0) return "option 'timeout': must be longer than 0 ms";
-  timeout = value;
-  return std::nullopt;
-}
-
-} // namespace adapter_detail
 } // namespace trimtab

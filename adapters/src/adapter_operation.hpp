@@ -1,14 +1,13 @@
 #pragma once
 
-// What every adapter does the same way: read its `timeout` option, and run an apply, a read or an
-// in-effect check as a coroutine that completes the caller's handler once, on the adapter's executor.
+// What every adapter's operations do the same way: know the adapter by the name and params they
+// share with it, and run as a coroutine that completes the caller's handler once, on the
+// adapter's executor. Internal to trimtab_adapters.
 
-#include <chrono>
 #include <exception>
-#include <map>
-#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,14 +17,20 @@
 
 namespace trimtab::adapter_detail {
 
+/// What an adapter's operations know of it, in the state they share with it (which outlives the
+/// adapter while they run): its name, which starts every message, and its params.
+struct AdapterIdentity {
+  std::string name;
+  std::vector<std::string> params;
+
+  /// A failed result whose message names the adapter: "adapter 'cache': WHAT".
+  [[nodiscard]] AdapterResult failure(boost::system::error_code error, const std::string& what) const {
+    return {error, "adapter '" + name + "': " + what};
+  }
+};
+
 /// What a read yields: the result and, on success, the values.
 using CurrentOutcome = std::pair<AdapterResult, Settings>;
-
-/// Reads the `timeout` key of `options` into `timeout` when it is there. Returns the problem
-/// ("option 'timeout': …") for a value that is not a positive duration, for the caller to report
-/// with its adapter's name.
-[[nodiscard]] std::optional<std::string> read_timeout_option(const std::map<std::string, std::string>& options,
-                                                             std::chrono::milliseconds& timeout);
 
 /// What an in-effect check yields: the result and, on success, what it found.
 using InEffectOutcome = std::pair<AdapterResult, InEffect>;

@@ -2,22 +2,24 @@
 
 #include <algorithm>
 #include <exception>
-#include <stdexcept>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 
+#include "adapter_operation.hpp"
+#include "adapter_options.hpp"
+
 namespace trimtab {
 
-struct CallbackAdapter::State {
-  std::string name;
-  std::vector<std::string> params;
+struct CallbackAdapter::State : adapter_detail::AdapterIdentity {
   apply_function apply;
   current_function current;
 
-  [[nodiscard]] AdapterResult failure(boost::system::error_code error, const std::string& what) const {
+  // What the apply callback answered: an answer without an error code is callback_failed, and
+  // one without a message says what its code means.
+  [[nodiscard]] AdapterResult host_failure(boost::system::error_code error, const std::string& what) const {
     if (!error) error = AdapterError::callback_failed;
-    return {error, "adapter '" + name + "': " + (what.empty() ? error.message() : what)};
+    return failure(error, what.empty() ? error.message() : what);
   }
 
   [[nodiscard]] AdapterResult thrown(const char* operation) const {
@@ -34,21 +36,15 @@ struct CallbackAdapter::State {
 CallbackAdapter::CallbackAdapter(boost::asio::any_io_executor executor, std::string name,
                                  std::vector<std::string> params, apply_function apply, current_function current,
                                  std::chrono::milliseconds timeout)
-    : executor_(std::move(executor)), timeout_(timeout) {
-  if (name.empty()) throw std::invalid_argument("a callback adapter needs a name");
-  if (!apply) throw std::invalid_argument("adapter '" + name + "': no apply callback");
-  if (!current) throw std::invalid_argument("adapter '" + name + "': no current callback");
-  if (timeout.count() <= 0) throw std::invalid_argument("adapter '" + name + "': the timeout must be positive");
-  state_ = std::make_shared<const State>(State{std::move(name), std::move(params), std::move(apply), std::move(current)});
+    : AdapterBase(std::move(executor), name, params, timeout, "a callback adapter") {
+  if (!apply) adapter_detail::throw_invalid(name, "no apply callback");
+  if (!current) adapter_detail::throw_invalid(name, "no current callback");
+  if (timeout.count() <= 0) adapter_detail::throw_invalid(name, "the timeout must be positive");
+  state_ = std::make_shared<const State>(State{{std::move(name), std::move(params)}, std::move(apply), std::move(current)});
 }
 
-const std::string& CallbackAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& CallbackAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds CallbackAdapter::timeout() const noexcept { return timeout_; }
-boost::asio::any_io_executor CallbackAdapter::get_executor() const { return executor_; }
-
 void CallbackAdapter::async_apply(Settings settings, apply_handler handler) {
-  boost::asio::post(executor_, [state = state_, settings = std::move(settings), handler = std::move(handler)]() mutable {
+  boost::asio::post(get_executor(), [state = state_, settings = std::move(settings), handler = std::move(handler)]() mutable {
     auto result = check_settings(state->name, state->params, settings);
     if (result) {
       // The host sees its parameters in its own order, whatever order the caller used.
@@ -60,7 +56,7 @@ void CallbackAdapter::async_apply(Settings settings, apply_handler handler) {
       try {
         // A message without an error code is a failure too: successes carry no message.
         if (auto answer = state->apply(ordered); answer.error || !answer.message.empty())
-          result = state->failure(answer.error, answer.message);
+          result = state->host_failure(answer.error, answer.message);
       } catch (...) {
         result = state->thrown("apply");
       }
@@ -70,7 +66,7 @@ void CallbackAdapter::async_apply(Settings settings, apply_handler handler) {
 }
 
 void CallbackAdapter::async_current(current_handler handler) {
-  boost::asio::post(executor_, [state = state_, handler = std::move(handler)]() mutable {
+  boost::asio::post(get_executor(), [state = state_, handler = std::move(handler)]() mutable {
     AdapterResult result;
     Settings current;
     try {

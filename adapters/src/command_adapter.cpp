@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
-#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -16,7 +15,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
 #include "child_process.hpp"
@@ -24,6 +22,7 @@
 #include "text_formats.hpp"
 
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 namespace trimtab {
 namespace {
@@ -49,9 +48,7 @@ struct Piece {
 
 using Template = std::vector<Piece>;
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) {
-  throw std::invalid_argument("adapter '" + name + "': " + what);
-}
+using adapter_detail::throw_invalid;
 
 [[nodiscard]] std::string join(const std::vector<std::string>& words) {
   std::string text;
@@ -71,7 +68,7 @@ using Template = std::vector<Piece>;
         ++i;
         continue;
       }
-      fail(name, where + ": a '}' without its '{' (write }} for a literal brace)");
+      throw_invalid(name, where + ": a '}' without its '{' (write }} for a literal brace)");
     }
     if (arg[i] != '{') {
       literal += arg[i];
@@ -83,14 +80,14 @@ using Template = std::vector<Piece>;
       continue;
     }
     const auto close = arg.find('}', i + 1);
-    if (close == std::string::npos) fail(name, where + ": a '{' without its '}' (write {{ for a literal brace)");
+    if (close == std::string::npos) throw_invalid(name, where + ": a '{' without its '}' (write {{ for a literal brace)");
     const auto param = arg.substr(i + 1, close - i - 1);
     const auto found = std::find(params.begin(), params.end(), param);
     if (found == params.end()) {
       std::vector<std::string_view> candidates(params.begin(), params.end());
-      fail(name, where + ": unknown placeholder '{" + param + "}'" + did_you_mean(param, candidates) +
-                     "; a placeholder names one of the adapter's params (" + join(params) +
-                     "), and {{ and }} stand for literal braces");
+      throw_invalid(name, where + ": unknown placeholder '{" + param + "}'" + did_you_mean(param, candidates) +
+                              "; a placeholder names one of the adapter's params (" + join(params) +
+                              "), and {{ and }} stand for literal braces");
     }
     if (!literal.empty()) pieces.push_back({std::move(literal)});
     literal.clear();
@@ -124,13 +121,13 @@ using Template = std::vector<Piece>;
 // The program `word` names, as an absolute path: itself when it holds a '/', else the first
 // executable file of that name on PATH.
 [[nodiscard]] std::string resolve_program(const std::string& name, const std::string& word, const std::string& option) {
-  if (word.empty()) fail(name, "option '" + option + "': the program (its first item) is empty");
+  if (word.empty()) throw_invalid(name, "option '" + option + "': the program (its first item) is empty");
   if (word.find('/') != std::string::npos) {
     std::error_code ec;
     auto path = std::filesystem::absolute(word, ec).lexically_normal();
-    if (ec) fail(name, "option '" + option + "': program '" + word + "': " + ec.message());
+    if (ec) throw_invalid(name, "option '" + option + "': program '" + word + "': " + ec.message());
     if (auto problem = not_executable(path))
-      fail(name, "option '" + option + "': program '" + path.string() + "': " + *problem);
+      throw_invalid(name, "option '" + option + "': program '" + path.string() + "': " + *problem);
     return path.string();
   }
   const char* env = std::getenv("PATH");
@@ -146,8 +143,8 @@ using Template = std::vector<Piece>;
     const auto candidate = std::filesystem::path(dir) / word;
     if (!not_executable(candidate)) return candidate.lexically_normal().string();
   }
-  fail(name, "option '" + option + "': program '" + word + "' is not found on PATH (" + std::string(path_list) +
-                 "); give its absolute path");
+  throw_invalid(name, "option '" + option + "': program '" + word + "' is not found on PATH (" + std::string(path_list) +
+                          "); give its absolute path");
 }
 
 // The value of a setting as one argument, or why it cannot be one.
@@ -164,17 +161,11 @@ using Template = std::vector<Piece>;
 
 } // namespace
 
-struct CommandAdapter::State {
-  std::string name;
-  std::vector<std::string> params;
+struct CommandAdapter::State : adapter_detail::AdapterIdentity {
   CommandAdapterOptions options;
   std::string program;
   std::vector<Template> command; // every argument, argv[0] included
   std::string current_program;
-
-  [[nodiscard]] AdapterResult failure(boost::system::error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
 
   [[nodiscard]] detail::ChildRequest request(std::string path, std::vector<std::string> argv, std::size_t output) const {
     return {std::move(path), std::move(argv), options.timeout, output};
@@ -244,10 +235,9 @@ struct CommandAdapter::State {
 
 CommandAdapter::CommandAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                                CommandAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a command adapter needs a name");
-  if (options.command.empty()) fail(name, "no command (a list: the program, then its arguments)");
-  if (options.timeout.count() <= 0) fail(name, "the timeout must be positive");
+    : AdapterBase(std::move(executor), name, params, options.timeout + report_grace, "a command adapter") {
+  if (options.command.empty()) throw_invalid(name, "no command (a list: the program, then its arguments)");
+  if (options.timeout.count() <= 0) throw_invalid(name, "the timeout must be positive");
 
   auto state = std::make_shared<State>();
   std::vector<bool> passed(params.size(), false);
@@ -259,19 +249,19 @@ CommandAdapter::CommandAdapter(asio::any_io_executor executor, std::string name,
     state->command.push_back(std::move(pieces));
   }
   const auto program = literal_of(state->command.front());
-  if (!program) fail(name, "the program (the command's first item) cannot come from a placeholder");
+  if (!program) throw_invalid(name, "the program (the command's first item) cannot come from a placeholder");
   state->program = resolve_program(name, *program, "command");
   for (std::size_t i = 0; i < params.size(); ++i)
     if (!passed[i])
-      fail(name, "param '" + params[i] + "' appears in no placeholder of the command, which would never receive it; "
-                 "pass it as {" + params[i] + "}");
+      throw_invalid(name, "param '" + params[i] + "' appears in no placeholder of the command, which would never receive it; "
+                          "pass it as {" + params[i] + "}");
 
   if (!options.current.empty()) {
     std::vector<std::string> argv;
     for (std::size_t i = 0; i < options.current.size(); ++i) {
       const auto where = "current item " + std::to_string(i + 1) + " '" + options.current[i] + "'";
       const auto literal = literal_of(parse_template(name, params, options.current[i], where));
-      if (!literal) fail(name, where + ": the current command takes no placeholders (it reads the values)");
+      if (!literal) throw_invalid(name, where + ": the current command takes no placeholders (it reads the values)");
       argv.push_back(*literal);
     }
     state->current_program = resolve_program(name, argv.front(), "current");
@@ -289,18 +279,18 @@ CommandAdapterOptions CommandAdapter::from_options(const std::string& name,
                                                    const std::filesystem::path& base_dir) {
   const auto unknown = [&](const std::string& key) {
     if (std::find(option_keys.begin(), option_keys.end(), key) == option_keys.end())
-      fail(name, "unknown option '" + key + "'" + did_you_mean(key, option_keys) +
-                     " (a command adapter takes command, current and timeout)");
+      throw_invalid(name, "unknown option '" + key + "'" + did_you_mean(key, option_keys) +
+                              " (a command adapter takes command, current and timeout)");
   };
   for (const auto& [key, value] : options) {
     unknown(key);
     if (key == "command" || key == "current")
-      fail(name, "option '" + key + "' must be a list, the program then its arguments, such as "
-                 "[/usr/local/bin/set-pool, \"--size={pool_size}\"]: no shell splits a string");
+      throw_invalid(name, "option '" + key + "' must be a list, the program then its arguments, such as "
+                          "[/usr/local/bin/set-pool, \"--size={pool_size}\"]: no shell splits a string");
   }
   for (const auto& [key, value] : lists) {
     unknown(key);
-    if (key == "timeout") fail(name, "option 'timeout' must be a duration such as 10s, not a list");
+    if (key == "timeout") throw_invalid(name, "option 'timeout' must be a duration such as 10s, not a list");
   }
 
   // A relative path to a program counts from the configuration file's directory.
@@ -312,35 +302,31 @@ CommandAdapterOptions CommandAdapter::from_options(const std::string& name,
   CommandAdapterOptions result;
   const auto command = lists.find("command");
   if (command == lists.end() || command->second.empty())
-    fail(name, "option 'command' is required: a list, the program then its arguments, such as "
-               "[/usr/local/bin/set-pool, \"--size={pool_size}\"]");
+    throw_invalid(name, "option 'command' is required: a list, the program then its arguments, such as "
+                        "[/usr/local/bin/set-pool, \"--size={pool_size}\"]");
   result.command = command->second;
   result.command.front() = program_path(result.command.front());
   if (const auto current = lists.find("current"); current != lists.end()) {
-    if (current->second.empty()) fail(name, "option 'current' is an empty list; leave it out to start from the defaults");
+    if (current->second.empty()) throw_invalid(name, "option 'current' is an empty list; leave it out to start from the defaults");
     result.current = current->second;
     result.current.front() = program_path(result.current.front());
   }
-  if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) fail(name, *problem);
+  if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) throw_invalid(name, *problem);
   return result;
 }
 
-const std::string& CommandAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& CommandAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds CommandAdapter::timeout() const noexcept { return state_->options.timeout + report_grace; }
-asio::any_io_executor CommandAdapter::get_executor() const { return executor_; }
 const CommandAdapterOptions& CommandAdapter::options() const noexcept { return state_->options; }
 const std::string& CommandAdapter::program() const noexcept { return state_->program; }
 const std::string& CommandAdapter::current_program() const noexcept { return state_->current_program; }
 
 void CommandAdapter::async_apply(Settings settings, apply_handler handler) {
   const auto complete_now = [&](AdapterResult result) {
-    asio::post(executor_, [handler = std::move(handler), result = std::move(result)] { handler(result); });
+    asio::post(get_executor(), [handler = std::move(handler), result = std::move(result)] { handler(result); });
   };
   if (auto checked = check_settings(state_->name, state_->params, settings); !checked) return complete_now(checked);
   auto argv = state_->argv_for(settings);
   if (auto* problem = std::get_if<AdapterResult>(&argv)) return complete_now(std::move(*problem));
-  detail::async_run_child(executor_, state_->request(state_->program, std::get<0>(std::move(argv)), apply_output),
+  detail::async_run_child(get_executor(), state_->request(state_->program, std::get<0>(std::move(argv)), apply_output),
                           [state = state_, handler = std::move(handler)](detail::ChildOutcome outcome) {
                             if (!outcome) return handler(state->failure(outcome.error, state->program + " " + outcome.message));
                             handler(AdapterResult{});
@@ -351,10 +337,10 @@ void CommandAdapter::async_current(current_handler handler) {
   if (state_->current_program.empty()) {
     auto result = state_->failure(AdapterError::cannot_read,
                                   "no current command to read the running values with");
-    asio::post(executor_, [handler = std::move(handler), result = std::move(result)] { handler(result, {}); });
+    asio::post(get_executor(), [handler = std::move(handler), result = std::move(result)] { handler(result, {}); });
     return;
   }
-  detail::async_run_child(executor_, state_->request(state_->current_program, state_->options.current, current_output),
+  detail::async_run_child(get_executor(), state_->request(state_->current_program, state_->options.current, current_output),
                           [state = state_, handler = std::move(handler)](detail::ChildOutcome outcome) {
                             if (!outcome)
                               return handler(state->failure(outcome.error, state->current_program + " " + outcome.message),

@@ -6,7 +6,6 @@
 #include <climits>
 #include <csignal>
 #include <set>
-#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <variant>
@@ -18,13 +17,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
+#include "ascii.hpp"
 #include "posix_util.hpp"
 #include "text_formats.hpp"
 
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 namespace trimtab {
 namespace {
@@ -41,41 +41,33 @@ constexpr mode_t new_file_mode = 0644;
 constexpr int max_links = 40;
 constexpr std::string_view header = "# Written by trimtab: edits are overwritten at the next apply.\n";
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) {
-  throw std::invalid_argument("adapter '" + name + "': " + what);
-}
+using adapter_detail::throw_invalid;
 
 [[nodiscard]] boost::system::error_code system_error(int error) {
   return {error, boost::system::system_category()};
 }
 
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
-
-[[nodiscard]] bool letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-[[nodiscard]] bool digit(char c) { return c >= '0' && c <= '9'; }
+// What a key may start with, in env files and plain YAML alike.
+[[nodiscard]] bool letter(char c) { return ascii::is_letter(c) || c == '_'; }
 
 // A shell variable name, which is what every reader of env files takes as a key.
 [[nodiscard]] bool env_key(std::string_view key) {
   return !key.empty() && letter(key.front()) &&
-         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || digit(c); });
+         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || ascii::is_digit(c); });
 }
 
 // A key YAML reads as the same string without quotes.
 [[nodiscard]] bool plain_yaml_key(std::string_view key) {
   static const std::set<std::string, std::less<>> special{"y", "n", "yes", "no", "true", "false", "on", "off", "null"};
   return !key.empty() && letter(key.front()) &&
-         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || digit(c) || c == '-'; }) &&
-         !special.contains(lower(std::string(key)));
+         std::all_of(key.begin(), key.end(), [](char c) { return letter(c) || ascii::is_digit(c) || c == '-'; }) &&
+         !special.contains(ascii::lower(std::string(key)));
 }
 
 // The first character of an env value that would need quoting, or nothing.
 [[nodiscard]] std::optional<char> env_problem(std::string_view value) {
   for (const char c : value) {
-    const bool safe = letter(c) || digit(c) || static_cast<unsigned char>(c) >= 0x80 ||
+    const bool safe = letter(c) || ascii::is_digit(c) || static_cast<unsigned char>(c) >= 0x80 ||
                       std::string_view("_.,:/@%+=-").find(c) != std::string_view::npos;
     if (!safe) return c;
   }
@@ -93,6 +85,14 @@ constexpr std::string_view header = "# Written by trimtab: edits are overwritten
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "a control character";
     return std::string("'") + c + "'";
   }
+}
+
+// A process id written in decimal, as in a pid file or the `pid` option, or nothing.
+[[nodiscard]] std::optional<pid_t> process_id(const std::string& text) {
+  if (text.empty() || text.size() > 10 || !std::all_of(text.begin(), text.end(), ascii::is_digit)) return std::nullopt;
+  const long long number = std::stoll(text);
+  if (number <= 0 || number > INT_MAX) return std::nullopt;
+  return static_cast<pid_t>(number);
 }
 
 // A file's content and attributes, or that there is none.
@@ -186,15 +186,9 @@ struct Replaced {
 
 } // namespace
 
-struct FileAdapter::State {
-  std::string name;
-  std::vector<std::string> params;
+struct FileAdapter::State : adapter_detail::AdapterIdentity {
   FileAdapterOptions options;
   std::vector<std::string> keys; // the key of each of params in the file
-
-  [[nodiscard]] AdapterResult failure(boost::system::error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
 
   // The file the settings go to: options.path, or where its symbolic links lead.
   [[nodiscard]] fs::path target() const {
@@ -272,13 +266,11 @@ struct FileAdapter::State {
     const auto first = text.find_first_not_of(" \t\r\n");
     const auto last = text.find_last_not_of(" \t\r\n");
     const auto number = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
-    long long pid = 0;
-    bool valid = !number.empty() && number.size() <= 10 && std::all_of(number.begin(), number.end(), digit);
-    if (valid) pid = std::stoll(number);
-    if (!valid || pid <= 0 || pid > INT_MAX)
+    const auto pid = process_id(number);
+    if (!pid)
       return failure(AdapterError::bad_response, "pid file " + options.pid_file.string() + " holds '" +
                                                      detail::quote_head(text, 40) + "', not a process id" + unchanged);
-    return static_cast<pid_t>(pid);
+    return *pid;
   }
 
   // Puts `previous` back at `file` after a failed signal; returns what the file holds now.
@@ -379,37 +371,36 @@ struct FileAdapter::State {
 
 FileAdapter::FileAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                          FileAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a file adapter needs a name");
-  if (options.path.empty()) fail(name, "no path");
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a file adapter") {
+  if (options.path.empty()) throw_invalid(name, "no path");
   std::error_code ec;
-  if (fs::is_directory(options.path, ec)) fail(name, "path " + options.path.string() + " is a directory");
-  if (options.timeout.count() <= 0) fail(name, "the timeout must be positive");
+  if (fs::is_directory(options.path, ec)) throw_invalid(name, "path " + options.path.string() + " is a directory");
+  if (options.timeout.count() <= 0) throw_invalid(name, "the timeout must be positive");
   if (options.signal != 0 && !options.pid && options.pid_file.empty())
-    fail(name, "a signal needs the process to send it to: give 'pid' or 'pid_file'");
-  if (options.pid && !options.pid_file.empty()) fail(name, "give 'pid' or 'pid_file', not both");
+    throw_invalid(name, "a signal needs the process to send it to: give 'pid' or 'pid_file'");
+  if (options.pid && !options.pid_file.empty()) throw_invalid(name, "give 'pid' or 'pid_file', not both");
   if (options.signal == 0 && (options.pid || !options.pid_file.empty()))
-    fail(name, "'pid' and 'pid_file' say where a signal goes: give 'signal' too, such as HUP");
-  if (options.pid && *options.pid <= 0) fail(name, "pid " + std::to_string(*options.pid) + " is not a process id");
+    throw_invalid(name, "'pid' and 'pid_file' say where a signal goes: give 'signal' too, such as HUP");
+  if (options.pid && *options.pid <= 0) throw_invalid(name, "pid " + std::to_string(*options.pid) + " is not a process id");
 
   for (const auto& [param, key] : options.names) {
     if (std::find(params.begin(), params.end(), param) == params.end())
-      fail(name, "names: '" + param + "' is not one of the adapter's params");
-    if (key.empty()) fail(name, "names: the key for '" + param + "' is empty");
+      throw_invalid(name, "names: '" + param + "' is not one of the adapter's params");
+    if (key.empty()) throw_invalid(name, "names: the key for '" + param + "' is empty");
   }
   std::vector<std::string> keys;
   for (const auto& param : params) {
     const auto mapped = options.names.find(param);
     const auto& key = mapped == options.names.end() ? param : mapped->second;
     if (std::find(keys.begin(), keys.end(), key) != keys.end())
-      fail(name, "two params have the key '" + key + "' in the file");
+      throw_invalid(name, "two params have the key '" + key + "' in the file");
     if (options.format == FileFormat::env && !env_key(key))
-      fail(name, "'" + key + "' cannot be a key in an env file (letters, digits and _, not starting with a digit); "
-                 "give param '" + param + "' another with names: {" + param + ": SOME_KEY}");
-    if (!detail::valid_utf8(key)) fail(name, "the key '" + key + "' is not valid UTF-8");
+      throw_invalid(name, "'" + key + "' cannot be a key in an env file (letters, digits and _, not starting with a digit); "
+                          "give param '" + param + "' another with names: {" + param + ": SOME_KEY}");
+    if (!detail::valid_utf8(key)) throw_invalid(name, "the key '" + key + "' is not valid UTF-8");
     keys.push_back(key);
   }
-  state_ = std::make_shared<const State>(State{std::move(name), std::move(params), std::move(options), std::move(keys)});
+  state_ = std::make_shared<const State>(State{{std::move(name), std::move(params)}, std::move(options), std::move(keys)});
 }
 
 FileAdapterOptions FileAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options,
@@ -418,15 +409,15 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
   const auto check_key = [&](const std::string& key) {
     const auto base = key.substr(0, key.find('.'));
     if (std::find(option_keys.begin(), option_keys.end(), base) == option_keys.end())
-      fail(name, "unknown option '" + key + "'" + did_you_mean(base, option_keys) +
-                     " (a file adapter takes path, format, signal, pid, pid_file, names and timeout)");
+      throw_invalid(name, "unknown option '" + key + "'" + did_you_mean(base, option_keys) +
+                              " (a file adapter takes path, format, signal, pid, pid_file, names and timeout)");
     if (base == "names" && key == "names")
-      fail(name, "option 'names' must be a map from param to the key in the file, such as {pool_size: POOL_SIZE}");
-    if (base != "names" && base != key) fail(name, "option '" + base + "' takes one value, not a map");
+      throw_invalid(name, "option 'names' must be a map from param to the key in the file, such as {pool_size: POOL_SIZE}");
+    if (base != "names" && base != key) throw_invalid(name, "option '" + base + "' takes one value, not a map");
   };
   for (const auto& [key, value] : lists) {
     check_key(key);
-    fail(name, "option '" + key + "' takes one value, not a list");
+    throw_invalid(name, "option '" + key + "' takes one value, not a list");
   }
   for (const auto& [key, value] : options) check_key(key);
 
@@ -437,17 +428,17 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
 
   FileAdapterOptions result;
   const auto path = options.find("path");
-  if (path == options.end() || path->second.empty()) fail(name, "option 'path' is required: the file the settings go to");
+  if (path == options.end() || path->second.empty()) throw_invalid(name, "option 'path' is required: the file the settings go to");
   result.path = relative(path->second);
 
   if (const auto format = options.find("format"); format != options.end()) {
-    const auto text = lower(format->second);
+    const auto text = ascii::lower(format->second);
     if (text == "json") result.format = FileFormat::json;
     else if (text == "yaml") result.format = FileFormat::yaml;
     else if (text == "env") result.format = FileFormat::env;
-    else fail(name, "option 'format': '" + format->second + "' is not json, yaml or env");
+    else throw_invalid(name, "option 'format': '" + format->second + "' is not json, yaml or env");
   } else {
-    const auto extension = lower(result.path.extension().string());
+    const auto extension = ascii::lower(result.path.extension().string());
     result.format = extension == ".json"                       ? FileFormat::json
                     : extension == ".yaml" || extension == ".yml" ? FileFormat::yaml
                                                                   : FileFormat::env;
@@ -457,45 +448,39 @@ FileAdapterOptions FileAdapter::from_options(const std::string& name, const std:
     const auto number = detail::reload_signal(signal->second);
     if (!number) {
       std::string word = signal->second;
-      if (word.size() > 3 && lower(word.substr(0, 3)) == "sig") word = word.substr(3);
+      if (word.size() > 3 && ascii::lower(word.substr(0, 3)) == "sig") word = word.substr(3);
       std::string names;
       for (const auto allowed : detail::reload_signal_names) names += (names.empty() ? "" : ", ") + std::string(allowed);
-      fail(name, "option 'signal': '" + signal->second + "' is not a signal to reload with" +
-                     did_you_mean(word, detail::reload_signal_names) + " (" + names + ")");
+      throw_invalid(name, "option 'signal': '" + signal->second + "' is not a signal to reload with" +
+                              did_you_mean(word, detail::reload_signal_names) + " (" + names + ")");
     }
     result.signal = *number;
   }
   if (const auto pid = options.find("pid"); pid != options.end()) {
     const auto& text = pid->second;
-    const bool digits = !text.empty() && text.size() <= 10 && std::all_of(text.begin(), text.end(), digit);
-    const long long number = digits ? std::stoll(text) : 0;
-    if (number <= 0 || number > INT_MAX) fail(name, "option 'pid': '" + text + "' is not a process id (a number above 0)");
-    result.pid = static_cast<pid_t>(number);
+    result.pid = process_id(text);
+    if (!result.pid) throw_invalid(name, "option 'pid': '" + text + "' is not a process id (a number above 0)");
   }
   if (const auto pid_file = options.find("pid_file"); pid_file != options.end()) {
-    if (pid_file->second.empty()) fail(name, "option 'pid_file' is empty");
+    if (pid_file->second.empty()) throw_invalid(name, "option 'pid_file' is empty");
     result.pid_file = relative(pid_file->second);
   }
   for (const auto& [key, value] : options)
     if (key.starts_with("names.")) result.names[key.substr(6)] = value;
-  if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) fail(name, *problem);
+  if (auto problem = adapter_detail::read_timeout_option(options, result.timeout)) throw_invalid(name, *problem);
   return result;
 }
 
-const std::string& FileAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& FileAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds FileAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor FileAdapter::get_executor() const { return executor_; }
 const FileAdapterOptions& FileAdapter::options() const noexcept { return state_->options; }
 
 void FileAdapter::async_apply(Settings settings, apply_handler handler) {
-  asio::post(executor_, [state = state_, settings = std::move(settings), handler = std::move(handler)] {
+  asio::post(get_executor(), [state = state_, settings = std::move(settings), handler = std::move(handler)] {
     handler(state->apply(settings));
   });
 }
 
 void FileAdapter::async_current(current_handler handler) {
-  asio::post(executor_, [state = state_, handler = std::move(handler)] {
+  asio::post(get_executor(), [state = state_, handler = std::move(handler)] {
     auto [result, current] = state->current();
     handler(std::move(result), std::move(current));
   });

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <exception>
-#include <stdexcept>
 #include <string_view>
 #include <variant>
 
@@ -13,11 +12,12 @@
 #include <boost/json/serialize.hpp>
 
 #include <trimtab/adapters/http_client.hpp>
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/point_json.hpp>
 
+#include "ascii.hpp"
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 namespace trimtab {
 namespace {
@@ -28,12 +28,6 @@ namespace asio = boost::asio;
 constexpr std::size_t quoted_body_chars = 200;
 
 constexpr std::array<std::string_view, 4> option_keys{"url", "method", "current_url", "timeout"};
-
-[[nodiscard]] std::string upper(std::string text) {
-  for (auto& c : text)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return text;
-}
 
 // Why `method` cannot send settings, or nothing.
 [[nodiscard]] std::optional<std::string> method_problem(const std::string& method) {
@@ -78,14 +72,8 @@ constexpr std::array<std::string_view, 4> option_keys{"url", "method", "current_
 
 } // namespace
 
-struct HttpAdapter::State {
-  std::string name;
-  std::vector<std::string> params;
+struct HttpAdapter::State : adapter_detail::AdapterIdentity {
   HttpAdapterOptions options;
-
-  [[nodiscard]] AdapterResult failure(boost::system::error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
 
   [[nodiscard]] HttpRequest request(std::string method, std::string url) const {
     HttpRequest request;
@@ -108,20 +96,19 @@ struct HttpAdapter::State {
 
 HttpAdapter::HttpAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                          HttpAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("an http adapter needs a name");
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+    : AdapterBase(std::move(executor), name, params, options.timeout, "an http adapter") {
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   if (options.url.empty()) fail("no url");
   if (options.current_url.empty()) options.current_url = options.url;
   if (auto problem = check_http_url(options.url)) fail("url '" + options.url + "': " + *problem);
   if (auto problem = check_http_url(options.current_url)) fail("current_url '" + options.current_url + "': " + *problem);
   if (auto problem = method_problem(options.method)) fail(*problem);
   if (options.timeout.count() <= 0) fail("the timeout must be positive");
-  state_ = std::make_shared<const State>(State{std::move(name), std::move(params), std::move(options)});
+  state_ = std::make_shared<const State>(State{{std::move(name), std::move(params)}, std::move(options)});
 }
 
 HttpAdapterOptions HttpAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options) {
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   for (const auto& [key, value] : options)
     if (std::find(option_keys.begin(), option_keys.end(), key) == option_keys.end())
       fail("unknown option '" + key + "'" + did_you_mean(key, option_keys) +
@@ -133,7 +120,7 @@ HttpAdapterOptions HttpAdapter::from_options(const std::string& name, const std:
   result.url = url->second;
   if (auto problem = check_http_url(result.url)) fail("url '" + result.url + "': " + *problem);
   if (const auto method = options.find("method"); method != options.end()) {
-    result.method = upper(method->second);
+    result.method = ascii::upper(method->second);
     if (auto problem = method_problem(result.method)) fail("option 'method': " + *problem);
   }
   if (const auto current = options.find("current_url"); current != options.end()) {
@@ -147,10 +134,6 @@ HttpAdapterOptions HttpAdapter::from_options(const std::string& name, const std:
   return result;
 }
 
-const std::string& HttpAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& HttpAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds HttpAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor HttpAdapter::get_executor() const { return executor_; }
 const HttpAdapterOptions& HttpAdapter::options() const noexcept { return state_->options; }
 
 void HttpAdapter::async_apply(Settings settings, apply_handler handler) {
@@ -167,7 +150,7 @@ void HttpAdapter::async_apply(Settings settings, apply_handler handler) {
     const auto response = co_await http_request(executor, request);
     co_return state->judge(request, response);
   };
-  adapter_detail::spawn_apply(executor_, run(executor_, state_, std::move(settings)), std::move(handler));
+  adapter_detail::spawn_apply(get_executor(), run(get_executor(), state_, std::move(settings)), std::move(handler));
 }
 
 void HttpAdapter::async_current(current_handler handler) {
@@ -205,7 +188,7 @@ void HttpAdapter::async_current(current_handler handler) {
     }
     co_return Outcome{AdapterResult{}, std::move(current)};
   };
-  adapter_detail::spawn_current(executor_, run(executor_, state_), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), run(get_executor(), state_), std::move(handler));
 }
 
 } // namespace trimtab

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -23,6 +18,10 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "ascii.hpp"
+#include "host_and_port.hpp"
+#include "resolve_with_deadline.hpp"
 
 namespace trimtab {
 namespace {
@@ -65,21 +64,17 @@ struct UrlProblem {
   std::string message; // why, without the URL
 };
 
-[[nodiscard]] char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 [[nodiscard]] bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) { return lower(b) == a; });
+         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) { return ascii::lower(b) == a; });
 }
 
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-[[nodiscard]] bool is_hex(char c) { return (c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f'); }
+[[nodiscard]] bool is_hex(char c) { return ascii::is_digit(c) || (ascii::lower(c) >= 'a' && ascii::lower(c) <= 'f'); }
 
 // RFC 9110 token characters, for methods and header names.
 [[nodiscard]] bool is_token(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    return ascii::is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
 }
 
@@ -129,43 +124,21 @@ struct UrlProblem {
   if (authority.empty()) return bad("no host after http://");
   if (authority.find('@') != std::string_view::npos) return bad("credentials in the URL are not supported");
 
-  Url parsed;
-  parsed.authority = std::string(authority);
-  std::string_view port;
-  bool has_port = false;
-  if (authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("an IPv6 address needs its closing ']'");
-    parsed.host = std::string(authority.substr(1, close - 1));
-    error_code ec;
-    (void)asio::ip::make_address_v6(parsed.host, ec);
-    if (ec) return bad("'" + parsed.host + "' is not an IPv6 address");
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("expected ':port' after ']'");
-      port = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = authority.find(':');
-    const std::string_view host = authority.substr(0, colon);
+  auto split = detail::split_host_and_port(authority);
+  if (auto* problem = std::get_if<std::string>(&split)) return bad(std::move(*problem));
+  auto& [host, bracketed, port] = std::get<detail::HostAndPort>(split);
+  if (!bracketed) {
     if (host.empty()) return bad("no host after http://");
     for (const char c : host)
-      if (!is_alnum(c) && c != '-' && c != '.' && c != '_') return bad(describe_char(c) + " cannot appear in a host name");
-    parsed.host = std::string(host);
-    if (colon != std::string_view::npos) {
-      port = authority.substr(colon + 1);
-      has_port = true;
-    }
+      if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_') return bad(describe_char(c) + " cannot appear in a host name");
   }
-  if (has_port) {
-    unsigned value = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || value > 65535) return bad("the port must be a number from 1 to 65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (port.empty() || value == 0 || value > 65535) return bad("the port must be a number from 1 to 65535");
-    parsed.port = static_cast<std::uint16_t>(value);
+  Url parsed;
+  parsed.host = std::move(host);
+  parsed.authority = std::string(authority);
+  if (port) {
+    auto number = detail::parse_port(*port);
+    if (auto* problem = std::get_if<std::string>(&number)) return bad(std::move(*problem));
+    parsed.port = std::get<std::uint16_t>(number);
   }
 
   if (target.find('#') != std::string_view::npos) return bad("a fragment ('#…') is never sent to a server; leave it out");
@@ -195,27 +168,6 @@ struct UrlProblem {
   return std::nullopt;
 }
 
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine: the request goes on
-// at the deadline, and the lookup, if it hangs, finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
-  tcp::resolver::results_type results;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
-  auto [ec, results] = co_await lookup->resolver.async_resolve(host, port, tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  lookup->results = std::move(results);
-  lookup->done = true;
-  lookup->wake.cancel();
-}
-
 // "HTTP 503 Service Unavailable"; the standard reason phrase when the server sent none.
 [[nodiscard]] std::string status_line(const http::response_header<>& header) {
   std::string reason(header.reason());
@@ -235,29 +187,15 @@ asio::awaitable<void> exchange(asio::any_io_executor executor, const HttpRequest
     fail(HttpError::timed_out, "timed out after " + std::to_string(request.timeout.count()) + " ms while " + during);
   };
 
-  // Resolve, unless the host is an address already.
-  std::vector<tcp::endpoint> endpoints;
-  error_code ec;
-  const auto address = asio::ip::make_address(url.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, url.port);
-  } else {
-    auto lookup = std::make_shared<Lookup>(executor, deadline);
-    asio::co_spawn(executor, run_lookup(lookup, url.host, std::to_string(url.port)), asio::detached);
-    if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-    if (!lookup->done) {
-      lookup->resolver.cancel();
-      co_return timed_out("resolving the host");
-    }
-    if (lookup->error) co_return fail(lookup->error, "resolve " + url.host + ": " + lookup->error.message());
-    for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-    if (endpoints.empty()) co_return fail(asio::error::host_not_found, "resolve " + url.host + ": no address");
-  }
+  const auto resolved = co_await detail::resolve_with_deadline(executor, url.host, url.port, deadline);
+  if (resolved.timed_out) co_return timed_out("resolving the host");
+  if (resolved.error) co_return fail(resolved.error, "resolve " + url.host + ": " + resolved.error.message());
+  if (resolved.endpoints.empty()) co_return fail(asio::error::host_not_found, "resolve " + url.host + ": no address");
 
   // Connect, write and read under one deadline.
   beast::tcp_stream stream(executor);
   stream.expires_at(deadline);
-  if (auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple); connect_ec) {
+  if (auto [connect_ec, endpoint] = co_await stream.async_connect(resolved.endpoints, use_tuple); connect_ec) {
     if (connect_ec == beast::error::timeout) co_return timed_out("connecting");
     co_return fail(connect_ec, "connect: " + connect_ec.message());
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,10 +14,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
-#include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 
 namespace trimtab::pg {
 namespace {
@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, 11> units{"B", "kB", "MB", "GB", "TB", "u
 CommonOptions parse_options(const std::string& adapter, std::string_view kind,
                             const std::map<std::string, std::string>& options, bool with_units,
                             const std::vector<std::string_view>& own_keys) {
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + adapter + "': " + what); };
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(adapter, what); };
   std::vector<std::string_view> keys;
   std::string key_list;
   for (const auto key : all_keys) {
@@ -124,6 +124,21 @@ std::string value_text(const Value& value, std::string_view unit) {
     number.assign(buffer.data(), ec == std::errc{} ? end : buffer.data());
   }
   return number + std::string(unit);
+}
+
+std::optional<std::int64_t> to_int(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> to_double(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {

@@ -4,9 +4,11 @@
 // password, one operation at a time, values as text. Internal to trimtab_adapters.
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,12 @@ void check_param_keys(const std::map<std::string, std::string>& map, std::string
 /// A value as a server takes it: integers in decimal, reals in their shortest exact form ("0.9",
 /// "20" for 20.0), labels as they are; `unit` follows a number ("64MB").
 [[nodiscard]] std::string value_text(const Value& value, std::string_view unit = {});
+
+/// A whole number as a server shows one ("20", "-1"), or nothing.
+[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text);
+
+/// A finite number as a server shows one ("0.9", "1e+06"), or nothing.
+[[nodiscard]] std::optional<double> to_double(const std::string& text);
 
 /// When an operation that starts now must be done: a twentieth of `timeout` (at most 100 ms) before
 /// it ends, so that when time runs out the adapter's own message, which names the step, reaches the

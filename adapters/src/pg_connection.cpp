@@ -8,14 +8,14 @@
 #include <variant>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <trimtab/adapters/adapter_error.hpp>
+
+#include "resolve_with_deadline.hpp"
 
 namespace trimtab::pg {
 namespace {
@@ -92,31 +92,14 @@ void drop_notice(void*, const char*) {}
   return !ec;
 }
 
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine (as the HTTP client
-// does): the connect goes on at the deadline, and a hung lookup finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  asio::ip::tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
+// Each address once, in the resolver's order, so that libpq never tries one address twice.
+[[nodiscard]] std::vector<std::string> distinct_addresses(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
   std::vector<std::string> addresses;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host) {
-  const std::string service = "0";
-  auto [ec, results] =
-      co_await lookup->resolver.async_resolve(host, service, asio::ip::tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  for (const auto& entry : results) {
-    auto address = entry.endpoint().address().to_string();
-    if (std::find(lookup->addresses.begin(), lookup->addresses.end(), address) == lookup->addresses.end())
-      lookup->addresses.push_back(std::move(address));
+  for (const auto& endpoint : endpoints) {
+    auto address = endpoint.address().to_string();
+    if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(std::move(address));
   }
-  lookup->done = true;
-  lookup->wake.cancel();
+  return addresses;
 }
 
 } // namespace
@@ -408,19 +391,16 @@ asio::awaitable<Outcome> open(Connection& connection, const Target& target, Cloc
         ports.push_back(port);
         continue;
       }
-      auto lookup = std::make_shared<Lookup>(executor, deadline);
-      asio::co_spawn(executor, run_lookup(lookup, host), asio::detached);
-      if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-      if (!lookup->done) {
-        lookup->resolver.cancel();
-        co_return Outcome{timed_out(), "timed out while looking up host \"" + host + "\""};
-      }
-      if (lookup->error || lookup->addresses.empty()) {
+      // The port is libpq's to pass on: the lookup is for the addresses alone.
+      const auto resolved = co_await detail::resolve_with_deadline(executor, host, 0, deadline);
+      if (resolved.timed_out) co_return Outcome{timed_out(), "timed out while looking up host \"" + host + "\""};
+      const auto found = distinct_addresses(resolved.endpoints);
+      if (resolved.error || found.empty()) {
         failures += (failures.empty() ? "" : "; ") + ("could not look up host \"" + host + "\": " +
-                                                      (lookup->error ? lookup->error.message() : "no address"));
+                                                      (resolved.error ? resolved.error.message() : "no address"));
         continue;
       }
-      for (const auto& address : lookup->addresses) {
+      for (const auto& address : found) {
         hosts.push_back(host); // still the host: for TLS checks and .pgpass
         addresses.push_back(address);
         ports.push_back(port);

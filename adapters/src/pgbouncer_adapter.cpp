@@ -1,9 +1,7 @@
 #include <trimtab/adapters/pgbouncer_adapter.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -12,16 +10,14 @@
 
 #include <boost/asio/co_spawn.hpp>
 
+#include "ascii.hpp"
+#include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
 #include "adapter_operation.hpp"
-
-// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
-// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "adapter_options.hpp"
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab {
 namespace {
@@ -30,12 +26,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using pg::Clock;
 
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
-
 // The admin console's own quoting: a string in single quotes, each quote doubled (it knows no E'').
 [[nodiscard]] std::string quoted(const std::string& text) {
   std::string out = "'";
@@ -43,35 +33,20 @@ using pg::Clock;
   return out + "'";
 }
 
-[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-[[nodiscard]] std::optional<double> to_double(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 [[nodiscard]] Value value_of(const std::string& text) {
-  if (auto integer = to_int(text)) return *integer;
-  if (auto real = to_double(text)) return *real;
+  if (auto integer = pg::to_int(text)) return *integer;
+  if (auto real = pg::to_double(text)) return *real;
   return text;
 }
 
 // Whether `shown` (SHOW CONFIG's text) is what was asked: numbers as numbers, words without
 // regard to case; a number against a word ("1" for "yes") is PgBouncer's call, taken as it is.
 [[nodiscard]] bool reads_as(const std::string& shown, const std::string& asked) {
-  const auto a = to_double(shown);
-  const auto b = to_double(asked);
+  const auto a = pg::to_double(shown);
+  const auto b = pg::to_double(asked);
   if (a && b) return std::abs(*a - *b) <= 1e-9 * std::max(std::abs(*a), std::abs(*b)) + 1e-12;
   if (a || b) return true;
-  return lower(shown) == lower(asked);
+  return ascii::lower(shown) == ascii::lower(asked);
 }
 
 // One row of SHOW CONFIG.
@@ -82,29 +57,10 @@ struct Entry {
 
 } // namespace
 
-struct detail::PgBouncerAdapterState {
-  std::string name;
-  std::vector<std::string> params;
+// Its settings are PgBouncer's, in lower case.
+struct detail::PgBouncerAdapterState : pg::AdapterState {
   PgBouncerAdapterOptions options;
-  pg::Target target;
-  std::vector<std::string> settings; // the PgBouncer setting of each param, in lower case
-  bool owns_pool_setting = false;     // one of them sizes the pools: in effect is checked on them
-  std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
-
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
-
-  [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
-    std::string what = doing + ": " + outcome.message;
-    if (outcome.error == boost::system::errc::timed_out)
-      what += " (timeout " + std::to_string(options.timeout.count()) + " ms)";
-    return failure(outcome.error, what);
-  }
-
-  [[nodiscard]] std::string describe(std::size_t index) const {
-    return settings[index] == params[index] ? settings[index] : settings[index] + " (param " + params[index] + ")";
-  }
+  bool owns_pool_setting = false; // one of them sizes the pools: in effect is checked on them
 };
 
 namespace {
@@ -124,8 +80,8 @@ asio::awaitable<std::variant<Config, AdapterResult>> show_config(pg::Connection&
     co_return state.failure(AdapterError::bad_response, "SHOW CONFIG: no key, value and changeable columns");
   Config config;
   for (std::size_t row = 0; row < result.rows(); ++row)
-    config[lower(std::string(result.text(row, *key)))] =
-        Entry{std::string(result.text(row, *value)), lower(std::string(result.text(row, *changeable))) == "yes"};
+    config[ascii::lower(std::string(result.text(row, *key)))] =
+        Entry{std::string(result.text(row, *value)), ascii::lower(std::string(result.text(row, *changeable))) == "yes"};
   co_return config;
 }
 
@@ -207,7 +163,7 @@ struct Excess {
 [[nodiscard]] std::int64_t count_at(const pg::Result& result, std::size_t row, const char* name) {
   const auto column = result.column(name);
   if (!column) return 0;
-  return to_int(result.text(row, *column)).value_or(0);
+  return pg::to_int(result.text(row, *column)).value_or(0);
 }
 
 // What SHOW DATABASES and SHOW POOLS show over their sizes: each pool's server connections against
@@ -378,9 +334,8 @@ asio::awaitable<adapter_detail::InEffectOutcome> check_in_effect(asio::any_io_ex
 
 PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                                    PgBouncerAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a pgbouncer adapter needs a name");
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a pgbouncer adapter") {
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   if (params.empty()) fail("no params");
   if (options.timeout.count() <= 0) fail("the timeout must be positive");
   try {
@@ -388,13 +343,12 @@ PgBouncerAdapter::PgBouncerAdapter(asio::any_io_executor executor, std::string n
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{name, params, options, {}, {}, false};
+  State state{{{name, params}, options.timeout, {}, {}}, options, false};
   for (const auto& param : params) {
     const auto named = options.names.find(param);
-    auto setting = lower(named == options.names.end() ? param : named->second);
-    const bool word = !setting.empty() && std::all_of(setting.begin(), setting.end(), [](char c) {
-      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-    });
+    auto setting = ascii::lower(named == options.names.end() ? param : named->second);
+    const bool word = !setting.empty() &&
+                      std::all_of(setting.begin(), setting.end(), [](char c) { return ascii::is_alnum(c) || c == '_'; });
     if (!word)
       fail((named == options.names.end() ? "param '" + param + "'" : "option 'names." + param + "'") + ": '" + setting +
            "' is not a PgBouncer setting name (letters, digits and _)");
@@ -421,32 +375,30 @@ PgBouncerAdapterOptions PgBouncerAdapter::from_options(const std::string& name, 
     if (recycle->second == "reconnect") result.recycle = PoolRecycle::reconnect;
     else if (recycle->second == "wait") result.recycle = PoolRecycle::wait;
     else
-      throw std::invalid_argument("adapter '" + name + "': option 'recycle': '" + recycle->second +
-                                  "' is neither reconnect (RECONNECT a pool over its new size) nor wait (let its "
-                                  "connections age out)");
+      adapter_detail::throw_invalid(name, "option 'recycle': '" + recycle->second +
+                                              "' is neither reconnect (RECONNECT a pool over its new size) nor wait "
+                                              "(let its connections age out)");
   }
   return result;
 }
 
-const std::string& PgBouncerAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& PgBouncerAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds PgBouncerAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor PgBouncerAdapter::get_executor() const { return executor_; }
 const PgBouncerAdapterOptions& PgBouncerAdapter::options() const noexcept { return state_->options; }
 
 void PgBouncerAdapter::async_apply(Settings settings, apply_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_apply(executor_, apply(executor_, state_, std::move(settings), deadline), std::move(handler));
+  adapter_detail::spawn_apply(get_executor(), apply(get_executor(), state_, std::move(settings), deadline),
+                              std::move(handler));
 }
 
 void PgBouncerAdapter::async_current(current_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), read_current(get_executor(), state_, deadline), std::move(handler));
 }
 
 void PgBouncerAdapter::async_in_effect(Settings, in_effect_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_in_effect(executor_, check_in_effect(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_in_effect(get_executor(), check_in_effect(get_executor(), state_, deadline),
+                                  std::move(handler));
 }
 
 } // namespace trimtab

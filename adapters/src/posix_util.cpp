@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "ascii.hpp"
+
 namespace trimtab::detail {
 namespace {
 
@@ -25,11 +27,8 @@ constexpr NamedSignal known_signals[] = {
 
 [[nodiscard]] bool same_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != b[i]) return false;
-  }
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii::upper(a[i]) != b[i]) return false;
   return true;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -15,16 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "ascii.hpp"
+#include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 
 #include "adapter_operation.hpp"
-
-// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
-// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "adapter_options.hpp"
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab {
 namespace {
@@ -35,12 +32,6 @@ using pg::Clock;
 
 // How often an apply asks whether its session has reloaded the configuration yet.
 constexpr std::chrono::milliseconds reload_poll{10};
-
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
 
 // A setting as pg_settings describes it.
 struct Setting {
@@ -85,21 +76,6 @@ struct Scale {
   return std::nullopt;
 }
 
-[[nodiscard]] std::optional<std::int64_t> to_int(std::string_view text) {
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-[[nodiscard]] std::optional<double> to_double(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 // PostgreSQL's spellings of a boolean, as it reads them: "on" or "off", or nothing.
 [[nodiscard]] std::optional<std::string> boolean_of(const Value& value) {
   if (const auto* integer = std::get_if<std::int64_t>(&value)) {
@@ -110,7 +86,7 @@ struct Scale {
     if (*real == 0 || *real == 1) return *real != 0 ? "on" : "off";
     return std::nullopt;
   }
-  const auto text = lower(std::get<std::string>(value));
+  const auto text = ascii::lower(std::get<std::string>(value));
   if (text.empty()) return std::nullopt;
   const auto prefix_of = [&](std::string_view word) { return word.substr(0, text.size()) == text; };
   if (text == "on" || text == "1" || prefix_of("true") || prefix_of("yes")) return "on";
@@ -134,7 +110,7 @@ struct Scale {
 // The value of a setting as the param reads it: in the param's unit when it has one.
 [[nodiscard]] std::optional<Value> read_value(const Setting& setting, const std::string& unit) {
   if (setting.vartype == "integer") {
-    const auto base = to_int(setting.setting);
+    const auto base = pg::to_int(setting.setting);
     if (!base) return std::nullopt;
     if (unit.empty()) return Value{*base};
     const auto from = scale_of(setting.unit);
@@ -148,7 +124,7 @@ struct Scale {
     return Value{static_cast<double>(*base) * from->factor / to->factor};
   }
   if (setting.vartype == "real") {
-    const auto base = to_double(setting.setting);
+    const auto base = pg::to_double(setting.setting);
     if (!base) return std::nullopt;
     if (unit.empty()) return Value{*base};
     const auto from = scale_of(setting.unit);
@@ -172,43 +148,21 @@ struct Scale {
       if (!from || !to) return false;
       wanted = wanted * from->factor / to->factor;
     }
-    const auto now = to_double(setting.setting);
+    const auto now = pg::to_double(setting.setting);
     if (!now) return false;
     if (setting.vartype == "integer") return std::abs(*now - wanted) <= 0.5 + 1e-9 * std::abs(wanted);
     return std::abs(*now - wanted) <= 1e-5 * std::max(std::abs(*now), std::abs(wanted)) + 1e-12; // shown with %g
   }
   if (setting.vartype == "bool") return boolean_of(asked) == setting.setting;
   const auto* text = std::get_if<std::string>(&asked);
-  return lower(text ? *text : pg::value_text(asked)) == lower(setting.setting);
+  return ascii::lower(text ? *text : pg::value_text(asked)) == ascii::lower(setting.setting);
 }
 
 } // namespace
 
-struct detail::PostgresAdapterState {
-  std::string name;
-  std::vector<std::string> params;
+struct detail::PostgresAdapterState : pg::AdapterState {
   PostgresAdapterOptions options;
-  pg::Target target;
-  std::vector<std::string> settings; // the server setting of each param
-  std::vector<std::string> units;    // the unit of each param, or ""
-  std::shared_ptr<pg::Lane> lane = std::make_shared<pg::Lane>();
-
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
-
-  // A failed step: "adapter 'db': <doing>: <why>", with the timeout when it ran out.
-  [[nodiscard]] AdapterResult failure(const pg::Outcome& outcome, const std::string& doing) const {
-    std::string what = doing + ": " + outcome.message;
-    if (outcome.error == boost::system::errc::timed_out)
-      what += " (timeout " + std::to_string(options.timeout.count()) + " ms)";
-    return failure(outcome.error, what);
-  }
-
-  // "work_mem", or "work_mem (param mem)" when the param has another name.
-  [[nodiscard]] std::string describe(std::size_t index) const {
-    return settings[index] == params[index] ? settings[index] : settings[index] + " (param " + params[index] + ")";
-  }
+  std::vector<std::string> units; // the unit of each param, or ""
 };
 
 namespace {
@@ -220,7 +174,7 @@ using State = detail::PostgresAdapterState;
                                                       const std::string& head) {
   std::string list;
   for (const auto& name : state.settings) {
-    const auto quoted = connection.literal(lower(name));
+    const auto quoted = connection.literal(ascii::lower(name));
     if (!quoted) return std::nullopt;
     list += (list.empty() ? "" : ", ") + *quoted;
   }
@@ -236,10 +190,10 @@ using State = detail::PostgresAdapterState;
              vartype = column("vartype"), source = column("source");
   std::vector<Setting> found;
   for (std::size_t i = 0; i < state.settings.size(); ++i) {
-    const auto wanted = lower(state.settings[i]);
+    const auto wanted = ascii::lower(state.settings[i]);
     std::optional<Setting> match;
     for (std::size_t row = 0; row < result.rows() && !match; ++row)
-      if (lower(std::string(result.text(row, name))) == wanted)
+      if (ascii::lower(std::string(result.text(row, name))) == wanted)
         match = Setting{std::string(result.text(row, name)), std::string(result.text(row, setting)),
                         std::string(result.text(row, unit)), std::string(result.text(row, context)),
                         std::string(result.text(row, vartype)), std::string(result.text(row, source))};
@@ -301,7 +255,7 @@ asio::awaitable<std::vector<Prior>> read_priors(pg::Connection& connection, cons
   for (const auto& setting : settings) priors.push_back(Prior{setting.name, false, std::nullopt, setting.setting});
   std::string list;
   for (const auto& setting : settings) {
-    const auto quoted = connection.literal(lower(setting.name));
+    const auto quoted = connection.literal(ascii::lower(setting.name));
     if (!quoted) co_return priors;
     list += (list.empty() ? "" : ", ") + *quoted;
   }
@@ -313,7 +267,7 @@ asio::awaitable<std::vector<Prior>> read_priors(pg::Connection& connection, cons
   for (auto& prior : priors) {
     prior.known = true;
     for (std::size_t row = 0; row < result.rows(); ++row) // the last entry wins, as in the server
-      if (result.text(row, 0) == lower(prior.name)) prior.auto_conf = std::string(result.text(row, 1));
+      if (result.text(row, 0) == ascii::lower(prior.name)) prior.auto_conf = std::string(result.text(row, 1));
   }
   co_return priors;
 }
@@ -370,6 +324,52 @@ asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const Sta
   co_return result;
 }
 
+// Signals the server to reload its configuration and waits until this session has read the files
+// again (a backend does so between two statements); returns the settings as they read then.
+asio::awaitable<std::variant<std::vector<Setting>, AdapterResult>> reload(asio::any_io_executor executor,
+                                                                         pg::Connection& connection, const State& state,
+                                                                         Clock::time_point deadline) {
+  // pg_reload_conf() only signals the server: the load time tells when this session has reloaded.
+  const std::string reload_sql = "SELECT pg_conf_load_time()::text; SELECT pg_reload_conf()";
+  const auto reloaded = co_await connection.query(reload_sql, deadline);
+  const bool signalled = reloaded && reloaded.results.size() == 2 && reloaded.results[0].rows() == 1 &&
+                        reloaded.results[1].rows() == 1 && reloaded.results[1].text(0, 0) == "t";
+  if (!signalled)
+    co_return reloaded ? state.failure(AdapterError::server_error, "pg_reload_conf() could not signal the server")
+                       : state.failure(reloaded.outcome, "pg_reload_conf()");
+  const std::string loaded_before(reloaded.results[0].text(0, 0));
+  const auto poll_sql = settings_sql(connection, state, "pg_conf_load_time()::text AS loaded, ");
+  asio::steady_timer pause(executor);
+  for (;;) {
+    const auto answer = co_await connection.query(*poll_sql, deadline);
+    if (!answer || answer.results.empty())
+      co_return answer ? state.failure(AdapterError::bad_response, "read pg_settings: no result")
+                       : state.failure(answer.outcome, "read pg_settings after the reload");
+    const auto& result = answer.results.back();
+    if (result.rows() > 0 && result.text(0, 0) != loaded_before) co_return parse_settings(state, result);
+    if (Clock::now() + reload_poll >= deadline)
+      co_return state.failure(make_error_code(boost::system::errc::timed_out),
+                              "the server did not reload its configuration within the timeout (" +
+                                  std::to_string(state.options.timeout.count()) + " ms)");
+    pause.expires_after(reload_poll);
+    (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Why a setting does not read back after the reload as it was asked, or nothing.
+[[nodiscard]] std::optional<AdapterResult> mismatch(const State& state, const std::vector<Setting>& after,
+                                                    const std::vector<Value>& values) {
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    if (reads_as(after[i], values[i], state.units[i])) continue;
+    std::string what = state.describe(i) + " reads back as " + after[i].setting + after[i].unit +
+                       " after the reload, not " + pg::value_text(values[i], state.units[i]);
+    if (after[i].source != "configuration file")
+      what += " (its value comes from the " + after[i].source + ", which outranks postgresql.auto.conf)";
+    return state.failure(AdapterError::bad_response, what);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared_ptr<const State> state,
                                      Settings settings, Clock::time_point deadline) {
   if (auto checked = check_settings(state->name, state->params, settings); !checked) co_return checked;
@@ -406,57 +406,13 @@ asio::awaitable<AdapterResult> apply(asio::any_io_executor executor, std::shared
     }
   }
 
-  // pg_reload_conf() only signals the server: wait until this session has read the files again
-  // (a backend does so between two statements), then compare.
-  const std::string reload_sql = "SELECT pg_conf_load_time()::text; SELECT pg_reload_conf()";
-  const auto reloaded = co_await connection.query(reload_sql, deadline);
-  const bool signalled = reloaded && reloaded.results.size() == 2 && reloaded.results[0].rows() == 1 &&
-                        reloaded.results[1].rows() == 1 && reloaded.results[1].text(0, 0) == "t";
-  if (!signalled) {
-    const auto failed = reloaded ? state->failure(AdapterError::server_error, "pg_reload_conf() could not signal the server")
-                                 : state->failure(reloaded.outcome, "pg_reload_conf()");
-    co_return co_await rolled_back(connection, *state, altered, true, failed);
-  }
-  const std::string loaded_before(reloaded.results[0].text(0, 0));
-  const auto poll_sql = settings_sql(connection, *state, "pg_conf_load_time()::text AS loaded, ");
-  asio::steady_timer pause(executor);
-  std::vector<Setting> after;
-  for (;;) {
-    const auto answer = co_await connection.query(*poll_sql, deadline);
-    if (!answer || answer.results.empty()) {
-      const auto failed = answer ? state->failure(AdapterError::bad_response, "read pg_settings: no result")
-                                 : state->failure(answer.outcome, "read pg_settings after the reload");
-      co_return co_await rolled_back(connection, *state, altered, true, failed);
-    }
-    const auto& result = answer.results.back();
-    if (result.rows() > 0 && result.text(0, 0) != loaded_before) {
-      auto parsed = parse_settings(*state, result);
-      if (auto* failed = std::get_if<AdapterResult>(&parsed)) {
-        const auto copy = *failed;
-        co_return co_await rolled_back(connection, *state, altered, true, copy);
-      }
-      after = std::get<std::vector<Setting>>(std::move(parsed));
-      break;
-    }
-    if (Clock::now() + reload_poll >= deadline) {
-      const auto failed = state->failure(make_error_code(boost::system::errc::timed_out),
-                                         "the server did not reload its configuration within the timeout (" +
-                                             std::to_string(state->options.timeout.count()) + " ms)");
-      co_return co_await rolled_back(connection, *state, altered, true, failed);
-    }
-    pause.expires_after(reload_poll);
-    (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-
-  for (std::size_t i = 0; i < after.size(); ++i) {
-    if (reads_as(after[i], values[i], state->units[i])) continue;
-    std::string what = state->describe(i) + " reads back as " + after[i].setting + after[i].unit +
-                       " after the reload, not " + pg::value_text(values[i], state->units[i]);
-    if (after[i].source != "configuration file")
-      what += " (its value comes from the " + after[i].source + ", which outranks postgresql.auto.conf)";
-    const auto failed = state->failure(AdapterError::bad_response, what);
-    co_return co_await rolled_back(connection, *state, altered, true, failed);
-  }
+  auto reloaded = co_await reload(executor, connection, *state, deadline);
+  std::optional<AdapterResult> failed;
+  if (auto* problem = std::get_if<AdapterResult>(&reloaded))
+    failed = std::move(*problem);
+  else
+    failed = mismatch(*state, std::get<std::vector<Setting>>(reloaded), values);
+  if (failed) co_return co_await rolled_back(connection, *state, altered, true, *failed);
   co_return AdapterResult{};
 }
 
@@ -486,9 +442,8 @@ asio::awaitable<Outcome> read_current(asio::any_io_executor executor, std::share
 
 PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                                  PostgresAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a postgres adapter needs a name");
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a postgres adapter") {
+  const auto fail = [&](const std::string& what) { adapter_detail::throw_invalid(name, what); };
   if (params.empty()) fail("no params");
   if (options.timeout.count() <= 0) fail("the timeout must be positive");
   try {
@@ -497,7 +452,7 @@ PostgresAdapter::PostgresAdapter(asio::any_io_executor executor, std::string nam
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  State state{name, params, options, {}, {}, {}};
+  State state{{{name, params}, options.timeout, {}, {}}, options, {}};
   for (const auto& param : params) {
     const auto setting = options.names.find(param);
     if (setting != options.names.end() && setting->second.empty()) fail("option 'names." + param + "' is empty");
@@ -521,20 +476,17 @@ PostgresAdapterOptions PostgresAdapter::from_options(const std::string& name, co
   return pg::to_adapter_options<PostgresAdapterOptions>(pg::parse_options(name, "postgres", options, true));
 }
 
-const std::string& PostgresAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& PostgresAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds PostgresAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor PostgresAdapter::get_executor() const { return executor_; }
 const PostgresAdapterOptions& PostgresAdapter::options() const noexcept { return state_->options; }
 
 void PostgresAdapter::async_apply(Settings settings, apply_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_apply(executor_, apply(executor_, state_, std::move(settings), deadline), std::move(handler));
+  adapter_detail::spawn_apply(get_executor(), apply(get_executor(), state_, std::move(settings), deadline),
+                              std::move(handler));
 }
 
 void PostgresAdapter::async_current(current_handler handler) {
   const auto deadline = pg::deadline_after(state_->options.timeout);
-  adapter_detail::spawn_current(executor_, read_current(executor_, state_, deadline), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), read_current(get_executor(), state_, deadline), std::move(handler));
 }
 
 } // namespace trimtab

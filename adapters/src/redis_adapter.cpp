@@ -24,17 +24,13 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <trimtab/adapters/resp.hpp>
-#include <trimtab/config/quantities.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
+#include "ascii.hpp"
 #include "adapter_operation.hpp"
+#include "adapter_options.hpp"
 #include "redis_connection.hpp"
-
-// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
-// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab {
 namespace {
@@ -59,24 +55,14 @@ constexpr std::array<std::string_view, 7> option_keys{"address", "username", "pa
 constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
     {"b", 1}, {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024}}};
 
-[[noreturn]] void throw_invalid(const std::string& adapter, const std::string& what) {
-  throw std::invalid_argument("adapter '" + adapter + "': " + what);
-}
-
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-[[nodiscard]] std::string lower(std::string text) {
-  for (auto& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
+using adapter_detail::throw_invalid;
 
 // Why `name` cannot be a Redis setting's name for CONFIG SET and CONFIG GET, or nothing. CONFIG GET
 // takes glob patterns, so a name with '*', '?' or '[' would read several settings.
 [[nodiscard]] std::optional<std::string> name_problem(std::string_view name) {
   if (name.empty()) return "a Redis setting's name cannot be empty";
   for (const char c : name)
-    if (!is_alnum(c) && c != '-' && c != '_' && c != '.')
+    if (!ascii::is_alnum(c) && c != '-' && c != '_' && c != '.')
       return "'" + std::string(name) + "' is not a Redis setting's name (letters, digits, '-', '_' and '.' only)";
   return std::nullopt;
 }
@@ -141,9 +127,7 @@ constexpr std::array<std::pair<std::string_view, std::int64_t>, 4> unit_names{{
 
 // What the adapter and its operations in flight share. RedisAdapter::State, which the header only
 // declares, derives from it, so the code here needs no access to the class's private parts.
-struct Shared {
-  std::string name;
-  std::vector<std::string> params;
+struct Shared : adapter_detail::AdapterIdentity {
   RedisAdapterOptions options;
   Endpoint endpoint;
   // By index in params: the Redis setting and the bytes per unit (0: none).
@@ -152,9 +136,6 @@ struct Shared {
   // Where its connections go, as "adapter 'NAME'".
   redis::Server server;
 
-  [[nodiscard]] AdapterResult failure(error_code error, const std::string& what) const {
-    return {error, "adapter '" + name + "': " + what};
-  }
   // Text that came from Redis, made safe to show.
   [[nodiscard]] std::string quote(std::string_view text) const { return redis::quote(text, options.password); }
 };
@@ -297,8 +278,7 @@ struct RedisAdapter::State : Shared {};
 
 RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std::vector<std::string> params,
                            RedisAdapterOptions options)
-    : executor_(std::move(executor)) {
-  if (name.empty()) throw std::invalid_argument("a redis adapter needs a name");
+    : AdapterBase(std::move(executor), name, params, options.timeout, "a redis adapter") {
   const auto fail = [adapter = name](const std::string& what) { throw_invalid(adapter, what); };
   if (params.empty()) fail("no params to set");
   auto endpoint = parse_address(options.address);
@@ -322,7 +302,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
     if (unit <= 0) fail("option 'units." + param + "': a unit must be a positive number of bytes");
   }
 
-  State state{{std::move(name), std::move(params), std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}, {}}};
+  State state{{{std::move(name), std::move(params)}, std::move(options), std::get<Endpoint>(std::move(endpoint)), {}, {}, {}}};
   state.server = redis::Server{"adapter '" + state.name + "'", state.options.address, state.endpoint,
                                state.options.username, state.options.password, state.options.timeout};
   for (const auto& param : state.params) {
@@ -331,7 +311,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
     if (auto problem = name_problem(redis_name))
       fail("param '" + param + "': " + *problem + "; map it to one with names." + param);
     for (std::size_t i = 0; i < state.redis_names.size(); ++i)
-      if (lower(state.redis_names[i]) == lower(redis_name))
+      if (ascii::lower(state.redis_names[i]) == ascii::lower(redis_name))
         fail("params '" + state.params[i] + "' and '" + param + "' both map to Redis setting '" + redis_name + "'");
     state.redis_names.push_back(std::move(redis_name));
     const auto unit = state.options.units.find(param);
@@ -341,7 +321,7 @@ RedisAdapter::RedisAdapter(asio::any_io_executor executor, std::string name, std
 }
 
 RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const std::map<std::string, std::string>& options) {
-  const auto fail = [&](const std::string& what) { throw std::invalid_argument("adapter '" + name + "': " + what); };
+  const auto fail = [&](const std::string& what) { throw_invalid(name, what); };
   RedisAdapterOptions result;
   for (const auto& [key, value] : options) {
     const auto dot = key.find('.');
@@ -360,7 +340,7 @@ RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const st
       result.names[key.substr(dot + 1)] = value;
     } else if (head == "units") {
       const auto unit = std::find_if(unit_names.begin(), unit_names.end(),
-                                     [&](const auto& entry) { return entry.first == lower(value); });
+                                     [&](const auto& entry) { return entry.first == ascii::lower(value); });
       if (unit == unit_names.end()) fail("option '" + key + "': unknown unit '" + value + "' (use b, kb, mb or gb)");
       result.units[key.substr(dot + 1)] = unit->second;
     }
@@ -381,11 +361,6 @@ RedisAdapterOptions RedisAdapter::from_options(const std::string& name, const st
   return result;
 }
 
-const std::string& RedisAdapter::name() const noexcept { return state_->name; }
-const std::vector<std::string>& RedisAdapter::params() const noexcept { return state_->params; }
-std::chrono::milliseconds RedisAdapter::timeout() const noexcept { return state_->options.timeout; }
-asio::any_io_executor RedisAdapter::get_executor() const { return executor_; }
-
 const std::string& RedisAdapter::redis_name(const std::string& param) const {
   const auto at = std::find(state_->params.begin(), state_->params.end(), param);
   if (at == state_->params.end()) throw std::out_of_range("adapter '" + state_->name + "': no param '" + param + "'");
@@ -393,12 +368,14 @@ const std::string& RedisAdapter::redis_name(const std::string& param) const {
 }
 
 void RedisAdapter::async_apply(Settings settings, apply_handler handler) {
-  adapter_detail::spawn_apply(executor_, run_apply(executor_, std::shared_ptr<const Shared>(state_), std::move(settings)),
+  adapter_detail::spawn_apply(get_executor(),
+                              run_apply(get_executor(), std::shared_ptr<const Shared>(state_), std::move(settings)),
                               std::move(handler));
 }
 
 void RedisAdapter::async_current(current_handler handler) {
-  adapter_detail::spawn_current(executor_, run_current(executor_, std::shared_ptr<const Shared>(state_)), std::move(handler));
+  adapter_detail::spawn_current(get_executor(), run_current(get_executor(), std::shared_ptr<const Shared>(state_)),
+                                std::move(handler));
 }
 
 } // namespace trimtab

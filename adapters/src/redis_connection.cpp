@@ -2,25 +2,19 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <memory>
 #include <stdexcept>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
-// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
-// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "ascii.hpp"
+#include "host_and_port.hpp"
+#include "resolve_with_deadline.hpp"
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab::redis {
 namespace {
@@ -40,73 +34,28 @@ constexpr std::size_t max_password_file_bytes = 4096;
 // How much of a command or of Redis's answer a message quotes.
 constexpr std::size_t quoted_chars = 200;
 
-[[nodiscard]] bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-// The resolver runs getaddrinfo on a background thread that cannot be interrupted, so a lookup is
-// raced against the deadline through state shared with a detached coroutine: the operation goes on
-// at the deadline, and the lookup, if it hangs, finishes later on its own.
-struct Lookup {
-  Lookup(const asio::any_io_executor& executor, Clock::time_point deadline) : resolver(executor), wake(executor, deadline) {}
-
-  tcp::resolver resolver;
-  asio::steady_timer wake; // fires at the deadline, or is cancelled when the lookup is done
-  bool done = false;
-  error_code error;
-  tcp::resolver::results_type results;
-};
-
-asio::awaitable<void> run_lookup(std::shared_ptr<Lookup> lookup, std::string host, std::string port) {
-  auto [ec, results] = co_await lookup->resolver.async_resolve(host, port, tcp::resolver::numeric_service, use_tuple);
-  lookup->error = ec;
-  lookup->results = std::move(results);
-  lookup->done = true;
-  lookup->wake.cancel();
-}
-
 } // namespace
 
 // host[:port], [IPv6][:port]; or why not.
 std::variant<Endpoint, std::string> parse_address(std::string_view address) {
   if (address.empty()) return std::string("the address is empty (host:port, such as 127.0.0.1:6379)");
-  Endpoint endpoint;
-  std::string_view port;
-  bool has_port = false;
-  if (address.front() == '[') {
-    const std::size_t close = address.find(']');
-    if (close == std::string_view::npos) return std::string("an IPv6 address needs its closing ']'");
-    endpoint.host = std::string(address.substr(1, close - 1));
-    error_code ec;
-    (void)asio::ip::make_address_v6(endpoint.host, ec);
-    if (ec) return "'" + endpoint.host + "' is not an IPv6 address";
-    const std::string_view after = address.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::string("expected ':port' after ']'");
-      port = after.substr(1);
-      has_port = true;
-    }
-  } else {
-    const std::size_t colon = address.find(':');
-    if (colon != std::string_view::npos && address.find(':', colon + 1) != std::string_view::npos)
+  auto split = detail::split_host_and_port(address);
+  if (auto* problem = std::get_if<std::string>(&split)) return std::move(*problem);
+  auto& [host, bracketed, port] = std::get<detail::HostAndPort>(split);
+  if (!bracketed) {
+    if (port && port->find(':') != std::string_view::npos)
       return std::string("write an IPv6 address in brackets, as in [::1]:6379");
-    const std::string_view host = address.substr(0, colon);
     if (host.empty()) return std::string("no host before the port (host:port, such as 127.0.0.1:6379)");
     for (const char c : host)
-      if (!is_alnum(c) && c != '-' && c != '.' && c != '_')
+      if (!ascii::is_alnum(c) && c != '-' && c != '.' && c != '_')
         return "'" + std::string(1, c) + "' cannot appear in a host name (unix sockets are not supported)";
-    endpoint.host = std::string(host);
-    if (colon != std::string_view::npos) {
-      port = address.substr(colon + 1);
-      has_port = true;
-    }
   }
-  if (has_port) {
-    unsigned value = 0;
-    for (const char c : port) {
-      if (c < '0' || c > '9' || value > 65535) return std::string("the port must be a number from 1 to 65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (port.empty() || value == 0 || value > 65535) return std::string("the port must be a number from 1 to 65535");
-    endpoint.port = static_cast<std::uint16_t>(value);
+  Endpoint endpoint;
+  endpoint.host = std::move(host);
+  if (port) {
+    auto number = detail::parse_port(*port);
+    if (auto* problem = std::get_if<std::string>(&number)) return std::move(*problem);
+    endpoint.port = std::get<std::uint16_t>(number);
   }
   return endpoint;
 }
@@ -166,27 +115,15 @@ Connection::~Connection() {
 
 asio::awaitable<AdapterResult> Connection::open() {
   const auto& endpoint = server_.endpoint;
-  std::vector<tcp::endpoint> endpoints;
-  error_code ec;
-  const auto address = asio::ip::make_address(endpoint.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, endpoint.port);
-  } else {
-    auto lookup = std::make_shared<Lookup>(executor_, deadline_);
-    asio::co_spawn(executor_, run_lookup(lookup, endpoint.host, std::to_string(endpoint.port)), asio::detached);
-    if (!lookup->done) (void)co_await lookup->wake.async_wait(use_tuple);
-    if (!lookup->done) {
-      lookup->resolver.cancel();
-      co_return timed_out("resolving " + endpoint.host);
-    }
-    if (lookup->error)
-      co_return server_.failure(lookup->error, "resolve " + endpoint.host + ": " + lookup->error.message());
-    for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-    if (endpoints.empty()) co_return server_.failure(asio::error::host_not_found, "resolve " + endpoint.host + ": no address");
-  }
+  const auto resolved = co_await detail::resolve_with_deadline(executor_, endpoint.host, endpoint.port, deadline_);
+  if (resolved.timed_out) co_return timed_out("resolving " + endpoint.host);
+  if (resolved.error)
+    co_return server_.failure(resolved.error, "resolve " + endpoint.host + ": " + resolved.error.message());
+  if (resolved.endpoints.empty())
+    co_return server_.failure(asio::error::host_not_found, "resolve " + endpoint.host + ": no address");
 
   stream_.expires_at(deadline_);
-  if (auto [connect_ec, connected] = co_await stream_.async_connect(endpoints, use_tuple); connect_ec) {
+  if (auto [connect_ec, connected] = co_await stream_.async_connect(resolved.endpoints, use_tuple); connect_ec) {
     if (connect_ec == beast::error::timeout) co_return timed_out("connecting");
     co_return server_.failure(connect_ec, "connect " + server_.address + ": " + connect_ec.message());
   }

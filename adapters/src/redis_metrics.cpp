@@ -8,10 +8,7 @@
 
 #include "metrics_text.hpp"
 #include "redis_connection.hpp"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab {
 namespace {

@@ -13,12 +13,7 @@
 #include "pg_common.hpp"
 #include "pg_connection.hpp"
 #include "service_metrics_redis.hpp"
-
-// GCC 12 at -O2 misreads Boost.Asio's coroutine frame allocator in the coroutines below
-// (-Wmismatched-new-delete, a false positive: chriskohlhoff/asio#1391).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "ignore_gcc_coroutine_false_positive.hpp"
 
 namespace trimtab {
 namespace {

@@ -23,6 +23,7 @@
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/space_yaml.hpp>
 #include <trimtab/core/did_you_mean.hpp>
+#include <trimtab/core/duration_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 
 namespace trimtab {

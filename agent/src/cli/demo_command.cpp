@@ -11,7 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include <trimtab/config/config_error.hpp>
-#include <trimtab/config/quantities.hpp>
+#include <trimtab/core/duration_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 
 #include "commands.hpp"

@@ -8,7 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 
@@ -23,7 +23,7 @@ namespace trimtab {
 /// The callbacks are synchronous: a callback that blocks blocks the executor, and timeout() cannot
 /// interrupt it. It is reported (5 s by default) so the agent can budget for it; keep callbacks to
 /// what a request handler would do.
-class CallbackAdapter final : public Adapter {
+class CallbackAdapter final : public AdapterBase {
 public:
   /// Applies the settings (one value for each of params(), in params() order) and says how it went:
   /// `return {};` for a success, or an error and a message for a failure
@@ -39,19 +39,12 @@ public:
                   apply_function apply, current_function current,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
-
   void async_apply(Settings settings, apply_handler handler) override;
   void async_current(current_handler handler) override;
 
 private:
   struct State;
 
-  boost::asio::any_io_executor executor_;
-  std::chrono::milliseconds timeout_;
   // Shared with the calls in flight, so destroying the adapter before they run is safe.
   std::shared_ptr<const State> state_;
 };

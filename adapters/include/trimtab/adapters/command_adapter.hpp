@@ -9,7 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 
@@ -53,7 +53,11 @@ struct CommandAdapterOptions {
 /// Both operations complete exactly once, never inline, on the adapter's executor, which must be
 /// single-threaded (an io_context run by one thread, or a strand), once the program has exited and
 /// been reaped. Destroying the adapter does not cancel runs in flight: they complete on their own.
-class CommandAdapter final : public Adapter {
+///
+/// timeout() is options.timeout plus one second, so that a program killed for running too long is
+/// reported by the adapter itself ("did not finish within 10s and was killed") before a caller
+/// gives up.
+class CommandAdapter final : public AdapterBase {
 public:
   /// Resolves the programs (argv[0] of command and current) to absolute paths: one without a '/'
   /// is looked up on PATH. Throws std::invalid_argument naming the adapter for an empty name or
@@ -74,12 +78,6 @@ public:
                                                           const std::map<std::string, std::vector<std::string>>& lists,
                                                           const std::filesystem::path& base_dir = {});
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  /// options.timeout plus one second, so that a program killed for running too long is reported
-  /// by the adapter itself ("did not finish within 10s and was killed") before a caller gives up.
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The options in effect.
   [[nodiscard]] const CommandAdapterOptions& options() const noexcept;
   /// The program an apply runs, as an absolute path.
@@ -93,7 +91,6 @@ public:
 private:
   struct State;
 
-  boost::asio::any_io_executor executor_;
   // Shared with the runs in flight, which may outlive the adapter.
   std::shared_ptr<const State> state_;
 };

@@ -12,7 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 
@@ -72,7 +72,7 @@ struct FileAdapterOptions {
 ///
 /// Both operations are posted to the adapter's executor, do their (small, bounded) file work
 /// there synchronously, and complete right after, never inline.
-class FileAdapter final : public Adapter {
+class FileAdapter final : public AdapterBase {
 public:
   /// Throws std::invalid_argument naming the adapter for an empty name or path, a signal without a
   /// pid or pid file (or one of those without a signal, or both), a pid that is not positive, a
@@ -95,10 +95,6 @@ public:
                                                        const std::map<std::string, std::vector<std::string>>& lists = {},
                                                        const std::filesystem::path& base_dir = {});
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The options in effect.
   [[nodiscard]] const FileAdapterOptions& options() const noexcept;
 
@@ -108,7 +104,6 @@ public:
 private:
   struct State;
 
-  boost::asio::any_io_executor executor_;
   // Shared with the operations posted, which may run after the adapter is gone.
   std::shared_ptr<const State> state_;
 };

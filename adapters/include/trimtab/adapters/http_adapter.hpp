@@ -9,7 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 
@@ -39,7 +39,7 @@ struct HttpAdapterOptions {
 /// Each request opens its own connection and is bounded by options.timeout; it completes on the
 /// adapter's executor, which must be single-threaded (an io_context run by one thread, or a strand).
 /// Destroying the adapter does not cancel requests in flight: they complete on their own.
-class HttpAdapter final : public Adapter {
+class HttpAdapter final : public AdapterBase {
 public:
   /// Throws std::invalid_argument naming the adapter for an empty name, a bad URL (https is not
   /// supported), a method other than PUT, POST or PATCH, or a timeout that is not positive.
@@ -53,10 +53,6 @@ public:
   [[nodiscard]] static HttpAdapterOptions from_options(const std::string& name,
                                                        const std::map<std::string, std::string>& options);
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The options in effect, with current_url filled in.
   [[nodiscard]] const HttpAdapterOptions& options() const noexcept;
 
@@ -66,7 +62,6 @@ public:
 private:
   struct State;
 
-  boost::asio::any_io_executor executor_;
   // Shared with the requests in flight, which may outlive the adapter.
   std::shared_ptr<const State> state_;
 };

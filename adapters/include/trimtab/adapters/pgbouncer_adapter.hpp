@@ -8,7 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 namespace detail {
@@ -83,7 +83,7 @@ struct PgBouncerAdapterOptions {
 /// One operation runs at a time; another waits for it. Every operation completes within
 /// options.timeout on the adapter's executor, which must be single-threaded; the rollback after a
 /// failure gets a fresh timeout of its own. No message ever holds a password (the dsn is never shown).
-class PgBouncerAdapter final : public Adapter {
+class PgBouncerAdapter final : public AdapterBase {
 public:
   /// Throws std::invalid_argument naming the adapter for an empty name, no params, names for params
   /// it does not own or that are not PgBouncer setting names (letters, digits, _), a timeout that is
@@ -99,10 +99,6 @@ public:
   [[nodiscard]] static PgBouncerAdapterOptions from_options(const std::string& name,
                                                             const std::map<std::string, std::string>& options);
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The options in effect (the dsn among them: never show it).
   [[nodiscard]] const PgBouncerAdapterOptions& options() const noexcept;
 
@@ -114,7 +110,6 @@ public:
   void async_in_effect(Settings settings, in_effect_handler handler) override;
 
 private:
-  boost::asio::any_io_executor executor_;
   // Shared with the operations in flight, which may outlive the adapter.
   std::shared_ptr<const detail::PgBouncerAdapterState> state_;
 };

@@ -8,7 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 namespace detail {
@@ -67,7 +67,7 @@ struct PostgresAdapterOptions {
 /// on the adapter's executor, which must be single-threaded. A statement a timeout interrupts may
 /// still finish on the server; the rollback after a failure gets a fresh timeout of its own. No
 /// message ever holds a password (the dsn is never shown).
-class PostgresAdapter final : public Adapter {
+class PostgresAdapter final : public AdapterBase {
 public:
   /// Throws std::invalid_argument naming the adapter for an empty name, no params, names or units
   /// for params it does not own, a unit PostgreSQL does not know, a timeout that is not positive, a
@@ -82,10 +82,6 @@ public:
   [[nodiscard]] static PostgresAdapterOptions from_options(const std::string& name,
                                                            const std::map<std::string, std::string>& options);
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The options in effect (the dsn among them: never show it).
   [[nodiscard]] const PostgresAdapterOptions& options() const noexcept;
 
@@ -93,7 +89,6 @@ public:
   void async_current(current_handler handler) override;
 
 private:
-  boost::asio::any_io_executor executor_;
   // Shared with the operations in flight, which may outlive the adapter.
   std::shared_ptr<const detail::PostgresAdapterState> state_;
 };

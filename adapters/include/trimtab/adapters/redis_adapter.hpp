@@ -9,7 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <trimtab/adapters/adapter.hpp>
+#include <trimtab/adapters/adapter_base.hpp>
 
 namespace trimtab {
 
@@ -57,7 +57,7 @@ struct RedisAdapterOptions {
 /// with boost::system::errc::timed_out. Each operation uses its own connection, closed afterwards,
 /// and completes on the adapter's executor, which must be single-threaded (an io_context run by one
 /// thread, or a strand). Destroying the adapter does not cancel operations in flight.
-class RedisAdapter final : public Adapter {
+class RedisAdapter final : public AdapterBase {
 public:
   /// Throws std::invalid_argument naming the adapter for an empty name or no params, a bad address,
   /// a timeout that is not positive, a username without a password, names or units given for a
@@ -76,10 +76,6 @@ public:
   [[nodiscard]] static RedisAdapterOptions from_options(const std::string& name,
                                                         const std::map<std::string, std::string>& options);
 
-  [[nodiscard]] const std::string& name() const noexcept override;
-  [[nodiscard]] const std::vector<std::string>& params() const noexcept override;
-  [[nodiscard]] std::chrono::milliseconds timeout() const noexcept override;
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const override;
   /// The Redis setting `param` maps to (names, or the param's name with '_' as '-'). Throws
   /// std::out_of_range for a param the adapter does not own.
   [[nodiscard]] const std::string& redis_name(const std::string& param) const;
@@ -90,7 +86,6 @@ public:
 private:
   struct State;
 
-  boost::asio::any_io_executor executor_;
   // Shared with the operations in flight, which may outlive the adapter.
   std::shared_ptr<const State> state_;
 };
