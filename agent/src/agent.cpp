@@ -20,6 +20,7 @@
 #include <trimtab/agent/decision_text.hpp>
 #include <trimtab/agent/readable.hpp>
 #include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/control_token.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/agent/solve_session.hpp>
