@@ -1,4 +1,4 @@
-#include "demo_run.hpp"
+#include <trimtab/demo/demo_run.hpp>
 
 #include <trimtab/agent/summary_table.hpp>
 
