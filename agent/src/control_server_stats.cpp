@@ -1,35 +1,28 @@
 #include <trimtab/agent/control_server_stats.hpp>
 
-#include <string_view>
+#include <trimtab/agent/exposition_writer.hpp>
 
 namespace trimtab {
 
 std::string to_prometheus(const ControlServerStats& stats) {
-  std::string out;
-  const auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-  };
-  const auto sample = [&](std::string_view name, std::uint64_t value) {
-    out.append(name).append(" ").append(std::to_string(value)).append("\n");
-  };
-  family("trimtab_control_requests_total", "counter", "Requests the control server answered, by route and status code.");
-  for (const auto& [key, count] : stats.requests) {
-    out.append("trimtab_control_requests_total{route=\"").append(key.first).append("\",code=\"");
-    out.append(std::to_string(key.second)).append("\"} ").append(std::to_string(count)).append("\n");
-  }
-  family("trimtab_control_auth_failures_total", "counter", "Control commands refused for a missing or wrong token.");
-  sample("trimtab_control_auth_failures_total", stats.auth_failures);
-  family("trimtab_control_rate_limited_total", "counter", "Control commands refused by the rate limit.");
-  sample("trimtab_control_rate_limited_total", stats.rate_limited);
-  family("trimtab_control_connections_total", "counter", "Connections the control server accepted.");
-  sample("trimtab_control_connections_total", stats.connections_accepted);
-  family("trimtab_control_connections_refused_total", "counter",
-         "Connections closed at once because too many were open.");
-  sample("trimtab_control_connections_refused_total", stats.connections_refused);
-  family("trimtab_control_connections", "gauge", "Connections open to the control server.");
-  sample("trimtab_control_connections", stats.connections_open);
-  return out;
+  ExpositionWriter out;
+  out.family("trimtab_control_requests_total", MetricType::counter,
+             "Requests the control server answered, by route and status code.");
+  for (const auto& [key, count] : stats.requests)
+    out.sample("trimtab_control_requests_total", {{"route", key.first}, {"code", std::to_string(key.second)}}, count);
+  out.family("trimtab_control_auth_failures_total", MetricType::counter,
+             "Control commands refused for a missing or wrong token.");
+  out.sample("trimtab_control_auth_failures_total", stats.auth_failures);
+  out.family("trimtab_control_rate_limited_total", MetricType::counter, "Control commands refused by the rate limit.");
+  out.sample("trimtab_control_rate_limited_total", stats.rate_limited);
+  out.family("trimtab_control_connections_total", MetricType::counter, "Connections the control server accepted.");
+  out.sample("trimtab_control_connections_total", stats.connections_accepted);
+  out.family("trimtab_control_connections_refused_total", MetricType::counter,
+             "Connections closed at once because too many were open.");
+  out.sample("trimtab_control_connections_refused_total", stats.connections_refused);
+  out.family("trimtab_control_connections", MetricType::gauge, "Connections open to the control server.");
+  out.sample("trimtab_control_connections", stats.connections_open);
+  return std::move(out).take();
 }
 
 } // namespace trimtab
