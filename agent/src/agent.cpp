@@ -25,7 +25,8 @@
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/agent/solve_session.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 #include <trimtab/core/journal_compaction.hpp>
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>

@@ -21,7 +21,7 @@
 
 #include <trimtab/adapters/callback_adapter.hpp>
 #include <trimtab/agent/agent.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 
 #include "demo_config.hpp"
 #include "demo_service.hpp"
