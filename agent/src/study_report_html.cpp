@@ -214,58 +214,90 @@ std::string cross_path(double x, double y, double r) {
          " " + coord(y + r) + "L" + coord(x + r) + " " + coord(y - r);
 }
 
-} // namespace
+/// Where the chart draws and how it maps what it draws: the frame's edges in pixels, the value
+/// axis (log10 of the values on a log scale) and the range of window positions across.
+struct Plot {
+  double w = 0, h = 0;
+  double left = 0, right = 0, top = 0, bottom = 0;
+  bool log_scale = false; // decided once the values are known
+  Axis y_axis;
+  double first = 0, last = 0; // the first and last window's positions
+  double x_lo = 0, x_hi = 1;
 
-std::string render_history_svg(const StudyReport& report, int width, int height) {
-  const double w = std::clamp(width, 240, 4000);
-  const double h = std::clamp(height, 140, 3000);
-  const double left = 62, right = w - 18, top = 34, bottom = h - 40;
+  [[nodiscard]] double px(double index) const { return left + (index - x_lo) / (x_hi - x_lo) * (right - left); }
+  [[nodiscard]] double py(double v) const {
+    const double scaled = log_scale ? std::log10(v) : v;
+    return bottom - (scaled - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top);
+  }
+};
 
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"history\" width=\"" + coord(w) +
-                    "\" height=\"" + coord(h) + "\" viewBox=\"0 0 " + coord(w) + " " + coord(h) +
+std::string svg_open(const Plot& plot) {
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"history\" width=\"" + coord(plot.w) +
+                    "\" height=\"" + coord(plot.h) + "\" viewBox=\"0 0 " + coord(plot.w) + " " + coord(plot.h) +
                     "\" role=\"img\" aria-label=\"objective value per window\" font-family=\"system-ui, "
                     "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif\" font-size=\"11\">";
   svg += "<title>trimtab: objective value per window</title>";
-  svg += "<rect x=\"0\" y=\"0\" width=\"" + coord(w) + "\" height=\"" + coord(h) + "\" fill=\"#ffffff\"/>";
+  svg += "<rect x=\"0\" y=\"0\" width=\"" + coord(plot.w) + "\" height=\"" + coord(plot.h) + "\" fill=\"#ffffff\"/>";
+  return svg;
+}
 
-  // Legend, across the top.
-  {
-    double x = left;
-    const double y = 15;
-    svg += "<g fill=\"" + std::string(label_colour) + "\">";
-    legend_item(svg, x, y, circle(x + 5, y, 4.5, verdict_style("promote").colour, "#ffffff", 1), "promote");
-    legend_item(svg, x, y, circle(x + 5, y, 4.5, verdict_style("keep").colour, "#ffffff", 1), "keep");
-    legend_item(svg, x, y,
-                "<path d=\"" + cross_path(x + 5, y, 4) + "\" stroke=\"" + verdict_style("rollback").colour +
-                    "\" stroke-width=\"2.5\" stroke-linecap=\"round\" fill=\"none\"/>",
-                "rollback");
-    legend_item(svg, x, y, circle(x + 5, y, 4, "#ffffff", verdict_style("discard").colour, 2), "discard");
-    legend_item(svg, x, y,
-                "<path d=\"M" + coord(x - 2) + " " + coord(y) + "H" + coord(x + 12) + "\" stroke=\"" +
-                    incumbent_colour + "\" stroke-width=\"2\"/>",
-                "incumbent");
-    legend_item(svg, x, y,
-                "<path d=\"M" + coord(x - 2) + " " + coord(y) + "H" + coord(x + 12) + "\" stroke=\"" +
-                    baseline_colour + "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
-                "baseline");
-    if (std::any_of(report.windows.begin(), report.windows.end(), [](const auto& w) { return w.anomaly; }))
-      legend_item(svg, x, y, circle(x + 5, y, 6, "none", anomaly_colour, 1.5), "anomaly");
-    svg += "</g>";
+/// Across the top: a symbol and a name for each verdict and line, and the anomaly ring when the
+/// chart has one.
+void draw_legend(std::string& svg, const StudyReport& report, const Plot& plot) {
+  double x = plot.left;
+  const double y = 15;
+  svg += "<g fill=\"" + std::string(label_colour) + "\">";
+  legend_item(svg, x, y, circle(x + 5, y, 4.5, verdict_style("promote").colour, "#ffffff", 1), "promote");
+  legend_item(svg, x, y, circle(x + 5, y, 4.5, verdict_style("keep").colour, "#ffffff", 1), "keep");
+  legend_item(svg, x, y,
+              "<path d=\"" + cross_path(x + 5, y, 4) + "\" stroke=\"" + verdict_style("rollback").colour +
+                  "\" stroke-width=\"2.5\" stroke-linecap=\"round\" fill=\"none\"/>",
+              "rollback");
+  legend_item(svg, x, y, circle(x + 5, y, 4, "#ffffff", verdict_style("discard").colour, 2), "discard");
+  legend_item(svg, x, y,
+              "<path d=\"M" + coord(x - 2) + " " + coord(y) + "H" + coord(x + 12) + "\" stroke=\"" +
+                  incumbent_colour + "\" stroke-width=\"2\"/>",
+              "incumbent");
+  legend_item(svg, x, y,
+              "<path d=\"M" + coord(x - 2) + " " + coord(y) + "H" + coord(x + 12) + "\" stroke=\"" +
+                  baseline_colour + "\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>",
+              "baseline");
+  if (std::any_of(report.windows.begin(), report.windows.end(), [](const auto& w) { return w.anomaly; }))
+    legend_item(svg, x, y, circle(x + 5, y, 6, "none", anomaly_colour, 1.5), "anomaly");
+  svg += "</g>";
+}
+
+/// The axes' lines and titles.
+void draw_frame(std::string& svg, const Plot& plot, bool maximize) {
+  svg += "<path class=\"axis\" d=\"M" + coord(plot.left) + " " + coord(plot.top) + "V" + coord(plot.bottom) + "H" +
+         coord(plot.right) + "\" fill=\"none\" stroke=\"" + axis_colour + "\" stroke-width=\"1\"/>";
+  svg += "<text class=\"axis-title\" x=\"" + coord((plot.left + plot.right) / 2) + "\" y=\"" + coord(plot.h - 6) +
+         "\" text-anchor=\"middle\" fill=\"" + label_colour + "\">window</text>";
+  svg += "<text class=\"axis-title\" transform=\"translate(14 " + coord((plot.top + plot.bottom) / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\" fill=\"" + label_colour + "\">objective (" +
+         (maximize ? "higher" : "lower") + " is better" + (plot.log_scale ? ", log scale" : "") + ")</text>";
+}
+
+/// Across: the window index. A measurement that shares the index of the candidate before it (the
+/// baseline, a remeasure, a rollback, a window discarded unscored) sits halfway to the next one.
+std::vector<double> window_positions(const std::vector<WindowSummary>& windows) {
+  std::vector<double> position;
+  position.reserve(windows.size());
+  for (const auto& window : windows) {
+    const double index = static_cast<double>(window.index);
+    if (position.empty() || index > position.back()) {
+      position.push_back(index);
+    } else {
+      const double previous = position.back();
+      position.push_back(previous + (std::floor(previous) + 1 - previous) / 2);
+    }
   }
+  return position;
+}
 
-  bool log_scale = false; // decided once the values are known
-  // The plot frame.
-  const auto frame = [&] {
-    svg += "<path class=\"axis\" d=\"M" + coord(left) + " " + coord(top) + "V" + coord(bottom) + "H" +
-           coord(right) + "\" fill=\"none\" stroke=\"" + axis_colour + "\" stroke-width=\"1\"/>";
-    svg += "<text class=\"axis-title\" x=\"" + coord((left + right) / 2) + "\" y=\"" + coord(h - 6) +
-           "\" text-anchor=\"middle\" fill=\"" + label_colour + "\">window</text>";
-    svg += "<text class=\"axis-title\" transform=\"translate(14 " + coord((top + bottom) / 2) +
-           ") rotate(-90)\" text-anchor=\"middle\" fill=\"" + label_colour + "\">objective (" +
-           (report.maximize ? "higher" : "lower") + " is better" + (log_scale ? ", log scale" : "") + ")</text>";
-  };
-
-  // Values drawn: windows, incumbents, the baseline; only finite ones.
+/// Fits the axes to what is drawn: the windows' values and incumbents and the baseline (finite
+/// ones only) up, the window positions across.
+void fit_axes(Plot& plot, const StudyReport& report, const std::vector<double>& position) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   const auto include = [&](const std::optional<double>& v) {
     if (v && std::isfinite(*v)) lo = std::min(lo, *v), hi = std::max(hi, *v);
@@ -276,126 +308,129 @@ std::string render_history_svg(const StudyReport& report, int width, int height)
   }
   include(report.baseline_value);
 
-  if (report.windows.empty()) {
-    frame();
-    svg += "<text class=\"empty\" x=\"" + coord((left + right) / 2) + "\" y=\"" + coord((top + bottom) / 2) +
-           "\" text-anchor=\"middle\" font-size=\"14\" fill=\"" + label_colour + "\">no windows yet</text>";
-    svg += "</svg>";
-    return svg;
-  }
-
   // An objective that spans more than 10x (a 100x improvement) is drawn on a log axis, so the
   // windows after the improvement do not all lie flat on the floor.
-  log_scale = std::isfinite(lo) && lo > 0 && hi / lo > 10;
-  const auto scaled = [&](double v) { return log_scale ? std::log10(v) : v; };
-  Axis y_axis = std::isfinite(lo) ? value_axis(lo, hi) : Axis{};
-  if (log_scale) {
-    y_axis.lo = std::floor(std::log10(lo));
-    y_axis.hi = std::ceil(std::log10(hi));
-    if (y_axis.hi <= y_axis.lo) y_axis.hi = y_axis.lo + 1;
-    y_axis.step = y_axis.hi - y_axis.lo > 8 ? 2 : 1;
+  plot.log_scale = std::isfinite(lo) && lo > 0 && hi / lo > 10;
+  plot.y_axis = std::isfinite(lo) ? value_axis(lo, hi) : Axis{};
+  if (plot.log_scale) {
+    plot.y_axis.lo = std::floor(std::log10(lo));
+    plot.y_axis.hi = std::ceil(std::log10(hi));
+    if (plot.y_axis.hi <= plot.y_axis.lo) plot.y_axis.hi = plot.y_axis.lo + 1;
+    plot.y_axis.step = plot.y_axis.hi - plot.y_axis.lo > 8 ? 2 : 1;
   }
-  // Across: the window index. A measurement that shares the index of the candidate before it (the
-  // baseline, a remeasure, a rollback, a window discarded unscored) sits halfway to the next one.
-  std::vector<double> position;
-  position.reserve(report.windows.size());
-  for (const auto& window : report.windows) {
-    const double index = static_cast<double>(window.index);
-    if (position.empty() || index > position.back()) {
-      position.push_back(index);
-    } else {
-      const double previous = position.back();
-      position.push_back(previous + (std::floor(previous) + 1 - previous) / 2);
-    }
-  }
-  const double first = position.front();
-  const double last = position.back();
-  const double pad = std::max(0.5, (last - first) * 0.02);
-  const double x_lo = first - pad, x_hi = last + pad;
-  const auto px = [&](double index) { return left + (index - x_lo) / (x_hi - x_lo) * (right - left); };
-  const auto py = [&](double v) { return bottom - (scaled(v) - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top); };
+  plot.first = position.front();
+  plot.last = position.back();
+  const double pad = std::max(0.5, (plot.last - plot.first) * 0.02);
+  plot.x_lo = plot.first - pad;
+  plot.x_hi = plot.last + pad;
+}
 
-  // Grid and value ticks.
+/// The grid and the value ticks up the left; the window ticks, whole numbers in 1-2-5 steps, along
+/// the bottom.
+void draw_ticks(std::string& svg, const Plot& plot) {
+  const Axis& y_axis = plot.y_axis;
   const double tick_count = (y_axis.hi - y_axis.lo) / y_axis.step;
   const long y_ticks = std::isfinite(tick_count) ? std::lround(std::clamp(tick_count, 0.0, 40.0)) : 0;
   for (long k = 0; k <= y_ticks; ++k) {
     const double v = y_axis.lo + static_cast<double>(k) * y_axis.step;
-    const double y = bottom - (v - y_axis.lo) / (y_axis.hi - y_axis.lo) * (bottom - top);
-    svg += "<path class=\"grid\" d=\"M" + coord(left) + " " + coord(y) + "H" + coord(right) + "\" stroke=\"" +
-           grid_colour + "\" stroke-width=\"1\"/>";
-    svg += "<text class=\"tick\" x=\"" + coord(left - 6) + "\" y=\"" + coord(y + 3.5) +
+    const double y = plot.bottom - (v - y_axis.lo) / (y_axis.hi - y_axis.lo) * (plot.bottom - plot.top);
+    svg += "<path class=\"grid\" d=\"M" + coord(plot.left) + " " + coord(y) + "H" + coord(plot.right) +
+           "\" stroke=\"" + grid_colour + "\" stroke-width=\"1\"/>";
+    svg += "<text class=\"tick\" x=\"" + coord(plot.left - 6) + "\" y=\"" + coord(y + 3.5) +
            "\" text-anchor=\"end\" fill=\"" + label_colour + "\">" +
-           escape(log_scale ? display_number(std::pow(10.0, v)) : tick_label(v, y_axis)) + "</text>";
+           escape(plot.log_scale ? display_number(std::pow(10.0, v)) : tick_label(v, y_axis)) + "</text>";
   }
-  // Window ticks: whole numbers in 1-2-5 steps.
-  {
-    const double step = std::max(1.0, nice_step((last - first) / 8));
-    for (double i = std::ceil(first / step) * step; i <= std::floor(last) + 1.0e-9; i += step) {
-      const double x = px(i);
-      svg += "<path class=\"tick-mark\" d=\"M" + coord(x) + " " + coord(bottom) + "V" + coord(bottom + 4) +
-             "\" stroke=\"" + axis_colour + "\" stroke-width=\"1\"/>";
-      svg += "<text class=\"tick\" x=\"" + coord(x) + "\" y=\"" + coord(bottom + 16) +
-             "\" text-anchor=\"middle\" fill=\"" + label_colour + "\">" + printf_text("%.0f", i) + "</text>";
-    }
+  const double step = std::max(1.0, nice_step((plot.last - plot.first) / 8));
+  for (double i = std::ceil(plot.first / step) * step; i <= std::floor(plot.last) + 1.0e-9; i += step) {
+    const double x = plot.px(i);
+    svg += "<path class=\"tick-mark\" d=\"M" + coord(x) + " " + coord(plot.bottom) + "V" + coord(plot.bottom + 4) +
+           "\" stroke=\"" + axis_colour + "\" stroke-width=\"1\"/>";
+    svg += "<text class=\"tick\" x=\"" + coord(x) + "\" y=\"" + coord(plot.bottom + 16) +
+           "\" text-anchor=\"middle\" fill=\"" + label_colour + "\">" + printf_text("%.0f", i) + "</text>";
   }
-  frame();
+}
 
-  // The baseline, dashed.
+/// The baseline, dashed, and the incumbent after each decision, as a step line.
+void draw_lines(std::string& svg, const Plot& plot, const StudyReport& report, const std::vector<double>& position) {
   if (report.baseline_value) {
-    const double y = py(*report.baseline_value);
-    svg += "<path class=\"baseline\" d=\"M" + coord(left) + " " + coord(y) + "H" + coord(right) +
+    const double y = plot.py(*report.baseline_value);
+    svg += "<path class=\"baseline\" d=\"M" + coord(plot.left) + " " + coord(y) + "H" + coord(plot.right) +
            "\" fill=\"none\" stroke=\"" + baseline_colour + "\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\">" +
            "<title>baseline " + display_number(report.baseline_value) + "</title></path>";
   }
-
-  // The incumbent after each decision, as a step line.
-  {
-    std::string d;
-    double previous_y = 0;
-    for (std::size_t i = 0; i < report.windows.size(); ++i) {
-      const auto& window = report.windows[i];
-      if (!window.incumbent_value) continue;
-      const double x = px(position[i]);
-      const double y = py(*window.incumbent_value);
-      if (d.empty()) d = "M" + coord(x) + " " + coord(y);
-      else if (coord(y) != coord(previous_y)) d += "H" + coord(x) + "V" + coord(y);
-      previous_y = y;
-    }
-    if (!d.empty()) {
-      d += "H" + coord(std::min(right, px(last + 0.5)));
-      svg += "<path class=\"incumbent\" d=\"" + d + "\" fill=\"none\" stroke=\"" + incumbent_colour +
-             "\" stroke-width=\"2\" stroke-linejoin=\"round\"/>";
-    }
-  }
-
-  // One marker per window.
-  const double r = std::clamp((right - left) / static_cast<double>(report.windows.size()) / 3, 2.0, 5.0);
+  std::string d;
+  double previous_y = 0;
   for (std::size_t i = 0; i < report.windows.size(); ++i) {
     const auto& window = report.windows[i];
-    const Style style = verdict_style(window.verdict);
-    const double x = px(position[i]);
-    const double y = window.value ? py(*window.value) : bottom; // no value: on the axis, faded
-    const bool anomaly = window.anomaly && window.value;
-    const std::string common = "class=\"marker " + std::string(style.label) + (window.value ? "" : " no-value") +
-                               (anomaly ? " anomaly" : "") +
-                               "\" data-window=\"" + std::to_string(window.index) + "\"" +
-                               (window.purpose.empty() ? "" : " data-purpose=\"" + escape(window.purpose) + "\"") +
-                               (window.value ? "" : " opacity=\"0.5\"");
-    const std::string title = "<title>" + marker_title(window) + "</title>";
-    if (anomaly) // a ring behind the marker
-      svg += "<circle class=\"anomaly-ring\" data-window=\"" + std::to_string(window.index) + "\" cx=\"" + coord(x) +
-             "\" cy=\"" + coord(y) + "\" r=\"" + coord(r + 4) + "\" fill=\"none\" stroke=\"" + anomaly_colour +
-             "\" stroke-width=\"2\"/>";
-    if (window.verdict == "rollback") {
-      svg += "<path " + common + " d=\"" + cross_path(x, y, r * 0.9) + "\" fill=\"none\" stroke=\"" + style.colour +
-             "\" stroke-width=\"2.5\" stroke-linecap=\"round\">" + title + "</path>";
-    } else if (window.verdict == "discard" || window.verdict.empty()) {
-      svg += "<circle " + common + " cx=\"" + coord(x) + "\" cy=\"" + coord(y) + "\" r=\"" + coord(r * 0.85) +
-             "\" fill=\"#ffffff\" stroke=\"" + style.colour + "\" stroke-width=\"2\">" + title + "</circle>";
-    } else {
-      svg += "<circle " + common + " cx=\"" + coord(x) + "\" cy=\"" + coord(y) + "\" r=\"" + coord(r) +
-             "\" fill=\"" + style.colour + "\" stroke=\"#ffffff\" stroke-width=\"1\">" + title + "</circle>";
-    }
+    if (!window.incumbent_value) continue;
+    const double x = plot.px(position[i]);
+    const double y = plot.py(*window.incumbent_value);
+    if (d.empty()) d = "M" + coord(x) + " " + coord(y);
+    else if (coord(y) != coord(previous_y)) d += "H" + coord(x) + "V" + coord(y);
+    previous_y = y;
+  }
+  if (!d.empty()) {
+    d += "H" + coord(std::min(plot.right, plot.px(plot.last + 0.5)));
+    svg += "<path class=\"incumbent\" d=\"" + d + "\" fill=\"none\" stroke=\"" + incumbent_colour +
+           "\" stroke-width=\"2\" stroke-linejoin=\"round\"/>";
+  }
+}
+
+/// One window's marker at (x, y), radius r: its shape and colour say its verdict.
+void draw_marker(std::string& svg, const WindowSummary& window, double x, double y, double r) {
+  const Style style = verdict_style(window.verdict);
+  const bool anomaly = window.anomaly && window.value;
+  const std::string common = "class=\"marker " + std::string(style.label) + (window.value ? "" : " no-value") +
+                             (anomaly ? " anomaly" : "") +
+                             "\" data-window=\"" + std::to_string(window.index) + "\"" +
+                             (window.purpose.empty() ? "" : " data-purpose=\"" + escape(window.purpose) + "\"") +
+                             (window.value ? "" : " opacity=\"0.5\"");
+  const std::string title = "<title>" + marker_title(window) + "</title>";
+  if (anomaly) // a ring behind the marker
+    svg += "<circle class=\"anomaly-ring\" data-window=\"" + std::to_string(window.index) + "\" cx=\"" + coord(x) +
+           "\" cy=\"" + coord(y) + "\" r=\"" + coord(r + 4) + "\" fill=\"none\" stroke=\"" + anomaly_colour +
+           "\" stroke-width=\"2\"/>";
+  if (window.verdict == "rollback") {
+    svg += "<path " + common + " d=\"" + cross_path(x, y, r * 0.9) + "\" fill=\"none\" stroke=\"" + style.colour +
+           "\" stroke-width=\"2.5\" stroke-linecap=\"round\">" + title + "</path>";
+  } else if (window.verdict == "discard" || window.verdict.empty()) {
+    svg += "<circle " + common + " cx=\"" + coord(x) + "\" cy=\"" + coord(y) + "\" r=\"" + coord(r * 0.85) +
+           "\" fill=\"#ffffff\" stroke=\"" + style.colour + "\" stroke-width=\"2\">" + title + "</circle>";
+  } else {
+    svg += "<circle " + common + " cx=\"" + coord(x) + "\" cy=\"" + coord(y) + "\" r=\"" + coord(r) +
+           "\" fill=\"" + style.colour + "\" stroke=\"#ffffff\" stroke-width=\"1\">" + title + "</circle>";
+  }
+}
+
+} // namespace
+
+std::string render_history_svg(const StudyReport& report, int width, int height) {
+  Plot plot;
+  plot.w = std::clamp(width, 240, 4000);
+  plot.h = std::clamp(height, 140, 3000);
+  plot.left = 62, plot.right = plot.w - 18, plot.top = 34, plot.bottom = plot.h - 40;
+
+  std::string svg = svg_open(plot);
+  draw_legend(svg, report, plot);
+  if (report.windows.empty()) {
+    draw_frame(svg, plot, report.maximize);
+    svg += "<text class=\"empty\" x=\"" + coord((plot.left + plot.right) / 2) + "\" y=\"" +
+           coord((plot.top + plot.bottom) / 2) + "\" text-anchor=\"middle\" font-size=\"14\" fill=\"" + label_colour +
+           "\">no windows yet</text>";
+    svg += "</svg>";
+    return svg;
+  }
+
+  const auto position = window_positions(report.windows);
+  fit_axes(plot, report, position);
+  draw_ticks(svg, plot);
+  draw_frame(svg, plot, report.maximize);
+  draw_lines(svg, plot, report, position);
+  const double r = std::clamp((plot.right - plot.left) / static_cast<double>(report.windows.size()) / 3, 2.0, 5.0);
+  for (std::size_t i = 0; i < report.windows.size(); ++i) {
+    const auto& window = report.windows[i];
+    const double y = window.value ? plot.py(*window.value) : plot.bottom; // no value: on the axis, faded
+    draw_marker(svg, window, plot.px(position[i]), y, r);
   }
   svg += "</svg>";
   return svg;
