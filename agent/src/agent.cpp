@@ -5,7 +5,6 @@
 #include <deque>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/detached.hpp>
@@ -17,14 +16,17 @@
 #include <boost/json/serialize.hpp>
 
 #include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/control_token.hpp>
+#include <trimtab/agent/exposition_writer.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/agent/solve_session.hpp>
-#include <trimtab/agent/study_report.hpp>
-#include <trimtab/core/journal_compaction.hpp>
-#include <trimtab/core/json_text.hpp>
+#include <trimtab/agent/study_fold.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 #include <trimtab/core/apply_transaction.hpp>
 #include <trimtab/core/journal_codec.hpp>
+#include <trimtab/core/journal_compaction.hpp>
+#include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/overloaded.hpp>
 #include <trimtab/core/point_json.hpp>
@@ -43,26 +45,6 @@ std::int64_t unix_ms(TimePoint t) {
 }
 
 double seconds_since_epoch(TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
-
-std::string format_number(double value) {
-  std::ostringstream out;
-  out.precision(6);
-  out << value;
-  return out.str();
-}
-
-std::string escape_label(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 } // namespace
 
@@ -811,59 +793,56 @@ boost::json::object Agent::status() const {
 std::string Agent::metrics_text() const {
   const auto& s = *state_;
   const auto& loop = *s.loop;
-  std::string out;
-  auto family = [&](const char* name, const char* type, const char* help) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-  };
+  ExpositionWriter out;
   auto count = [&](const std::string& type) {
     const auto it = s.record_counts.find(type);
     return it == s.record_counts.end() ? std::uint64_t{0} : it->second;
   };
-  family("trimtab_asks_total", "counter", "Candidates the solver proposed.");
-  out += "trimtab_asks_total " + std::to_string(count("proposal")) + "\n";
-  family("trimtab_applies_total", "counter", "Configurations applied to the service.");
-  out += "trimtab_applies_total " + std::to_string(count("applied")) + "\n";
-  family("trimtab_apply_failures_total", "counter", "Applies the adapters failed (and reverted).");
-  out += "trimtab_apply_failures_total " + std::to_string(count("apply_failed")) + "\n";
-  family("trimtab_windows_total", "counter", "Observation windows decided, by verdict.");
-  for (const auto& [verdict, n] : s.verdicts)
-    out += "trimtab_windows_total{verdict=\"" + escape_label(verdict) + "\"} " + std::to_string(n) + "\n";
-  family("trimtab_rollbacks_total", "counter", "Automatic rollbacks after a bad window.");
-  out += "trimtab_rollbacks_total " + std::to_string(s.verdicts.count("rollback") ? s.verdicts.at("rollback") : 0) + "\n";
-  family("trimtab_refusals_total", "counter", "Applies a guardrail refused or deferred, by reason.");
-  for (const auto& [reason, n] : s.refusals)
-    out += "trimtab_refusals_total{reason=\"" + escape_label(reason) + "\"} " + std::to_string(n) + "\n";
-  family("trimtab_best_value", "gauge", "The incumbent's objective value.");
-  if (loop.incumbent_value()) out += "trimtab_best_value " + format_number(*loop.incumbent_value()) + "\n";
-  family("trimtab_param_value", "gauge", "The configuration applied now, numeric params.");
+  out.family("trimtab_asks_total", MetricType::counter, "Candidates the solver proposed.");
+  out.sample("trimtab_asks_total", count("proposal"));
+  out.family("trimtab_applies_total", MetricType::counter, "Configurations applied to the service.");
+  out.sample("trimtab_applies_total", count("applied"));
+  out.family("trimtab_apply_failures_total", MetricType::counter, "Applies the adapters failed (and reverted).");
+  out.sample("trimtab_apply_failures_total", count("apply_failed"));
+  out.family("trimtab_windows_total", MetricType::counter, "Observation windows decided, by verdict.");
+  for (const auto& [verdict, n] : s.verdicts) out.sample("trimtab_windows_total", {{"verdict", verdict}}, n);
+  out.family("trimtab_rollbacks_total", MetricType::counter, "Automatic rollbacks after a bad window.");
+  out.sample("trimtab_rollbacks_total", s.verdicts.count("rollback") ? s.verdicts.at("rollback") : std::uint64_t{0});
+  out.family("trimtab_refusals_total", MetricType::counter, "Applies a guardrail refused or deferred, by reason.");
+  for (const auto& [reason, n] : s.refusals) out.sample("trimtab_refusals_total", {{"reason", reason}}, n);
+  out.family("trimtab_best_value", MetricType::gauge, "The incumbent's objective value.");
+  if (loop.incumbent_value()) out.sample("trimtab_best_value", *loop.incumbent_value());
+  out.family("trimtab_param_value", MetricType::gauge, "The configuration applied now, numeric params.");
   for (std::size_t i = 0; i < s.config.space.size(); ++i) {
     const auto& value = s.running_config.values.at(i);
     double number = 0;
     if (const auto* v = std::get_if<std::int64_t>(&value)) number = static_cast<double>(*v);
     else if (const auto* d = std::get_if<double>(&value)) number = *d;
     else continue;
-    out += "trimtab_param_value{param=\"" + escape_label(s.config.space.params()[i].name) + "\"} " + format_number(number) + "\n";
+    out.sample("trimtab_param_value", {{"param", s.config.space.params()[i].name}}, number);
   }
-  family("trimtab_safe_mode", "gauge", "1 while in safe mode.");
-  out += std::string("trimtab_safe_mode ") + (loop.in_safe_mode() ? "1" : "0") + "\n";
-  family("trimtab_paused", "gauge", "1 while paused by an operator.");
-  out += std::string("trimtab_paused ") + (loop.paused() ? "1" : "0") + "\n";
-  family("trimtab_scrapes_total", "counter", "Scrapes of the target, by result.");
-  out += "trimtab_scrapes_total{result=\"ok\"} " + std::to_string(s.scrapes_ok) + "\n";
-  out += "trimtab_scrapes_total{result=\"failed\"} " + std::to_string(s.scrapes_failed) + "\n";
-  family("trimtab_scrape_parse_errors_total", "counter", "Scrapes with malformed lines (the rest was used).");
-  out += "trimtab_scrape_parse_errors_total " + std::to_string(s.scrape_parse_errors) + "\n";
-  family("trimtab_scrape_duration_seconds", "gauge", "How long the last scrape took.");
-  out += "trimtab_scrape_duration_seconds " + format_number(s.last_scrape_seconds) + "\n";
-  family("trimtab_apply_duration_seconds", "gauge", "How long the last apply took.");
-  out += "trimtab_apply_duration_seconds " + format_number(s.last_apply_seconds) + "\n";
-  family("trimtab_window_duration_seconds", "gauge", "Configured settle plus measured time per window.");
-  out += "trimtab_window_duration_seconds " +
-         format_number(std::chrono::duration<double>(s.config.window.settle + s.config.window.duration).count()) + "\n";
-  family("trimtab_journal_failures_total", "counter", "Journal appends the disk refused.");
-  out += "trimtab_journal_failures_total " + std::to_string(s.journal_failures) + "\n";
-  if (s.control) out += to_prometheus(s.control->stats());
-  return out;
+  out.family("trimtab_safe_mode", MetricType::gauge, "1 while in safe mode.");
+  out.sample("trimtab_safe_mode", std::uint64_t{loop.in_safe_mode() ? 1u : 0u});
+  out.family("trimtab_paused", MetricType::gauge, "1 while paused by an operator.");
+  out.sample("trimtab_paused", std::uint64_t{loop.paused() ? 1u : 0u});
+  out.family("trimtab_scrapes_total", MetricType::counter, "Scrapes of the target, by result.");
+  out.sample("trimtab_scrapes_total", {{"result", "ok"}}, s.scrapes_ok);
+  out.sample("trimtab_scrapes_total", {{"result", "failed"}}, s.scrapes_failed);
+  out.family("trimtab_scrape_parse_errors_total", MetricType::counter,
+             "Scrapes with malformed lines (the rest was used).");
+  out.sample("trimtab_scrape_parse_errors_total", s.scrape_parse_errors);
+  out.family("trimtab_scrape_duration_seconds", MetricType::gauge, "How long the last scrape took.");
+  out.sample("trimtab_scrape_duration_seconds", s.last_scrape_seconds);
+  out.family("trimtab_apply_duration_seconds", MetricType::gauge, "How long the last apply took.");
+  out.sample("trimtab_apply_duration_seconds", s.last_apply_seconds);
+  out.family("trimtab_window_duration_seconds", MetricType::gauge, "Configured settle plus measured time per window.");
+  out.sample("trimtab_window_duration_seconds",
+             std::chrono::duration<double>(s.config.window.settle + s.config.window.duration).count());
+  out.family("trimtab_journal_failures_total", MetricType::counter, "Journal appends the disk refused.");
+  out.sample("trimtab_journal_failures_total", s.journal_failures);
+  auto text = std::move(out).take();
+  if (s.control) text += to_prometheus(s.control->stats());
+  return text;
 }
 
 std::string Agent::status_page() const {

@@ -1,4 +1,4 @@
-#include "demo_run.hpp"
+#include <trimtab/demo/demo_run.hpp>
 
 #include <trimtab/agent/summary_table.hpp>
 
@@ -21,7 +21,7 @@
 
 #include <trimtab/adapters/callback_adapter.hpp>
 #include <trimtab/agent/agent.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 
 #include "demo_config.hpp"
 #include "demo_service.hpp"

@@ -33,7 +33,7 @@
 #include <trimtab/agent/agent.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/solve_session.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/make_solver.hpp>

@@ -11,7 +11,8 @@
 
 #include <boost/json.hpp>
 
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 
 using namespace trimtab;
 namespace json = boost::json;

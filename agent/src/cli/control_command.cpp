@@ -10,7 +10,7 @@
 #include <boost/program_options.hpp>
 
 #include <trimtab/adapters/http_client.hpp>
-#include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/control_token.hpp>
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/json_text.hpp>

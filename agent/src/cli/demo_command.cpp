@@ -13,9 +13,9 @@
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/core/duration_text.hpp>
 #include <trimtab/core/make_solver.hpp>
+#include <trimtab/demo/demo_run.hpp>
 
 #include "commands.hpp"
-#include "demo_run.hpp"
 
 namespace trimtab::cli {
 

@@ -20,6 +20,7 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/program_options.hpp>
 
+#include <trimtab/agent/exposition_writer.hpp>
 #include <trimtab/agent/metrics_fetcher.hpp>
 #include <trimtab/agent/metrics_sources.hpp>
 #include <trimtab/config/config_error.hpp>
@@ -45,21 +46,6 @@ constexpr int exit_ok = 0;
 constexpr int exit_config = 2; // also: malformed lines in --file
 constexpr int exit_unreachable = 3;
 constexpr int exit_no_value = 4;
-
-std::string_view type_name(MetricType type) {
-  switch (type) {
-  case MetricType::counter: return "counter";
-  case MetricType::gauge: return "gauge";
-  case MetricType::histogram: return "histogram";
-  case MetricType::summary: return "summary";
-  case MetricType::gaugehistogram: return "gaugehistogram";
-  case MetricType::info: return "info";
-  case MetricType::stateset: return "stateset";
-  case MetricType::unknown: return "unknown";
-  case MetricType::untyped: break;
-  }
-  return "untyped";
-}
 
 // Families in order of appearance with their sample counts. A sample belongs to the family just
 // declared when its name extends the family's (x_bucket, x_sum and x_count belong to x);
@@ -143,7 +129,7 @@ int probe_file(const std::string& file, const std::string& format) {
     std::cout.width(static_cast<std::streamsize>(width + 2));
     std::cout << family.name;
     std::cout.width(16);
-    std::cout << type_name(family.type) << family.samples << '\n';
+    std::cout << metric_type_name(family.type) << family.samples << '\n';
   }
   std::cout << counter.families().size() << " families, " << report.samples << " samples, " << text.size()
             << " bytes\n";

@@ -7,7 +7,8 @@
 #include <boost/json/parse.hpp>
 
 #include <trimtab/agent/journal.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
+#include <trimtab/agent/study_report_html.hpp>
 
 #include "commands.hpp"
 

@@ -14,7 +14,7 @@
 #include <boost/program_options.hpp>
 
 #include <trimtab/agent/agent.hpp>
-#include <trimtab/agent/control_server.hpp>
+#include <trimtab/agent/control_token.hpp>
 #include <trimtab/agent/journal.hpp>
 #include <trimtab/agent/standalone_adapters.hpp>
 #include <trimtab/agent/summary_table.hpp>
@@ -40,17 +40,22 @@ void feed_watchdog(boost::asio::steady_timer& timer, const SystemdNotifier& noti
   });
 }
 
+// --create-token: makes control.token_file when it is missing, so a first start needs no separate
+// step; an existing token is kept, since running agents and operators' scripts already hold it.
+bool create_token_if_asked(const TuningConfig& config, const po::variables_map& vm) {
+  if (!vm.count("create-token") || config.control.token_file.empty() || std::filesystem::exists(config.control.token_file))
+    return true;
+  std::string error;
+  if (create_token_file(config.control.token_file, error)) return true;
+  print_error("trimtab run: " + error);
+  return false;
+}
+
 // Runs the agent until it stops; `reload` says a SIGHUP asked to start again with the config as
 // it is now on disk. Everything the agent opened is closed when this returns.
 int run_agent(const std::string& path, const po::variables_map& vm, AgentOptions::OnExit on_exit, bool& reload) {
   auto config = load_tuning_config(path);
-  if (vm.count("create-token") && !config.control.token_file.empty() && !std::filesystem::exists(config.control.token_file)) {
-    std::string error;
-    if (!create_token_file(config.control.token_file, error)) {
-      print_error("trimtab run: " + error);
-      return 1;
-    }
-  }
+  if (!create_token_if_asked(config, vm)) return 1;
   boost::asio::io_context io;
   const auto notifier = SystemdNotifier::from_environment();
   AgentOptions agent_options;

@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <trimtab/agent/exit_codes.hpp>
 #include <trimtab/agent/solve_session.hpp>
 #include <trimtab/config/config_error.hpp>
 #include <trimtab/config/space_yaml.hpp>

@@ -20,7 +20,7 @@
 #include <boost/json/object.hpp>
 
 #include <trimtab/adapters/adapter.hpp>
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
 #include <trimtab/config/tuning_config.hpp>
 #include <trimtab/core/tuning_loop.hpp>
 

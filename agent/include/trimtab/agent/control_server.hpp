@@ -3,17 +3,16 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/json/value.hpp>
+
+#include <trimtab/agent/control_server_stats.hpp>
 
 namespace trimtab {
 
@@ -44,7 +43,7 @@ struct ControlServerOptions {
   /// "localhost". Port 0 picks an ephemeral port (see ControlServer::port()).
   std::string listen = "127.0.0.1:9464";
   /// The bearer token POSTs must carry. None: every POST is refused with 403, so changes are never
-  /// open by default. The owner reads it with read_token_file().
+  /// open by default. The owner reads it with read_token_file() (control_token.hpp).
   std::optional<std::string> token;
   /// How long one request (headers and body) may take to arrive, and how long a keep-alive
   /// connection may stay idle between requests, before the connection is closed.
@@ -62,25 +61,6 @@ struct ControlServerOptions {
   /// ...up to this many at once; a POST finding the bucket empty answers 429.
   double command_burst = 10.0;
 };
-
-/// What the control server has done since start(), for the agent's /metrics.
-struct ControlServerStats {
-  /// Requests answered, by route and status code. The route is the path for known routes
-  /// ("/", "/metrics", "/status", "/pause", "/resume", "/rollback") and "other" for anything else,
-  /// including requests too malformed to have a path.
-  std::map<std::pair<std::string, unsigned>, std::uint64_t> requests;
-  std::uint64_t auth_failures = 0;         ///< POSTs answered 401 (missing or wrong token)
-  std::uint64_t rate_limited = 0;          ///< POSTs answered 429
-  std::uint64_t connections_accepted = 0;  ///< connections served (not counting refused ones)
-  std::uint64_t connections_refused = 0;   ///< connections closed because max_connections were open
-  std::uint64_t connections_open = 0;      ///< connections open now
-};
-
-/// `stats` as Prometheus 0.0.4 text: trimtab_control_requests_total{route,code},
-/// trimtab_control_auth_failures_total, trimtab_control_rate_limited_total,
-/// trimtab_control_connections_total, trimtab_control_connections_refused_total and
-/// trimtab_control_connections (gauge), each with its # HELP and # TYPE lines.
-[[nodiscard]] std::string to_prometheus(const ControlServerStats& stats);
 
 /// The agent's control and status HTTP/1.1 server: /metrics, /status and / for anyone who can
 /// reach the address; /pause, /resume and /rollback for holders of the bearer token.
@@ -126,40 +106,5 @@ private:
   struct Impl;
   std::shared_ptr<Impl> impl_; // shared with the coroutines, which may outlive this object briefly
 };
-
-/// A token bucket: `rate` tokens per second, holding at most `burst`, full at first.
-class TokenBucket {
-public:
-  using clock = std::chrono::steady_clock;
-
-  TokenBucket(double rate, double burst) noexcept;
-  /// Takes one token if there is one at `now`.
-  [[nodiscard]] bool try_take(clock::time_point now) noexcept;
-  /// How long from `now` until a token is available (zero when one is).
-  [[nodiscard]] std::chrono::duration<double> wait_time(clock::time_point now) noexcept;
-
-private:
-  void refill(clock::time_point now) noexcept;
-
-  double rate_;
-  double burst_;
-  double tokens_;
-  std::optional<clock::time_point> last_;
-};
-
-/// Whether `expected` and `given` are equal, in time that depends on given.size() only, not on
-/// where they differ: every byte is compared, with no early exit. For comparing secrets.
-[[nodiscard]] bool constant_time_equal(std::string_view expected, std::string_view given) noexcept;
-
-/// Reads the control token from `path`, without trailing whitespace. Returns nothing, with
-/// `error` saying why, when the file cannot be read, is not a regular file, is readable or
-/// writable by group or others (mode & 077: "chmod 600" it), is empty, is larger than 4 KiB, or
-/// holds characters that cannot travel in an HTTP header (anything but visible ASCII).
-[[nodiscard]] std::optional<std::string> read_token_file(const std::filesystem::path& path, std::string& error);
-
-/// Creates `path` (which must not exist) with mode 0600, holding a new token: 32 random bytes from
-/// /dev/urandom, hex-encoded (64 characters), and a newline. Returns the token, or nothing with
-/// `error` saying why (the file exists, its directory is missing, …); never leaves a partial file.
-[[nodiscard]] std::optional<std::string> create_token_file(const std::filesystem::path& path, std::string& error);
 
 } // namespace trimtab

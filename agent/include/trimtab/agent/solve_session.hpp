@@ -5,15 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <trimtab/agent/exit_codes.hpp>
 #include <trimtab/core/solver.hpp>
 
 namespace trimtab {
-
-/// The exit codes of `trimtab solve`.
-enum class SolveExit : int {
-  done = 0,           ///< budget spent or solver exhausted; the best line was printed
-  bad_input = 2,      ///< a result line was malformed or input ended early; stderr says which line
-};
 
 /// Reads earlier results (one JSON object per line: {"params": {…}, "value": v} or
 /// {"params": {…}, "failed": true}, optional "constraints": [c, …]) for Solver::seed(). Throws

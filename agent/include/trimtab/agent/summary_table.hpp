@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
 
 namespace trimtab {
 

@@ -14,7 +14,7 @@
 
 #include <boost/json/object.hpp>
 
-#include <trimtab/agent/study_report.hpp>
+#include <trimtab/agent/study_fold.hpp>
 
 #include <trimtab/config/tuning_config.hpp>
 
