@@ -267,7 +267,7 @@ struct Agent::State {
   // among the recent ones.
   void keep(JournalLine line) {
     note(line.record);
-    study.add(encode_line(line));
+    study.add(line);
     records.push_back(std::move(line));
     tell_host(records.back());
     while (records.size() > Agent::recent_records_kept) records.pop_front();
@@ -648,8 +648,9 @@ asio::awaitable<void> Agent::run() {
       auto replay = s.loop->begin_replay();
       std::size_t replayed = 0;
       s.journal.emplace(Journal::open(s.config.state.dir, [&](const boost::json::object& record) {
-        s.study.add(record);
-        s.records.push_back(s.loop->replay_record(replay, record));
+        auto line = s.loop->replay_record(replay, record);
+        s.study.add(line);
+        s.records.push_back(std::move(line));
         if (s.records.size() > recent_records_kept) s.records.pop_front();
         ++replayed;
       }));

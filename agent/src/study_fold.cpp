@@ -6,6 +6,8 @@
 #include <boost/json/value.hpp>
 
 #include <trimtab/core/expression.hpp>
+#include <trimtab/core/journal_codec.hpp>
+#include <trimtab/core/overloaded.hpp>
 
 #include "journal_record_fields.hpp"
 
@@ -21,52 +23,57 @@ std::size_t StudyCounts::refusals_total() const {
 
 namespace {
 
-/// An observation record as a window. Its index is the record's `window`; without one, counted on
-/// from the window before it, as a candidate counts.
-WindowSummary observed_window(const json::object& record, const std::vector<WindowSummary>& windows) {
+// A finite number, or nothing: the report shows no NaN.
+std::optional<double> finite(std::optional<double> value) {
+  return value && std::isfinite(*value) ? value : std::nullopt;
+}
+
+/// An observation as a window. Its index is the record's `window`; without one (older journals),
+/// counted on from the window before it, as a candidate counts.
+WindowSummary observed_window(const ObservationRecord& r, std::int64_t time_ms, const std::vector<WindowSummary>& windows) {
   WindowSummary window;
-  window.purpose = text_at(record, "purpose");
+  window.purpose = purpose_name(r.purpose);
   const std::int64_t previous = windows.empty() ? 0 : windows.back().index;
-  const bool counted = window.purpose == "candidate" || window.purpose.empty();
-  window.index = integer_at(record, "window").value_or(previous + (counted ? 1 : 0));
-  window.time_ms = integer_at(record, "time").value_or(0);
-  if (const auto* point = object_at(record, "point")) window.point = *point;
-  window.value = number_at(record, "value");
-  window.signals = signals_at(record);
+  const bool counted = r.purpose == Purpose::candidate;
+  window.index = r.window ? static_cast<std::int64_t>(*r.window) : previous + (counted ? 1 : 0);
+  window.time_ms = time_ms;
+  window.point = settings_to_json(r.point);
+  if (!r.failed) window.value = finite(r.value);
+  for (const auto& [name, value] : r.signals) window.signals[name] = finite(value);
   return window;
 }
 
-/// A decision record onto the window it decided: its verdict, the count of that verdict and the
+/// A decision onto the window it decided: its verdict, the count of that verdict and the
 /// incumbent that followed.
-void fold_decision(StudyReport& report, const json::object& record) {
+void fold_decision(StudyReport& report, const DecisionRecord& r, std::int64_t time_ms) {
   if (report.windows.empty() || !report.windows.back().verdict.empty()) {
     // A decision with no observation before it (a window discarded before it was scored): it
     // shares the index of the window before it.
     WindowSummary window;
     window.index = report.windows.empty() ? 0 : report.windows.back().index;
-    window.time_ms = integer_at(record, "time").value_or(0);
-    if (const auto* point = object_at(record, "point")) window.point = *point;
+    window.time_ms = time_ms;
+    if (r.point) window.point = settings_to_json(*r.point);
     report.windows.push_back(std::move(window));
   }
   auto& window = report.windows.back();
-  window.verdict = text_at(record, "verdict");
-  if (window.verdict.empty()) window.verdict = "unknown";
-  window.reason = text_at(record, "reason");
-  window.effect = number_at(record, "effect");
-  window.p_value = number_at(record, "p_value");
-  if (!window.value) window.value = number_at(record, "value");
-  if (window.verdict == "promote") {
+  window.verdict = verdict_name(r.verdict);
+  window.reason = r.reason;
+  window.effect = finite(r.effect);
+  window.p_value = finite(r.p_value);
+  if (!window.value) window.value = finite(r.value);
+  switch (r.verdict) {
+  case DecisionVerdict::promote:
     ++report.counts.promotions;
-    window.incumbent_value = window.value ? window.value : number_at(record, "incumbent_value");
-  } else {
-    if (window.verdict == "keep") ++report.counts.keeps;
-    else if (window.verdict == "rollback") ++report.counts.rollbacks;
-    else if (window.verdict == "discard") ++report.counts.discards;
-    else if (window.verdict == "extend") ++report.counts.extensions;
-    else if (window.verdict == "confirm") ++report.counts.confirmations;
-    window.incumbent_value = number_at(record, "incumbent_value");
-    if (!window.incumbent_value) window.incumbent_value = report.incumbent_value;
+    window.incumbent_value = window.value ? window.value : finite(r.incumbent_value);
+    return;
+  case DecisionVerdict::keep: ++report.counts.keeps; break;
+  case DecisionVerdict::rollback: ++report.counts.rollbacks; break;
+  case DecisionVerdict::discard: ++report.counts.discards; break;
+  case DecisionVerdict::extend: ++report.counts.extensions; break;
+  case DecisionVerdict::confirm: ++report.counts.confirmations; break;
   }
+  window.incumbent_value = finite(r.incumbent_value);
+  if (!window.incumbent_value) window.incumbent_value = report.incumbent_value;
 }
 
 } // namespace
@@ -96,80 +103,82 @@ void StudyFold::forget_old_windows() {
 }
 
 void StudyFold::add(const json::object& record) {
-  ++report_.records;
-  if (const auto time = integer_at(record, "time")) {
-    if (report_.first_time_ms == 0) report_.first_time_ms = *time;
-    report_.last_time_ms = std::max(report_.last_time_ms, *time);
+  try {
+    add(decode_line(record));
+  } catch (const std::invalid_argument&) {
+    ++report_.records; // a record this build cannot read says nothing the report could show
   }
-  const std::string type = text_at(record, "type");
+}
 
-  if (type == "start") {
-    if (!report_.baseline)
-      if (const auto* baseline = object_at(record, "baseline")) report_.baseline = *baseline;
-    if (const auto enabled = bool_at(record, "enabled")) report_.enabled = *enabled;
-    if (const auto mode = text_at(record, "mode"); !mode.empty()) {
-      report_.mode = mode;
-      if (mode != "recommend") report_.recommendation.reset();
+void StudyFold::add(const JournalLine& line) {
+  ++report_.records;
+  if (report_.first_time_ms == 0) report_.first_time_ms = line.time_ms;
+  report_.last_time_ms = std::max(report_.last_time_ms, line.time_ms);
+  std::visit(detail::overloaded{
+                 [&](const StartRecord& r) { fold_start(r); },
+                 [&](const AppliedRecord& r) { report_.applied = settings_to_json(r.point); },
+                 [&](const ApplyFailedRecord&) { ++report_.counts.apply_failures; },
+                 [&](const ObservationRecord& r) {
+                   report_.windows.push_back(observed_window(r, line.time_ms, report_.windows));
+                   forget_old_windows();
+                 },
+                 [&](const DecisionRecord& r) { fold_decision(report_, r, line.time_ms); },
+                 [&](const IncumbentRecord& r) { fold_incumbent(r); },
+                 [&](const RefusalRecord& r) { ++report_.counts.refusals[r.reason.empty() ? std::string("unknown") : r.reason]; },
+                 [&](const SafeModeRecord& r) {
+                   report_.safe_mode = r.entered;
+                   report_.safe_mode_reason = r.reason;
+                 },
+                 [&](const OperatorRecord& r) {
+                   if (r.action == OperatorCommand::pause) report_.paused = true;
+                   else if (r.action == OperatorCommand::resume) report_.paused = false;
+                   else if (r.action == OperatorCommand::rollback) ++report_.counts.operator_rollbacks;
+                 },
+                 [&](const ModeRecord& r) {
+                   report_.mode = mode_name(r.mode);
+                   if (r.mode != TuningMode::recommend) report_.recommendation.reset();
+                 },
+                 [&](const RecommendationRecord& r) { report_.recommendation = encode_record(r); },
+                 [&](const ClaimRecord& r) { report_.claim = encode_record(r); },
+                 [&](const DoneRecord& r) {
+                   report_.done = true;
+                   report_.done_reason = r.reason;
+                   if (r.best) report_.best = settings_to_json(*r.best);
+                   report_.best_value = finite(r.best_value);
+                 },
+                 // Any other kind (apply, in_effect, kinds from newer versions) does not change the summary.
+                 [](const auto&) {},
+             },
+             line.record);
+}
+
+void StudyFold::fold_start(const StartRecord& r) {
+  if (!report_.baseline) report_.baseline = settings_to_json(r.baseline);
+  report_.enabled = r.enabled;
+  report_.mode = mode_name(r.mode);
+  if (r.mode != TuningMode::recommend) report_.recommendation.reset();
+  if (r.resumed) ++report_.counts.restarts;
+  report_.maximize = r.direction == Direction::maximize;
+  if (!r.objective.empty()) report_.objective_expression = r.objective;
+  constraints_ = r.constraints;
+}
+
+void StudyFold::fold_incumbent(const IncumbentRecord& r) {
+  const auto point = settings_to_json(r.point);
+  report_.incumbent = point;
+  report_.incumbent_value = finite(r.value);
+  if (report_.incumbent_value) {
+    if (report_.baseline) {
+      // Matched now rather than kept: remeasures write one of these every few windows.
+      if (same_point(point, *report_.baseline)) baseline_incumbent_value_ = report_.incumbent_value;
+    } else {
+      incumbent_points_.push_back(point);
+      incumbent_values_.push_back(*report_.incumbent_value);
     }
-    if (bool_at(record, "resumed").value_or(false)) ++report_.counts.restarts;
-    if (const auto* objective = object_at(record, "objective")) {
-      const std::string direction = text_at(*objective, "direction");
-      if (direction == "minimize") report_.maximize = false;
-      else if (direction == "maximize") report_.maximize = true;
-      if (const std::string expression = text_at(*objective, "expression"); !expression.empty())
-        report_.objective_expression = expression;
-    }
-    if (auto texts = texts_at(record, "constraints")) constraints_ = std::move(*texts);
-  } else if (type == "applied") {
-    if (const auto* point = object_at(record, "point")) report_.applied = *point;
-  } else if (type == "apply_failed") {
-    ++report_.counts.apply_failures;
-  } else if (type == "observation") {
-    report_.windows.push_back(observed_window(record, report_.windows));
-    forget_old_windows();
-  } else if (type == "decision") {
-    fold_decision(report_, record);
-  } else if (type == "incumbent") {
-    const auto* point = object_at(record, "point");
-    report_.incumbent = point ? std::optional<json::object>(*point) : std::nullopt;
-    report_.incumbent_value = number_at(record, "value");
-    if (point && report_.incumbent_value) {
-      if (report_.baseline) {
-        // Matched now rather than kept: remeasures write one of these every few windows.
-        if (same_point(*point, *report_.baseline)) baseline_incumbent_value_ = report_.incumbent_value;
-      } else {
-        incumbent_points_.push_back(*point);
-        incumbent_values_.push_back(*report_.incumbent_value);
-      }
-    }
-    // The incumbent a decision led to (a promotion, a remeasure) is written right after it.
-    if (!report_.windows.empty() && !report_.windows.back().verdict.empty() && report_.incumbent_value)
-      report_.windows.back().incumbent_value = report_.incumbent_value;
-  } else if (type == "refusal") {
-    std::string reason = text_at(record, "reason");
-    ++report_.counts.refusals[reason.empty() ? std::string("unknown") : reason];
-  } else if (type == "safe_mode") {
-    if (const auto entered = bool_at(record, "entered")) report_.safe_mode = *entered;
-    report_.safe_mode_reason = text_at(record, "reason");
-  } else if (type == "operator") {
-    const std::string action = text_at(record, "action");
-    if (action == "pause") report_.paused = true;
-    else if (action == "resume") report_.paused = false;
-    else if (action == "rollback") ++report_.counts.operator_rollbacks;
-  } else if (type == "mode") {
-    report_.mode = text_at(record, "mode");
-    if (report_.mode != "recommend") report_.recommendation.reset();
-  } else if (type == "recommendation") {
-    report_.recommendation = record;
-  } else if (type == "claim") {
-    report_.claim = record;
-  } else if (type == "done") {
-    report_.done = true;
-    report_.done_reason = text_at(record, "reason");
-    if (const auto* best = object_at(record, "best")) report_.best = *best;
-    report_.best_value = number_at(record, "best_value");
   }
-  // Any other type (apply, types from newer versions) does not change the summary.
+  // The incumbent a decision led to (a promotion, a remeasure) is written right after it.
+  if (!report_.windows.empty() && !report_.windows.back().verdict.empty() && report_.incumbent_value)
+    report_.windows.back().incumbent_value = report_.incumbent_value;
 }
 
 StudyReport StudyFold::report() const {

@@ -152,7 +152,7 @@ ObservationRecord read_observation(const Fields& f) {
     for (const auto& [name, value] : signals->get_object())
       r.signals.emplace_back(std::string(name), value.is_null() ? std::nullopt : Fields::as_number(value));
   r.samples = f.maybe_count("samples");
-  r.window = f.maybe_count("window").value_or(0);
+  r.window = f.maybe_count("window");
   r.guard = f.flag("guard", false);
   r.failed = f.flag("failed", false);
   if (!r.failed) {
@@ -186,7 +186,7 @@ IncumbentRecord read_incumbent(const Fields& f) {
   r.value = f.number("value");
   r.sem = f.maybe_number("sem");
   r.windows = f.maybe_count("windows");
-  r.samples_count = f.count("samples_count");
+  r.samples_count = f.maybe_count("samples_count");
   r.samples_mean = f.maybe_number("samples_mean");
   r.samples_variance = f.maybe_number("samples_variance");
   r.selected = f.flag("selected", false);
@@ -228,7 +228,7 @@ RecommendationRecord read_recommendation(const Fields& f) {
 
 JournalRecord read(const std::string& type, const Fields& f, const json::object& json) {
   if (type == "start") return read_start(f);
-  if (type == "refusal") return RefusalRecord{f.text("reason"), f.maybe_text("detail"), f.maybe_point("point")};
+  if (type == "refusal") return RefusalRecord{f.maybe_text("reason"), f.maybe_text("detail"), f.maybe_point("point")};
   if (type == "proposal") return ProposalRecord{f.point("point")};
   if (type == "apply") return ApplyRecord{f.point("point"), f.purpose("purpose")};
   if (type == "applied") return AppliedRecord{f.point("point"), f.purpose("purpose")};
@@ -311,7 +311,7 @@ public:
     json::object o{{"type", "observation"}, {"point", point(r.point)}, {"purpose", purpose_name(r.purpose)},
                    {"signals", std::move(signals)}};
     if (r.samples) o["samples"] = *r.samples;
-    o["window"] = r.window;
+    if (r.window) o["window"] = *r.window;
     if (r.guard) o["guard"] = true;
     if (r.failed) {
       o["failed"] = true;
@@ -344,7 +344,7 @@ public:
     json::object o{{"type", "incumbent"}, {"point", point(r.point)}, {"value", r.value}};
     if (r.sem) o["sem"] = *r.sem;
     if (r.windows) o["windows"] = *r.windows;
-    o["samples_count"] = r.samples_count;
+    if (r.samples_count) o["samples_count"] = *r.samples_count;
     if (r.samples_mean) o["samples_mean"] = *r.samples_mean;
     if (r.samples_variance) o["samples_variance"] = *r.samples_variance;
     if (r.selected) o["selected"] = true;

@@ -122,7 +122,7 @@ private:
       window.purpose = purpose_name(observation_->purpose);
       for (const auto& [name, value] : observation_->signals)
         if (name == "p99_ms") window.p99_ms = value;
-      window.index = static_cast<std::int64_t>(observation_->window);
+      window.index = static_cast<std::int64_t>(observation_->window.value_or(0));
     }
     return window;
   }

@@ -267,7 +267,9 @@ BOOST_AUTO_TEST_CASE(tolerates_odd_records) {
   Journal j;
   j.add({{"type", 7}});                                                  // type of the wrong kind
   j.add({{"no_type", true}});                                            // no type at all
-  j.observe(1, point(20, "lru"), "not a number");                        // value of the wrong kind
+  j.observe(1, point(20, "lru"), "not a number");                        // value of the wrong kind: skipped whole
+  j.add({{"type", "observation"}, {"point", point(20, "lru")}, {"purpose", "candidate"}, {"failed", true},
+         {"signals", {{"rps", "fast"}}}, {"window", 1}});                  // unscored, a signal of the wrong kind
   j.add({{"type", "decision"}, {"verdict", "keep"}});                    // bare decision
   j.add({{"type", "decision"}, {"verdict", "promote"}, {"value", 5.0}}); // decision without observation
   j.add({{"type", "refusal"}});                                          // no reason

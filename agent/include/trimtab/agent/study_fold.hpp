@@ -13,6 +13,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <trimtab/core/journal_records.hpp>
 #include <trimtab/core/trend.hpp>
 
 namespace trimtab {
@@ -135,13 +136,18 @@ public:
   /// baseline and its value. The report's `windows` then holds the recent ones only, and
   /// counts.windows still counts them all.
   explicit StudyFold(std::size_t max_windows);
-  /// Takes the next record, in journal order. Never throws for the record's content.
+  /// Takes the next record, in journal order. Never throws for the record's content: a record
+  /// this build cannot read (decode_line) is counted and says nothing more.
   void add(const boost::json::object& record);
+  /// The same for a record already read (the agent's own, as it writes them).
+  void add(const JournalLine& line);
   /// The report of the records so far (baseline, improvement and trends computed now).
   [[nodiscard]] StudyReport report() const;
 
 private:
   void forget_old_windows();
+  void fold_start(const StartRecord& record);
+  void fold_incumbent(const IncumbentRecord& record);
 
   StudyReport report_;
   std::size_t max_windows_ = 0; // 0: keep every window
@@ -159,8 +165,8 @@ private:
 };
 
 /// Folds journal records, in journal order, into a StudyReport. Never throws for the records'
-/// content: unknown record types and keys are skipped, and a key of the wrong type reads as
-/// absent, so journals written by newer versions still report. Ends with compute_trends(), whose
+/// content: unknown record types and keys are skipped, so journals written by newer versions still
+/// report, and a record with a field of the wrong type is skipped whole. Ends with compute_trends(), whose
 /// goodness comes from the last start record's "constraints" (goodness_from_constraints) when it
 /// has them.
 [[nodiscard]] StudyReport study_report_from_journal(std::span<const boost::json::object> records);

@@ -84,7 +84,8 @@ struct ObservationRecord {
   /// Every declared signal's window value, in declaration order; nothing where it had none.
   std::vector<std::pair<std::string, std::optional<double>>> signals;
   std::optional<std::size_t> samples; ///< scrape intervals the objective was computed from
-  std::uint64_t window = 0;           ///< the candidate window's number; 0 for other purposes
+  /// The candidate window's number; 0 for other purposes; nothing in journals older than it.
+  std::optional<std::uint64_t> window;
   bool guard = false;                 ///< a window of guarding the study's best (the ledger only)
   bool failed = false;                ///< the window could not be scored at all
   double value = 0.0;                 ///< the objective, when not failed
@@ -120,7 +121,7 @@ struct IncumbentRecord {
   std::optional<double> sem;
   std::optional<std::size_t> windows;
   /// The window's own intervals (signed so larger is better); older readers use them.
-  std::size_t samples_count = 0;
+  std::optional<std::size_t> samples_count;
   std::optional<double> samples_mean, samples_variance;
   bool selected = false; ///< this window selected it: the claim leaves it out
   std::optional<double> load;
