@@ -110,7 +110,9 @@ void ApplyTransaction::undone(bool ok, const std::string& error) {
 
 std::optional<std::string> unchanged_setting(const Settings& asked, const Settings& before, const Settings& reported) {
   for (std::size_t i = 0; i < asked.size(); ++i) {
-    const auto& [name, wanted] = asked[i];
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const auto& name = asked[i].first;
+    const auto& wanted = asked[i].second;
     if (wanted == before[i].second) continue;
     const auto it = std::find_if(reported.begin(), reported.end(), [&](const auto& s) { return s.first == name; });
     if (it == reported.end()) continue;
