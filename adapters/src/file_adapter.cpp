@@ -19,7 +19,7 @@
 
 #include <trimtab/core/did_you_mean.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "posix_util.hpp"
 #include "text_formats.hpp"
 

@@ -3,7 +3,7 @@
 #include <boost/asio/ip/address_v6.hpp>
 #include <boost/system/error_code.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 
 namespace trimtab::detail {
 

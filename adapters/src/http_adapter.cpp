@@ -15,7 +15,7 @@
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/point_json.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "adapter_operation.hpp"
 #include "adapter_options.hpp"
 

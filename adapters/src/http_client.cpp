@@ -19,7 +19,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "host_and_port.hpp"
 #include "resolve_with_deadline.hpp"
 

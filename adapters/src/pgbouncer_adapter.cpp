@@ -10,7 +10,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"

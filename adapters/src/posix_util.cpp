@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 
 namespace trimtab::detail {
 namespace {

@@ -14,7 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "pg_adapter_state.hpp"
 #include "pg_common.hpp"
 #include "pg_connection.hpp"

@@ -26,7 +26,7 @@
 #include <trimtab/adapters/resp.hpp>
 #include <trimtab/core/did_you_mean.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "adapter_operation.hpp"
 #include "adapter_options.hpp"
 #include "redis_connection.hpp"

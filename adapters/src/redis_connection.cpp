@@ -11,7 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 
-#include "ascii.hpp"
+#include <trimtab/core/ascii.hpp>
 #include "host_and_port.hpp"
 #include "resolve_with_deadline.hpp"
 #include "ignore_gcc_coroutine_false_positive.hpp"

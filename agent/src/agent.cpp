@@ -799,16 +799,14 @@ std::string Agent::metrics_text() const {
     const auto it = s.record_counts.find(type);
     return it == s.record_counts.end() ? std::uint64_t{0} : it->second;
   };
-  out.family("trimtab_asks_total", MetricType::counter, "Candidates the solver proposed.");
-  out.sample("trimtab_asks_total", count("proposal"));
-  out.family("trimtab_applies_total", MetricType::counter, "Configurations applied to the service.");
-  out.sample("trimtab_applies_total", count("applied"));
-  out.family("trimtab_apply_failures_total", MetricType::counter, "Applies the adapters failed (and reverted).");
-  out.sample("trimtab_apply_failures_total", count("apply_failed"));
+  out.metric("trimtab_asks_total", MetricType::counter, "Candidates the solver proposed.", count("proposal"));
+  out.metric("trimtab_applies_total", MetricType::counter, "Configurations applied to the service.", count("applied"));
+  out.metric("trimtab_apply_failures_total", MetricType::counter, "Applies the adapters failed (and reverted).",
+             count("apply_failed"));
   out.family("trimtab_windows_total", MetricType::counter, "Observation windows decided, by verdict.");
   for (const auto& [verdict, n] : s.verdicts) out.sample("trimtab_windows_total", {{"verdict", verdict}}, n);
-  out.family("trimtab_rollbacks_total", MetricType::counter, "Automatic rollbacks after a bad window.");
-  out.sample("trimtab_rollbacks_total", s.verdicts.count("rollback") ? s.verdicts.at("rollback") : std::uint64_t{0});
+  out.metric("trimtab_rollbacks_total", MetricType::counter, "Automatic rollbacks after a bad window.",
+             s.verdicts.count("rollback") ? s.verdicts.at("rollback") : std::uint64_t{0});
   out.family("trimtab_refusals_total", MetricType::counter, "Applies a guardrail refused or deferred, by reason.");
   for (const auto& [reason, n] : s.refusals) out.sample("trimtab_refusals_total", {{"reason", reason}}, n);
   out.family("trimtab_best_value", MetricType::gauge, "The incumbent's objective value.");
@@ -822,25 +820,23 @@ std::string Agent::metrics_text() const {
     else continue;
     out.sample("trimtab_param_value", {{"param", s.config.space.params()[i].name}}, number);
   }
-  out.family("trimtab_safe_mode", MetricType::gauge, "1 while in safe mode.");
-  out.sample("trimtab_safe_mode", std::uint64_t{loop.in_safe_mode() ? 1u : 0u});
-  out.family("trimtab_paused", MetricType::gauge, "1 while paused by an operator.");
-  out.sample("trimtab_paused", std::uint64_t{loop.paused() ? 1u : 0u});
+  out.metric("trimtab_safe_mode", MetricType::gauge, "1 while in safe mode.",
+             std::uint64_t{loop.in_safe_mode() ? 1u : 0u});
+  out.metric("trimtab_paused", MetricType::gauge, "1 while paused by an operator.",
+             std::uint64_t{loop.paused() ? 1u : 0u});
   out.family("trimtab_scrapes_total", MetricType::counter, "Scrapes of the target, by result.");
   out.sample("trimtab_scrapes_total", {{"result", "ok"}}, s.scrapes_ok);
   out.sample("trimtab_scrapes_total", {{"result", "failed"}}, s.scrapes_failed);
-  out.family("trimtab_scrape_parse_errors_total", MetricType::counter,
-             "Scrapes with malformed lines (the rest was used).");
-  out.sample("trimtab_scrape_parse_errors_total", s.scrape_parse_errors);
-  out.family("trimtab_scrape_duration_seconds", MetricType::gauge, "How long the last scrape took.");
-  out.sample("trimtab_scrape_duration_seconds", s.last_scrape_seconds);
-  out.family("trimtab_apply_duration_seconds", MetricType::gauge, "How long the last apply took.");
-  out.sample("trimtab_apply_duration_seconds", s.last_apply_seconds);
-  out.family("trimtab_window_duration_seconds", MetricType::gauge, "Configured settle plus measured time per window.");
-  out.sample("trimtab_window_duration_seconds",
+  out.metric("trimtab_scrape_parse_errors_total", MetricType::counter, "Scrapes with malformed lines (the rest was used).",
+             s.scrape_parse_errors);
+  out.metric("trimtab_scrape_duration_seconds", MetricType::gauge, "How long the last scrape took.",
+             s.last_scrape_seconds);
+  out.metric("trimtab_apply_duration_seconds", MetricType::gauge, "How long the last apply took.",
+             s.last_apply_seconds);
+  out.metric("trimtab_window_duration_seconds", MetricType::gauge, "Configured settle plus measured time per window.",
              std::chrono::duration<double>(s.config.window.settle + s.config.window.duration).count());
-  out.family("trimtab_journal_failures_total", MetricType::counter, "Journal appends the disk refused.");
-  out.sample("trimtab_journal_failures_total", s.journal_failures);
+  out.metric("trimtab_journal_failures_total", MetricType::counter, "Journal appends the disk refused.",
+             s.journal_failures);
   auto text = std::move(out).take();
   if (s.control) text += to_prometheus(s.control->stats());
   return text;

@@ -1,6 +1,8 @@
 #include <trimtab/agent/exposition_writer.hpp>
 
-#include <sstream>
+#include <string>
+
+#include <trimtab/core/number_text.hpp>
 
 namespace trimtab {
 
@@ -15,13 +17,6 @@ void append_escaped(std::string& out, std::string_view label_value) {
     }
     out += c;
   }
-}
-
-std::string number_text(double value) {
-  std::ostringstream out;
-  out.precision(6);
-  out << value;
-  return out.str();
 }
 
 } // namespace
@@ -55,7 +50,7 @@ void ExpositionWriter::sample(std::string_view name, std::initializer_list<Label
 }
 
 void ExpositionWriter::sample(std::string_view name, std::initializer_list<Label> labels, double value) {
-  sample_line(name, labels, number_text(value));
+  sample_line(name, labels, number_text(value, 6));
 }
 
 void ExpositionWriter::sample_line(std::string_view name, std::initializer_list<Label> labels,

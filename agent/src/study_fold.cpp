@@ -138,8 +138,8 @@ void StudyFold::add(const JournalLine& line) {
                    report_.mode = mode_name(r.mode);
                    if (r.mode != TuningMode::recommend) report_.recommendation.reset();
                  },
-                 [&](const RecommendationRecord& r) { report_.recommendation = encode_record(r); },
-                 [&](const ClaimRecord& r) { report_.claim = encode_record(r); },
+                 [&](const RecommendationRecord& r) { report_.recommendation = r; },
+                 [&](const ClaimRecord& r) { report_.claim = r; },
                  [&](const DoneRecord& r) {
                    report_.done = true;
                    report_.done_reason = r.reason;
@@ -217,12 +217,11 @@ StudyReport StudyFold::report() const {
     }
   }
   if (report.claim) {
-    const auto claimed = number_at(*report.claim, "improvement");
-    report.improvement_method = text_at(*report.claim, "method");
-    if (claimed) {
-      report.improvement = claimed;
-      report.improvement_low = number_at(*report.claim, "low");
-      report.improvement_high = number_at(*report.claim, "high");
+    report.improvement_method = report.claim->method;
+    if (const auto& estimate = report.claim->estimate; estimate && std::isfinite(estimate->improvement)) {
+      report.improvement = estimate->improvement;
+      report.improvement_low = finite(estimate->low);
+      report.improvement_high = finite(estimate->high);
     }
   }
   report.constraints = constraints_;

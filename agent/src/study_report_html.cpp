@@ -12,6 +12,7 @@
 
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/json_text.hpp>
+#include <trimtab/core/point_json.hpp>
 
 #include "journal_record_fields.hpp"
 
@@ -675,29 +676,26 @@ std::string decisions_table(const StudyReport& report) {
 // Recommend mode's advice and the evidence for it: what runs, what to run instead, and how sure.
 std::string recommendation_card(const StudyReport& report) {
   const auto& r = *report.recommendation;
-  auto point_text = [&](const char* key) {
-    const auto* point = object_at(r, key);
-    if (point == nullptr) return std::string("—");
+  auto point_text = [](const Settings& point) {
     std::string out;
-    for (const auto& entry : *point)
-      out += (out.empty() ? "" : ", ") + escape(entry.key()) + " = " + display_param(entry.value());
+    for (const auto& [name, value] : point) out += (out.empty() ? "" : ", ") + escape(name) + " = " + display_param(value_to_json(value));
     return out;
   };
-  auto count = [&](const char* key) {
-    const auto n = number_at(r, key);
-    return n ? std::to_string(static_cast<long long>(*n)) : std::string("—");
-  };
-  const auto effect = number_at(r, "effect");
-  const auto confidence = number_at(r, "confidence");
-  std::string html = "<p class=\"recommendation-reason\">" + escape(text_at(r, "reason")) + "</p><table>";
-  html += "<tr><th>recommended</th><td>" + point_text("point") + "</td><td>" + display_number(number_at(r, "value")) +
-          " over " + count("windows") + " window(s)</td></tr>";
-  html += "<tr><th>running</th><td>" + point_text("running") + "</td><td>" + display_number(number_at(r, "running_value")) +
-          " over " + count("running_windows") + " window(s)</td></tr>";
+  const auto windows = [](std::size_t n) { return std::to_string(n) + " window(s)"; };
+  const auto* comparison = r.comparison ? &*r.comparison : nullptr;
+  std::string html = "<p class=\"recommendation-reason\">" + escape(r.reason.value_or("")) + "</p><table>";
+  html += "<tr><th>recommended</th><td>" + (r.point ? point_text(*r.point) : std::string("—")) + "</td><td>" +
+          (r.point ? display_number(r.value) + " over " + windows(r.windows) : std::string("— over — window(s)")) + "</td></tr>";
+  html += "<tr><th>running</th><td>" + point_text(r.running) + "</td><td>" + display_number(r.running_value) + " over " +
+          windows(r.running_windows) + "</td></tr>";
   html += "<tr><th>effect</th><td colspan=\"2\">" +
-          (effect ? (*effect >= 0 ? "+" : "") + display_number(*effect * 100) + " %" : std::string("—")) + "</td></tr>";
+          (comparison != nullptr ? (comparison->effect >= 0 ? "+" : "") + display_number(comparison->effect * 100) + " %"
+                                 : std::string("—")) +
+          "</td></tr>";
   html += "<tr><th>confidence</th><td colspan=\"2\">" +
-          (confidence ? display_number(*confidence * 100) + " %" : std::string("— (too few windows)")) + "</td></tr>";
+          (comparison != nullptr && comparison->confidence ? display_number(*comparison->confidence * 100) + " %"
+                                                           : std::string("— (too few windows)")) +
+          "</td></tr>";
   return html + "</table>";
 }
 

@@ -55,8 +55,7 @@ void print_summary_table(const StudyReport& report, std::span<const std::string>
     out << '\n';
   }
   out << std::right;
-  if (const auto claim = report.claim ? claim_from_json(*report.claim) : std::nullopt)
-    out << "\nclaimed: " << describe_claim(*claim) << '\n';
+  if (report.claim) out << "\nclaimed: " << describe_claim(*report.claim) << '\n';
 }
 
 } // namespace trimtab

@@ -1,10 +1,10 @@
 #include <trimtab/core/apply_transaction.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
+
+#include <trimtab/core/ascii.hpp>
 
 namespace trimtab {
 namespace {
@@ -13,19 +13,6 @@ std::optional<double> as_number(const Value& value) {
   if (const auto* i = std::get_if<std::int64_t>(&value)) return static_cast<double>(*i);
   if (const auto* d = std::get_if<double>(&value)) return *d;
   return std::nullopt;
-}
-
-std::string value_text(const Value& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) return *s;
-  std::ostringstream out;
-  out.precision(6);
-  out << *as_number(value);
-  return out.str();
-}
-
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
 }
 
 // "; reverted 'a' 'b'; COULD NOT REVERT c (why)", for an apply's failure message.
@@ -118,10 +105,10 @@ std::optional<std::string> unchanged_setting(const Settings& asked, const Settin
     if (it == reported.end()) continue;
     const auto want = as_number(wanted), had = as_number(before[i].second), got = as_number(it->second);
     const bool took = want && had && got ? std::abs(*got - *want) <= std::abs(*got - *had)
-                                         : lowercase(value_text(it->second)) == lowercase(value_text(wanted));
+                                         : ascii::lower(format_value(it->second)) == ascii::lower(format_value(wanted));
     if (!took)
-      return "reads back " + name + "=" + value_text(it->second) + " (asked " + value_text(wanted) + ", was " +
-             value_text(before[i].second) + ")";
+      return "reads back " + name + "=" + format_value(it->second) + " (asked " + format_value(wanted) + ", was " +
+             format_value(before[i].second) + ")";
   }
   return std::nullopt;
 }

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include <trimtab/core/ascii.hpp>
+
 namespace trimtab {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+using ascii::lower;
 
 // Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
 // neighbouring letters each cost one, since "tiemout" is as likely a typo as "timeot".

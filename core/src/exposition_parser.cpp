@@ -9,6 +9,8 @@
 #include <functional>
 #include <utility>
 
+#include <trimtab/core/ascii.hpp>
+
 namespace trimtab {
 namespace {
 
@@ -205,8 +207,7 @@ struct TypeName {
 [[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (ascii::lower(a[i]) != ascii::lower(b[i])) return false;
   }
   return true;
 }

@@ -7,26 +7,29 @@
 namespace trimtab {
 namespace {
 
-// The value JSON holds, read back as value_to_json wrote it.
+// A value as the journal writes it (value_to_json): a whole double as the integer.
+Value as_written(Value value) {
+  if (const auto* number = std::get_if<double>(&value))
+    if (const auto json = value_to_json(*number); json.is_int64()) return json.get_int64();
+  return value;
+}
+
 Value value_from_json(const std::string& name, const boost::json::value& json) {
   if (json.is_string()) return std::string(json.get_string());
   if (json.is_int64()) return json.get_int64();
-  if (json.is_uint64() || json.is_double()) {
-    boost::system::error_code ec;
-    const auto number = json.to_number<double>(ec);
-    if (!ec) {
-      // Through value_to_json: a whole number reads as the integer it writes.
-      const auto normal = value_to_json(number);
-      return normal.is_int64() ? Value(normal.get_int64()) : Value(number);
-    }
-  }
+  boost::system::error_code ec;
+  if (const auto number = json.to_number<double>(ec); !ec) return as_written(number);
   throw std::invalid_argument("param '" + name + "': expected a number or a string");
 }
 
 } // namespace
 
 Settings settings_of(const Space& space, const Point& point) {
-  return settings_from_json(point_to_json(space, point));
+  Settings settings;
+  const auto params = space.params();
+  for (std::size_t i = 0; i < params.size() && i < point.values.size(); ++i)
+    settings.emplace_back(params[i].name, as_written(point.values[i]));
+  return settings;
 }
 
 Point point_of(const Space& space, const Settings& settings) { return point_from_json(space, settings_to_json(settings)); }

@@ -71,29 +71,49 @@ BOOST_AUTO_TEST_CASE(leave_applies_nothing) {
   BOOST_TEST(sim.loop.phase() == LoopPhase::stopped);
 }
 
-BOOST_AUTO_TEST_CASE(a_pause_and_recommend_mode_are_obeyed_at_stop) {
-  auto paused = mid_candidate(service_policy());
-  paused.run(paused.loop.on_command(paused.now, OperatorCommand::pause, "test").actions);
-  const auto running = paused.service;
-  paused.run(paused.loop.on_stop(StopTarget::last_known_good));
-  BOOST_TEST(paused.service == running);
-
-  auto recommending = mid_candidate(service_policy());
-  recommending.run(recommending.loop.on_command(recommending.now, OperatorCommand::recommend, "test").actions);
-  recommending.advance(60s);
-  const auto applies = recommending.applied.size();
-  recommending.run(recommending.loop.on_stop(StopTarget::baseline));
-  BOOST_TEST(recommending.applied.size() == applies);
+// Each case below stops where the target differs from what runs, so only the rule under test
+// keeps the service where it is.
+BOOST_AUTO_TEST_CASE(a_pause_is_obeyed_at_stop) {
+  auto sim = mid_candidate(service_policy());
+  sim.run(sim.loop.on_command(sim.now, OperatorCommand::pause, "test").actions);
+  const auto running = sim.service;
+  BOOST_REQUIRE(running != *sim.loop.incumbent());
+  sim.run(sim.loop.on_stop(StopTarget::last_known_good));
+  BOOST_TEST(sim.service == running);
 }
 
-BOOST_AUTO_TEST_CASE(the_kill_switch_is_obeyed_at_stop) {
-  auto policy = service_policy();
-  policy.enabled = false;
-  Simulation sim(policy);
+BOOST_AUTO_TEST_CASE(recommend_mode_is_obeyed_at_stop) {
+  Simulation sim(service_policy());
   sim.start();
+  sim.advance(600s);
+  BOOST_REQUIRE(sim.service != sim.space.default_point()); // the study moved off its baseline
+  sim.run(sim.loop.on_command(sim.now, OperatorCommand::recommend, "test").actions);
   sim.advance(60s);
+  const auto running = sim.service;
+  const auto applies = sim.applied.size();
   sim.run(sim.loop.on_stop(StopTarget::baseline));
-  BOOST_TEST(sim.applied.empty());
+  BOOST_TEST(sim.applied.size() == applies);
+  BOOST_TEST(sim.service == running);
+}
+
+// The kill switch set across a restart: the journal names a last known good configuration the
+// service does not run, and the stop must not apply it.
+BOOST_AUTO_TEST_CASE(the_kill_switch_is_obeyed_at_stop) {
+  Simulation first(service_policy());
+  first.start();
+  first.advance(600s);
+  BOOST_REQUIRE(*first.loop.incumbent() != first.space.default_point());
+
+  auto disabled = service_policy();
+  disabled.enabled = false;
+  Simulation second(disabled);
+  second.now = first.now + 5s;
+  second.loop.replay(first.journal);
+  second.start(); // the service runs its default, the baseline
+  second.advance(30s);
+  BOOST_REQUIRE(second.service != *second.loop.incumbent());
+  second.run(second.loop.on_stop(StopTarget::last_known_good));
+  BOOST_TEST(second.applied.empty());
 }
 
 // A failed restore is journaled and not retried: the agent is going away.

@@ -30,6 +30,11 @@ public:
   void sample(std::string_view name, std::initializer_list<Label> labels, std::uint64_t value);
   void sample(std::string_view name, std::initializer_list<Label> labels, double value);
 
+  /// A family of one unlabelled sample: its HELP and TYPE lines and the sample, the name written once.
+  template <class Number> void metric(std::string_view name, MetricType type, std::string_view help, Number value) {
+    family(name, type, help);
+    sample(name, value);
+  }
   /// The exposition written so far.
   [[nodiscard]] std::string take() && { return std::move(text_); }
 

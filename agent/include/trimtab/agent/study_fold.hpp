@@ -74,7 +74,7 @@ struct StudyReport {
   bool enabled = true;              ///< the last start record's `enabled`: false means measure-only (kill switch)
   std::string mode = "apply";       ///< the start record's `mode`, then the last `mode` switch
   /// The last `recommendation` record while the mode is recommend (cleared by a switch to apply).
-  std::optional<boost::json::object> recommendation;
+  std::optional<RecommendationRecord> recommendation;
 
   /// The configuration the study started from: `baseline` of the first start record holding one,
   /// else the point of the first observation.
@@ -114,7 +114,7 @@ struct StudyReport {
   /// The constraints' texts, from the last start record.
   std::vector<std::string> constraints;
   /// The last `claim` record (the improvement the study claims; docs/verdicts.md).
-  std::optional<boost::json::object> claim;
+  std::optional<ClaimRecord> claim;
   /// The objective's trend first, then each signal seen in an observation, by name. Filled by
   /// compute_trends().
   std::vector<SignalTrend> trends;

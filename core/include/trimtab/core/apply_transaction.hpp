@@ -78,8 +78,6 @@ public:
   /// How the UndoCall ended; `error`, when not `ok`, is why.
   void undone(bool ok, const std::string& error = {});
 
-  [[nodiscard]] const std::vector<AdapterChange>& changes() const noexcept { return changes_; }
-
 private:
   void fail(ApplyOutcome::Failure failure, std::size_t index, std::string message);
   void undo_next();

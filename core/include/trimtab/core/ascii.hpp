@@ -1,7 +1,7 @@
 #pragma once
 
 // Letters and digits as protocols and configuration keys mean them: ASCII only, whatever the
-// locale (std::tolower and std::isalnum follow it). Internal to trimtab_adapters.
+// locale (std::tolower and std::isalnum follow it).
 
 #include <string>
 
