@@ -303,6 +303,67 @@ struct Agent::State {
     if (auto line = record_log_line(record)) log(line->level, line->text);
   }
 
+  // Every config adapter has its registered adapter, kept in config order so an apply changes
+  // adapters in the order the operator wrote them.
+  void order_adapters_as_configured() {
+    if (adapters.size() != config.adapters.size()) {
+      std::string missing;
+      for (const auto& c : config.adapters)
+        if (adapter_for(c.name) == nullptr) missing += " '" + c.name + "'";
+      throw std::runtime_error("no adapter registered for" + missing);
+    }
+    auto position = [&](const std::string& name) {
+      return std::find_if(config.adapters.begin(), config.adapters.end(), [&](const AdapterConfig& c) { return c.name == name; }) -
+             config.adapters.begin();
+    };
+    std::sort(adapters.begin(), adapters.end(), [&](const auto& a, const auto& b) { return position(a->name()) < position(b->name()); });
+  }
+
+  // Record by record as the journal is read: the status page's fold, the loop and the recent
+  // records take what they keep from each, and a long journal is never held in memory whole.
+  void open_and_replay_journal() {
+    auto replay = loop->begin_replay();
+    std::size_t replayed = 0;
+    journal.emplace(Journal::open(config.state.dir, [&](const boost::json::object& record) {
+      auto line = loop->replay_record(replay, record);
+      study.add(line);
+      records.push_back(std::move(line));
+      if (records.size() > Agent::recent_records_kept) records.pop_front();
+      ++replayed;
+    }));
+    loop->finish_replay(std::move(replay));
+    if (journal->recovered_bytes() > 0)
+      log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(journal->recovered_bytes()) +
+                                 " bytes) left by a crash");
+    log(LogLevel::info, "journal: replayed " + std::to_string(replayed) + " records");
+  }
+
+  // /metrics, /status, / and the operator commands, answered by the agent.
+  void start_control_server(Agent& agent) {
+    ControlServerOptions control_options;
+    control_options.listen = config.control.listen;
+    if (!config.control.token_file.empty()) {
+      std::string error;
+      auto token = read_token_file(config.control.token_file, error);
+      if (!token) throw std::runtime_error("control.token_file: " + error);
+      control_options.token = std::move(*token);
+    }
+    ControlHandlers handlers;
+    handlers.metrics = [&agent] { return agent.metrics_text(); };
+    handlers.status = [&agent] { return boost::json::value(agent.status()); };
+    handlers.page = [&agent] { return agent.status_page(); };
+    handlers.command = [&agent](std::string_view action) {
+      // The routes name only known commands; anything else is refused, never taken for another.
+      const auto which = command_from_name(action);
+      if (!which) return CommandResult{false, "unknown command '" + std::string(action) + "'"};
+      auto outcome = agent.command(*which, "control");
+      return CommandResult{outcome.ok, outcome.message};
+    };
+    control = std::make_unique<ControlServer>(wake_timer.get_executor(), std::move(control_options), std::move(handlers));
+    control->start();
+    log(LogLevel::info, "control server on port " + std::to_string(control->port()));
+  }
+
   // --- adapters -------------------------------------------------------------------------------
 
   // Runs one adapter operation, bounded by the adapter's timeout even when the adapter never
@@ -624,70 +685,14 @@ const char* event_name(AgentEventKind kind) noexcept {
 
 asio::awaitable<void> Agent::run() {
   auto& s = *state_;
-  if (s.adapters.size() != s.config.adapters.size()) {
-    std::string missing;
-    for (const auto& c : s.config.adapters)
-      if (s.adapter_for(c.name) == nullptr) missing += " '" + c.name + "'";
-    throw std::runtime_error("no adapter registered for" + missing);
-  }
-  // Config order, so an apply changes adapters in the order the operator wrote them.
-  std::sort(s.adapters.begin(), s.adapters.end(), [&](const auto& a, const auto& b) {
-    auto position = [&](const std::string& name) {
-      return std::find_if(s.config.adapters.begin(), s.config.adapters.end(),
-                          [&](const AdapterConfig& c) { return c.name == name; }) -
-             s.config.adapters.begin();
-    };
-    return position(a->name()) < position(b->name());
-  });
-
+  s.order_adapters_as_configured();
   s.seed_offline_history();
   if (!s.config.state.dir.empty()) {
-    {
-      // Record by record as the journal is read: the status page's fold, the loop and the recent
-      // records take what they keep from each, and a long journal is never held in memory whole.
-      auto replay = s.loop->begin_replay();
-      std::size_t replayed = 0;
-      s.journal.emplace(Journal::open(s.config.state.dir, [&](const boost::json::object& record) {
-        auto line = s.loop->replay_record(replay, record);
-        s.study.add(line);
-        s.records.push_back(std::move(line));
-        if (s.records.size() > recent_records_kept) s.records.pop_front();
-        ++replayed;
-      }));
-      s.loop->finish_replay(std::move(replay));
-      if (s.journal->recovered_bytes() > 0)
-        s.log(LogLevel::warning, "journal: dropped a torn last record (" + std::to_string(s.journal->recovered_bytes()) +
-                                     " bytes) left by a crash");
-      s.log(LogLevel::info, "journal: replayed " + std::to_string(replayed) + " records");
-    }
+    s.open_and_replay_journal();
     s.compact_journal_if_large();
   }
   s.running_config = co_await s.read_running_config();
-
-  if (s.options.control_server) {
-    ControlServerOptions control;
-    control.listen = s.config.control.listen;
-    if (!s.config.control.token_file.empty()) {
-      std::string error;
-      auto token = read_token_file(s.config.control.token_file, error);
-      if (!token) throw std::runtime_error("control.token_file: " + error);
-      control.token = std::move(*token);
-    }
-    ControlHandlers handlers;
-    handlers.metrics = [this] { return metrics_text(); };
-    handlers.status = [this] { return boost::json::value(status()); };
-    handlers.page = [this] { return status_page(); };
-    handlers.command = [this](std::string_view action) {
-      // The routes name only known commands; anything else is refused, never taken for another.
-      const auto which = command_from_name(action);
-      if (!which) return CommandResult{false, "unknown command '" + std::string(action) + "'"};
-      auto outcome = command(*which, "control");
-      return CommandResult{outcome.ok, outcome.message};
-    };
-    s.control = std::make_unique<ControlServer>(executor_, std::move(control), std::move(handlers));
-    s.control->start();
-    s.log(LogLevel::info, "control server on port " + std::to_string(s.control->port()));
-  }
+  if (s.options.control_server) s.start_control_server(*this);
   if (s.options.on_ready) s.options.on_ready();
 
   s.enqueue(s.loop->start(std::chrono::system_clock::now(), s.running_config));
