@@ -24,6 +24,7 @@
 #include <trimtab/agent/study_fold.hpp>
 #include <trimtab/agent/study_report_html.hpp>
 #include <trimtab/core/apply_transaction.hpp>
+#include <trimtab/core/in_effect_wait.hpp>
 #include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/journal_compaction.hpp>
 #include <trimtab/core/json_text.hpp>
@@ -466,43 +467,37 @@ struct Agent::State {
     return result.message.empty() ? "adapter '" + adapter.name() + "': " + result.error.message() : result.message;
   }
 
-  // An apply that reads back is not always one the service runs yet (a pool keeps server
-  // connections past a smaller size until they are recycled). Each adapter the apply changed is
-  // asked every second whether it is in effect, until all are or window.in_effect_limit passes;
-  // the loop hears of the apply only then, so `settle` starts from a service that runs the change.
-  // Past the limit the window is measured anyway (skipping it would stall the study on a service
-  // that never drains, and the loop decides what to measure) and the journal's in_effect record
-  // says what was still not in effect. A record is written only when the agent had to wait.
+  // Waits until the service runs what was applied, as core's InEffectWait says (its header gives
+  // the rule); the loop hears of the apply only then.
   asio::awaitable<void> wait_in_effect(const Point& before, const Point& target) {
-    std::vector<Adapter*> pending;
+    std::vector<Adapter*> changed;
+    std::vector<std::string> names;
     for (auto& adapter : adapters)
-      if (settings_for(*adapter, target) != settings_for(*adapter, before)) pending.push_back(adapter.get());
-    const auto started = std::chrono::steady_clock::now();
-    const auto deadline = started + config.window.in_effect_limit;
-    std::string detail;
-    bool waited = false;
-    while (!pending.empty()) {
-      detail.clear();
-      std::vector<Adapter*> still;
-      for (auto* adapter : pending) {
-        auto asked = settings_for(*adapter, target);
-        auto [result, found] = co_await call_in_effect(*adapter, std::move(asked));
-        if (result && found.in_effect) continue;
-        still.push_back(adapter);
-        detail += (detail.empty() ? "" : "; ") +
-                  (result ? "adapter '" + adapter->name() + "': " + found.detail : "cannot tell: " + result.message);
+      if (settings_for(*adapter, target) != settings_for(*adapter, before)) {
+        changed.push_back(adapter.get());
+        names.push_back(adapter->name());
       }
-      pending = std::move(still);
-      if (pending.empty() || stopping || std::chrono::steady_clock::now() >= deadline) break;
-      waited = true;
-      in_effect_timer.expires_at(std::min(std::chrono::steady_clock::now() + 1s, deadline));
-      boost::system::error_code ec;
-      co_await in_effect_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    InEffectWait wait(std::move(names), settings_of(config.space, target), std::chrono::steady_clock::now(),
+                      config.window.in_effect_limit);
+    while (!std::holds_alternative<InEffectDone>(wait.next())) {
+      if (const auto* ask = std::get_if<InEffectAsk>(&wait.next())) {
+        auto& adapter = *changed[ask->index];
+        auto [result, found] = co_await call_in_effect(adapter, settings_for(adapter, target));
+        const auto now = std::chrono::steady_clock::now();
+        if (!result) wait.cannot_tell(result.message, now);
+        else if (found.in_effect) wait.in_effect(now);
+        else wait.not_in_effect(found.detail, now);
+      } else if (const auto* sleep = std::get_if<InEffectSleep>(&wait.next())) {
+        // stop() cancels the timer, but it may have come while an adapter was being asked.
+        if (!stopping) {
+          in_effect_timer.expires_at(sleep->until);
+          boost::system::error_code ec;
+          co_await in_effect_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        wait.woke(std::chrono::steady_clock::now(), stopping);
+      }
     }
-    if (!waited && pending.empty()) co_return;
-    const auto waited_ms =
-        std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started).count();
-    journal_record(InEffectRecord{settings_of(config.space, target), pending.empty(), waited_ms, pending.empty() ? std::string() : detail});
+    if (const auto& record = std::get<InEffectDone>(wait.next()).record) journal_record(*record);
   }
 
   asio::awaitable<Point> read_running_config() {
