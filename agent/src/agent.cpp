@@ -24,6 +24,7 @@
 #include <trimtab/agent/study_fold.hpp>
 #include <trimtab/agent/study_report_html.hpp>
 #include <trimtab/core/apply_transaction.hpp>
+#include <trimtab/core/compaction_trigger.hpp>
 #include <trimtab/core/in_effect_wait.hpp>
 #include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/journal_compaction.hpp>
@@ -141,7 +142,7 @@ struct Agent::State {
   StudyFold study{Agent::study_windows_kept};
   std::uint64_t records_without_journal = 0; // the seq of records when no state.dir keeps them
   std::deque<JournalLine> unjournaled; // records a failed append left to write first
-  std::uint64_t compact_at = 0;                  // the journal size that triggers the next compaction
+  CompactionTrigger compaction_trigger{config.state.journal_limit_mb * 1024 * 1024};
   std::string journal_error;
 
   asio::steady_timer wake_timer;
@@ -235,15 +236,10 @@ struct Agent::State {
     return true;
   }
 
-  // Bounds the journal (docs/journal.md, "Compaction"): past state.journal_limit_mb it is rewritten
-  // with what a restart needs. A study larger than the limit compacts little; the next attempt then
-  // waits until the journal has doubled, so it is not rewritten after every record.
+  // Bounds the journal (docs/journal.md, "Compaction") when core's CompactionTrigger says so.
   void compact_journal_if_large() {
-    const std::uint64_t limit = config.state.journal_limit_mb * 1024 * 1024;
-    if (!journal || journal->size() < std::max(limit, compact_at)) return;
-    // Only what follows a study (the guard's windows) and recommend mode's windows can be dropped:
-    // a study still under way would be read and written again for nothing.
-    if (!loop->guarding() && loop->phase() != LoopPhase::done && loop->mode() != TuningMode::recommend) return;
+    const bool droppable = loop->guarding() || loop->phase() == LoopPhase::done || loop->mode() == TuningMode::recommend;
+    if (!journal || !compaction_trigger.due(journal->size(), droppable)) return;
     const auto before = journal->size();
     CompactionPolicy policy;
     policy.windows_per_config = loop->policy().evidence_windows;
@@ -256,10 +252,10 @@ struct Agent::State {
                                      [&](std::size_t index) { return compaction.keeps(index); });
     if (ec) {
       log(LogLevel::warning, "journal: cannot compact " + journal->path().string() + ": " + ec.message());
-      compact_at = before + limit;
+      compaction_trigger.failed(before);
       return;
     }
-    compact_at = 2 * journal->size();
+    compaction_trigger.compacted(journal->size());
     log(LogLevel::info, "journal: compacted from " + std::to_string(before) + " to " + std::to_string(journal->size()) +
                             " bytes; the journal before is " + journal->path().string() + ".1");
   }
