@@ -869,7 +869,7 @@ bool ExpositionParser::add_label(const char* begin, const char* name_begin, cons
     error(begin, name_begin, {"too many labels (at most 256 per sample)"});
     return false;
   }
-  labels_.push_back(label);
+  labels_.push_back(std::move(label));
   return true;
 }
 
