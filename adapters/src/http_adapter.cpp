@@ -18,6 +18,7 @@
 #include <trimtab/core/ascii.hpp>
 #include "adapter_operation.hpp"
 #include "adapter_options.hpp"
+#include "text_formats.hpp"
 
 namespace trimtab {
 namespace {
@@ -40,16 +41,7 @@ constexpr std::array<std::string_view, 4> option_keys{"url", "method", "current_
   while (!body.empty() && std::string_view(" \t\r\n").find(body.back()) != std::string_view::npos) body.remove_suffix(1);
   while (!body.empty() && std::string_view(" \t\r\n").find(body.front()) != std::string_view::npos) body.remove_prefix(1);
   std::string text;
-  bool cut = false;
-  if (body.size() > quoted_body_chars) {
-    std::size_t end = quoted_body_chars;
-    while (end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0) == 0x80) --end;
-    body = body.substr(0, end);
-    cut = true;
-  }
-  text.reserve(body.size() + 3);
-  for (const char c : body) text += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
-  if (cut) text += "…";
+  detail::append_line_head(text, body, quoted_body_chars);
   return text;
 }
 

@@ -39,4 +39,12 @@ struct AdapterState : adapter_detail::AdapterIdentity {
   }
 };
 
+/// `failed`, its message told how rolling back the apply went: `stuck`, what could not be put back,
+/// or (when that is empty) `put_back`, what was.
+[[nodiscard]] inline AdapterResult after_rollback(AdapterResult failed, const std::string& stuck,
+                                                  const std::string& put_back) {
+  failed.message += stuck.empty() ? "; put back " + put_back : "; COULD NOT put back the previous values: " + stuck;
+  return failed;
+}
+
 } // namespace trimtab::pg

@@ -309,22 +309,27 @@ asio::awaitable<Answer> Connection::query(const std::string& sql, Clock::time_po
   }
 }
 
-std::optional<std::string> Connection::literal(std::string_view text) const {
-  if (!conn_) return std::nullopt;
-  char* quoted = libpq().escape_literal(conn_, text.data(), text.size());
+namespace {
+
+// `text` quoted by one of libpq's escape functions, which allocate what they return.
+[[nodiscard]] std::optional<std::string> escaped(PGconn* conn, decltype(&::PQescapeLiteral) escape,
+                                                 std::string_view text) {
+  if (!conn) return std::nullopt;
+  char* quoted = escape(conn, text.data(), text.size());
   if (!quoted) return std::nullopt;
   std::string result(quoted);
   libpq().freemem(quoted);
   return result;
 }
 
+} // namespace
+
+std::optional<std::string> Connection::literal(std::string_view text) const {
+  return escaped(conn_, libpq().escape_literal, text);
+}
+
 std::optional<std::string> Connection::identifier(std::string_view text) const {
-  if (!conn_) return std::nullopt;
-  char* quoted = libpq().escape_identifier(conn_, text.data(), text.size());
-  if (!quoted) return std::nullopt;
-  std::string result(quoted);
-  libpq().freemem(quoted);
-  return result;
+  return escaped(conn_, libpq().escape_identifier, text);
 }
 
 // --- Target ---------------------------------------------------------------------------------------

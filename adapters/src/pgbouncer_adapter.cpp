@@ -138,14 +138,9 @@ asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const Sta
   }
   const auto deadline = Clock::now() + state.options.timeout;
   const auto stuck = co_await restore(connection, state, changed, previous, deadline);
-  if (!stuck.empty()) {
-    result.message += "; COULD NOT put back the previous values: " + stuck;
-    co_return result;
-  }
   std::string names;
   for (const auto i : changed) names += (names.empty() ? "" : ", ") + state.settings[i] + " = " + previous[i];
-  result.message += "; put back " + names;
-  co_return result;
+  co_return pg::after_rollback(std::move(result), stuck, names);
 }
 
 // A database or pool with more server connections than its configuration allows.

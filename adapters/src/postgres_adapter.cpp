@@ -314,14 +314,10 @@ asio::awaitable<AdapterResult> rolled_back(pg::Connection& connection, const Sta
   }
   const auto deadline = Clock::now() + state.options.timeout;
   const auto stuck = co_await restore(connection, state, altered, reload, deadline);
-  if (!stuck.empty()) {
-    result.message += "; COULD NOT put back the previous values: " + stuck;
-    co_return result;
-  }
   std::string names;
   for (const auto& prior : altered) names += (names.empty() ? "" : ", ") + prior.name;
-  result.message += "; put back the previous " + std::string(altered.size() == 1 ? "value of " : "values of ") + names;
-  co_return result;
+  co_return pg::after_rollback(std::move(result), stuck,
+                               "the previous " + std::string(altered.size() == 1 ? "value of " : "values of ") + names);
 }
 
 // Signals the server to reload its configuration and waits until this session has read the files

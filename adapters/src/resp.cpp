@@ -5,6 +5,8 @@
 #include <limits>
 #include <optional>
 
+#include "text_formats.hpp"
+
 namespace trimtab::resp {
 namespace {
 
@@ -170,27 +172,13 @@ private:
   }
 };
 
-// Appends `text` as one line of at most `max_chars` bytes (controls as spaces); false when cut.
-bool append_quoted(std::string& out, std::string_view text, std::size_t max_chars) {
-  bool cut = false;
-  if (text.size() > max_chars) {
-    std::size_t end = max_chars;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-    cut = true;
-  }
-  for (const char c : text) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
-  if (cut) out += "…";
-  return !cut;
-}
-
 void describe_into(std::string& out, const Reply& reply, std::size_t max_chars) {
   switch (reply.type) {
   case Type::simple_string:
   case Type::error:
   case Type::bulk_string: {
     const std::size_t room = max_chars > out.size() ? max_chars - out.size() : 0;
-    append_quoted(out, reply.text, room);
+    detail::append_line_head(out, reply.text, room);
     return;
   }
   case Type::integer: out += std::to_string(reply.integer); return;

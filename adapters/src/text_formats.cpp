@@ -316,4 +316,16 @@ std::string quote_head(std::string_view text, std::size_t max_bytes) {
   return one_line(trim(text.substr(0, end))) + "…";
 }
 
+void append_line_head(std::string& out, std::string_view text, std::size_t max_bytes) {
+  bool cut = false;
+  if (text.size() > max_bytes) {
+    std::size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+    cut = true;
+  }
+  for (const char c : text) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+  if (cut) out += "…";
+}
+
 } // namespace trimtab::detail

@@ -62,4 +62,9 @@ using ParsedValues = std::variant<std::map<std::string, Value>, std::string>;
 /// The start of `text`, the same way: what a failure message quotes of unreadable output.
 [[nodiscard]] std::string quote_head(std::string_view text, std::size_t max_bytes);
 
+/// Appends the start of `text` as one line of at most `max_bytes` bytes (plus "…" when cut), cut on
+/// a UTF-8 character boundary, each control character shown as a space but nothing trimmed: what
+/// a message quotes of a reply or a body.
+void append_line_head(std::string& out, std::string_view text, std::size_t max_bytes);
+
 } // namespace trimtab::detail

@@ -498,69 +498,13 @@ void ExpositionParser::parse_comment(const char* begin, const char* p, const cha
   const bool openmetrics = format_ == ExpositionFormat::openmetrics;
   p = keyword_end;
 
+  std::string_view name;
   if (keyword == "HELP") {
-    std::string_view name;
-    if (!parse_family_name(begin, p, end, keyword, name)) return;
-    begin_family(name);
-    if (pending_.has_help) {
-      error(begin, hash, {"duplicate '# HELP' line for metric '", clip(name), "'"});
-      return;
-    }
-    const std::string_view raw = view(skip_blanks(p, end), end);
-    if (raw.find('\\') == std::string_view::npos) {
-      pending_.help = raw;
-    } else {
-      help_.clear();
-      unescape(raw, openmetrics, help_);
-      pending_.help = help_;
-    }
-    pending_.has_help = true;
+    if (parse_family_name(begin, p, end, keyword, name)) parse_help(begin, hash, p, end, name);
   } else if (keyword == "TYPE") {
-    std::string_view name;
-    if (!parse_family_name(begin, p, end, keyword, name)) return;
-    p = skip_blanks(p, end);
-    const char* const word_end = token_end(p, end);
-    const std::string_view word = view(p, word_end);
-    if (word.empty()) {
-      error(begin, p, {"expected a metric type after '# TYPE ", clip(name), "'"});
-      return;
-    }
-    const TypeName* type = find_type(word, format_);
-    if (type == nullptr) {
-      error(begin, p,
-            {"unknown metric type '", clip(word), "' (expected ",
-             openmetrics ? "counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown"
-                         : "counter, gauge, histogram, summary or untyped",
-             ")"});
-      return;
-    }
-    if (const char* rest = skip_blanks(word_end, end); rest != end) {
-      error(begin, rest, {"expected end of line after metric type '", word, "', found ", describe(*rest)});
-      return;
-    }
-    begin_family(name);
-    if (pending_.has_type) {
-      error(begin, hash, {"duplicate '# TYPE' line for metric '", clip(name), "'"});
-      return;
-    }
-    pending_.type = type->type;
-    pending_.has_type = true;
+    if (parse_family_name(begin, p, end, keyword, name)) parse_type(begin, hash, p, end, name);
   } else if (openmetrics && keyword == "UNIT") {
-    std::string_view name;
-    if (!parse_family_name(begin, p, end, keyword, name)) return;
-    p = skip_blanks(p, end);
-    const char* const unit_end = token_end(p, end);
-    if (const char* rest = skip_blanks(unit_end, end); rest != end) {
-      error(begin, rest, {"expected end of line after unit '", clip(view(p, unit_end)), "', found ", describe(*rest)});
-      return;
-    }
-    begin_family(name);
-    if (pending_.has_unit) {
-      error(begin, hash, {"duplicate '# UNIT' line for metric '", clip(name), "'"});
-      return;
-    }
-    pending_.unit = view(p, unit_end);
-    pending_.has_unit = true;
+    if (parse_family_name(begin, p, end, keyword, name)) parse_unit(begin, hash, p, end, name);
   } else if (openmetrics && keyword == "EOF") {
     // Still the end, so a stray word does not also cost a "missing EOF" error.
     if (const char* rest = skip_blanks(p, end); rest != end)
@@ -568,6 +512,73 @@ void ExpositionParser::parse_comment(const char* begin, const char* p, const cha
     eof_seen_ = true;
   }
   // Any other comment is ignored.
+}
+
+void ExpositionParser::parse_help(const char* begin, const char* hash, const char* p, const char* end,
+                                  std::string_view name) {
+  begin_family(name);
+  if (pending_.has_help) {
+    error(begin, hash, {"duplicate '# HELP' line for metric '", clip(name), "'"});
+    return;
+  }
+  const std::string_view raw = view(skip_blanks(p, end), end);
+  if (raw.find('\\') == std::string_view::npos) {
+    pending_.help = raw;
+  } else {
+    help_.clear();
+    unescape(raw, format_ == ExpositionFormat::openmetrics, help_);
+    pending_.help = help_;
+  }
+  pending_.has_help = true;
+}
+
+void ExpositionParser::parse_type(const char* begin, const char* hash, const char* p, const char* end,
+                                  std::string_view name) {
+  p = skip_blanks(p, end);
+  const char* const word_end = token_end(p, end);
+  const std::string_view word = view(p, word_end);
+  if (word.empty()) {
+    error(begin, p, {"expected a metric type after '# TYPE ", clip(name), "'"});
+    return;
+  }
+  const TypeName* type = find_type(word, format_);
+  if (type == nullptr) {
+    error(begin, p,
+          {"unknown metric type '", clip(word), "' (expected ",
+           format_ == ExpositionFormat::openmetrics
+               ? "counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown"
+               : "counter, gauge, histogram, summary or untyped",
+           ")"});
+    return;
+  }
+  if (const char* rest = skip_blanks(word_end, end); rest != end) {
+    error(begin, rest, {"expected end of line after metric type '", word, "', found ", describe(*rest)});
+    return;
+  }
+  begin_family(name);
+  if (pending_.has_type) {
+    error(begin, hash, {"duplicate '# TYPE' line for metric '", clip(name), "'"});
+    return;
+  }
+  pending_.type = type->type;
+  pending_.has_type = true;
+}
+
+void ExpositionParser::parse_unit(const char* begin, const char* hash, const char* p, const char* end,
+                                  std::string_view name) {
+  p = skip_blanks(p, end);
+  const char* const unit_end = token_end(p, end);
+  if (const char* rest = skip_blanks(unit_end, end); rest != end) {
+    error(begin, rest, {"expected end of line after unit '", clip(view(p, unit_end)), "', found ", describe(*rest)});
+    return;
+  }
+  begin_family(name);
+  if (pending_.has_unit) {
+    error(begin, hash, {"duplicate '# UNIT' line for metric '", clip(name), "'"});
+    return;
+  }
+  pending_.unit = view(p, unit_end);
+  pending_.has_unit = true;
 }
 
 bool ExpositionParser::parse_family_name(const char* begin, const char*& p, const char* end,
@@ -624,18 +635,7 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   flush_family(); // a family's metadata ends where its samples start
 
   const char* const name_begin = p;
-  if (!is(*p, metric_start)) {
-    error(begin, p, {"expected a metric name, found ", describe(*p)});
-    return;
-  }
-  ++p;
-  while (p != end && is(*p, metric_char)) ++p;
-  if (p != end && *p != '{' && !is(*p, blank)) {
-    const char* token_stop = p;
-    while (token_stop != end && *token_stop != '{' && !is(*token_stop, blank)) ++token_stop;
-    error(begin, p, {"invalid character ", describe(*p), " in metric name '", clip(view(name_begin, token_stop)), "'"});
-    return;
-  }
+  if ((p = scan_metric_name(begin, p, end)) == nullptr) return;
 
   Sample sample;
   sample.name = view(name_begin, p);
@@ -643,71 +643,93 @@ void ExpositionParser::parse_sample(const char* begin, const char* p, const char
   labels_.clear();
   values_.clear();
 
-  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
   std::string_view special; // the label a typed family needs as a number
-  if (!openmetrics) {
+  if (format_ == ExpositionFormat::prometheus) {
     if (p != end && is(*p, blank)) { // expfmt reads `name {...}` as `name{...}`
       const char* const next = skip_blanks(p, end);
       if (next != end && *next == '{') p = next;
     }
-    Family& family = families_[recent_family_of(sample.name)];
-    if (!family.has_type) { // its first sample makes it untyped for good, as in expfmt
-      family.has_type = true;
-      family.type = MetricType::untyped;
-      family.untyped_by_samples = true;
-    }
-    if (family.type == MetricType::histogram)
-      special = "le";
-    else if (family.type == MetricType::summary)
-      special = "quantile";
-    else if (family.type == MetricType::gaugehistogram) {
-      error(begin, name_begin,
-            {"'", clip(family.name), "' is a gauge_histogram, which the Prometheus text format has no samples for"});
-      return;
-    }
+    if (!find_numeric_label(begin, name_begin, sample.name, special)) return;
   }
   if (p != end && *p == '{' && (p = parse_labels(begin, p, end, special)) == nullptr) return;
+  if (!parse_value_onwards(begin, p, end, sample)) return;
 
+  sample.labels = std::span<const Label>(labels_.data(), labels_.size());
+  visitor_->on_sample(sample);
+  ++report_.samples;
+}
+
+const char* ExpositionParser::scan_metric_name(const char* begin, const char* p, const char* end) {
+  const char* const name_begin = p;
+  if (!is(*p, metric_start)) {
+    error(begin, p, {"expected a metric name, found ", describe(*p)});
+    return nullptr;
+  }
+  ++p;
+  while (p != end && is(*p, metric_char)) ++p;
+  if (p != end && *p != '{' && !is(*p, blank)) {
+    const char* token_stop = p;
+    while (token_stop != end && *token_stop != '{' && !is(*token_stop, blank)) ++token_stop;
+    error(begin, p, {"invalid character ", describe(*p), " in metric name '", clip(view(name_begin, token_stop)), "'"});
+    return nullptr;
+  }
+  return p;
+}
+
+bool ExpositionParser::find_numeric_label(const char* begin, const char* name_begin, std::string_view name,
+                                          std::string_view& special) {
+  Family& family = families_[recent_family_of(name)];
+  if (!family.has_type) { // its first sample makes it untyped for good, as in expfmt
+    family.has_type = true;
+    family.type = MetricType::untyped;
+    family.untyped_by_samples = true;
+  }
+  if (family.type == MetricType::histogram)
+    special = "le";
+  else if (family.type == MetricType::summary)
+    special = "quantile";
+  else if (family.type == MetricType::gaugehistogram) {
+    error(begin, name_begin,
+          {"'", clip(family.name), "' is a gauge_histogram, which the Prometheus text format has no samples for"});
+    return false;
+  }
+  return true;
+}
+
+bool ExpositionParser::parse_value_onwards(const char* begin, const char* p, const char* end, Sample& sample) {
+  const bool openmetrics = format_ == ExpositionFormat::openmetrics;
   p = skip_blanks(p, end);
   if (p == end) {
     error(begin, p, {"expected a value after metric '", clip(sample.name), "'"});
-    return;
+    return false;
   }
   const char* const value_end = token_end(p, end);
   if (!parse_number(view(p, value_end), sample.value)) {
     error(begin, p,
           {"expected a number as the value of '", clip(sample.name), "', found '", clip(view(p, value_end)), "'"});
-    return;
+    return false;
   }
   p = skip_blanks(value_end, end);
   if (!openmetrics && p == end && value_end != end) {
     error(begin, value_end, {"blank at the end of the line after the value (expected a timestamp or nothing)"});
-    return;
+    return false;
   }
 
   if (p != end && !(openmetrics && *p == '#')) {
     const char* const timestamp_end = token_end(p, end);
     std::int64_t timestamp = 0;
-    if (!parse_timestamp(begin, p, timestamp_end, timestamp)) return;
+    if (!parse_timestamp(begin, p, timestamp_end, timestamp)) return false;
     sample.timestamp_ms = timestamp;
     p = skip_blanks(timestamp_end, end);
     if (!openmetrics && p == end && timestamp_end != end) {
       error(begin, timestamp_end, {"blank at the end of the line after the timestamp"});
-      return;
+      return false;
     }
   }
-  if (p != end) {
-    if (openmetrics && *p == '#') {
-      if (!skip_exemplar(begin, p, end)) return;
-    } else {
-      error(begin, p, {"expected end of line after the timestamp, found ", describe(*p)});
-      return;
-    }
-  }
-
-  sample.labels = std::span<const Label>(labels_.data(), labels_.size());
-  visitor_->on_sample(sample);
-  ++report_.samples;
+  if (p == end) return true;
+  if (openmetrics && *p == '#') return skip_exemplar(begin, p, end);
+  error(begin, p, {"expected end of line after the timestamp, found ", describe(*p)});
+  return false;
 }
 
 const char* ExpositionParser::parse_labels(const char* begin, const char* p, const char* end, std::string_view special) {
@@ -724,25 +746,8 @@ const char* ExpositionParser::parse_labels(const char* begin, const char* p, con
     }
 
     const char* const name_begin = p;
-    if (!is(*p, label_start)) {
-      error(begin, p, {"expected a label name or '}', found ", describe(*p)});
-      return nullptr;
-    }
-    ++p;
-    while (p != end && is(*p, label_char)) ++p;
+    if ((p = scan_label_name(begin, p, end)) == nullptr) return nullptr;
     const std::string_view name = view(name_begin, p);
-    if (p != end && *p != '=' && *p != '"' && *p != ',' && *p != '}' && !is(*p, blank)) {
-      const char* token_stop = p;
-      while (token_stop != end && *token_stop != '=' && *token_stop != '"' && *token_stop != ',' &&
-             *token_stop != '}' && !is(*token_stop, blank))
-        ++token_stop;
-      error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
-      return nullptr;
-    }
-    if (name.size() == 8 && name[0] == '_' && name == "__name__") {
-      error(begin, name_begin, {"label name '__name__' is reserved (it holds the metric name)"});
-      return nullptr;
-    }
     p = skip_blanks(p, end);
     if (p == end || *p != '=') {
       error(begin, p, {"expected '=' after label name '", clip(name), "'"});
@@ -753,70 +758,10 @@ const char* ExpositionParser::parse_labels(const char* begin, const char* p, con
       error(begin, p, {"expected '\"' to open the value of label '", clip(name), "'"});
       return nullptr;
     }
-    const char* const quote = p;
-    const char* const value_begin = ++p;
-    bool escaped = false;
-    bool ascii = true;
-    for (;;) {
-      p = value_run_end(p, end);
-      if (p == end || *p == '"') break;
-      if (*p == '\\') {
-        escaped = true;
-        if (++p == end) break;
-        if (*p != '\\' && *p != '"' && *p != 'n') {
-          error(begin, p - 1,
-                {"invalid escape sequence in the value of label '", clip(name), "' (the only ones are \\\\, \\\" and \\n)"});
-          return nullptr;
-        }
-      } else {
-        ascii = false;
-      }
-      ++p;
-    }
-    if (p == end) {
-      error(begin, quote, {"unterminated value of label '", clip(name), "': expected a closing '\"'"});
-      return nullptr;
-    }
-    std::string_view value = view(value_begin, p);
-    ++p;
-    if (!ascii) {
-      if (const char* bad = invalid_utf8(value); bad != nullptr) {
-        error(begin, bad, {"invalid UTF-8 (", describe(*bad), ") in the value of label '", clip(name), "'"});
-        return nullptr;
-      }
-    }
-    if (escaped) {
-      // Values already handed out point into values_, so it must not reallocate while this line
-      // is parsed: unescaping only shrinks text, so the line's length is always enough.
-      if (!reserved) {
-        values_.reserve(static_cast<std::size_t>(end - begin));
-        reserved = true;
-      }
-      const std::size_t start = values_.size();
-      unescape(value, true, values_);
-      value = std::string_view(values_).substr(start);
-    }
-
-    const bool is_special = !special.empty() && name == special;
-    if (is_special) {
-      if (!is_number(value)) {
-        error(begin, value_begin,
-              {"expected a number as the value of label '", name, "', found '", clip(value), "'"});
-        return nullptr;
-      }
-    } else { // expfmt keeps `le` and `quantile` apart from the labels it checks for duplicates
-      for (const Label& label : labels_) {
-        if (label.name == name) {
-          error(begin, name_begin, {"duplicate label name '", clip(name), "'"});
-          return nullptr;
-        }
-      }
-    }
-    if (labels_.size() == max_labels) {
-      error(begin, name_begin, {"too many labels (at most 256 per sample)"});
-      return nullptr;
-    }
-    labels_.push_back(Label{name, value});
+    const char* const value_begin = p + 1;
+    std::string_view value;
+    if ((p = scan_label_value(begin, p, end, name, reserved, value)) == nullptr) return nullptr;
+    if (!add_label(begin, name_begin, value_begin, Label{name, value}, special)) return nullptr;
 
     p = skip_blanks(p, end);
     if (p != end && *p == ',') {
@@ -829,6 +774,103 @@ const char* ExpositionParser::parse_labels(const char* begin, const char* p, con
     error(begin, p, {"expected ',' or '}' after the value of label '", clip(name), "'"});
     return nullptr;
   }
+}
+
+const char* ExpositionParser::scan_label_name(const char* begin, const char* p, const char* end) {
+  const char* const name_begin = p;
+  if (!is(*p, label_start)) {
+    error(begin, p, {"expected a label name or '}', found ", describe(*p)});
+    return nullptr;
+  }
+  ++p;
+  while (p != end && is(*p, label_char)) ++p;
+  const std::string_view name = view(name_begin, p);
+  if (p != end && *p != '=' && *p != '"' && *p != ',' && *p != '}' && !is(*p, blank)) {
+    const char* token_stop = p;
+    while (token_stop != end && *token_stop != '=' && *token_stop != '"' && *token_stop != ',' &&
+           *token_stop != '}' && !is(*token_stop, blank))
+      ++token_stop;
+    error(begin, p, {"invalid character ", describe(*p), " in label name '", clip(view(name_begin, token_stop)), "'"});
+    return nullptr;
+  }
+  if (name.size() == 8 && name[0] == '_' && name == "__name__") {
+    error(begin, name_begin, {"label name '__name__' is reserved (it holds the metric name)"});
+    return nullptr;
+  }
+  return p;
+}
+
+const char* ExpositionParser::scan_label_value(const char* begin, const char* p, const char* end,
+                                               std::string_view name, bool& reserved, std::string_view& value) {
+  const char* const quote = p;
+  const char* const value_begin = ++p;
+  bool escaped = false;
+  bool ascii = true;
+  for (;;) {
+    p = value_run_end(p, end);
+    if (p == end || *p == '"') break;
+    if (*p == '\\') {
+      escaped = true;
+      if (++p == end) break;
+      if (*p != '\\' && *p != '"' && *p != 'n') {
+        error(begin, p - 1,
+              {"invalid escape sequence in the value of label '", clip(name), "' (the only ones are \\\\, \\\" and \\n)"});
+        return nullptr;
+      }
+    } else {
+      ascii = false;
+    }
+    ++p;
+  }
+  if (p == end) {
+    error(begin, quote, {"unterminated value of label '", clip(name), "': expected a closing '\"'"});
+    return nullptr;
+  }
+  value = view(value_begin, p);
+  ++p;
+  if (!ascii) {
+    if (const char* bad = invalid_utf8(value); bad != nullptr) {
+      error(begin, bad, {"invalid UTF-8 (", describe(*bad), ") in the value of label '", clip(name), "'"});
+      return nullptr;
+    }
+  }
+  if (escaped) {
+    // Values already handed out point into values_, so it must not reallocate while this line
+    // is parsed: unescaping only shrinks text, so the line's length is always enough.
+    if (!reserved) {
+      values_.reserve(static_cast<std::size_t>(end - begin));
+      reserved = true;
+    }
+    const std::size_t start = values_.size();
+    unescape(value, true, values_);
+    value = std::string_view(values_).substr(start);
+  }
+  return p;
+}
+
+bool ExpositionParser::add_label(const char* begin, const char* name_begin, const char* value_begin, Label label,
+                                 std::string_view special) {
+  const bool is_special = !special.empty() && label.name == special;
+  if (is_special) {
+    if (!is_number(label.value)) {
+      error(begin, value_begin,
+            {"expected a number as the value of label '", label.name, "', found '", clip(label.value), "'"});
+      return false;
+    }
+  } else { // expfmt keeps `le` and `quantile` apart from the labels it checks for duplicates
+    for (const Label& other : labels_) {
+      if (other.name == label.name) {
+        error(begin, name_begin, {"duplicate label name '", clip(label.name), "'"});
+        return false;
+      }
+    }
+  }
+  if (labels_.size() == max_labels) {
+    error(begin, name_begin, {"too many labels (at most 256 per sample)"});
+    return false;
+  }
+  labels_.push_back(std::move(label));
+  return true;
 }
 
 bool ExpositionParser::parse_timestamp(const char* begin, const char* p, const char* end, std::int64_t& out) {

@@ -74,30 +74,56 @@ void JournalCompaction::add(const json::object& r) {
   digests_.push_back(d);
 }
 
+// The last record of each kind replay reads one of; for operators, the last pause or resume.
+struct JournalCompaction::LastRecords {
+  explicit LastRecords(const std::vector<Digest>& digests) : records(&digests) {
+    for (std::size_t i = 0; i < digests.size(); ++i) {
+      last_of_kind[digests[i].kind] = i;
+      if (digests[i].pause_or_resume) last_pause_or_resume = i;
+      if (digests[i].kind == Kind::applied) last_applied = i;
+    }
+  }
+  [[nodiscard]] bool is_last(std::size_t i) const { return last_of_kind.at((*records)[i].kind) == i; }
+
+  const std::vector<Digest>* records;
+  std::map<Kind, std::size_t> last_of_kind;
+  std::optional<std::size_t> last_pause_or_resume, last_applied;
+};
+
 void JournalCompaction::decide() {
-  const auto& records = digests_;
-  const std::size_t n = records.size();
-  auto& keep = keep_;
-  keep.assign(n, true);
+  const std::size_t n = digests_.size();
+  keep_.assign(n, true);
   std::size_t done_at = n;
   for (std::size_t i = 0; i < n && done_at == n; ++i)
-    if (records[i].kind == Kind::done) done_at = i;
+    if (digests_[i].kind == Kind::done) done_at = i;
+  const LastRecords last(digests_);
+  drop_surplus_remeasures(done_at, last);
+
   const std::int64_t recent_from = newest_ - static_cast<std::int64_t>(policy_.recent.count());
-
-  // The last record of each kind replay reads one of; for operators, the last pause or resume.
-  std::map<Kind, std::size_t> last_of;
-  std::optional<std::size_t> last_pause_or_resume, last_applied;
   for (std::size_t i = 0; i < n; ++i) {
-    last_of[records[i].kind] = i;
-    if (records[i].pause_or_resume) last_pause_or_resume = i;
-    if (records[i].kind == Kind::applied) last_applied = i;
+    switch (digests_[i].kind) {
+    case Kind::untyped:
+      break;
+    case Kind::compacted:
+      keep_[i] = false;
+      break;
+    case Kind::recommendation:
+      keep_[i] = last.is_last(i);
+      break;
+    default:
+      if (i <= done_at || !keep_[i]) break;
+      keep_[i] = kept_after_study(i, last, recent_from);
+    }
   }
-  const auto is_last = [&](std::size_t i) { return last_of.at(records[i].kind) == i; };
+}
 
-  // Re-measured windows beyond the last few of their configuration, with what was written about
-  // them: after the study, when it is done (its own windows are kept with the rest of it: a study
-  // that re-measured one configuration more often than that once lost them here); everywhere
-  // when it never ends (recommend mode measures the running configuration for ever).
+// Re-measured windows beyond the last few of their configuration, with what was written about
+// them: after the study, when it is done (its own windows are kept with the rest of it: a study
+// that re-measured one configuration more often than that once lost them here); everywhere
+// when it never ends (recommend mode measures the running configuration for ever).
+void JournalCompaction::drop_surplus_remeasures(std::size_t done_at, const LastRecords& last) {
+  const auto& records = digests_;
+  const std::size_t n = records.size();
   std::map<std::uint32_t, std::vector<std::size_t>> remeasures;
   for (std::size_t i = done_at < n ? done_at + 1 : 0; i < n; ++i)
     if (records[i].remeasure) remeasures[records[i].point].push_back(i);
@@ -106,58 +132,40 @@ void JournalCompaction::decide() {
     if (windows.size() <= windows_kept) continue;
     for (std::size_t w = 0; w + windows_kept < windows.size(); ++w) {
       const auto at = windows[w];
-      keep[at] = false;
+      keep_[at] = false;
       for (std::size_t j = at + 1; j < n; ++j) {
         const auto kind = records[j].kind;
         if (kind == Kind::observation || kind == Kind::proposal || kind == Kind::apply) break;
         if (records[j].point != point) continue;
-        if (kind == Kind::decision && !records[j].rollback) keep[j] = false;
-        if (kind == Kind::incumbent && !records[j].selected && !is_last(j)) keep[j] = false;
+        if (kind == Kind::decision && !records[j].rollback) keep_[j] = false;
+        if (kind == Kind::incumbent && !records[j].selected && !last.is_last(j)) keep_[j] = false;
       }
     }
   }
+}
 
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& r = records[i];
-    switch (r.kind) {
-    case Kind::untyped:
-      break;
-    case Kind::compacted:
-      keep[i] = false;
-      break;
-    case Kind::recommendation:
-      keep[i] = is_last(i);
-      break;
-    default:
-      if (i <= done_at || !keep[i]) break;
-      switch (r.kind) {
-      case Kind::start:
-      case Kind::mode:
-      case Kind::safe_mode:
-      case Kind::guard:
-      case Kind::claim:
-      case Kind::done:
-        keep[i] = is_last(i);
-        break;
-      case Kind::incumbent:
-        keep[i] = is_last(i) || r.selected;
-        break;
-      case Kind::operator_action:
-        keep[i] = last_pause_or_resume && *last_pause_or_resume == i;
-        break;
-      case Kind::applied:
-        keep[i] = (last_applied && *last_applied == i) || r.time >= recent_from;
-        break;
-      case Kind::decision:
-        keep[i] = r.rollback && r.counted && r.time >= recent_from;
-        break;
-      case Kind::observation:
-        keep[i] = r.remeasure; // the last few, chosen above
-        break;
-      default:
-        keep[i] = false; // proposals, apply requests, in_effect, refusals, switchback pairs, …
-      }
-    }
+bool JournalCompaction::kept_after_study(std::size_t i, const LastRecords& last, std::int64_t recent_from) const {
+  const auto& r = digests_[i];
+  switch (r.kind) {
+  case Kind::start:
+  case Kind::mode:
+  case Kind::safe_mode:
+  case Kind::guard:
+  case Kind::claim:
+  case Kind::done:
+    return last.is_last(i);
+  case Kind::incumbent:
+    return last.is_last(i) || r.selected;
+  case Kind::operator_action:
+    return last.last_pause_or_resume && *last.last_pause_or_resume == i;
+  case Kind::applied:
+    return (last.last_applied && *last.last_applied == i) || r.time >= recent_from;
+  case Kind::decision:
+    return r.rollback && r.counted && r.time >= recent_from;
+  case Kind::observation:
+    return r.remeasure; // the last few, chosen by drop_surplus_remeasures
+  default:
+    return false; // proposals, apply requests, in_effect, refusals, switchback pairs, …
   }
 }
 

@@ -21,6 +21,21 @@ namespace {
   return value;
 }
 
+// Fills `key` with a sample's labels but `special` (a histogram's `le`, a summary's `quantile`),
+// unsorted, and returns that label's value as a number, if it has one.
+[[nodiscard]] std::optional<double> split_off(std::span<const Label> labels, std::string_view special,
+                                              SeriesLabels& key) {
+  std::optional<double> number;
+  key.clear();
+  for (const auto& label : labels) {
+    if (label.name == special)
+      number = parse_number(label.value);
+    else
+      key.emplace_back(label.name, label.value);
+  }
+  return number;
+}
+
 [[nodiscard]] bool any_matches(const std::vector<const SignalSpec*>& specs, std::span<const Label> labels) {
   return std::any_of(specs.begin(), specs.end(), [&](const SignalSpec* spec) { return spec->matches(labels); });
 }
@@ -96,14 +111,7 @@ void ScrapeCollector::on_sample(const Sample& sample) {
   }
 
   if (!need.histogram.empty() && any_matches(need.histogram, sample.labels)) {
-    std::optional<double> bound;
-    key_.clear();
-    for (const auto& label : sample.labels) {
-      if (label.name == "le")
-        bound = parse_number(label.value);
-      else
-        key_.emplace_back(label.name, label.value);
-    }
+    const auto bound = split_off(sample.labels, "le", key_);
     if (bound) { // a bucket without a usable upper bound cannot be placed
       std::sort(key_.begin(), key_.end());
       scrape_.histograms[need.histogram_key][key_][*bound] = sample.value;
@@ -111,14 +119,7 @@ void ScrapeCollector::on_sample(const Sample& sample) {
   }
 
   if (!need.summary.empty()) {
-    std::optional<double> quantile;
-    key_.clear();
-    for (const auto& label : sample.labels) {
-      if (label.name == "quantile")
-        quantile = parse_number(label.value);
-      else
-        key_.emplace_back(label.name, label.value);
-    }
+    const auto quantile = split_off(sample.labels, "quantile", key_);
     if (!quantile) return; // not a quantile series, or one whose quantile is not a number
     const bool wanted = std::any_of(need.summary.begin(), need.summary.end(), [&](const SignalSpec* spec) {
       return spec->matches_quantile(*quantile) && spec->matches(sample.labels);

@@ -57,25 +57,30 @@ bool LabelMatcher::matches(std::string_view label_value) const {
   return false;
 }
 
-SignalSpec SignalSpec::rate(std::string name, std::string metric, std::vector<LabelMatcher> matchers, double scale) {
+namespace {
+
+// What every signal read from one metric holds, whatever its kind.
+[[nodiscard]] SignalSpec on_metric(std::string name, SignalKind kind, std::string metric,
+                                   std::vector<LabelMatcher> matchers, double scale) {
   SignalSpec spec;
   spec.name = std::move(name);
-  spec.kind = SignalKind::rate;
+  spec.kind = kind;
   spec.metric = std::move(metric);
   spec.matchers = std::move(matchers);
   spec.scale = scale;
   return spec;
 }
 
+} // namespace
+
+SignalSpec SignalSpec::rate(std::string name, std::string metric, std::vector<LabelMatcher> matchers, double scale) {
+  return on_metric(std::move(name), SignalKind::rate, std::move(metric), std::move(matchers), scale);
+}
+
 SignalSpec SignalSpec::quantile(std::string name, std::string histogram, double q, std::vector<LabelMatcher> matchers,
                                 double scale) {
-  SignalSpec spec;
-  spec.name = std::move(name);
-  spec.kind = SignalKind::quantile;
-  spec.metric = std::move(histogram);
+  SignalSpec spec = on_metric(std::move(name), SignalKind::quantile, std::move(histogram), std::move(matchers), scale);
   spec.q = q;
-  spec.matchers = std::move(matchers);
-  spec.scale = scale;
   return spec;
 }
 
@@ -90,13 +95,8 @@ SignalSpec SignalSpec::summary_quantile(std::string name, std::string summary, d
 
 SignalSpec SignalSpec::gauge(std::string name, std::string metric, GaugeReduce reduce,
                              std::vector<LabelMatcher> matchers, double scale) {
-  SignalSpec spec;
-  spec.name = std::move(name);
-  spec.kind = SignalKind::gauge;
-  spec.metric = std::move(metric);
+  SignalSpec spec = on_metric(std::move(name), SignalKind::gauge, std::move(metric), std::move(matchers), scale);
   spec.reduce = reduce;
-  spec.matchers = std::move(matchers);
-  spec.scale = scale;
   return spec;
 }
 

@@ -16,7 +16,8 @@ constexpr std::size_t always_refit_below = 40;
 // Noise variance, relative to the (standardised) spread of the warped losses, from which the models
 // count as noisy (see noisy()): 1% of the spread, as a standard deviation.
 constexpr double noticeable_noise = 1e-4;
-// Learned noise variance from which the acquisition is noisy EI (see update()): 10% of the spread,
+// Learned noise variance from which the acquisition is noisy EI (see
+// choose_acquisition()): 10% of the spread,
 // as a standard deviation.
 constexpr double learned_noise_for_noisy_improvement = 1e-2;
 
@@ -44,24 +45,42 @@ Eigen::VectorXd standardise(const std::vector<double>& values, double limit, dou
 
 } // namespace
 
-void BayesModels::update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
-                         std::mt19937_64& rng) {
-  const auto dimensions = space_->dimensions();
-  // One data point per configuration measured successfully, at the pooled value of its
-  // measurements with the noise of a mean (shares below, and the known variance the told standard
-  // errors give). One row per configuration rather than one per measurement keeps the kernel
-  // matrix well conditioned (no duplicate inputs), the warping fitted to configurations rather
-  // than to however often each was measured, and costs less.
-  std::vector<std::size_t> rows; // indexes in history
-  std::vector<std::vector<double>> all_inputs;
-  std::vector<double> failures;
-  std::vector<std::vector<double>> inputs;
-  std::vector<double> losses;
+// One data point per configuration measured successfully, at the pooled value of its
+// measurements with the noise of a mean (shares below, and the known variance the told standard
+// errors give). One row per configuration rather than one per measurement keeps the kernel
+// matrix well conditioned (no duplicate inputs), the warping fitted to configurations rather
+// than to however often each was measured, and costs less.
+struct BayesModels::TrainingData {
+  TrainingData(std::span<const Evaluation> evaluations, const Space& space, Direction direction);
+
+  // Row r's mean value of constraint j (it holds at 0 or below).
+  [[nodiscard]] double constraint_mean(std::size_t row, std::size_t j) const {
+    return history[rows[row]].constraint(j);
+  }
+  [[nodiscard]] bool measured_feasible(std::size_t row) const {
+    for (std::size_t j = 0; j < constraint_count; ++j)
+      if (constraint_mean(row, j) > 0.0) return false;
+    return true;
+  }
+  void cap_infeasible_losses();
+
+  std::span<const Evaluation> history;
+  std::vector<std::size_t> rows;               // indexes in history
+  std::vector<std::vector<double>> all_inputs; // every configuration's cube point, failed or not
+  std::vector<double> failures;                // every configuration's balance of failures
+  std::vector<std::vector<double>> inputs;     // the rows' cube points
+  std::vector<double> losses;                  // the rows' values, as minimised
+  Eigen::VectorXd shares;                      // the rows' noise, relative: one share per success
   std::size_t constraint_count = 0;
-  bool known_noise = false;
+  bool known_noise = false; // some measurement came with a standard error
+};
+
+BayesModels::TrainingData::TrainingData(std::span<const Evaluation> evaluations, const Space& space,
+                                        Direction direction)
+    : history(evaluations) {
   for (std::size_t e = 0; e < history.size(); ++e) {
     const auto& evaluation = history[e];
-    all_inputs.push_back(space_->encode(evaluation.point));
+    all_inputs.push_back(space.encode(evaluation.point));
     // +1 when every measurement failed, -1 when none did, the balance in between.
     failures.push_back((static_cast<double>(evaluation.failures) - static_cast<double>(evaluation.successes())) /
                        static_cast<double>(evaluation.measurements));
@@ -72,129 +91,150 @@ void BayesModels::update(std::span<const Evaluation> history, std::size_t measur
     known_noise = known_noise || evaluation.positive_sems > 0;
     constraint_count = std::max(constraint_count, evaluation.constraint_sums.size());
   }
-  Eigen::VectorXd shares(static_cast<Eigen::Index>(rows.size()));
+  shares.resize(static_cast<Eigen::Index>(rows.size()));
   for (std::size_t r = 0; r < rows.size(); ++r)
     shares[static_cast<Eigen::Index>(r)] = 1.0 / static_cast<double>(history[rows[r]].successes());
-  const auto constraint_mean = [&](std::size_t row, std::size_t j) { return history[rows[row]].constraint(j); };
-  // An infeasible configuration's objective enters the model no worse than the worst feasible one.
-  // Its value was measured in another regime (an overloaded service's latency is 50 to 90 times
-  // a healthy one's), and the constraint models already steer away from it; left as measured, it
-  // becomes the worst evaluation, which sets the prior mean below, so every unexplored region
-  // looks as bad as an overload and is never tried (bench/live: the column of short batch
-  // timeouts, where the best configurations are, measured only with an overloaded pool of 2).
-  // Capped from above only: an infeasible configuration that scores well (a pool too small to
-  // meet the latency limit, under `minimize: pool`) keeps its value, and the constraints decide.
-  const auto measured_feasible = [&](std::size_t row) {
-    for (std::size_t j = 0; j < constraint_count; ++j)
-      if (constraint_mean(row, j) > 0.0) return false;
-    return true;
-  };
+}
+
+// An infeasible configuration's objective enters the model no worse than the worst feasible one.
+// Its value was measured in another regime (an overloaded service's latency is 50 to 90 times
+// a healthy one's), and the constraint models already steer away from it; left as measured, it
+// becomes the worst evaluation, which sets the prior mean below, so every unexplored region
+// looks as bad as an overload and is never tried (bench/live: the column of short batch
+// timeouts, where the best configurations are, measured only with an overloaded pool of 2).
+// Capped from above only: an infeasible configuration that scores well (a pool too small to
+// meet the latency limit, under `minimize: pool`) keeps its value, and the constraints decide.
+void BayesModels::TrainingData::cap_infeasible_losses() {
   std::optional<double> worst_feasible;
   for (std::size_t r = 0; r < rows.size(); ++r)
     if (measured_feasible(r)) worst_feasible = std::max(worst_feasible.value_or(losses[r]), losses[r]);
   for (std::size_t r = 0; worst_feasible && r < rows.size(); ++r)
     if (!measured_feasible(r)) losses[r] = std::min(losses[r], *worst_feasible);
-  // Hyperparameters move little once there is data: refit them on every change while the history
-  // is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
-  // milliseconds at 100 points instead of tens). Every third fit adds random restarts.
+}
+
+void BayesModels::update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
+                         std::mt19937_64& rng) {
+  TrainingData data(history, *space_, direction);
+  data.cap_infeasible_losses();
+  const FitBudget budget = plan_fit(measurements);
+  fit_objective(data, budget, rng);
+  noisy_ = objective_ && (data.known_noise || objective_->noise_variance() >= noticeable_noise);
+  fit_constraints(data, budget, rng);
+  find_incumbent(data);
+  choose_acquisition(data, rng);
+}
+
+// Hyperparameters move little once there is data: refit them on every change while the history
+// is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
+// milliseconds at 100 points instead of tens). Every third fit adds random restarts.
+BayesModels::FitBudget BayesModels::plan_fit(std::size_t measurements) {
   const bool refit = measurements < always_refit_below || measurements * 10 >= fitted_size_ * 11;
-  const int restarts = refit && fits_ % 3 == 0 ? fit_restarts : 0;
-  const int evaluations = refit ? fit_evaluations : 0;
+  const FitBudget budget{refit && fits_ % 3 == 0 ? fit_restarts : 0, refit ? fit_evaluations : 0};
   if (refit) {
     ++fits_;
     fitted_size_ = measurements;
   }
+  return budget;
+}
 
-  // The objective.
-  if (inputs.size() >= 2) {
-    if (!objective_) objective_.emplace(dimensions);
-    // Shifted so the worst evaluation sits at 0, the prior mean: far from every evaluation the
-    // model expects nothing better than the worst seen, so expected improvement comes from real
-    // evidence near good points rather than from the variance at the corners of the cube.
-    auto targets = warping_.fit(losses);
-    const double worst = *std::max_element(targets.begin(), targets.end());
-    for (auto& t : targets) t -= worst;
-    // Known standard errors in target units, by the delta method through the warping.
-    Eigen::VectorXd known(static_cast<Eigen::Index>(rows.size()));
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      const double slope = warping_.slope(losses[r]);
-      known[static_cast<Eigen::Index>(r)] = history[rows[r]].known_variance() * slope * slope;
-    }
-    objective_->set_data(as_matrix(inputs, dimensions),
-                         Eigen::Map<const Eigen::VectorXd>(targets.data(), static_cast<Eigen::Index>(targets.size())),
-                         shares, known);
-    objective_->fit(rng, restarts, evaluations);
-  } else {
+void BayesModels::fit_objective(const TrainingData& data, FitBudget budget, std::mt19937_64& rng) {
+  if (data.inputs.size() < 2) {
     objective_.reset();
+    return;
   }
-  noisy_ = objective_ && (known_noise || objective_->noise_variance() >= noticeable_noise);
-  use_noisy_improvement_ = false;
+  if (!objective_) objective_.emplace(space_->dimensions());
+  // Shifted so the worst evaluation sits at 0, the prior mean: far from every evaluation the
+  // model expects nothing better than the worst seen, so expected improvement comes from real
+  // evidence near good points rather than from the variance at the corners of the cube.
+  auto targets = warping_.fit(data.losses);
+  const double worst = *std::max_element(targets.begin(), targets.end());
+  for (auto& t : targets) t -= worst;
+  // Known standard errors in target units, by the delta method through the warping.
+  Eigen::VectorXd known(static_cast<Eigen::Index>(data.rows.size()));
+  for (std::size_t r = 0; r < data.rows.size(); ++r) {
+    const double slope = warping_.slope(data.losses[r]);
+    known[static_cast<Eigen::Index>(r)] = data.history[data.rows[r]].known_variance() * slope * slope;
+  }
+  objective_->set_data(as_matrix(data.inputs, space_->dimensions()),
+                       Eigen::Map<const Eigen::VectorXd>(targets.data(), static_cast<Eigen::Index>(targets.size())),
+                       data.shares, known);
+  objective_->fit(rng, budget.restarts, budget.evaluations);
+}
 
-  // Each constraint, on the configurations that were measured; a missing value counts as holding.
+// Each constraint, on the configurations that were measured (a missing value counts as holding);
+// then failures, on every configuration: "fails" is "above 0". Each warm-starts from its
+// previous fit.
+void BayesModels::fit_constraints(const TrainingData& data, FitBudget budget, std::mt19937_64& rng) {
+  const auto dimensions = space_->dimensions();
   std::vector<ConstraintModel> previous = std::move(constraints_);
   constraints_.clear();
-  for (std::size_t j = 0; j < constraint_count && inputs.size() >= 2; ++j) {
+  for (std::size_t j = 0; j < data.constraint_count && data.inputs.size() >= 2; ++j) {
     std::vector<double> values;
-    for (std::size_t r = 0; r < rows.size(); ++r) values.push_back(constraint_mean(r, j));
+    for (std::size_t r = 0; r < data.rows.size(); ++r) values.push_back(data.constraint_mean(r, j));
     double limit = 0.0;
     const auto y = standardise(values, 0.0, limit);
     ConstraintModel model{j < previous.size() ? previous[j].gp : GaussianProcess(dimensions), limit};
-    model.gp.set_data(as_matrix(inputs, dimensions), y, shares);
-    model.gp.fit(rng, restarts, evaluations);
+    model.gp.set_data(as_matrix(data.inputs, dimensions), y, data.shares);
+    model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));
   }
-  // Failures, on every configuration: "fails" is "above 0".
-  if (std::any_of(history.begin(), history.end(), [](const Evaluation& e) { return e.failures > 0; })) {
+  if (std::any_of(data.history.begin(), data.history.end(), [](const Evaluation& e) { return e.failures > 0; })) {
     double limit = 0.0;
-    const auto y = standardise(failures, 0.0, limit);
-    const bool had = previous.size() > constraint_count;
+    const auto y = standardise(data.failures, 0.0, limit);
+    const bool had = previous.size() > data.constraint_count;
     ConstraintModel model{had ? previous.back().gp : GaussianProcess(dimensions), limit};
-    model.gp.set_data(as_matrix(all_inputs, dimensions), y);
-    model.gp.fit(rng, restarts, evaluations);
+    model.gp.set_data(as_matrix(data.all_inputs, dimensions), y);
+    model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));
   }
+}
 
-  // The incumbent: the best posterior mean among feasible evaluations, robust to a lucky noisy one.
-  // With noisy measurements a constraint whose model has learned noise is judged by its posterior
-  // mean too, so one lucky measurement does not make a configuration feasible either.
+// The incumbent: the best posterior mean among feasible evaluations, robust to a lucky noisy one.
+// With noisy measurements a constraint whose model has learned noise is judged by its posterior
+// mean too, so one lucky measurement does not make a configuration feasible either. Ranks the
+// evaluated inputs on the way (best_inputs()).
+void BayesModels::find_incumbent(const TrainingData& data) {
   incumbent_.reset();
   incumbent_evaluation_.reset();
   ranked_inputs_.clear();
   feasible_rows_.clear();
   noisy_improvement_.reset();
-  if (objective_) {
-    const Eigen::MatrixXd x = as_matrix(inputs, dimensions);
-    Eigen::VectorXd means, variances;
-    std::vector<Eigen::VectorXd> constraint_means(constraint_count);
-    for (std::size_t j = 0; j < constraint_count; ++j)
-      if (noisy_ && constraints_[j].gp.noise_variance() >= noticeable_noise)
-        constraints_[j].gp.predict(x, constraint_means[j], variances);
-    objective_->predict(x, means, variances);
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      const auto i = static_cast<Eigen::Index>(r);
-      bool feasible = true;
-      for (std::size_t j = 0; j < constraint_count; ++j)
-        feasible = feasible && (constraint_means[j].size() ? constraint_means[j][i] <= constraints_[j].threshold
-                                                           : constraint_mean(r, j) <= 0.0);
-      const double mean = means[i];
-      if (feasible) feasible_rows_.push_back(i);
-      if (feasible && (!incumbent_ || mean < *incumbent_)) {
-        incumbent_ = mean;
-        incumbent_evaluation_ = rows[r];
-      }
-      // Feasible points rank ahead of infeasible ones.
-      ranked_inputs_.emplace_back(feasible ? mean : 1e6 + mean, inputs[r]);
+  if (!objective_) return;
+  const Eigen::MatrixXd x = as_matrix(data.inputs, space_->dimensions());
+  Eigen::VectorXd means, variances;
+  std::vector<Eigen::VectorXd> constraint_means(data.constraint_count);
+  for (std::size_t j = 0; j < data.constraint_count; ++j)
+    if (noisy_ && constraints_[j].gp.noise_variance() >= noticeable_noise)
+      constraints_[j].gp.predict(x, constraint_means[j], variances);
+  objective_->predict(x, means, variances);
+  for (std::size_t r = 0; r < data.rows.size(); ++r) {
+    const auto i = static_cast<Eigen::Index>(r);
+    bool feasible = true;
+    for (std::size_t j = 0; j < data.constraint_count; ++j)
+      feasible = feasible && (constraint_means[j].size() ? constraint_means[j][i] <= constraints_[j].threshold
+                                                         : data.constraint_mean(r, j) <= 0.0);
+    const double mean = means[i];
+    if (feasible) feasible_rows_.push_back(i);
+    if (feasible && (!incumbent_ || mean < *incumbent_)) {
+      incumbent_ = mean;
+      incumbent_evaluation_ = data.rows[r];
     }
-    std::sort(ranked_inputs_.begin(), ranked_inputs_.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    // Noisy EI once the noise is known, or learned large enough to blur what EI acts on; learned
-    // noise of a few percent of the spread (ripples the kernel cannot follow, on an exact
-    // function) is better served by plain EI's sharper polishing.
-    use_noisy_improvement_ = known_noise || objective_->noise_variance() >= learned_noise_for_noisy_improvement;
-    if (use_noisy_improvement_) {
-      sample_seed_ = rng();
-      build_noisy_improvement({});
-    }
+    // Feasible points rank ahead of infeasible ones.
+    ranked_inputs_.emplace_back(feasible ? mean : 1e6 + mean, data.inputs[r]);
+  }
+  std::sort(ranked_inputs_.begin(), ranked_inputs_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+// Noisy EI once the noise is known, or learned large enough to blur what EI acts on; learned
+// noise of a few percent of the spread (ripples the kernel cannot follow, on an exact function)
+// is better served by plain EI's sharper polishing.
+void BayesModels::choose_acquisition(const TrainingData& data, std::mt19937_64& rng) {
+  use_noisy_improvement_ =
+      objective_ && (data.known_noise || objective_->noise_variance() >= learned_noise_for_noisy_improvement);
+  if (use_noisy_improvement_) {
+    sample_seed_ = rng();
+    build_noisy_improvement({});
   }
 }
 

@@ -63,6 +63,17 @@ private:
     double threshold; // the standardised value at which the constraint stops holding
   };
 
+  struct TrainingData; // what update() gathers from the history, one row per configuration
+  struct FitBudget {
+    int restarts;    // random restarts of each hyperparameter fit
+    int evaluations; // local steps of each fit; 0 keeps the hyperparameters and only refactorises
+  };
+
+  [[nodiscard]] FitBudget plan_fit(std::size_t measurements);
+  void fit_objective(const TrainingData& data, FitBudget budget, std::mt19937_64& rng);
+  void fit_constraints(const TrainingData& data, FitBudget budget, std::mt19937_64& rng);
+  void find_incumbent(const TrainingData& data);
+  void choose_acquisition(const TrainingData& data, std::mt19937_64& rng);
   void build_noisy_improvement(const std::vector<std::vector<double>>& pending);
 
   const Space* space_;

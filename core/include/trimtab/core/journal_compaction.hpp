@@ -89,6 +89,13 @@ private:
     bool counted = true; // a decision without `"counted": false`
   };
 
+  struct LastRecords;
+
+  // decide()'s parts: records (before `done_at` too) that re-measurements make redundant; and
+  // whether the i-th record, after the study and not dropped yet, is one replay still reads.
+  void drop_surplus_remeasures(std::size_t done_at, const LastRecords& last);
+  [[nodiscard]] bool kept_after_study(std::size_t i, const LastRecords& last, std::int64_t recent_from) const;
+
   CompactionPolicy policy_;
   std::vector<Digest> digests_;
   std::int64_t newest_ = 0; // the latest time of any record: "recent" counts back from it
