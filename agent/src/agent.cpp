@@ -77,7 +77,7 @@ std::optional<AgentEventKind> event_kind(const JournalRecord& record) {
 
 TuningPolicy tuning_policy(const TuningConfig& config) {
   TuningPolicy policy;
-  policy.direction = config.objective.direction == ObjectiveDirection::maximize ? Direction::maximize : Direction::minimize;
+  policy.direction = config.objective.direction;
   policy.objective = config.objective.expression;
   policy.constraints = config.constraints;
   policy.signals = config.signals;
@@ -767,7 +767,7 @@ boost::json::object Agent::status() const {
     const auto recent = pool(loop.guard_recent());
     boost::json::object guard{{"reference", reference.mean}, {"reference_windows", reference.windows}};
     if (recent.windows > 0) {
-      const double sign = s.config.objective.direction == ObjectiveDirection::maximize ? 1.0 : -1.0;
+      const double sign = s.config.objective.direction == Direction::maximize ? 1.0 : -1.0;
       guard["recent"] = recent.mean;
       guard["recent_windows"] = recent.windows;
       guard["change"] = reference.mean != 0.0 ? sign * (recent.mean - reference.mean) / std::abs(reference.mean)

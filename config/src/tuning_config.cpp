@@ -642,7 +642,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
   const std::vector<std::string_view> signal_names(declared_signals.begin(), declared_signals.end());
 
   // objective
-  auto direction = ObjectiveDirection::maximize;
+  auto direction = Direction::maximize;
   std::optional<Expression> objective;
   if (const auto* objective_node = require("objective"))
     reader.attempt([&] {
@@ -651,7 +651,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
         reader.fail(objective_fields.empty() ? objective_node->Mark() : objective_fields[1].first.Mark(),
                     "'objective' takes exactly one of 'maximize' and 'minimize'");
       const auto& [direction_key, expression_node] = objective_fields.front();
-      direction = direction_key.Scalar() == "maximize" ? ObjectiveDirection::maximize : ObjectiveDirection::minimize;
+      direction = direction_key.Scalar() == "maximize" ? Direction::maximize : Direction::minimize;
       const auto objective_text = reader.text(expression_node, "the objective");
       try {
         objective = Expression::parse(objective_text);

@@ -161,7 +161,7 @@ DemoSummary run_demo(const DemoOptions& options) {
   DemoSummary summary;
   summary.state_dir = options.state_dir.empty() ? fresh_state_dir() : options.state_dir;
   config.state.dir = summary.state_dir;
-  summary.maximize = config.objective.direction == ObjectiveDirection::maximize;
+  summary.maximize = config.objective.direction == Direction::maximize;
   for (const auto& param : config.space.params()) summary.params.push_back(param.name);
 
   LoadOptions load_options;

@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   BOOST_TEST(config.signals[5].numerator == "errors");
   BOOST_TEST(config.signals[5].denominator == "rps");
 
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
+  BOOST_TEST((config.objective.direction == Direction::maximize));
   BOOST_TEST(config.objective.expression.text() == "rps - 10 * errors");
   const double values[] = {100.0, 2.0};
   BOOST_TEST(config.objective.expression.evaluate(values) == 80.0);
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.target.interval.count() == 1000);
   BOOST_TEST(config.target.sources[0].timeout.count() == 2000);
   BOOST_TEST(config.constraints.empty());
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
+  BOOST_TEST((config.objective.direction == Direction::maximize));
   BOOST_TEST(config.solver.kind == "bayes");
   BOOST_TEST(config.solver.budget == 50u);
   BOOST_TEST(config.solver.seed == 0u);
@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(defaults) {
 BOOST_AUTO_TEST_CASE(minimize_and_gauge_defaults) {
   EnvGuard env;
   const auto config = parse(target + "signals:\n  mem: {gauge: rss}\nobjective: {minimize: mem}\n" + params + adapters);
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::minimize));
+  BOOST_TEST((config.objective.direction == Direction::minimize));
   BOOST_TEST((config.signals.at(0).reduce == GaugeReduce::mean));
 }
 

@@ -494,7 +494,7 @@ private:
     std::cout << '\n';
     const auto& objective = config_.objective;
     cell("objective", width + 2);
-    std::cout << (objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
+    std::cout << (objective.direction == Direction::maximize ? "maximize " : "minimize ")
               << objective.expression.text();
     std::string missing;
     if (const auto values = values_of(objective.expression.variables(), missing)) {

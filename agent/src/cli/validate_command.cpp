@@ -148,7 +148,7 @@ int validate_command(const std::vector<std::string>& args) {
       return 2;
     }
     std::cout << file << ": ok\n"
-              << "  objective:   " << (config.objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
+              << "  objective:   " << (config.objective.direction == Direction::maximize ? "maximize " : "minimize ")
               << config.objective.expression.text() << '\n'
               << "  signals:     " << config.signals.size() << ", constraints: " << config.constraints.size() << '\n'
               << "  params:      " << config.space.size() << " (" << config.space.dimensions() << " cube dimensions)\n"

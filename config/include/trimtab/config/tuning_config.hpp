@@ -58,11 +58,9 @@ struct TargetConfig {
   std::chrono::milliseconds interval{1000};
 };
 
-enum class ObjectiveDirection { maximize, minimize };
-
 /// `objective`: exactly one of `maximize: EXPR` or `minimize: EXPR`, over declared signals.
 struct ObjectiveConfig {
-  ObjectiveDirection direction = ObjectiveDirection::maximize;
+  Direction direction = Direction::maximize;
   Expression expression;
 };
 
