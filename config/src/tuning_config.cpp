@@ -594,9 +594,9 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
     return it == sections.end() ? nullptr : &it->second.second;
   };
 
-  TuningMode mode = TuningMode::apply;
+  TuningPolicy policy;
   if (const auto* node = optional("mode"))
-    reader.attempt([&] { mode = reader.choice<TuningMode>(*node, "mode", mode_names); });
+    reader.attempt([&] { policy.mode = reader.choice<TuningMode>(*node, "mode", mode_names); });
 
   // target
   TargetConfig target;
@@ -607,7 +607,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
 
   // signals. Names are taken as declared even when their definition has a mistake, so the
   // objective is not also blamed for using them.
-  std::vector<SignalSpec> signals;
+  auto& signals = policy.signals;
   std::set<std::string> signal_set;
   std::vector<std::string> declared_signals;
   if (const auto* signals_node = require("signals"))
@@ -642,8 +642,6 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
   const std::vector<std::string_view> signal_names(declared_signals.begin(), declared_signals.end());
 
   // objective
-  auto direction = Direction::maximize;
-  std::optional<Expression> objective;
   if (const auto* objective_node = require("objective"))
     reader.attempt([&] {
       const auto objective_fields = reader.map(*objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
@@ -651,19 +649,19 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
         reader.fail(objective_fields.empty() ? objective_node->Mark() : objective_fields[1].first.Mark(),
                     "'objective' takes exactly one of 'maximize' and 'minimize'");
       const auto& [direction_key, expression_node] = objective_fields.front();
-      direction = direction_key.Scalar() == "maximize" ? Direction::maximize : Direction::minimize;
+      policy.direction = direction_key.Scalar() == "maximize" ? Direction::maximize : Direction::minimize;
       const auto objective_text = reader.text(expression_node, "the objective");
       try {
-        objective = Expression::parse(objective_text);
+        policy.objective = Expression::parse(objective_text);
       } catch (const ExpressionError& e) {
         reader.fail(expression_node.Mark(), std::string("objective: ") + e.what(),
                     Reader::text_start(expression_node) + e.column() - 1);
       }
-      check_variables(reader, expression_node, objective_text, objective->variables(), signal_set, signal_names, "the objective");
+      check_variables(reader, expression_node, objective_text, policy.objective.variables(), signal_set, signal_names,
+                      "the objective");
     });
 
   // constraints
-  std::vector<Constraint> constraints;
   if (const auto* node = optional("constraints"))
     reader.attempt([&] {
       if (!node->IsSequence()) reader.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
@@ -677,7 +675,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
             reader.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
           }
           check_variables(reader, item, written, constraint->variables(), signal_set, signal_names, "the constraint");
-          constraints.push_back(std::move(*constraint));
+          policy.constraints.push_back(std::move(*constraint));
         });
     });
 
@@ -691,6 +689,8 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
         if (entry.first.IsScalar()) declared_params.insert(entry.first.Scalar());
     reader.attempt([&] { space = parse_space(*params_node, file); });
   }
+  // No limit but those written or preset.
+  if (space) policy.guardrails.max_delta.resize(space->size());
   const std::vector<std::string_view> param_names(declared_params.begin(), declared_params.end());
   auto check_param = [&](const YAML::Node& node, const std::string& name, const std::string& context) {
     if (!declared_params.contains(name))
@@ -706,7 +706,7 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
           const auto name = key.Scalar();
           if (name == "kind")
             solver.kind = solver_kinds()[reader.choice<std::size_t>(value, "solver kind", solver_kinds())];
-          else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
+          else if (name == "budget") policy.budget = reader.count(value, "budget", 1);
           else if (name == "history") {
             const std::filesystem::path history = reader.text(value, "history");
             solver.history = history.is_absolute() ? history : std::filesystem::path(file).parent_path() / history;
@@ -715,44 +715,47 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
     });
 
   // window
-  WindowConfig window;
+  milliseconds in_effect_limit{60'000};
   if (const auto* node = optional("window"))
     reader.attempt([&] {
       for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
         reader.attempt([&, &key = key, &value = value] {
           const auto name = key.Scalar();
           if (name == "settle") {
-            window.settle = reader.duration(value, "settle", true);
+            policy.settle = reader.duration(value, "settle", true);
           } else if (name == "duration") {
-            window.duration = reader.duration(value, "duration", false);
+            policy.duration = reader.duration(value, "duration", false);
           } else if (name == "min_samples") {
-            window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 2));
+            policy.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 2));
           } else if (name == "load_signal") {
-            window.load_signal = reader.text(value, "load_signal");
-            if (!signal_set.contains(window.load_signal))
-              reader.fail(value.Mark(), "load_signal '" + window.load_signal + "' is not a declared signal" +
-                                            did_you_mean(window.load_signal, signal_names));
+            const auto load_signal = reader.text(value, "load_signal");
+            if (!signal_set.contains(load_signal))
+              reader.fail(value.Mark(), "load_signal '" + load_signal + "' is not a declared signal" +
+                                            did_you_mean(load_signal, signal_names));
+            policy.load_signal = load_signal;
           } else if (name == "load_band") {
             const auto band = reader.amount(value, "load_band");
             if (!band.percent || band.value <= 0)
               reader.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
-            window.load_band_percent = band.value;
+            policy.load_band = band.value / 100.0;
           } else if (name == "max_candidate_windows") {
-            window.max_candidate_windows = static_cast<std::size_t>(reader.count(value, "max_candidate_windows", 1));
+            policy.max_candidate_windows = static_cast<std::size_t>(reader.count(value, "max_candidate_windows", 1));
           } else if (name == "end_early") {
-            window.end_early = reader.boolean(value, name);
+            policy.end_windows_early = reader.boolean(value, name);
           } else if (name == "in_effect_limit") {
-            window.in_effect_limit = reader.duration(value, "in_effect_limit", true);
+            in_effect_limit = reader.duration(value, "in_effect_limit", true);
           } else {
-            window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
+            policy.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
           }
         });
     });
 
   // guardrails
-  GuardrailsConfig guardrails;
+  GuardrailOrigins guardrail_origins;
+  auto& origins = guardrail_origins.by_key;
+  std::optional<milliseconds> switchback_window;
   for (const auto key : guardrail_keys)
-    if (key != "preset" && key != "max_delta") guardrails.origins[std::string(key)] = "default";
+    if (key != "preset" && key != "max_delta") origins[std::string(key)] = "default";
   if (const auto* node = optional("guardrails"))
     reader.attempt([&] {
       const auto entries = reader.map(*node, "guardrails", guardrail_keys, "{preset: balanced, min_dwell: 60s}");
@@ -760,26 +763,26 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
       for (const auto& [key, value] : entries)
         if (key.Scalar() == "preset")
           reader.attempt([&, &value = value] {
-            guardrails.preset = static_cast<GuardrailPreset>(
+            guardrail_origins.preset = static_cast<GuardrailPreset>(
                 1 + static_cast<int>(reader.choice<std::size_t>(value, "guardrails preset", preset_names)));
-            const auto values = preset_values(guardrails.preset);
-            guardrails.max_updates_per_second = values.max_updates_per_second;
-            guardrails.min_dwell = values.min_dwell;
-            guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
-            guardrails.required_improvement = Amount{values.required_improvement_percent, true};
-            guardrails.regression_threshold = Amount{values.regression_threshold_percent, true};
-            guardrails.confidence = values.confidence;
-            guardrails.switchback_pairs = values.switchback_pairs;
-            const auto origin = std::string("preset ") + preset_name(guardrails.preset);
+            const auto values = preset_values(guardrail_origins.preset);
+            policy.guardrails.max_updates_per_second = values.max_updates_per_second;
+            policy.guardrails.min_dwell = values.min_dwell;
+            policy.guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
+            policy.required_improvement = Amount{values.required_improvement_percent, true};
+            policy.regression_threshold = Amount{values.regression_threshold_percent, true};
+            policy.confidence = values.confidence;
+            policy.switchback_pairs = values.switchback_pairs;
+            const auto origin = std::string("preset ") + preset_name(guardrail_origins.preset);
             for (const char* set : {"max_updates_per_second", "min_dwell", "max_rollbacks_per_hour", "required_improvement",
                                     "regression_threshold", "confidence", "switchback_pairs"})
-              guardrails.origins[set] = origin;
+              origins[set] = origin;
           });
       for (const auto& [key, value] : entries)
         reader.attempt([&, &key = key, &value = value] {
           const auto name = key.Scalar();
           if (name != "preset" && name != "max_delta")
-            guardrails.origins[name] = file + ":" + std::to_string(key.Mark().line + 1);
+            origins[name] = file + ":" + std::to_string(key.Mark().line + 1);
           if (name == "preset") {
             return;
           } else if (name == "max_delta") {
@@ -790,59 +793,64 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
                   if (const auto index = space->find(param.Scalar());
                       index && std::holds_alternative<CategoricalChoices>(space->params()[*index].domain))
                     reader.fail(param.Mark(), "max_delta: '" + param.Scalar() + "' is categorical; a label has no distance to limit");
-                guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
-                guardrails.origins["max_delta." + param.Scalar()] = file + ":" + std::to_string(param.Mark().line + 1);
+                const auto amount = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
+                if (space) policy.guardrails.max_delta[*space->find(param.Scalar())] = amount;
+                origins["max_delta." + param.Scalar()] = file + ":" + std::to_string(param.Mark().line + 1);
               });
           } else if (name == "max_updates_per_second") {
-            guardrails.max_updates_per_second = reader.number(value, name);
-            if (guardrails.max_updates_per_second <= 0)
+            policy.guardrails.max_updates_per_second = reader.number(value, name);
+            if (policy.guardrails.max_updates_per_second <= 0)
               reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
           } else if (name == "min_dwell") {
-            guardrails.min_dwell = reader.duration(value, name, true);
+            policy.guardrails.min_dwell = reader.duration(value, name, true);
           } else if (name == "final_confirmation_pairs") {
-            guardrails.final_confirmation_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
-            if (guardrails.final_confirmation_pairs == 1)
+            policy.final_confirmation_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
+            if (policy.final_confirmation_pairs == 1)
               reader.fail(value.Mark(), "final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
           } else if (name == "guard_after_study") {
-            guardrails.guard_after_study = reader.boolean(value, name);
+            policy.guard_after_study = reader.boolean(value, name);
           } else if (name == "guard_windows") {
-            guardrails.guard_windows = static_cast<std::size_t>(reader.count(value, name, 1));
+            policy.guard_windows = static_cast<std::size_t>(reader.count(value, name, 1));
           } else if (name == "rollback_on_regression") {
-            guardrails.rollback_on_regression = reader.boolean(value, name);
+            policy.rollback_on_regression = reader.boolean(value, name);
           } else if (name == "required_improvement") {
-            guardrails.required_improvement = reader.amount(value, name);
+            policy.required_improvement = reader.amount(value, name);
           } else if (name == "max_rollbacks_per_hour") {
-            guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
+            policy.guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
           } else if (name == "regression_threshold") {
-            guardrails.regression_threshold = reader.amount(value, name);
+            policy.regression_threshold = reader.amount(value, name);
           } else if (name == "confidence") {
-            guardrails.confidence = reader.number(value, name);
-            if (!(guardrails.confidence > 0.0 && guardrails.confidence < 1.0))
+            policy.confidence = reader.number(value, name);
+            if (!(policy.confidence > 0.0 && policy.confidence < 1.0))
               reader.fail(value.Mark(), "confidence must be between 0 and 1 (exclusive) such as 0.95, not " + value.Scalar());
           } else if (name == "max_direction_flips") {
-            guardrails.max_direction_flips = static_cast<std::size_t>(reader.count(value, name, 1));
+            policy.guardrails.max_direction_flips = static_cast<std::size_t>(reader.count(value, name, 1));
           } else if (name == "switchback_pairs") {
-            guardrails.switchback_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
-            if (guardrails.switchback_pairs == 1)
+            policy.switchback_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
+            if (policy.switchback_pairs == 1)
               reader.fail(value.Mark(), "switchback_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
           } else if (name == "switchback_window") {
-            guardrails.switchback_window = reader.duration(value, name, false);
+            switchback_window = reader.duration(value, name, false);
           } else {
-            guardrails.safe_mode_recovery = reader.duration(value, name, false);
+            policy.safe_mode_recovery = reader.duration(value, name, false);
           }
         });
     });
   // The preset's max_delta covers every numeric param the file does not limit itself.
-  if (const auto percent = preset_values(guardrails.preset).max_delta_percent; percent && space)
-    if (guardrails.preset != GuardrailPreset::none)
-      for (const auto& param : space->params())
-        if (!std::holds_alternative<CategoricalChoices>(param.domain) && !guardrails.max_delta.contains(param.name)) {
-          guardrails.max_delta[param.name] = Amount{*percent, true};
-          guardrails.origins["max_delta." + param.name] = std::string("preset ") + preset_name(guardrails.preset);
+  if (const auto percent = preset_values(guardrail_origins.preset).max_delta_percent; percent && space)
+    if (guardrail_origins.preset != GuardrailPreset::none)
+      for (std::size_t i = 0; i < space->size(); ++i) {
+        const auto& param = space->params()[i];
+        if (!std::holds_alternative<CategoricalChoices>(param.domain) && !policy.guardrails.max_delta[i]) {
+          policy.guardrails.max_delta[i] = Amount{*percent, true};
+          origins["max_delta." + param.name] = std::string("preset ") + preset_name(guardrail_origins.preset);
         }
+      }
   if (space)
     for (const auto& param : space->params())
-      if (!guardrails.origins.contains("max_delta." + param.name)) guardrails.origins["max_delta." + param.name] = "default";
+      if (!origins.contains("max_delta." + param.name)) origins["max_delta." + param.name] = "default";
+  // A switchback window measures for as long as written, else for half of a window's measured time.
+  policy.switchback_duration = switchback_window.value_or(policy.duration / 2);
 
   // adapters
   std::vector<AdapterConfig> adapters;
@@ -912,23 +920,18 @@ TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::st
         });
     });
 
-  bool enabled = true;
-  reader.attempt([&] { enabled = read_enabled(reader); });
+  reader.attempt([&] { policy.enabled = read_enabled(reader); });
   errors.throw_if_any();
   return TuningConfig{
-      .mode = mode,
       .target = std::move(target),
-      .signals = std::move(signals),
-      .objective = ObjectiveConfig{.direction = direction, .expression = std::move(*objective)},
-      .constraints = std::move(constraints),
+      .policy = std::move(policy),
       .space = std::move(*space),
-      .solver = solver,
-      .window = window,
-      .guardrails = std::move(guardrails),
+      .solver = std::move(solver),
+      .guardrail_origins = std::move(guardrail_origins),
+      .in_effect_limit = in_effect_limit,
       .adapters = std::move(adapters),
       .state = std::move(state),
       .control = std::move(control),
-      .enabled = enabled,
   };
 }
 
