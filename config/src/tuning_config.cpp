@@ -35,13 +35,16 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "signals",   "objective",
                                                     "constraints", "params", "solver",    "window",
                                                     "guardrails", "adapters", "state",    "control"};
-constexpr std::array<std::string_view, 2> mode_names{"apply", "recommend"};
+// mode_names, format_names, preset_names and adapter_kinds are the words of their enums' values, in
+// the enums' order (choice() takes a word's position for the value); each is the one list of them.
+const std::array<std::string_view, 2> mode_names{mode_name(TuningMode::apply), mode_name(TuningMode::recommend)};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 10> metrics_keys{"name",    "url",      "format",       "interval",
                                                        "timeout", "dsn",      "address",      "username",
                                                        "password_env", "password_file"};
 constexpr std::array<std::string_view, 6> format_names{"prometheus", "openmetrics", "json",
                                                        "pgbouncer",  "redis",       "postgres"};
+static_assert(format_names.size() == static_cast<std::size_t>(MetricsFormat::postgres) + 1);
 constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "quantile_label", "histogram",
                                                        "summary", "gauge",    "reduce",         "ratio",
                                                        "match",   "scale",    "source"};
@@ -59,7 +62,9 @@ constexpr std::array<std::string_view, 16> guardrail_keys{"final_confirmation_pa
                                                           "confidence",           "max_direction_flips",
                                                           "safe_mode_recovery",   "switchback_pairs",
                                                           "switchback_window"};
+// Every preset but none, which is not written.
 constexpr std::array<std::string_view, 3> preset_names{"conservative", "balanced", "aggressive"};
+static_assert(preset_names.size() == static_cast<std::size_t>(GuardrailPreset::aggressive));
 
 // The values each preset sets. Conservative changes little and slowly, and wants strong evidence;
 // aggressive moves fast on thinner evidence and skips switchback. max_delta is a percentage for
@@ -87,6 +92,7 @@ PresetValues preset_values(GuardrailPreset preset) {
 }
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
+static_assert(adapter_kinds.size() == static_cast<std::size_t>(AdapterKind::postgres) + 1);
 constexpr std::array<std::string_view, 2> state_keys{"dir", "journal_limit_mb"};
 constexpr std::array<std::string_view, 2> control_keys{"listen", "token_file"};
 
@@ -1044,13 +1050,8 @@ bool is_built_in(MetricsFormat format) noexcept {
 }
 
 const char* preset_name(GuardrailPreset preset) noexcept {
-  switch (preset) {
-  case GuardrailPreset::conservative: return "conservative";
-  case GuardrailPreset::balanced: return "balanced";
-  case GuardrailPreset::aggressive: return "aggressive";
-  case GuardrailPreset::none: break;
-  }
-  return "none";
+  if (preset == GuardrailPreset::none) return "none";
+  return preset_names[static_cast<std::size_t>(preset) - 1].data();
 }
 
 } // namespace trimtab
