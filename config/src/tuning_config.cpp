@@ -67,15 +67,16 @@ constexpr std::array<std::string_view, 3> preset_names{"conservative", "balanced
 static_assert(preset_names.size() == static_cast<std::size_t>(GuardrailPreset::aggressive));
 
 // The values each preset sets. Conservative changes little and slowly, and wants strong evidence;
-// aggressive moves fast on thinner evidence and skips switchback. max_delta is a percentage for
-// every numeric param (none: unlimited).
+// aggressive moves fast on thinner evidence and skips switchback; balanced is the loop's own
+// defaults with a max_delta and switchback confirmation. max_delta is a percentage for every
+// numeric param (none: unlimited).
 struct PresetValues {
   std::optional<double> max_delta_percent;
   double max_updates_per_second;
   std::chrono::milliseconds min_dwell;
   std::uint64_t max_rollbacks_per_hour;
-  double required_improvement_percent;
-  double regression_threshold_percent;
+  Amount required_improvement;
+  Amount regression_threshold;
   double confidence;
   std::size_t switchback_pairs;
 };
@@ -83,12 +84,20 @@ struct PresetValues {
 PresetValues preset_values(GuardrailPreset preset) {
   using namespace std::chrono_literals;
   switch (preset) {
-  case GuardrailPreset::conservative: return {10.0, 0.01, 300'000ms, 1, 15.0, 2.0, 0.99, 4};
-  case GuardrailPreset::aggressive: return {std::nullopt, 0.2, 10'000ms, 10, 5.0, 10.0, 0.90, 0};
+  case GuardrailPreset::conservative: return {10.0, 0.01, 300'000ms, 1, {15.0, true}, {2.0, true}, 0.99, 4};
+  case GuardrailPreset::aggressive: return {std::nullopt, 0.2, 10'000ms, 10, {5.0, true}, {10.0, true}, 0.90, 0};
   case GuardrailPreset::balanced:
   case GuardrailPreset::none: break;
   }
-  return {25.0, 0.05, 60'000ms, 3, 10.0, 5.0, 0.95, 3};
+  const TuningPolicy defaults;
+  return {25.0,
+          defaults.guardrails.max_updates_per_second,
+          defaults.guardrails.min_dwell,
+          defaults.guardrails.max_rollbacks_per_hour,
+          defaults.required_improvement,
+          defaults.regression_threshold,
+          defaults.confidence,
+          3};
 }
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
@@ -834,8 +843,8 @@ private:
     policy.guardrails.max_updates_per_second = values.max_updates_per_second;
     policy.guardrails.min_dwell = values.min_dwell;
     policy.guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
-    policy.required_improvement = Amount{values.required_improvement_percent, true};
-    policy.regression_threshold = Amount{values.regression_threshold_percent, true};
+    policy.required_improvement = values.required_improvement;
+    policy.regression_threshold = values.regression_threshold;
     policy.confidence = values.confidence;
     policy.switchback_pairs = values.switchback_pairs;
     const auto origin = std::string("preset ") + preset_name(origins.preset);
