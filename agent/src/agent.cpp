@@ -29,6 +29,7 @@
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/overloaded.hpp>
+#include <trimtab/core/param_owners.hpp>
 #include <trimtab/core/point_json.hpp>
 
 #include "record_log_line.hpp"
@@ -139,13 +140,29 @@ struct Agent::State {
     return nullptr;
   }
 
-  Settings settings_for(const Adapter& adapter, const Point& point) const {
-    Settings settings;
-    for (const auto& name : adapter.params()) {
-      const auto index = *config.space.find(name);
-      settings.emplace_back(name, point.values[index]);
+  // Which adapter sets which parameter: from the adapters' own lists (each the set the config
+  // gives it, in the order the adapter takes its settings), once the last of them is registered.
+  std::optional<ParamOwners> owners;
+
+  std::size_t config_position(const std::string& adapter_name) const {
+    const auto it = std::find_if(config.adapters.begin(), config.adapters.end(),
+                                 [&](const AdapterConfig& c) { return c.name == adapter_name; });
+    return static_cast<std::size_t>(it - config.adapters.begin());
+  }
+
+  void register_owners() {
+    std::vector<std::string> names(config.adapters.size());
+    std::vector<std::vector<std::string>> owned(config.adapters.size());
+    for (const auto& adapter : adapters) {
+      const auto position = config_position(adapter->name());
+      names[position] = adapter->name();
+      owned[position] = adapter->params();
     }
-    return settings;
+    owners.emplace(config.space, names, owned);
+  }
+
+  Settings settings_for(const Adapter& adapter, const Point& point) const {
+    return owners->settings_for(config_position(adapter.name()), config.space, point);
   }
 
   // --- journal --------------------------------------------------------------------------------
@@ -556,6 +573,12 @@ void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
       std::set<std::string>(it->params.begin(), it->params.end()))
     throw std::invalid_argument("adapter '" + adapter->name() + "' sets other params than the config gives it");
   s.adapters.push_back(std::move(adapter));
+  if (s.adapters.size() == s.config.adapters.size()) try {
+      s.register_owners();
+    } catch (const std::invalid_argument&) {
+      s.adapters.pop_back(); // as if never registered: its list breaks the ownership rule
+      throw;
+    }
 }
 
 void Agent::set_metrics_source(std::function<std::string()> source) { state_->sources.set_first_source(std::move(source)); }

@@ -25,6 +25,7 @@
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/duration_text.hpp>
 #include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/param_owners.hpp>
 
 namespace trimtab {
 namespace {
@@ -752,8 +753,11 @@ private:
   }
 
   void check_param(const YAML::Node& node, const std::string& name, const std::string& context) const {
-    if (!declared_params_.contains(name))
-      reader_.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names_));
+    if (!declared_params_.contains(name)) not_declared(node, name, context);
+  }
+
+  [[noreturn]] void not_declared(const YAML::Node& node, const std::string& name, const std::string& context) const {
+    reader_.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names_));
   }
 
   void read_solver_section(SolverConfig& solver, std::uint64_t& budget) {
@@ -925,7 +929,7 @@ private:
   }
 
   void read_adapters_section(std::vector<AdapterConfig>& adapters) {
-    std::map<std::string, std::string> owner;
+    OwnershipCheck ownership({declared_params_.begin(), declared_params_.end()});
     bool every_adapter_read = false;
     if (const auto* adapters_node = require("adapters"))
       every_adapter_read = reader_.attempt([&] {
@@ -939,28 +943,33 @@ private:
             auto adapter = read_adapter(reader_, item, i);
             if (!adapter_names.insert(adapter.name).second)
               reader_.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
-            const auto& params = item["params"];
-            for (std::size_t p = 0; p < adapter.params.size(); ++p)
-              reader_.attempt([&] {
-                const auto& param = adapter.params[p];
-                check_param(params[p], param, "adapter '" + adapter.name + "': ");
-                if (auto [it, fresh] = owner.emplace(param, adapter.name); !fresh)
-                  reader_.fail(params[p].Mark(),
-                               "param '" + param + "' is owned by two adapters, '" + it->second + "' and '" + adapter.name + "'");
-              });
+            const auto breaks = ownership.add(adapter.params);
             adapters.push_back(std::move(adapter));
+            for (const auto& fault : breaks)
+              reader_.attempt([&] { report_ownership_break(fault, item["params"][fault.position], adapters); });
           });
         every_adapter_read = all_read;
       }) && every_adapter_read;
     // Unowned params are only worth reporting when every adapter was read: a broken adapter entry
     // may well be the owner.
-    if (every_adapter_read && params_node_ != nullptr && params_node_->IsMap())
-      for (const auto& entry : *params_node_)
-        reader_.attempt([&] {
-          if (entry.first.IsScalar() && !owner.contains(entry.first.Scalar()))
-            reader_.fail(entry.first.Mark(),
-                         "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
-        });
+    if (!every_adapter_read || params_node_ == nullptr || !params_node_->IsMap()) return;
+    std::set<std::string> unowned;
+    for (const auto& fault : ownership.unowned()) unowned.insert(fault.param);
+    for (const auto& entry : *params_node_)
+      reader_.attempt([&] {
+        if (entry.first.IsScalar() && unowned.contains(entry.first.Scalar()))
+          reader_.fail(entry.first.Mark(),
+                       "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+      });
+  }
+
+  // An unknown param, or one an earlier adapter (or this one) already lists, where it is listed.
+  void report_ownership_break(const OwnershipBreak& fault, const YAML::Node& listed,
+                              const std::vector<AdapterConfig>& adapters) const {
+    const auto& adapter = adapters[fault.adapter].name;
+    if (fault.kind == OwnershipBreak::Kind::unknown) not_declared(listed, fault.param, "adapter '" + adapter + "': ");
+    reader_.fail(listed.Mark(), "param '" + fault.param + "' is owned by two adapters, '" +
+                                    adapters[fault.first_owner].name + "' and '" + adapter + "'");
   }
 
   void read_state_section(StateConfig& state) {
