@@ -31,6 +31,7 @@
 #include <trimtab/core/json_text.hpp>
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/overloaded.hpp>
+#include <trimtab/core/param_owners.hpp>
 #include <trimtab/core/point_json.hpp>
 
 #include "record_log_line.hpp"
@@ -77,53 +78,13 @@ std::optional<AgentEventKind> event_kind(const JournalRecord& record) {
                     record);
 }
 
-TuningPolicy tuning_policy(const TuningConfig& config) {
-  TuningPolicy policy;
-  policy.direction = config.objective.direction == ObjectiveDirection::maximize ? Direction::maximize : Direction::minimize;
-  policy.objective = config.objective.expression;
-  policy.constraints = config.constraints;
-  policy.signals = config.signals;
-  policy.settle = config.window.settle;
-  policy.duration = config.window.duration;
-  policy.min_samples = config.window.min_samples;
-  policy.budget = config.solver.budget;
-  policy.required_improvement = config.guardrails.required_improvement;
-  policy.confidence = config.guardrails.confidence;
-  policy.rollback_on_regression = config.guardrails.rollback_on_regression;
-  policy.regression_threshold = config.guardrails.regression_threshold;
-  if (!config.window.load_signal.empty()) policy.load_signal = config.window.load_signal;
-  policy.load_band = config.window.load_band_percent / 100.0;
-  policy.remeasure_every = config.window.remeasure_every;
-  policy.max_candidate_windows = config.window.max_candidate_windows;
-  policy.end_windows_early = config.window.end_early;
-  policy.final_confirmation_pairs = config.guardrails.final_confirmation_pairs;
-  policy.guard_after_study = config.guardrails.guard_after_study;
-  policy.guard_windows = config.guardrails.guard_windows;
-  policy.guardrails.max_delta.resize(config.space.size());
-  for (const auto& [name, amount] : config.guardrails.max_delta)
-    if (const auto index = config.space.find(name)) policy.guardrails.max_delta[*index] = amount;
-  policy.guardrails.max_updates_per_second = config.guardrails.max_updates_per_second;
-  policy.guardrails.min_dwell = config.guardrails.min_dwell;
-  policy.guardrails.max_rollbacks_per_hour = config.guardrails.max_rollbacks_per_hour;
-  policy.guardrails.max_direction_flips = config.guardrails.max_direction_flips;
-  policy.safe_mode_recovery = config.guardrails.safe_mode_recovery;
-  policy.enabled = config.enabled;
-  policy.mode = config.mode;
-  policy.switchback_pairs = config.guardrails.switchback_pairs;
-  policy.switchback_duration = config.guardrails.switchback_window.count() > 0 ? config.guardrails.switchback_window
-                                                                                 : config.window.duration / 2;
-  return policy;
-}
-
 struct Agent::State {
   State(asio::any_io_executor executor, TuningConfig config_in, AgentOptions options_in)
       : config(std::move(config_in)), options(std::move(options_in)), wake_timer(executor), work_signal(executor),
-        scrape_timer(executor), loops_done(executor), sources(config.target, config.signals), in_effect_timer(executor) {
-    const auto policy = tuning_policy(config);
+        scrape_timer(executor), loops_done(executor), sources(config.target, config.policy.signals), in_effect_timer(executor) {
     loop = std::make_unique<TuningLoop>(
-        make_solver(config.solver.kind, config.space,
-                    SolverOptions{policy.direction, config.solver.seed}),
-        policy);
+        make_solver(config.solver.kind, config.space, SolverOptions{config.policy.direction, config.solver.seed}),
+        config.policy);
     wake_timer.expires_at(asio::steady_timer::time_point::max());
     work_signal.expires_at(asio::steady_timer::time_point::max());
     loops_done.expires_at(asio::steady_timer::time_point::max());
@@ -181,13 +142,29 @@ struct Agent::State {
     return nullptr;
   }
 
-  Settings settings_for(const Adapter& adapter, const Point& point) const {
-    Settings settings;
-    for (const auto& name : adapter.params()) {
-      const auto index = *config.space.find(name);
-      settings.emplace_back(name, point.values[index]);
+  // Which adapter sets which parameter: from the adapters' own lists (each the set the config
+  // gives it, in the order the adapter takes its settings), once the last of them is registered.
+  std::optional<ParamOwners> owners;
+
+  std::size_t config_position(const std::string& adapter_name) const {
+    const auto it = std::find_if(config.adapters.begin(), config.adapters.end(),
+                                 [&](const AdapterConfig& c) { return c.name == adapter_name; });
+    return static_cast<std::size_t>(it - config.adapters.begin());
+  }
+
+  void register_owners() {
+    std::vector<std::string> names(config.adapters.size());
+    std::vector<std::vector<std::string>> owned(config.adapters.size());
+    for (const auto& adapter : adapters) {
+      const auto position = config_position(adapter->name());
+      names[position] = adapter->name();
+      owned[position] = adapter->params();
     }
-    return settings;
+    owners.emplace(config.space, names, owned);
+  }
+
+  Settings settings_for(const Adapter& adapter, const Point& point) const {
+    return owners->settings_for(config_position(adapter.name()), config.space, point);
   }
 
   // --- journal --------------------------------------------------------------------------------
@@ -474,7 +451,7 @@ struct Agent::State {
         names.push_back(adapter->name());
       }
     InEffectWait wait(std::move(names), settings_of(config.space, target), std::chrono::steady_clock::now(),
-                      config.window.in_effect_limit);
+                      config.in_effect_limit);
     while (!std::holds_alternative<InEffectDone>(wait.next())) {
       if (const auto* ask = std::get_if<InEffectAsk>(&wait.next())) {
         auto& adapter = *changed[ask->index];
@@ -648,6 +625,12 @@ void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
       std::set<std::string>(it->params.begin(), it->params.end()))
     throw std::invalid_argument("adapter '" + adapter->name() + "' sets other params than the config gives it");
   s.adapters.push_back(std::move(adapter));
+  if (s.adapters.size() == s.config.adapters.size()) try {
+      s.register_owners();
+    } catch (const std::invalid_argument&) {
+      s.adapters.pop_back(); // as if never registered: its list breaks the ownership rule
+      throw;
+    }
 }
 
 void Agent::set_metrics_source(std::function<std::string()> source) { state_->sources.set_first_source(std::move(source)); }
@@ -739,8 +722,8 @@ boost::json::object Agent::status() const {
   const auto& loop = *s.loop;
   boost::json::object out;
   out["phase"] = phase_name(loop.phase());
-  out["enabled"] = s.config.enabled;
-  out["mode"] = !s.config.enabled ? "observe" : mode_name(loop.mode());
+  out["enabled"] = s.config.policy.enabled;
+  out["mode"] = !s.config.policy.enabled ? "observe" : mode_name(loop.mode());
   out["confirming"] = loop.confirming();
   if (loop.recommendation()) out["recommendation"] = encode_record(*loop.recommendation());
   // The fold's report copies every window it keeps and computes the trends: once per request.
@@ -755,7 +738,7 @@ boost::json::object Agent::status() const {
   // and the candidate windows the budget counts.
   out["windows_scored"] = report.counts.windows;
   out["candidate_windows"] = loop.windows_scored();
-  out["budget"] = s.config.solver.budget;
+  out["budget"] = s.config.policy.budget;
   if (loop.claim()) out["claim"] = encode_record(*loop.claim());
   if (loop.guarding() && loop.guard_reference()) {
     // After the study: the best's level when guarding began against its recent windows.
@@ -763,7 +746,7 @@ boost::json::object Agent::status() const {
     const auto recent = pool(loop.guard_recent());
     boost::json::object guard{{"reference", reference.mean}, {"reference_windows", reference.windows}};
     if (recent.windows > 0) {
-      const double sign = s.config.objective.direction == ObjectiveDirection::maximize ? 1.0 : -1.0;
+      const double sign = s.config.policy.direction == Direction::maximize ? 1.0 : -1.0;
       guard["recent"] = recent.mean;
       guard["recent_windows"] = recent.windows;
       guard["change"] = reference.mean != 0.0 ? sign * (recent.mean - reference.mean) / std::abs(reference.mean)
@@ -773,9 +756,9 @@ boost::json::object Agent::status() const {
   }
   out["rollbacks_last_hour"] = loop.guardrails().rollbacks_in_last_hour(std::chrono::system_clock::now());
   boost::json::object signals;
-  for (std::size_t i = 0; i < s.config.signals.size(); ++i) {
+  for (std::size_t i = 0; i < s.config.policy.signals.size(); ++i) {
     const auto& value = loop.last_signals()[i];
-    signals[s.config.signals[i].name] = value ? boost::json::value(*value) : boost::json::value(nullptr);
+    signals[s.config.policy.signals[i].name] = value ? boost::json::value(*value) : boost::json::value(nullptr);
   }
   out["signals"] = std::move(signals);
   boost::json::object refusals;
@@ -830,7 +813,7 @@ std::string Agent::metrics_text() const {
   out.metric("trimtab_apply_duration_seconds", MetricType::gauge, "How long the last apply took.",
              s.last_apply_seconds);
   out.metric("trimtab_window_duration_seconds", MetricType::gauge, "Configured settle plus measured time per window.",
-             std::chrono::duration<double>(s.config.window.settle + s.config.window.duration).count());
+             std::chrono::duration<double>(s.config.policy.settle + s.config.policy.duration).count());
   out.metric("trimtab_journal_failures_total", MetricType::counter, "Journal appends the disk refused.",
              s.journal_failures);
   auto text = std::move(out).take();

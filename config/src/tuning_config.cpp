@@ -25,6 +25,7 @@
 #include <trimtab/core/did_you_mean.hpp>
 #include <trimtab/core/duration_text.hpp>
 #include <trimtab/core/make_solver.hpp>
+#include <trimtab/core/param_owners.hpp>
 
 namespace trimtab {
 namespace {
@@ -35,13 +36,16 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "signals",   "objective",
                                                     "constraints", "params", "solver",    "window",
                                                     "guardrails", "adapters", "state",    "control"};
-constexpr std::array<std::string_view, 2> mode_names{"apply", "recommend"};
+// mode_names, format_names, preset_names and adapter_kinds are the words of their enums' values, in
+// the enums' order (choice() takes a word's position for the value); each is the one list of them.
+const std::array<std::string_view, 2> mode_names{mode_name(TuningMode::apply), mode_name(TuningMode::recommend)};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 10> metrics_keys{"name",    "url",      "format",       "interval",
                                                        "timeout", "dsn",      "address",      "username",
                                                        "password_env", "password_file"};
 constexpr std::array<std::string_view, 6> format_names{"prometheus", "openmetrics", "json",
                                                        "pgbouncer",  "redis",       "postgres"};
+static_assert(format_names.size() == static_cast<std::size_t>(MetricsFormat::postgres) + 1);
 constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "quantile_label", "histogram",
                                                        "summary", "gauge",    "reduce",         "ratio",
                                                        "match",   "scale",    "source"};
@@ -59,18 +63,21 @@ constexpr std::array<std::string_view, 16> guardrail_keys{"final_confirmation_pa
                                                           "confidence",           "max_direction_flips",
                                                           "safe_mode_recovery",   "switchback_pairs",
                                                           "switchback_window"};
+// Every preset but none, which is not written.
 constexpr std::array<std::string_view, 3> preset_names{"conservative", "balanced", "aggressive"};
+static_assert(preset_names.size() == static_cast<std::size_t>(GuardrailPreset::aggressive));
 
 // The values each preset sets. Conservative changes little and slowly, and wants strong evidence;
-// aggressive moves fast on thinner evidence and skips switchback. max_delta is a percentage for
-// every numeric param (none: unlimited).
+// aggressive moves fast on thinner evidence and skips switchback; balanced is the loop's own
+// defaults with a max_delta and switchback confirmation. max_delta is a percentage for every
+// numeric param (none: unlimited).
 struct PresetValues {
   std::optional<double> max_delta_percent;
   double max_updates_per_second;
   std::chrono::milliseconds min_dwell;
   std::uint64_t max_rollbacks_per_hour;
-  double required_improvement_percent;
-  double regression_threshold_percent;
+  Amount required_improvement;
+  Amount regression_threshold;
   double confidence;
   std::size_t switchback_pairs;
 };
@@ -78,15 +85,24 @@ struct PresetValues {
 PresetValues preset_values(GuardrailPreset preset) {
   using namespace std::chrono_literals;
   switch (preset) {
-  case GuardrailPreset::conservative: return {10.0, 0.01, 300'000ms, 1, 15.0, 2.0, 0.99, 4};
-  case GuardrailPreset::aggressive: return {std::nullopt, 0.2, 10'000ms, 10, 5.0, 10.0, 0.90, 0};
+  case GuardrailPreset::conservative: return {10.0, 0.01, 300'000ms, 1, {15.0, true}, {2.0, true}, 0.99, 4};
+  case GuardrailPreset::aggressive: return {std::nullopt, 0.2, 10'000ms, 10, {5.0, true}, {10.0, true}, 0.90, 0};
   case GuardrailPreset::balanced:
   case GuardrailPreset::none: break;
   }
-  return {25.0, 0.05, 60'000ms, 3, 10.0, 5.0, 0.95, 3};
+  const TuningPolicy defaults;
+  return {25.0,
+          defaults.guardrails.max_updates_per_second,
+          defaults.guardrails.min_dwell,
+          defaults.guardrails.max_rollbacks_per_hour,
+          defaults.required_improvement,
+          defaults.regression_threshold,
+          defaults.confidence,
+          3};
 }
 constexpr std::array<std::string_view, 7> adapter_kinds{"callback", "http",     "file",    "command",
                                                         "redis",    "pgbouncer", "postgres"};
+static_assert(adapter_kinds.size() == static_cast<std::size_t>(AdapterKind::postgres) + 1);
 constexpr std::array<std::string_view, 2> state_keys{"dir", "journal_limit_mb"};
 constexpr std::array<std::string_view, 2> control_keys{"listen", "token_file"};
 
@@ -569,368 +585,440 @@ bool read_enabled(const Reader& reader) {
                    "' is not understood; use true/1/yes/on or false/0/no/off");
 }
 
-TuningConfig parse_root(const YAML::Node& root, const std::string& file, std::string_view text) {
-  ErrorList errors;
-  const Reader reader(file, errors, text);
-  if (!root.IsMap()) reader.fail_file("expected a map of sections (target, signals, objective, params, adapters, ...)");
-  std::map<std::string, std::pair<YAML::Node, YAML::Node>> sections;
-  for (const auto& entry : root)
-    reader.attempt([&] {
-      const auto key = reader.scalar(entry.first, "a section name");
-      if (std::find(top_keys.begin(), top_keys.end(), key) == top_keys.end())
-        reader.fail(entry.first.Mark(), "unknown section '" + key + "'" + did_you_mean(key, top_keys));
-      if (sections.contains(key)) reader.fail(entry.first.Mark(), "section '" + key + "' is written twice");
-      sections.emplace(key, std::pair{entry.first, entry.second});
-    });
-  // A missing required section is one mistake; what depends on it is then not checked.
-  auto require = [&](const char* key) -> const YAML::Node* {
-    const auto it = sections.find(key);
-    if (it != sections.end()) return &it->second.second;
-    errors.add(ConfigError(file, 0, 0, std::string("no '") + key + "' section"));
-    return nullptr;
-  };
-  auto optional = [&](const char* key) -> const YAML::Node* {
-    const auto it = sections.find(key);
-    return it == sections.end() ? nullptr : &it->second.second;
-  };
-
-  TuningMode mode = TuningMode::apply;
-  if (const auto* node = optional("mode"))
-    reader.attempt([&] { mode = reader.choice<TuningMode>(*node, "mode", mode_names); });
-
-  // target
-  TargetConfig target;
-  std::vector<std::string> declared_sources;
-  const auto* target_node = require("target");
-  if (target_node) reader.attempt([&] { target = read_target(reader, *target_node, file, declared_sources); });
-  const std::vector<std::string_view> source_names(declared_sources.begin(), declared_sources.end());
-
-  // signals. Names are taken as declared even when their definition has a mistake, so the
-  // objective is not also blamed for using them.
-  std::vector<SignalSpec> signals;
-  std::set<std::string> signal_set;
-  std::vector<std::string> declared_signals;
-  if (const auto* signals_node = require("signals"))
-    reader.attempt([&] {
-      if (!signals_node->IsMap() || signals_node->size() == 0)
-        reader.fail(signals_node->Mark(), "'signals' must be a map of names to definitions such as {rps: {rate: http_requests_total}}");
-      std::map<std::string, YAML::Mark> signal_marks;
-      bool all_read = true;
-      for (const auto& [key, value] : reader.map(*signals_node, "signals", {}, "{rps: {rate: http_requests_total}}"))
-        all_read &= reader.attempt([&, &key = key, &value = value] {
-          const auto name = reader.text(key, "a signal name");
-          check_signal_name(reader, key, name);
-          signal_marks[name] = key.Mark();
-          signal_set.insert(name);
-          declared_signals.push_back(name);
-          signals.push_back(read_signal(reader, name, value, source_names, target_node != nullptr && !declared_sources.empty()));
-        });
-      if (!all_read) return; // cross-signal checks would only echo the mistakes above
-      try {
-        validate_signal_specs(signals);
-      } catch (const std::invalid_argument& e) {
-        // Point at the first signal the message names, else at the section.
-        YAML::Mark mark = signals_node->Mark();
-        for (const auto& [name, where] : signal_marks)
-          if (std::string_view(e.what()).find("'" + name + "'") != std::string_view::npos) {
-            mark = where;
-            break;
-          }
-        reader.fail(mark, e.what());
-      }
-    });
-  const std::vector<std::string_view> signal_names(declared_signals.begin(), declared_signals.end());
-
-  // objective
-  auto direction = ObjectiveDirection::maximize;
-  std::optional<Expression> objective;
-  if (const auto* objective_node = require("objective"))
-    reader.attempt([&] {
-      const auto objective_fields = reader.map(*objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
-      if (objective_fields.size() != 1)
-        reader.fail(objective_fields.empty() ? objective_node->Mark() : objective_fields[1].first.Mark(),
-                    "'objective' takes exactly one of 'maximize' and 'minimize'");
-      const auto& [direction_key, expression_node] = objective_fields.front();
-      direction = direction_key.Scalar() == "maximize" ? ObjectiveDirection::maximize : ObjectiveDirection::minimize;
-      const auto objective_text = reader.text(expression_node, "the objective");
-      try {
-        objective = Expression::parse(objective_text);
-      } catch (const ExpressionError& e) {
-        reader.fail(expression_node.Mark(), std::string("objective: ") + e.what(),
-                    Reader::text_start(expression_node) + e.column() - 1);
-      }
-      check_variables(reader, expression_node, objective_text, objective->variables(), signal_set, signal_names, "the objective");
-    });
-
-  // constraints
-  std::vector<Constraint> constraints;
-  if (const auto* node = optional("constraints"))
-    reader.attempt([&] {
-      if (!node->IsSequence()) reader.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
-      for (const auto& item : *node)
-        reader.attempt([&] {
-          const auto written = reader.text(item, "a constraint");
-          std::optional<Constraint> constraint;
-          try {
-            constraint = Constraint::parse_constraint(written);
-          } catch (const ExpressionError& e) {
-            reader.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
-          }
-          check_variables(reader, item, written, constraint->variables(), signal_set, signal_names, "the constraint");
-          constraints.push_back(std::move(*constraint));
-        });
-    });
-
-  // params. As with signals, the names written count as declared even if a definition is wrong.
-  std::optional<Space> space;
-  std::set<std::string> declared_params;
-  const auto* params_node = require("params");
-  if (params_node != nullptr) {
-    if (params_node->IsMap())
-      for (const auto& entry : *params_node)
-        if (entry.first.IsScalar()) declared_params.insert(entry.first.Scalar());
-    reader.attempt([&] { space = parse_space(*params_node, file); });
+// The sections of one tuning.yaml, read in an order where each finds what it refers to already
+// read: signals before the objective, params before the guardrails and the adapters. Names written
+// count as declared even where their definitions have mistakes, so what refers to them is not also
+// blamed. Every section is read under attempt(): a mistake costs that section (or entry) only.
+class SectionReader {
+public:
+  SectionReader(const YAML::Node& root, const std::string& file, std::string_view text)
+      : file_(file), reader_(file, errors_, text) {
+    index_sections(root);
   }
-  const std::vector<std::string_view> param_names(declared_params.begin(), declared_params.end());
-  auto check_param = [&](const YAML::Node& node, const std::string& name, const std::string& context) {
-    if (!declared_params.contains(name))
-      reader.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names));
-  };
 
-  // solver
-  SolverConfig solver;
-  if (const auto* node = optional("solver"))
-    reader.attempt([&] {
-      for (const auto& [key, value] : reader.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}"))
-        reader.attempt([&, &key = key, &value = value] {
-          const auto name = key.Scalar();
-          if (name == "kind")
-            solver.kind = solver_kinds()[reader.choice<std::size_t>(value, "solver kind", solver_kinds())];
-          else if (name == "budget") solver.budget = reader.count(value, "budget", 1);
-          else if (name == "history") {
-            const std::filesystem::path history = reader.text(value, "history");
-            solver.history = history.is_absolute() ? history : std::filesystem::path(file).parent_path() / history;
-          } else solver.seed = reader.count(value, "seed", 0);
-        });
-    });
+  TuningConfig read() {
+    TuningPolicy policy;
+    if (const auto* node = optional("mode"))
+      reader_.attempt([&] { policy.mode = reader_.choice<TuningMode>(*node, "mode", mode_names); });
+    TargetConfig target;
+    read_target_section(target);
+    read_signals_section(policy.signals);
+    read_objective_section(policy);
+    read_constraints_section(policy.constraints);
+    read_params_section();
+    SolverConfig solver;
+    read_solver_section(solver, policy.budget);
+    std::optional<milliseconds> in_effect_limit;
+    read_window_section(policy, in_effect_limit);
+    GuardrailOrigins guardrail_origins;
+    read_guardrails_section(policy, guardrail_origins);
+    std::vector<AdapterConfig> adapters;
+    read_adapters_section(adapters);
+    StateConfig state;
+    read_state_section(state);
+    ControlConfig control;
+    read_control_section(control);
+    reader_.attempt([&] { policy.enabled = read_enabled(reader_); });
+    errors_.throw_if_any();
+    TuningConfig config{.target = std::move(target),
+                        .policy = std::move(policy),
+                        .space = std::move(*space_),
+                        .solver = std::move(solver),
+                        .guardrail_origins = std::move(guardrail_origins),
+                        .adapters = std::move(adapters),
+                        .state = std::move(state),
+                        .control = std::move(control)};
+    if (in_effect_limit) config.in_effect_limit = *in_effect_limit;
+    return config;
+  }
 
-  // window
-  WindowConfig window;
-  if (const auto* node = optional("window"))
-    reader.attempt([&] {
-      for (const auto& [key, value] : reader.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
-        reader.attempt([&, &key = key, &value = value] {
-          const auto name = key.Scalar();
-          if (name == "settle") {
-            window.settle = reader.duration(value, "settle", true);
-          } else if (name == "duration") {
-            window.duration = reader.duration(value, "duration", false);
-          } else if (name == "min_samples") {
-            window.min_samples = static_cast<std::size_t>(reader.count(value, "min_samples", 2));
-          } else if (name == "load_signal") {
-            window.load_signal = reader.text(value, "load_signal");
-            if (!signal_set.contains(window.load_signal))
-              reader.fail(value.Mark(), "load_signal '" + window.load_signal + "' is not a declared signal" +
-                                            did_you_mean(window.load_signal, signal_names));
-          } else if (name == "load_band") {
-            const auto band = reader.amount(value, "load_band");
-            if (!band.percent || band.value <= 0)
-              reader.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
-            window.load_band_percent = band.value;
-          } else if (name == "max_candidate_windows") {
-            window.max_candidate_windows = static_cast<std::size_t>(reader.count(value, "max_candidate_windows", 1));
-          } else if (name == "end_early") {
-            window.end_early = reader.boolean(value, name);
-          } else if (name == "in_effect_limit") {
-            window.in_effect_limit = reader.duration(value, "in_effect_limit", true);
-          } else {
-            window.remeasure_every = static_cast<std::size_t>(reader.count(value, "remeasure_every", 0));
-          }
-        });
-    });
-
-  // guardrails
-  GuardrailsConfig guardrails;
-  for (const auto key : guardrail_keys)
-    if (key != "preset" && key != "max_delta") guardrails.origins[std::string(key)] = "default";
-  if (const auto* node = optional("guardrails"))
-    reader.attempt([&] {
-      const auto entries = reader.map(*node, "guardrails", guardrail_keys, "{preset: balanced, min_dwell: 60s}");
-      // The preset first, so that every key written beside it overrides it, wherever it stands.
-      for (const auto& [key, value] : entries)
-        if (key.Scalar() == "preset")
-          reader.attempt([&, &value = value] {
-            guardrails.preset = static_cast<GuardrailPreset>(
-                1 + static_cast<int>(reader.choice<std::size_t>(value, "guardrails preset", preset_names)));
-            const auto values = preset_values(guardrails.preset);
-            guardrails.max_updates_per_second = values.max_updates_per_second;
-            guardrails.min_dwell = values.min_dwell;
-            guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
-            guardrails.required_improvement = Amount{values.required_improvement_percent, true};
-            guardrails.regression_threshold = Amount{values.regression_threshold_percent, true};
-            guardrails.confidence = values.confidence;
-            guardrails.switchback_pairs = values.switchback_pairs;
-            const auto origin = std::string("preset ") + preset_name(guardrails.preset);
-            for (const char* set : {"max_updates_per_second", "min_dwell", "max_rollbacks_per_hour", "required_improvement",
-                                    "regression_threshold", "confidence", "switchback_pairs"})
-              guardrails.origins[set] = origin;
-          });
-      for (const auto& [key, value] : entries)
-        reader.attempt([&, &key = key, &value = value] {
-          const auto name = key.Scalar();
-          if (name != "preset" && name != "max_delta")
-            guardrails.origins[name] = file + ":" + std::to_string(key.Mark().line + 1);
-          if (name == "preset") {
-            return;
-          } else if (name == "max_delta") {
-            for (const auto& [param, limit] : reader.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}"))
-              reader.attempt([&, &param = param, &limit = limit] {
-                check_param(param, param.Scalar(), "max_delta: ");
-                if (space)
-                  if (const auto index = space->find(param.Scalar());
-                      index && std::holds_alternative<CategoricalChoices>(space->params()[*index].domain))
-                    reader.fail(param.Mark(), "max_delta: '" + param.Scalar() + "' is categorical; a label has no distance to limit");
-                guardrails.max_delta[param.Scalar()] = reader.amount(limit, "max_delta of '" + param.Scalar() + "'");
-                guardrails.origins["max_delta." + param.Scalar()] = file + ":" + std::to_string(param.Mark().line + 1);
-              });
-          } else if (name == "max_updates_per_second") {
-            guardrails.max_updates_per_second = reader.number(value, name);
-            if (guardrails.max_updates_per_second <= 0)
-              reader.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
-          } else if (name == "min_dwell") {
-            guardrails.min_dwell = reader.duration(value, name, true);
-          } else if (name == "final_confirmation_pairs") {
-            guardrails.final_confirmation_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
-            if (guardrails.final_confirmation_pairs == 1)
-              reader.fail(value.Mark(), "final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
-          } else if (name == "guard_after_study") {
-            guardrails.guard_after_study = reader.boolean(value, name);
-          } else if (name == "guard_windows") {
-            guardrails.guard_windows = static_cast<std::size_t>(reader.count(value, name, 1));
-          } else if (name == "rollback_on_regression") {
-            guardrails.rollback_on_regression = reader.boolean(value, name);
-          } else if (name == "required_improvement") {
-            guardrails.required_improvement = reader.amount(value, name);
-          } else if (name == "max_rollbacks_per_hour") {
-            guardrails.max_rollbacks_per_hour = reader.count(value, name, 0);
-          } else if (name == "regression_threshold") {
-            guardrails.regression_threshold = reader.amount(value, name);
-          } else if (name == "confidence") {
-            guardrails.confidence = reader.number(value, name);
-            if (!(guardrails.confidence > 0.0 && guardrails.confidence < 1.0))
-              reader.fail(value.Mark(), "confidence must be between 0 and 1 (exclusive) such as 0.95, not " + value.Scalar());
-          } else if (name == "max_direction_flips") {
-            guardrails.max_direction_flips = static_cast<std::size_t>(reader.count(value, name, 1));
-          } else if (name == "switchback_pairs") {
-            guardrails.switchback_pairs = static_cast<std::size_t>(reader.count(value, name, 0));
-            if (guardrails.switchback_pairs == 1)
-              reader.fail(value.Mark(), "switchback_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
-          } else if (name == "switchback_window") {
-            guardrails.switchback_window = reader.duration(value, name, false);
-          } else {
-            guardrails.safe_mode_recovery = reader.duration(value, name, false);
-          }
-        });
-    });
-  // The preset's max_delta covers every numeric param the file does not limit itself.
-  if (const auto percent = preset_values(guardrails.preset).max_delta_percent; percent && space)
-    if (guardrails.preset != GuardrailPreset::none)
-      for (const auto& param : space->params())
-        if (!std::holds_alternative<CategoricalChoices>(param.domain) && !guardrails.max_delta.contains(param.name)) {
-          guardrails.max_delta[param.name] = Amount{*percent, true};
-          guardrails.origins["max_delta." + param.name] = std::string("preset ") + preset_name(guardrails.preset);
-        }
-  if (space)
-    for (const auto& param : space->params())
-      if (!guardrails.origins.contains("max_delta." + param.name)) guardrails.origins["max_delta." + param.name] = "default";
-
-  // adapters
-  std::vector<AdapterConfig> adapters;
-  std::map<std::string, std::string> owner;
-  bool every_adapter_read = false;
-  if (const auto* adapters_node = require("adapters"))
-    every_adapter_read = reader.attempt([&] {
-      if (!adapters_node->IsSequence() || adapters_node->size() == 0)
-        reader.fail(adapters_node->Mark(), "'adapters' must be a list such as [{name: app, kind: http, params: [pool_size]}]");
-      std::set<std::string> adapter_names;
-      bool all_read = true;
-      for (std::size_t i = 0; i < adapters_node->size(); ++i)
-        all_read &= reader.attempt([&] {
-          const auto& item = (*adapters_node)[i];
-          auto adapter = read_adapter(reader, item, i);
-          if (!adapter_names.insert(adapter.name).second)
-            reader.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
-          const auto& params = item["params"];
-          for (std::size_t p = 0; p < adapter.params.size(); ++p)
-            reader.attempt([&] {
-              const auto& param = adapter.params[p];
-              check_param(params[p], param, "adapter '" + adapter.name + "': ");
-              if (auto [it, fresh] = owner.emplace(param, adapter.name); !fresh)
-                reader.fail(params[p].Mark(),
-                            "param '" + param + "' is owned by two adapters, '" + it->second + "' and '" + adapter.name + "'");
-            });
-          adapters.push_back(std::move(adapter));
-        });
-      every_adapter_read = all_read;
-    }) && every_adapter_read;
-  // Unowned params are only worth reporting when every adapter was read: a broken adapter entry
-  // may well be the owner.
-  if (every_adapter_read && params_node != nullptr && params_node->IsMap())
-    for (const auto& entry : *params_node)
-      reader.attempt([&] {
-        if (entry.first.IsScalar() && !owner.contains(entry.first.Scalar()))
-          reader.fail(entry.first.Mark(),
-                      "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+private:
+  void index_sections(const YAML::Node& root) {
+    if (!root.IsMap()) reader_.fail_file("expected a map of sections (target, signals, objective, params, adapters, ...)");
+    for (const auto& entry : root)
+      reader_.attempt([&] {
+        const auto key = reader_.scalar(entry.first, "a section name");
+        if (std::find(top_keys.begin(), top_keys.end(), key) == top_keys.end())
+          reader_.fail(entry.first.Mark(), "unknown section '" + key + "'" + did_you_mean(key, top_keys));
+        if (sections_.contains(key)) reader_.fail(entry.first.Mark(), "section '" + key + "' is written twice");
+        sections_.emplace(key, entry.second);
       });
+  }
 
-  // state, control
-  StateConfig state;
-  if (const auto* node = optional("state"))
-    reader.attempt([&] {
-      for (const auto& [key, value] : reader.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
-        reader.attempt([&, &key = key, &value = value] {
-          if (key.Scalar() == "journal_limit_mb") state.journal_limit_mb = reader.count(value, "journal_limit_mb", 1);
-          else state.dir = reader.text(value, "dir");
-        });
-    });
-  ControlConfig control;
-  if (const auto* node = optional("control"))
-    reader.attempt([&] {
-      for (const auto& [key, value] : reader.map(*node, "control", control_keys, "{listen: 127.0.0.1:9464}"))
-        reader.attempt([&, &key = key, &value = value] {
-          if (key.Scalar() == "listen") {
-            control.listen = reader.text(value, "listen");
-            const auto colon = control.listen.rfind(':');
-            const auto port = colon == std::string::npos ? std::string() : control.listen.substr(colon + 1);
-            const bool digits = !port.empty() && port.size() <= 5 &&
-                                std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-            if (colon == 0 || !digits || std::stoul(port) > 65535)
-              reader.fail(value.Mark(), "listen must be host:port such as 127.0.0.1:9464, not '" + control.listen + "'");
-          } else {
-            control.token_file = reader.text(value, "token_file");
-          }
-        });
-    });
+  // A missing required section is one mistake; what depends on it is then not checked.
+  const YAML::Node* require(const char* key) {
+    if (const auto* node = optional(key)) return node;
+    errors_.add(ConfigError(file_, 0, 0, std::string("no '") + key + "' section"));
+    return nullptr;
+  }
 
-  bool enabled = true;
-  reader.attempt([&] { enabled = read_enabled(reader); });
-  errors.throw_if_any();
-  return TuningConfig{
-      .mode = mode,
-      .target = std::move(target),
-      .signals = std::move(signals),
-      .objective = ObjectiveConfig{.direction = direction, .expression = std::move(*objective)},
-      .constraints = std::move(constraints),
-      .space = std::move(*space),
-      .solver = solver,
-      .window = window,
-      .guardrails = std::move(guardrails),
-      .adapters = std::move(adapters),
-      .state = std::move(state),
-      .control = std::move(control),
-      .enabled = enabled,
-  };
-}
+  const YAML::Node* optional(const char* key) const {
+    const auto it = sections_.find(key);
+    return it == sections_.end() ? nullptr : &it->second;
+  }
+
+  void read_target_section(TargetConfig& target) {
+    const auto* node = require("target");
+    target_written_ = node != nullptr;
+    if (node) reader_.attempt([&] { target = read_target(reader_, *node, file_, declared_sources_); });
+    source_names_.assign(declared_sources_.begin(), declared_sources_.end());
+  }
+
+  void read_signals_section(std::vector<SignalSpec>& signals) {
+    if (const auto* signals_node = require("signals"))
+      reader_.attempt([&] {
+        if (!signals_node->IsMap() || signals_node->size() == 0)
+          reader_.fail(signals_node->Mark(), "'signals' must be a map of names to definitions such as {rps: {rate: http_requests_total}}");
+        std::map<std::string, YAML::Mark> signal_marks;
+        bool all_read = true;
+        for (const auto& [key, value] : reader_.map(*signals_node, "signals", {}, "{rps: {rate: http_requests_total}}"))
+          all_read &= reader_.attempt([&, &key = key, &value = value] {
+            const auto name = reader_.text(key, "a signal name");
+            check_signal_name(reader_, key, name);
+            signal_marks[name] = key.Mark();
+            signal_set_.insert(name);
+            declared_signals_.push_back(name);
+            signals.push_back(read_signal(reader_, name, value, source_names_, target_written_ && !declared_sources_.empty()));
+          });
+        if (all_read) validate_signals(signals, *signals_node, signal_marks); // else it would only echo the mistakes
+      });
+    signal_names_.assign(declared_signals_.begin(), declared_signals_.end());
+  }
+
+  // The checks across signals, pointing at the first signal the message names, else at the section.
+  void validate_signals(const std::vector<SignalSpec>& signals, const YAML::Node& section,
+                        const std::map<std::string, YAML::Mark>& signal_marks) const {
+    try {
+      validate_signal_specs(signals);
+    } catch (const std::invalid_argument& e) {
+      YAML::Mark mark = section.Mark();
+      for (const auto& [name, where] : signal_marks)
+        if (std::string_view(e.what()).find("'" + name + "'") != std::string_view::npos) {
+          mark = where;
+          break;
+        }
+      reader_.fail(mark, e.what());
+    }
+  }
+
+  void read_objective_section(TuningPolicy& policy) {
+    if (const auto* objective_node = require("objective"))
+      reader_.attempt([&] {
+        const auto fields = reader_.map(*objective_node, "objective", objective_keys, "{maximize: rps - 10 * errors}");
+        if (fields.size() != 1)
+          reader_.fail(fields.empty() ? objective_node->Mark() : fields[1].first.Mark(),
+                       "'objective' takes exactly one of 'maximize' and 'minimize'");
+        const auto& [direction_key, expression_node] = fields.front();
+        policy.direction = direction_key.Scalar() == "maximize" ? Direction::maximize : Direction::minimize;
+        const auto objective_text = reader_.text(expression_node, "the objective");
+        try {
+          policy.objective = Expression::parse(objective_text);
+        } catch (const ExpressionError& e) {
+          reader_.fail(expression_node.Mark(), std::string("objective: ") + e.what(),
+                       Reader::text_start(expression_node) + e.column() - 1);
+        }
+        check_variables(reader_, expression_node, objective_text, policy.objective.variables(), signal_set_, signal_names_,
+                        "the objective");
+      });
+  }
+
+  void read_constraints_section(std::vector<Constraint>& constraints) {
+    if (const auto* node = optional("constraints"))
+      reader_.attempt([&] {
+        if (!node->IsSequence()) reader_.fail(node->Mark(), "'constraints' must be a list such as [p99_ms <= 250]");
+        for (const auto& item : *node)
+          reader_.attempt([&] {
+            const auto written = reader_.text(item, "a constraint");
+            std::optional<Constraint> constraint;
+            try {
+              constraint = Constraint::parse_constraint(written);
+            } catch (const ExpressionError& e) {
+              reader_.fail(item.Mark(), std::string("constraint: ") + e.what(), Reader::text_start(item) + e.column() - 1);
+            }
+            check_variables(reader_, item, written, constraint->variables(), signal_set_, signal_names_, "the constraint");
+            constraints.push_back(std::move(*constraint));
+          });
+      });
+  }
+
+  void read_params_section() {
+    params_node_ = require("params");
+    if (params_node_ != nullptr) {
+      if (params_node_->IsMap())
+        for (const auto& entry : *params_node_)
+          if (entry.first.IsScalar()) declared_params_.insert(entry.first.Scalar());
+      reader_.attempt([&] { space_ = parse_space(*params_node_, file_); });
+    }
+    param_names_.assign(declared_params_.begin(), declared_params_.end());
+  }
+
+  void check_param(const YAML::Node& node, const std::string& name, const std::string& context) const {
+    if (!declared_params_.contains(name)) not_declared(node, name, context);
+  }
+
+  [[noreturn]] void not_declared(const YAML::Node& node, const std::string& name, const std::string& context) const {
+    reader_.fail(node.Mark(), context + "'" + name + "' is not a declared param" + did_you_mean(name, param_names_));
+  }
+
+  void read_solver_section(SolverConfig& solver, std::uint64_t& budget) {
+    if (const auto* node = optional("solver"))
+      reader_.attempt([&] {
+        for (const auto& [key, value] : reader_.map(*node, "solver", solver_keys, "{kind: bayes, budget: 50}"))
+          reader_.attempt([&, &key = key, &value = value] {
+            const auto name = key.Scalar();
+            if (name == "kind")
+              solver.kind = solver_kinds()[reader_.choice<std::size_t>(value, "solver kind", solver_kinds())];
+            else if (name == "budget") budget = reader_.count(value, "budget", 1);
+            else if (name == "history") {
+              const std::filesystem::path history = reader_.text(value, "history");
+              solver.history = history.is_absolute() ? history : std::filesystem::path(file_).parent_path() / history;
+            } else solver.seed = reader_.count(value, "seed", 0);
+          });
+      });
+  }
+
+  void read_window_section(TuningPolicy& policy, std::optional<milliseconds>& in_effect_limit) {
+    if (const auto* node = optional("window"))
+      reader_.attempt([&] {
+        for (const auto& [key, value] : reader_.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
+          reader_.attempt([&, &key = key, &value = value] { read_window_key(key.Scalar(), value, policy, in_effect_limit); });
+      });
+  }
+
+  void read_window_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy,
+                       std::optional<milliseconds>& in_effect_limit) const {
+    if (name == "settle") {
+      policy.settle = reader_.duration(value, "settle", true);
+    } else if (name == "duration") {
+      policy.duration = reader_.duration(value, "duration", false);
+    } else if (name == "min_samples") {
+      policy.min_samples = static_cast<std::size_t>(reader_.count(value, "min_samples", 2));
+    } else if (name == "load_signal") {
+      const auto load_signal = reader_.text(value, "load_signal");
+      if (!signal_set_.contains(load_signal))
+        reader_.fail(value.Mark(), "load_signal '" + load_signal + "' is not a declared signal" +
+                                       did_you_mean(load_signal, signal_names_));
+      policy.load_signal = load_signal;
+    } else if (name == "load_band") {
+      const auto band = reader_.amount(value, "load_band");
+      if (!band.percent || band.value <= 0)
+        reader_.fail(value.Mark(), "load_band must be a percentage greater than 0 such as 25%, not '" + value.Scalar() + "'");
+      policy.load_band = band.value / 100.0;
+    } else if (name == "max_candidate_windows") {
+      policy.max_candidate_windows = static_cast<std::size_t>(reader_.count(value, "max_candidate_windows", 1));
+    } else if (name == "end_early") {
+      policy.end_windows_early = reader_.boolean(value, name);
+    } else if (name == "in_effect_limit") {
+      in_effect_limit = reader_.duration(value, "in_effect_limit", true);
+    } else {
+      policy.remeasure_every = static_cast<std::size_t>(reader_.count(value, "remeasure_every", 0));
+    }
+  }
+
+  void read_guardrails_section(TuningPolicy& policy, GuardrailOrigins& origins) {
+    for (const auto key : guardrail_keys)
+      if (key != "preset" && key != "max_delta") origins.by_key[std::string(key)] = "default";
+    if (space_) policy.guardrails.max_delta.resize(space_->size()); // no limit but those written or preset
+    std::optional<milliseconds> switchback_window;
+    if (const auto* node = optional("guardrails"))
+      reader_.attempt([&] {
+        const auto entries = reader_.map(*node, "guardrails", guardrail_keys, "{preset: balanced, min_dwell: 60s}");
+        // The preset first, so that every key written beside it overrides it, wherever it stands.
+        for (const auto& [key, value] : entries)
+          if (key.Scalar() == "preset") reader_.attempt([&, &value = value] { read_preset(value, policy, origins); });
+        for (const auto& [key, value] : entries)
+          reader_.attempt([&, &key = key, &value = value] {
+            const auto name = key.Scalar();
+            if (name == "preset") return;
+            if (name == "max_delta") return read_max_delta(value, policy, origins);
+            origins.by_key[name] = file_ + ":" + std::to_string(key.Mark().line + 1);
+            read_guardrail_key(name, value, policy, switchback_window);
+          });
+      });
+    fill_in_preset_max_delta(policy, origins);
+    // A switchback window measures for as long as written, else for half of a window's measured time.
+    policy.switchback_duration = switchback_window.value_or(policy.duration / 2);
+  }
+
+  void read_preset(const YAML::Node& value, TuningPolicy& policy, GuardrailOrigins& origins) const {
+    origins.preset = static_cast<GuardrailPreset>(
+        1 + static_cast<int>(reader_.choice<std::size_t>(value, "guardrails preset", preset_names)));
+    const auto values = preset_values(origins.preset);
+    policy.guardrails.max_updates_per_second = values.max_updates_per_second;
+    policy.guardrails.min_dwell = values.min_dwell;
+    policy.guardrails.max_rollbacks_per_hour = values.max_rollbacks_per_hour;
+    policy.required_improvement = values.required_improvement;
+    policy.regression_threshold = values.regression_threshold;
+    policy.confidence = values.confidence;
+    policy.switchback_pairs = values.switchback_pairs;
+    const auto origin = std::string("preset ") + preset_name(origins.preset);
+    for (const char* set : {"max_updates_per_second", "min_dwell", "max_rollbacks_per_hour", "required_improvement",
+                            "regression_threshold", "confidence", "switchback_pairs"})
+      origins.by_key[set] = origin;
+  }
+
+  void read_max_delta(const YAML::Node& value, TuningPolicy& policy, GuardrailOrigins& origins) const {
+    for (const auto& [param, limit] : reader_.map(value, "guardrails.max_delta", {}, "{pool_size: 10, timeout_ms: 20%}"))
+      reader_.attempt([&, &param = param, &limit = limit] {
+        check_param(param, param.Scalar(), "max_delta: ");
+        if (space_)
+          if (const auto index = space_->find(param.Scalar());
+              index && std::holds_alternative<CategoricalChoices>(space_->params()[*index].domain))
+            reader_.fail(param.Mark(), "max_delta: '" + param.Scalar() + "' is categorical; a label has no distance to limit");
+        const auto amount = reader_.amount(limit, "max_delta of '" + param.Scalar() + "'");
+        if (space_) policy.guardrails.max_delta[*space_->find(param.Scalar())] = amount;
+        origins.by_key["max_delta." + param.Scalar()] = file_ + ":" + std::to_string(param.Mark().line + 1);
+      });
+  }
+
+  void read_guardrail_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy,
+                          std::optional<milliseconds>& switchback_window) const {
+    if (name == "max_updates_per_second") {
+      policy.guardrails.max_updates_per_second = reader_.number(value, name);
+      if (policy.guardrails.max_updates_per_second <= 0)
+        reader_.fail(value.Mark(), "max_updates_per_second must be greater than 0, not " + value.Scalar());
+    } else if (name == "min_dwell") {
+      policy.guardrails.min_dwell = reader_.duration(value, name, true);
+    } else if (name == "final_confirmation_pairs") {
+      policy.final_confirmation_pairs = static_cast<std::size_t>(reader_.count(value, name, 0));
+      if (policy.final_confirmation_pairs == 1)
+        reader_.fail(value.Mark(), "final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
+    } else if (name == "guard_after_study") {
+      policy.guard_after_study = reader_.boolean(value, name);
+    } else if (name == "guard_windows") {
+      policy.guard_windows = static_cast<std::size_t>(reader_.count(value, name, 1));
+    } else if (name == "rollback_on_regression") {
+      policy.rollback_on_regression = reader_.boolean(value, name);
+    } else if (name == "required_improvement") {
+      policy.required_improvement = reader_.amount(value, name);
+    } else if (name == "max_rollbacks_per_hour") {
+      policy.guardrails.max_rollbacks_per_hour = reader_.count(value, name, 0);
+    } else if (name == "regression_threshold") {
+      policy.regression_threshold = reader_.amount(value, name);
+    } else if (name == "confidence") {
+      policy.confidence = reader_.number(value, name);
+      if (!(policy.confidence > 0.0 && policy.confidence < 1.0))
+        reader_.fail(value.Mark(), "confidence must be between 0 and 1 (exclusive) such as 0.95, not " + value.Scalar());
+    } else if (name == "max_direction_flips") {
+      policy.guardrails.max_direction_flips = static_cast<std::size_t>(reader_.count(value, name, 1));
+    } else if (name == "switchback_pairs") {
+      policy.switchback_pairs = static_cast<std::size_t>(reader_.count(value, name, 0));
+      if (policy.switchback_pairs == 1)
+        reader_.fail(value.Mark(), "switchback_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");
+    } else if (name == "switchback_window") {
+      switchback_window = reader_.duration(value, name, false);
+    } else {
+      policy.safe_mode_recovery = reader_.duration(value, name, false);
+    }
+  }
+
+  // The preset's max_delta covers every numeric param the file does not limit itself.
+  void fill_in_preset_max_delta(TuningPolicy& policy, GuardrailOrigins& origins) const {
+    if (!space_) return;
+    const auto percent = preset_values(origins.preset).max_delta_percent;
+    for (std::size_t i = 0; i < space_->size(); ++i) {
+      const auto& param = space_->params()[i];
+      const auto key = "max_delta." + param.name;
+      if (percent && origins.preset != GuardrailPreset::none && !policy.guardrails.max_delta[i] &&
+          !std::holds_alternative<CategoricalChoices>(param.domain)) {
+        policy.guardrails.max_delta[i] = Amount{*percent, true};
+        origins.by_key[key] = std::string("preset ") + preset_name(origins.preset);
+      }
+      if (!origins.by_key.contains(key)) origins.by_key[key] = "default";
+    }
+  }
+
+  void read_adapters_section(std::vector<AdapterConfig>& adapters) {
+    OwnershipCheck ownership({declared_params_.begin(), declared_params_.end()});
+    bool every_adapter_read = false;
+    if (const auto* adapters_node = require("adapters"))
+      every_adapter_read = reader_.attempt([&] {
+        if (!adapters_node->IsSequence() || adapters_node->size() == 0)
+          reader_.fail(adapters_node->Mark(), "'adapters' must be a list such as [{name: app, kind: http, params: [pool_size]}]");
+        std::set<std::string> adapter_names;
+        bool all_read = true;
+        for (std::size_t i = 0; i < adapters_node->size(); ++i)
+          all_read &= reader_.attempt([&] {
+            const auto& item = (*adapters_node)[i];
+            auto adapter = read_adapter(reader_, item, i);
+            if (!adapter_names.insert(adapter.name).second)
+              reader_.fail(item["name"].Mark(), "adapter name '" + adapter.name + "' is used twice");
+            const auto breaks = ownership.add(adapter.params);
+            adapters.push_back(std::move(adapter));
+            for (const auto& fault : breaks)
+              reader_.attempt([&] { report_ownership_break(fault, item["params"][fault.position], adapters); });
+          });
+        every_adapter_read = all_read;
+      }) && every_adapter_read;
+    // Unowned params are only worth reporting when every adapter was read: a broken adapter entry
+    // may well be the owner.
+    if (!every_adapter_read || params_node_ == nullptr || !params_node_->IsMap()) return;
+    std::set<std::string> unowned;
+    for (const auto& fault : ownership.unowned()) unowned.insert(fault.param);
+    for (const auto& entry : *params_node_)
+      reader_.attempt([&] {
+        if (entry.first.IsScalar() && unowned.contains(entry.first.Scalar()))
+          reader_.fail(entry.first.Mark(),
+                       "param '" + entry.first.Scalar() + "' is owned by no adapter; list it under one adapter's 'params'");
+      });
+  }
+
+  // An unknown param, or one an earlier adapter (or this one) already lists, where it is listed.
+  void report_ownership_break(const OwnershipBreak& fault, const YAML::Node& listed,
+                              const std::vector<AdapterConfig>& adapters) const {
+    const auto& adapter = adapters[fault.adapter].name;
+    if (fault.kind == OwnershipBreak::Kind::unknown) not_declared(listed, fault.param, "adapter '" + adapter + "': ");
+    reader_.fail(listed.Mark(), "param '" + fault.param + "' is owned by two adapters, '" +
+                                    adapters[fault.first_owner].name + "' and '" + adapter + "'");
+  }
+
+  void read_state_section(StateConfig& state) {
+    if (const auto* node = optional("state"))
+      reader_.attempt([&] {
+        for (const auto& [key, value] : reader_.map(*node, "state", state_keys, "{dir: /var/lib/trimtab}"))
+          reader_.attempt([&, &key = key, &value = value] {
+            if (key.Scalar() == "journal_limit_mb") state.journal_limit_mb = reader_.count(value, "journal_limit_mb", 1);
+            else state.dir = reader_.text(value, "dir");
+          });
+      });
+  }
+
+  void read_control_section(ControlConfig& control) {
+    if (const auto* node = optional("control"))
+      reader_.attempt([&] {
+        for (const auto& [key, value] : reader_.map(*node, "control", control_keys, "{listen: 127.0.0.1:9464}"))
+          reader_.attempt([&, &key = key, &value = value] {
+            if (key.Scalar() == "listen") {
+              control.listen = reader_.text(value, "listen");
+              const auto colon = control.listen.rfind(':');
+              const auto port = colon == std::string::npos ? std::string() : control.listen.substr(colon + 1);
+              const bool digits = !port.empty() && port.size() <= 5 &&
+                                  std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+              if (colon == 0 || !digits || std::stoul(port) > 65535)
+                reader_.fail(value.Mark(), "listen must be host:port such as 127.0.0.1:9464, not '" + control.listen + "'");
+            } else {
+              control.token_file = reader_.text(value, "token_file");
+            }
+          });
+      });
+  }
+
+  const std::string& file_;
+  ErrorList errors_;
+  const Reader reader_;
+  std::map<std::string, YAML::Node> sections_;
+  // Names as written, and views of them for did-you-mean suggestions.
+  bool target_written_ = false;
+  std::vector<std::string> declared_sources_;
+  std::vector<std::string_view> source_names_;
+  std::set<std::string> signal_set_;
+  std::vector<std::string> declared_signals_;
+  std::vector<std::string_view> signal_names_;
+  const YAML::Node* params_node_ = nullptr;
+  std::set<std::string> declared_params_;
+  std::vector<std::string_view> param_names_;
+  std::optional<Space> space_;
+};
 
 YAML::Node load_yaml(const std::string& text, const std::string& file) {
   try {
@@ -958,7 +1046,7 @@ YAML::Node load_yaml(const std::string& text, const std::string& file) {
 } // namespace
 
 TuningConfig parse_tuning_config(const std::string& yaml_text, const std::string& file_name) {
-  return parse_root(load_yaml(yaml_text, file_name), file_name, yaml_text);
+  return SectionReader(load_yaml(yaml_text, file_name), file_name, yaml_text).read();
 }
 
 TuningConfig load_tuning_config(const std::filesystem::path& path) {
@@ -980,13 +1068,8 @@ bool is_built_in(MetricsFormat format) noexcept {
 }
 
 const char* preset_name(GuardrailPreset preset) noexcept {
-  switch (preset) {
-  case GuardrailPreset::conservative: return "conservative";
-  case GuardrailPreset::balanced: return "balanced";
-  case GuardrailPreset::aggressive: return "aggressive";
-  case GuardrailPreset::none: break;
-  }
-  return "none";
+  if (preset == GuardrailPreset::none) return "none";
+  return preset_names[static_cast<std::size_t>(preset) - 1].data();
 }
 
 } // namespace trimtab

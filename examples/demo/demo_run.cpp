@@ -68,7 +68,7 @@ TuningConfig demo_config(const DemoOptions& options, unsigned short port) {
   config.target.sources[0].format = MetricsFormat::prometheus;
   if (options.solver) config.solver.kind = *options.solver;
   if (options.seed) config.solver.seed = *options.seed;
-  if (options.budget) config.solver.budget = *options.budget;
+  if (options.budget) config.policy.budget = *options.budget;
   if (config.adapters.size() != 1 || config.adapters[0].kind != AdapterKind::callback)
     throw std::runtime_error(options.config_name + ": the demo drives its service through one callback adapter");
   for (const auto& param : config.adapters[0].params)
@@ -161,7 +161,7 @@ DemoSummary run_demo(const DemoOptions& options) {
   DemoSummary summary;
   summary.state_dir = options.state_dir.empty() ? fresh_state_dir() : options.state_dir;
   config.state.dir = summary.state_dir;
-  summary.maximize = config.objective.direction == ObjectiveDirection::maximize;
+  summary.maximize = config.policy.direction == Direction::maximize;
   for (const auto& param : config.space.params()) summary.params.push_back(param.name);
 
   LoadOptions load_options;

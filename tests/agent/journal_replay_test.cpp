@@ -82,10 +82,8 @@ json::object replayed_state(const std::string& name) {
   const auto dir = journals_dir() / name;
   const auto config = load_tuning_config(dir / "tuning.yaml");
   const auto& space = config.space;
-  const auto policy = tuning_policy(config);
-  TuningLoop loop(make_solver(config.solver.kind, space,
-                              SolverOptions{policy.direction, config.solver.seed}),
-                  policy);
+  TuningLoop loop(make_solver(config.solver.kind, space, SolverOptions{config.policy.direction, config.solver.seed}),
+                  config.policy);
   if (!config.solver.history.empty()) {
     std::ifstream history(dir / config.solver.history);
     BOOST_REQUIRE_MESSAGE(history, "cannot read " << (dir / config.solver.history));

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ const std::string minimal = target + signals + objective + params + adapters;
 
 // Tests hold an EnvGuard so TRIMTAB_ENABLED is unset while they parse and after.
 TuningConfig parse(const std::string& text) { return parse_tuning_config(text, "t.yaml"); }
+
+// The max_delta limits a config sets, by param name (the policy holds them in the space's order).
+std::map<std::string, Amount> limits(const TuningConfig& config) {
+  std::map<std::string, Amount> out;
+  for (std::size_t i = 0; i < config.space.size(); ++i)
+    if (const auto& limit = config.policy.guardrails.max_delta.at(i)) out.emplace(config.space.params()[i].name, *limit);
+  return out;
+}
 
 std::string error_of(const std::string& text) {
   try {
@@ -99,7 +108,7 @@ BOOST_AUTO_TEST_CASE(one_mistake_is_a_plain_config_error) {
 BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   EnvGuard env;
   const auto config = load_tuning_config(example_path);
-  BOOST_TEST(config.enabled);
+  BOOST_TEST(config.policy.enabled);
   BOOST_REQUIRE(config.target.sources.size() == 1u);
   BOOST_TEST(config.target.sources[0].name == "metrics");
   BOOST_TEST(config.target.sources[0].url == "http://127.0.0.1:8080/metrics");
@@ -107,57 +116,57 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   BOOST_TEST(config.target.interval.count() == 1000);
   BOOST_TEST(config.target.sources[0].timeout.count() == 2000);
 
-  BOOST_REQUIRE(config.signals.size() == 6u);
-  BOOST_TEST(config.signals[0].name == "rps");
-  BOOST_TEST((config.signals[0].kind == SignalKind::rate));
-  BOOST_TEST(config.signals[0].metric == "http_requests_total");
-  BOOST_REQUIRE(config.signals[1].matchers.size() == 1u);
-  BOOST_TEST((config.signals[1].matchers[0].op() == LabelMatcher::Op::regex));
-  BOOST_TEST(config.signals[1].matchers[0].value() == "5..");
-  BOOST_TEST(config.signals[1].matchers[0].matches("503"));
-  BOOST_TEST(!config.signals[1].matchers[0].matches("200"));
-  BOOST_REQUIRE(config.signals[2].matchers.size() == 2u);
-  BOOST_TEST(config.signals[2].matchers[0].label() == "method");
-  BOOST_TEST((config.signals[2].matchers[0].op() == LabelMatcher::Op::equal));
-  BOOST_TEST((config.signals[2].matchers[1].op() == LabelMatcher::Op::not_regex));
-  BOOST_TEST((config.signals[3].kind == SignalKind::quantile));
-  BOOST_TEST(config.signals[3].q == 0.99);
-  BOOST_TEST(config.signals[3].scale == 1000.0);
-  BOOST_TEST((config.signals[4].kind == SignalKind::gauge));
-  BOOST_TEST((config.signals[4].reduce == GaugeReduce::max));
-  BOOST_TEST((config.signals[5].kind == SignalKind::ratio));
-  BOOST_TEST(config.signals[5].numerator == "errors");
-  BOOST_TEST(config.signals[5].denominator == "rps");
+  BOOST_REQUIRE(config.policy.signals.size() == 6u);
+  BOOST_TEST(config.policy.signals[0].name == "rps");
+  BOOST_TEST((config.policy.signals[0].kind == SignalKind::rate));
+  BOOST_TEST(config.policy.signals[0].metric == "http_requests_total");
+  BOOST_REQUIRE(config.policy.signals[1].matchers.size() == 1u);
+  BOOST_TEST((config.policy.signals[1].matchers[0].op() == LabelMatcher::Op::regex));
+  BOOST_TEST(config.policy.signals[1].matchers[0].value() == "5..");
+  BOOST_TEST(config.policy.signals[1].matchers[0].matches("503"));
+  BOOST_TEST(!config.policy.signals[1].matchers[0].matches("200"));
+  BOOST_REQUIRE(config.policy.signals[2].matchers.size() == 2u);
+  BOOST_TEST(config.policy.signals[2].matchers[0].label() == "method");
+  BOOST_TEST((config.policy.signals[2].matchers[0].op() == LabelMatcher::Op::equal));
+  BOOST_TEST((config.policy.signals[2].matchers[1].op() == LabelMatcher::Op::not_regex));
+  BOOST_TEST((config.policy.signals[3].kind == SignalKind::quantile));
+  BOOST_TEST(config.policy.signals[3].q == 0.99);
+  BOOST_TEST(config.policy.signals[3].scale == 1000.0);
+  BOOST_TEST((config.policy.signals[4].kind == SignalKind::gauge));
+  BOOST_TEST((config.policy.signals[4].reduce == GaugeReduce::max));
+  BOOST_TEST((config.policy.signals[5].kind == SignalKind::ratio));
+  BOOST_TEST(config.policy.signals[5].numerator == "errors");
+  BOOST_TEST(config.policy.signals[5].denominator == "rps");
 
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
-  BOOST_TEST(config.objective.expression.text() == "rps - 10 * errors");
+  BOOST_TEST((config.policy.direction == Direction::maximize));
+  BOOST_TEST(config.policy.objective.text() == "rps - 10 * errors");
   const double values[] = {100.0, 2.0};
-  BOOST_TEST(config.objective.expression.evaluate(values) == 80.0);
-  BOOST_REQUIRE(config.constraints.size() == 3u);
-  BOOST_TEST(config.constraints[0].text == "p99_ms <= 250");
-  BOOST_TEST((config.constraints[2].relation == Relation::less));
+  BOOST_TEST(config.policy.objective.evaluate(values) == 80.0);
+  BOOST_REQUIRE(config.policy.constraints.size() == 3u);
+  BOOST_TEST(config.policy.constraints[0].text == "p99_ms <= 250");
+  BOOST_TEST((config.policy.constraints[2].relation == Relation::less));
 
   BOOST_TEST(config.space.size() == 4u);
   BOOST_TEST(config.space.find("timeout_ms").has_value());
 
   BOOST_TEST(config.solver.kind == "bayes");
-  BOOST_TEST(config.solver.budget == 60u);
+  BOOST_TEST(config.policy.budget == 60u);
   BOOST_TEST(config.solver.seed == 42u);
-  BOOST_TEST(config.window.settle.count() == 10'000);
-  BOOST_TEST(config.window.duration.count() == 60'000);
-  BOOST_TEST(config.window.min_samples == 5u);
+  BOOST_TEST(config.policy.settle.count() == 10'000);
+  BOOST_TEST(config.policy.duration.count() == 60'000);
+  BOOST_TEST(config.policy.min_samples == 5u);
 
-  BOOST_REQUIRE(config.guardrails.max_delta.size() == 2u);
-  BOOST_TEST(config.guardrails.max_delta.at("pool_size").value == 10.0);
-  BOOST_TEST(!config.guardrails.max_delta.at("pool_size").percent);
-  BOOST_TEST(config.guardrails.max_delta.at("timeout_ms").value == 20.0);
-  BOOST_TEST(config.guardrails.max_delta.at("timeout_ms").percent);
-  BOOST_TEST(config.guardrails.max_updates_per_second == 0.05);
-  BOOST_TEST(config.guardrails.min_dwell.count() == 60'000);
-  BOOST_TEST(config.guardrails.rollback_on_regression);
-  BOOST_TEST(config.guardrails.required_improvement.value == 10.0);
-  BOOST_TEST(config.guardrails.required_improvement.percent);
-  BOOST_TEST(config.guardrails.max_rollbacks_per_hour == 3u);
+  BOOST_REQUIRE(limits(config).size() == 2u);
+  BOOST_TEST(limits(config).at("pool_size").value == 10.0);
+  BOOST_TEST(!limits(config).at("pool_size").percent);
+  BOOST_TEST(limits(config).at("timeout_ms").value == 20.0);
+  BOOST_TEST(limits(config).at("timeout_ms").percent);
+  BOOST_TEST(config.policy.guardrails.max_updates_per_second == 0.05);
+  BOOST_TEST(config.policy.guardrails.min_dwell.count() == 60'000);
+  BOOST_TEST(config.policy.rollback_on_regression);
+  BOOST_TEST(config.policy.required_improvement.value == 10.0);
+  BOOST_TEST(config.policy.required_improvement.percent);
+  BOOST_TEST(config.policy.guardrails.max_rollbacks_per_hour == 3u);
 
   BOOST_REQUIRE(config.adapters.size() == 2u);
   BOOST_TEST(config.adapters[0].name == "app");
@@ -199,30 +208,30 @@ BOOST_AUTO_TEST_CASE(adapter_options_take_lists_and_one_level_maps) {
 BOOST_AUTO_TEST_CASE(defaults) {
   EnvGuard env;
   const auto config = parse(minimal);
-  BOOST_TEST(config.enabled);
+  BOOST_TEST(config.policy.enabled);
   BOOST_REQUIRE(config.target.sources.size() == 1u);
   BOOST_TEST(config.target.sources[0].name == "metrics");
   BOOST_TEST(config.target.sources[0].url == "file:///tmp/m.txt");
   BOOST_TEST((config.target.sources[0].format == MetricsFormat::prometheus));
   BOOST_TEST(config.target.interval.count() == 1000);
   BOOST_TEST(config.target.sources[0].timeout.count() == 2000);
-  BOOST_TEST(config.constraints.empty());
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::maximize));
+  BOOST_TEST(config.policy.constraints.empty());
+  BOOST_TEST((config.policy.direction == Direction::maximize));
   BOOST_TEST(config.solver.kind == "bayes");
-  BOOST_TEST(config.solver.budget == 50u);
+  BOOST_TEST(config.policy.budget == 50u);
   BOOST_TEST(config.solver.seed == 0u);
-  BOOST_TEST(config.window.settle.count() == 10'000);
-  BOOST_TEST(config.window.duration.count() == 60'000);
-  BOOST_TEST(config.window.min_samples == 5u);
-  BOOST_TEST(config.window.in_effect_limit.count() == 60'000);
-  BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").window.in_effect_limit.count() == 0);
-  BOOST_TEST(config.guardrails.max_delta.empty());
-  BOOST_TEST(config.guardrails.max_updates_per_second == 0.05);
-  BOOST_TEST(config.guardrails.min_dwell.count() == 60'000);
-  BOOST_TEST(config.guardrails.rollback_on_regression);
-  BOOST_TEST(config.guardrails.required_improvement.value == 10.0);
-  BOOST_TEST(config.guardrails.required_improvement.percent);
-  BOOST_TEST(config.guardrails.max_rollbacks_per_hour == 3u);
+  BOOST_TEST(config.policy.settle.count() == 10'000);
+  BOOST_TEST(config.policy.duration.count() == 60'000);
+  BOOST_TEST(config.policy.min_samples == 5u);
+  BOOST_TEST(config.in_effect_limit.count() == 60'000);
+  BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").in_effect_limit.count() == 0);
+  BOOST_TEST(limits(config).empty());
+  BOOST_TEST(config.policy.guardrails.max_updates_per_second == 0.05);
+  BOOST_TEST(config.policy.guardrails.min_dwell.count() == 60'000);
+  BOOST_TEST(config.policy.rollback_on_regression);
+  BOOST_TEST(config.policy.required_improvement.value == 10.0);
+  BOOST_TEST(config.policy.required_improvement.percent);
+  BOOST_TEST(config.policy.guardrails.max_rollbacks_per_hour == 3u);
   BOOST_TEST(config.state.dir.empty());
   BOOST_TEST(config.control.listen == "127.0.0.1:9464");
   BOOST_TEST(config.control.token_file.empty());
@@ -233,8 +242,46 @@ BOOST_AUTO_TEST_CASE(defaults) {
 BOOST_AUTO_TEST_CASE(minimize_and_gauge_defaults) {
   EnvGuard env;
   const auto config = parse(target + "signals:\n  mem: {gauge: rss}\nobjective: {minimize: mem}\n" + params + adapters);
-  BOOST_TEST((config.objective.direction == ObjectiveDirection::minimize));
-  BOOST_TEST((config.signals.at(0).reduce == GaugeReduce::mean));
+  BOOST_TEST((config.policy.direction == Direction::minimize));
+  BOOST_TEST((config.policy.signals.at(0).reduce == GaugeReduce::mean));
+}
+
+BOOST_AUTO_TEST_CASE(what_the_file_leaves_out_keeps_the_loops_own_default) {
+  EnvGuard env;
+  const auto policy = parse(minimal).policy;
+  const TuningPolicy loops_own;
+  BOOST_TEST(policy.settle == loops_own.settle);
+  BOOST_TEST(policy.duration == loops_own.duration);
+  BOOST_TEST(policy.min_samples == loops_own.min_samples);
+  BOOST_TEST(policy.budget == loops_own.budget);
+  BOOST_TEST(!policy.load_signal.has_value());
+  BOOST_TEST(policy.load_band == loops_own.load_band);
+  BOOST_TEST(policy.remeasure_every == loops_own.remeasure_every);
+  BOOST_TEST(policy.max_candidate_windows == loops_own.max_candidate_windows);
+  BOOST_TEST(policy.end_windows_early == loops_own.end_windows_early);
+  BOOST_TEST(policy.required_improvement.value == loops_own.required_improvement.value);
+  BOOST_TEST(policy.regression_threshold.value == loops_own.regression_threshold.value);
+  BOOST_TEST(policy.confidence == loops_own.confidence);
+  BOOST_TEST(policy.safe_mode_recovery == loops_own.safe_mode_recovery);
+  BOOST_TEST(policy.switchback_pairs == loops_own.switchback_pairs);
+  BOOST_TEST(policy.switchback_duration == loops_own.switchback_duration);
+  BOOST_TEST(policy.final_confirmation_pairs == loops_own.final_confirmation_pairs);
+  BOOST_TEST(policy.guard_windows == loops_own.guard_windows);
+  BOOST_TEST(policy.guardrails.max_direction_flips == loops_own.guardrails.max_direction_flips);
+  BOOST_TEST(policy.guardrails.max_delta.size() == 1u); // one per param, none limited
+  BOOST_TEST(!policy.guardrails.max_delta[0].has_value());
+}
+
+BOOST_AUTO_TEST_CASE(window_settings_are_read_in_the_loops_units) {
+  EnvGuard env;
+  const auto policy =
+      parse(minimal + "window: {load_signal: rps, load_band: 40%, end_early: false, duration: 120s}\n").policy;
+  BOOST_TEST(policy.load_signal.value_or("") == "rps");
+  BOOST_TEST(policy.load_band == 0.4); // written as a percentage, held as a fraction
+  BOOST_TEST(!policy.end_windows_early);
+  BOOST_TEST(policy.switchback_duration.count() == 60'000); // half of the measured time, unless written
+  const auto written = parse(minimal + "window: {duration: 120s}\nguardrails: {switchback_window: 10s}\n").policy;
+  BOOST_TEST(written.switchback_duration.count() == 10'000);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_keys_with_suggestions) {
@@ -330,12 +377,12 @@ BOOST_AUTO_TEST_CASE(summary_quantiles_read_a_quantile_label_when_given_one) {
                             "  p1_us: {quantile: 0.01, summary: redis_latency_percentiles_usec, quantile_label: 1}\n"
                             "  p50_us: {quantile: 0.5, summary: s, quantile_label: \"0.5\"}\n" +
                             objective + params + adapters);
-  BOOST_REQUIRE(config.signals.size() == 5u);
-  BOOST_TEST(!config.signals[2].quantile_label.has_value());
-  BOOST_TEST(config.signals[2].matches_quantile(99.0)); // a percentage, read without a quantile_label
-  BOOST_TEST(config.signals[3].quantile_label.value_or(0.0) == 1.0);
-  BOOST_TEST(config.signals[3].matches_quantile(1.0));
-  BOOST_TEST(config.signals[4].quantile_label.value_or(0.0) == 0.5);
+  BOOST_REQUIRE(config.policy.signals.size() == 5u);
+  BOOST_TEST(!config.policy.signals[2].quantile_label.has_value());
+  BOOST_TEST(config.policy.signals[2].matches_quantile(99.0)); // a percentage, read without a quantile_label
+  BOOST_TEST(config.policy.signals[3].quantile_label.value_or(0.0) == 1.0);
+  BOOST_TEST(config.policy.signals[3].matches_quantile(1.0));
+  BOOST_TEST(config.policy.signals[4].quantile_label.value_or(0.0) == 0.5);
 
   const std::string before = target + "signals:\n";
   const std::string after = "  errors: {rate: x}\n" + objective + params + adapters;
@@ -351,14 +398,14 @@ BOOST_AUTO_TEST_CASE(summary_quantiles_read_a_quantile_label_when_given_one) {
 
 BOOST_AUTO_TEST_CASE(enabled_from_environment) {
   EnvGuard env;
-  BOOST_TEST(parse(minimal).enabled);
+  BOOST_TEST(parse(minimal).policy.enabled);
   for (const char* off : {"false", "0", "no", "off", "FALSE", "Off"}) {
     setenv("TRIMTAB_ENABLED", off, 1);
-    BOOST_TEST(!parse(minimal).enabled, off);
+    BOOST_TEST(!parse(minimal).policy.enabled, off);
   }
   for (const char* on : {"true", "1", "yes", "on", ""}) {
     setenv("TRIMTAB_ENABLED", on, 1);
-    BOOST_TEST(parse(minimal).enabled, on);
+    BOOST_TEST(parse(minimal).policy.enabled, on);
   }
   setenv("TRIMTAB_ENABLED", "nope", 1);
   BOOST_TEST(error_of(minimal) ==
@@ -375,37 +422,38 @@ BOOST_AUTO_TEST_CASE(a_preset_sets_coherent_values_and_written_keys_override_it)
                             "params:\n  pool: {type: int, min: 1, max: 10}\n  policy: {type: categorical, choices: [a, b]}\n"
                             "adapters:\n  - {name: app, kind: callback, params: [pool, policy]}\n"
                             "guardrails:\n  min_dwell: 20s\n  preset: conservative\n  switchback_pairs: 2\n");
-  const auto& g = config.guardrails;
-  BOOST_TEST((g.preset == GuardrailPreset::conservative));
+  const auto& g = config.policy.guardrails;
+  const auto& origins = config.guardrail_origins.by_key;
+  BOOST_TEST((config.guardrail_origins.preset == GuardrailPreset::conservative));
   BOOST_TEST(g.min_dwell.count() == 20'000); // written before the preset, and still wins
-  BOOST_TEST(g.origins.at("min_dwell") == "t.yaml:13");
-  BOOST_TEST(g.switchback_pairs == 2u);
-  BOOST_TEST(g.origins.at("switchback_pairs") == "t.yaml:15");
+  BOOST_TEST(origins.at("min_dwell") == "t.yaml:13");
+  BOOST_TEST(config.policy.switchback_pairs == 2u);
+  BOOST_TEST(origins.at("switchback_pairs") == "t.yaml:15");
   BOOST_TEST(g.max_updates_per_second == 0.01);
-  BOOST_TEST(g.origins.at("max_updates_per_second") == "preset conservative");
-  BOOST_TEST(g.confidence == 0.99);
-  BOOST_TEST(g.required_improvement.value == 15.0);
+  BOOST_TEST(origins.at("max_updates_per_second") == "preset conservative");
+  BOOST_TEST(config.policy.confidence == 0.99);
+  BOOST_TEST(config.policy.required_improvement.value == 15.0);
   BOOST_TEST(g.max_rollbacks_per_hour == 1u);
-  BOOST_TEST(g.max_delta.at("pool").value == 10.0);
-  BOOST_TEST(g.max_delta.at("pool").percent);
-  BOOST_TEST(!g.max_delta.contains("policy")); // a label has no distance
-  BOOST_TEST(g.origins.at("max_rollbacks_per_hour") == "preset conservative");
-  BOOST_TEST(g.origins.at("safe_mode_recovery") == "default");
+  BOOST_TEST(limits(config).at("pool").value == 10.0);
+  BOOST_TEST(limits(config).at("pool").percent);
+  BOOST_TEST(!limits(config).contains("policy")); // a label has no distance
+  BOOST_TEST(origins.at("max_rollbacks_per_hour") == "preset conservative");
+  BOOST_TEST(origins.at("safe_mode_recovery") == "default");
 
-  const auto aggressive = parse(minimal + "guardrails: {preset: aggressive, max_delta: {pool: 3}}\n").guardrails;
-  BOOST_TEST(aggressive.switchback_pairs == 0u); // off for aggressive
-  BOOST_TEST(aggressive.max_delta.at("pool").value == 3.0);
-  BOOST_TEST(aggressive.origins.at("max_delta.pool") == "t.yaml:11");
-  BOOST_TEST(aggressive.min_dwell.count() == 10'000);
-  const auto balanced = parse(minimal + "guardrails: {preset: balanced}\n").guardrails;
-  BOOST_TEST(balanced.switchback_pairs == 3u);
-  BOOST_TEST(balanced.max_delta.at("pool").value == 25.0);
+  const auto aggressive = parse(minimal + "guardrails: {preset: aggressive, max_delta: {pool: 3}}\n");
+  BOOST_TEST(aggressive.policy.switchback_pairs == 0u); // off for aggressive
+  BOOST_TEST(limits(aggressive).at("pool").value == 3.0);
+  BOOST_TEST(aggressive.guardrail_origins.by_key.at("max_delta.pool") == "t.yaml:11");
+  BOOST_TEST(aggressive.policy.guardrails.min_dwell.count() == 10'000);
+  const auto balanced = parse(minimal + "guardrails: {preset: balanced}\n");
+  BOOST_TEST(balanced.policy.switchback_pairs == 3u);
+  BOOST_TEST(limits(balanced).at("pool").value == 25.0);
   // Without a preset, the built-in defaults: no max_delta, switchback off.
-  const auto plain = parse(minimal).guardrails;
-  BOOST_TEST((plain.preset == GuardrailPreset::none));
-  BOOST_TEST(plain.switchback_pairs == 0u);
-  BOOST_TEST(plain.origins.at("confidence") == "default");
-  BOOST_TEST(plain.origins.at("max_delta.pool") == "default");
+  const auto plain = parse(minimal);
+  BOOST_TEST((plain.guardrail_origins.preset == GuardrailPreset::none));
+  BOOST_TEST(plain.policy.switchback_pairs == 0u);
+  BOOST_TEST(plain.guardrail_origins.by_key.at("confidence") == "default");
+  BOOST_TEST(plain.guardrail_origins.by_key.at("max_delta.pool") == "default");
 
   check_error(minimal + "guardrails: {preset: balnced}\n",
               "11:22: unknown guardrails preset 'balnced' (did you mean 'balanced'?); the choices are conservative, "
@@ -416,10 +464,10 @@ BOOST_AUTO_TEST_CASE(a_preset_sets_coherent_values_and_written_keys_override_it)
 
 BOOST_AUTO_TEST_CASE(mode_and_offline_history) {
   EnvGuard env;
-  BOOST_TEST((parse(minimal).mode == TuningMode::apply));
+  BOOST_TEST((parse(minimal).policy.mode == TuningMode::apply));
   const auto config = parse_tuning_config("mode: recommend\n" + minimal + "solver: {history: results.jsonl}\n",
                                           "/etc/trimtab/t.yaml");
-  BOOST_TEST((config.mode == TuningMode::recommend));
+  BOOST_TEST((config.policy.mode == TuningMode::recommend));
   BOOST_TEST(config.solver.history == std::filesystem::path("/etc/trimtab/results.jsonl"));
   check_error("mode: recomend\n" + minimal, "1:7: unknown mode 'recomend' (did you mean 'recommend'?); the choices are apply or recommend");
 }
@@ -453,10 +501,10 @@ BOOST_AUTO_TEST_CASE(a_list_of_metrics_sources_and_signals_choosing_one) {
   // A password file counts from the config's folder, as the adapters' do.
   BOOST_TEST(config.target.sources[2].options.at("password_file") == "/etc/trimtab/secret");
   // The first source is the default: naming it is the same as not.
-  BOOST_TEST(config.signals[0].metrics_source.empty());
-  BOOST_TEST(config.signals[1].metrics_source.empty());
-  BOOST_TEST(config.signals[2].metrics_source == "pool");
-  BOOST_TEST(config.signals[3].metrics_source == "cache");
+  BOOST_TEST(config.policy.signals[0].metrics_source.empty());
+  BOOST_TEST(config.policy.signals[1].metrics_source.empty());
+  BOOST_TEST(config.policy.signals[2].metrics_source == "pool");
+  BOOST_TEST(config.policy.signals[3].metrics_source == "cache");
 }
 
 BOOST_AUTO_TEST_CASE(the_single_map_form_takes_a_built_in_format) {

@@ -233,13 +233,13 @@ struct SignalRow {
 // Scrapes the sources of a tuning config a few times and reports what the agent would see.
 class LiveProbe {
 public:
-  LiveProbe(const TuningConfig& config, int scrapes) : config_(config), scrapes_(scrapes), window_(config.signals) {
+  LiveProbe(const TuningConfig& config, int scrapes) : config_(config), scrapes_(scrapes), window_(config.policy.signals) {
     for (std::size_t i = 0; i < config.target.sources.size(); ++i) {
       const auto& source = config.target.sources[i];
       auto probe = std::make_unique<SourceProbe>(source, i == 0 ? std::string() : source.name);
       try {
-        if (source.format == MetricsFormat::json) probe->json.emplace(config.signals, probe->key); // throws for unreadable signals
-        else probe->collector = std::make_unique<ScrapeCollector>(config.signals, probe->key);
+        if (source.format == MetricsFormat::json) probe->json.emplace(config.policy.signals, probe->key); // throws for unreadable signals
+        else probe->collector = std::make_unique<ScrapeCollector>(config.policy.signals, probe->key);
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument("source '" + source.name + "' (" + metrics_format_name(source.format) + "): " + e.what());
       }
@@ -323,7 +323,7 @@ private:
         std::cerr << "trimtab probe: " << where << ": the body is not JSON: " << read.error << '\n';
         return false;
       }
-      for (const auto& spec : config_.signals) {
+      for (const auto& spec : config_.policy.signals) {
         const std::string prefix = "signal '" + spec.name + "' ";
         for (const auto& problem : read.problems)
           if (problem.starts_with(prefix)) json_problems_[spec.name] = problem.substr(prefix.size());
@@ -434,7 +434,7 @@ private:
   // leaves the ratio without one too.
   const SignalRow& row(const std::string& name) {
     if (const auto found = rows_.find(name); found != rows_.end()) return found->second;
-    const auto spec = std::find_if(config_.signals.begin(), config_.signals.end(),
+    const auto spec = std::find_if(config_.policy.signals.begin(), config_.policy.signals.end(),
                                    [&](const SignalSpec& s) { return s.name == name; });
     SignalRow row;
     if (spec->kind == SignalKind::ratio) {
@@ -470,7 +470,7 @@ private:
 
   int report() {
     std::size_t width = std::string_view("constraint").size();
-    for (const auto& spec : config_.signals) width = std::max(width, spec.name.size());
+    for (const auto& spec : config_.policy.signals) width = std::max(width, spec.name.size());
     const auto cell = [&](std::string_view text, std::size_t cell_width) {
       std::cout << text << std::string(cell_width > text.size() ? cell_width - text.size() : 1, ' ');
     };
@@ -480,7 +480,7 @@ private:
     cell("kind", 10);
     std::cout << "value\n";
     bool all_values = true;
-    for (const auto& spec : config_.signals) {
+    for (const auto& spec : config_.policy.signals) {
       const auto& row = this->row(spec.name);
       cell(spec.name, width + 2);
       cell(kind_name(spec.kind), 10);
@@ -492,18 +492,17 @@ private:
     }
 
     std::cout << '\n';
-    const auto& objective = config_.objective;
+    const auto& objective = config_.policy.objective;
     cell("objective", width + 2);
-    std::cout << (objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
-              << objective.expression.text();
+    std::cout << (config_.policy.direction == Direction::maximize ? "maximize " : "minimize ") << objective.text();
     std::string missing;
-    if (const auto values = values_of(objective.expression.variables(), missing)) {
-      const double value = objective.expression.evaluate(*values);
+    if (const auto values = values_of(objective.variables(), missing)) {
+      const double value = objective.evaluate(*values);
       std::cout << " = " << format_number(value) << (std::isfinite(value) ? "" : " (cannot be scored)") << '\n';
     } else {
       std::cout << ": cannot evaluate (" << missing << " has no value)\n";
     }
-    for (const auto& constraint : config_.constraints) {
+    for (const auto& constraint : config_.policy.constraints) {
       cell("constraint", width + 2);
       std::cout << constraint.text << ": ";
       const auto values = values_of(constraint.variables(), missing);

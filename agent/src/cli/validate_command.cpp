@@ -42,17 +42,18 @@ std::string human(double seconds) {
 // How fast the study goes: a window's length, the least time between two changes, and so the
 // study's length. Returns a warning when the guardrails, not the windows, set the pace.
 std::string pace(const TuningConfig& config, std::ostream& out) {
-  const double settle = config.window.settle.count() / 1000.0, measure = config.window.duration.count() / 1000.0;
+  const auto& policy = config.policy;
+  const double settle = policy.settle.count() / 1000.0, measure = policy.duration.count() / 1000.0;
   const double window = settle + measure;
-  const double dwell = config.guardrails.min_dwell.count() / 1000.0;
-  const double rate_gap = 1.0 / config.guardrails.max_updates_per_second;
+  const double dwell = policy.guardrails.min_dwell.count() / 1000.0;
+  const double rate_gap = 1.0 / policy.guardrails.max_updates_per_second;
   const double gap = std::max(dwell, rate_gap);
-  const auto budget = static_cast<double>(config.solver.budget);
+  const auto budget = static_cast<double>(policy.budget);
   out << "  window:      " << human(window) << " per window (" << human(settle) << " settling + " << human(measure)
       << " measuring)\n"
       << "  changes:     at least " << human(gap) << " apart (min_dwell " << human(dwell) << ", max_updates_per_second "
-      << config.guardrails.max_updates_per_second << ": one per " << human(rate_gap) << ")\n"
-      << "  study:       about " << human(budget * std::max(window, gap)) << " (" << config.solver.budget
+      << policy.guardrails.max_updates_per_second << ": one per " << human(rate_gap) << ")\n"
+      << "  study:       about " << human(budget * std::max(window, gap)) << " (" << policy.budget
       << " x max(window " << human(window) << ", changes " << human(gap) << "))\n";
   if (gap <= window) return {};
   const bool by_dwell = dwell >= rate_gap;
@@ -88,30 +89,34 @@ std::string show(const Amount& amount) { return show(amount.value) + (amount.per
 // Every effective guardrail value, and where it came from: the default, the preset, or the line
 // of the file that sets it.
 void explain(const TuningConfig& config, std::ostream& out) {
-  const auto& g = config.guardrails;
-  out << "\nmode: " << mode_name(config.mode) << "\n"
-      << "guardrails (preset " << preset_name(g.preset) << "), effective values and where each comes from:\n";
+  const auto& policy = config.policy;
+  const auto& g = policy.guardrails;
+  const auto& origins = config.guardrail_origins.by_key;
+  out << "\nmode: " << mode_name(policy.mode) << "\n"
+      << "guardrails (preset " << preset_name(config.guardrail_origins.preset)
+      << "), effective values and where each comes from:\n";
   auto line = [&](const std::string& key, const std::string& value) {
-    const auto origin = g.origins.find(key);
+    const auto origin = origins.find(key);
     out << "  " << std::left << std::setw(28) << key << std::setw(14) << value
-        << (origin == g.origins.end() ? "default" : origin->second) << '\n';
+        << (origin == origins.end() ? "default" : origin->second) << '\n';
   };
-  for (const auto& param : config.space.params()) {
-    const auto limit = g.max_delta.find(param.name);
+  for (std::size_t i = 0; i < config.space.size(); ++i) {
+    const auto& param = config.space.params()[i];
     if (std::holds_alternative<CategoricalChoices>(param.domain)) continue; // a label has no distance to limit
-    line("max_delta." + param.name, limit == g.max_delta.end() ? "unlimited" : show(limit->second));
+    const auto& limit = g.max_delta.at(i);
+    line("max_delta." + param.name, limit ? show(*limit) : "unlimited");
   }
   line("max_updates_per_second", show(g.max_updates_per_second));
   line("min_dwell", show(g.min_dwell));
   line("max_rollbacks_per_hour", std::to_string(g.max_rollbacks_per_hour));
-  line("required_improvement", show(g.required_improvement));
-  line("regression_threshold", show(g.regression_threshold));
-  line("confidence", show(g.confidence));
-  line("rollback_on_regression", g.rollback_on_regression ? "true" : "false");
+  line("required_improvement", show(policy.required_improvement));
+  line("regression_threshold", show(policy.regression_threshold));
+  line("confidence", show(policy.confidence));
+  line("rollback_on_regression", policy.rollback_on_regression ? "true" : "false");
   line("max_direction_flips", std::to_string(g.max_direction_flips));
-  line("safe_mode_recovery", show(g.safe_mode_recovery));
-  line("switchback_pairs", g.switchback_pairs == 0 ? "0 (off)" : std::to_string(g.switchback_pairs));
-  line("switchback_window", show(g.switchback_window.count() > 0 ? g.switchback_window : config.window.duration / 2));
+  line("safe_mode_recovery", show(policy.safe_mode_recovery));
+  line("switchback_pairs", policy.switchback_pairs == 0 ? "0 (off)" : std::to_string(policy.switchback_pairs));
+  line("switchback_window", show(policy.switchback_duration));
 }
 
 } // namespace
@@ -148,9 +153,10 @@ int validate_command(const std::vector<std::string>& args) {
       return 2;
     }
     std::cout << file << ": ok\n"
-              << "  objective:   " << (config.objective.direction == ObjectiveDirection::maximize ? "maximize " : "minimize ")
-              << config.objective.expression.text() << '\n'
-              << "  signals:     " << config.signals.size() << ", constraints: " << config.constraints.size() << '\n'
+              << "  objective:   " << (config.policy.direction == Direction::maximize ? "maximize " : "minimize ")
+              << config.policy.objective.text() << '\n'
+              << "  signals:     " << config.policy.signals.size() << ", constraints: " << config.policy.constraints.size()
+              << '\n'
               << "  params:      " << config.space.size() << " (" << config.space.dimensions() << " cube dimensions)\n"
               << "  adapters:    " << config.adapters.size() << '\n'
               << "  sources:     ";
@@ -158,12 +164,12 @@ int validate_command(const std::vector<std::string>& args) {
       std::cout << (i > 0 ? ", " : "") << config.target.sources[i].name << " ("
                 << metrics_format_name(config.target.sources[i].format) << ")";
     std::cout << ", every " << human(config.target.interval.count() / 1000.0) << '\n'
-              << "  budget:      " << config.solver.budget << " windows\n";
+              << "  budget:      " << config.policy.budget << " windows\n";
     const auto warning = pace(config, std::cout);
     std::cout << "  applying:    "
-              << (!config.enabled                          ? "no (TRIMTAB_ENABLED says off: the agent observes only)"
-                  : config.mode == TuningMode::recommend ? "no (mode recommend: the agent measures and recommends)"
-                                                           : "yes")
+              << (!config.policy.enabled                        ? "no (TRIMTAB_ENABLED says off: the agent observes only)"
+                  : config.policy.mode == TuningMode::recommend ? "no (mode recommend: the agent measures and recommends)"
+                                                                : "yes")
               << '\n' << warning;
     if (want_explain) explain(config, std::cout);
     return 0;

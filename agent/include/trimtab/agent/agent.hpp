@@ -161,7 +161,4 @@ private:
   std::unique_ptr<State> state_;
 };
 
-/// The core loop's policy for a loaded tuning config.
-[[nodiscard]] TuningPolicy tuning_policy(const TuningConfig& config);
-
 } // namespace trimtab

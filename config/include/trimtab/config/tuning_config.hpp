@@ -15,7 +15,7 @@
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/space.hpp>
-#include <trimtab/core/tuning_loop.hpp>
+#include <trimtab/core/tuning_policy.hpp>
 
 namespace trimtab {
 
@@ -58,90 +58,29 @@ struct TargetConfig {
   std::chrono::milliseconds interval{1000};
 };
 
-enum class ObjectiveDirection { maximize, minimize };
-
-/// `objective`: exactly one of `maximize: EXPR` or `minimize: EXPR`, over declared signals.
-struct ObjectiveConfig {
-  ObjectiveDirection direction = ObjectiveDirection::maximize;
-  Expression expression;
-};
-
 struct SolverConfig {
   /// One of solver_kinds() (core's make_solver.hpp, the one list of them), checked when read.
   std::string kind = "bayes";
-  std::uint64_t budget = 50; ///< > 0
   std::uint64_t seed = 0;
   /// Offline results to start from (JSON lines as `trimtab solve --history` reads them: point,
   /// value, constraints, failed), relative to the config file's folder; empty: none.
   std::filesystem::path history;
 };
 
-struct WindowConfig {
-  std::chrono::milliseconds settle{10'000};   ///< >= 0: ignored time after a change
-  std::chrono::milliseconds duration{60'000}; ///< > 0: measured time
-  std::size_t min_samples = 5;                ///< >= 2 scrapes per window
-  /// A declared signal that measures offered load (request rate). A window in which it differs
-  /// from the incumbent's by more than load_band (a percentage) is discarded: the traffic changed,
-  /// not the configuration.
-  std::string load_signal;
-  double load_band_percent = 25.0;
-  /// Measure the incumbent again after this many candidate windows (0: never).
-  std::size_t remeasure_every = 10;
-  /// Windows a close call may give one candidate before it is ruled out (1: one window each).
-  std::size_t max_candidate_windows = 3;
-  /// End a candidate's window early when a sequential test (mSPRT) finds it clearly worse or
-  /// clearly breaking a constraint.
-  bool end_early = true;
-  /// >= 0: how long the agent waits, after an apply and before `settle` starts, for the adapters
-  /// to report it in effect (a pool that still holds more server connections than its new size is
-  /// not); past it the window is measured anyway and the journal says so. 0: ask once, never wait.
-  std::chrono::milliseconds in_effect_limit{60'000};
-};
-
 /// Named sets of guardrail values: `guardrails: {preset: conservative}`. A key written next to the
 /// preset overrides it.
 enum class GuardrailPreset { none, conservative, balanced, aggressive };
 
-struct GuardrailsConfig {
-  GuardrailPreset preset = GuardrailPreset::none;
-  /// Per parameter, the largest change in one step ("10" or "20%"). Parameters not named are
-  /// unlimited. Every name is a declared param.
-  std::map<std::string, Amount> max_delta;
-  double max_updates_per_second = 0.05; ///< > 0
-  std::chrono::milliseconds min_dwell{60'000};
-  bool rollback_on_regression = true;
-  /// How much better than the incumbent a configuration must score before it is kept: "10%"
-  /// (relative) or an absolute number in the objective's units.
-  Amount required_improvement{10.0, true};
-  std::uint64_t max_rollbacks_per_hour = 3;
-  /// A candidate worse than the incumbent by more than this ("5%" or an absolute amount) is rolled
-  /// back at once, when the difference is significant at `confidence`.
-  Amount regression_threshold{5.0, true};
-  /// How sure a promotion or a regression must be: 1 - the one-sided p-value, in (0, 1).
-  double confidence = 0.95;
-  /// Reversals of direction in a parameter's last 8 candidate steps before it is held for a step.
-  std::size_t max_direction_flips = 4;
-  /// Safe mode lifts by itself after this long (an operator's resume lifts it at once).
-  std::chrono::milliseconds safe_mode_recovery{3'600'000};
-  /// Switchback confirmation before a promotion: incumbent/candidate pairs of windows (0: off,
-  /// else at least 2), each window `switchback_window` long (0: half of window.duration).
-  std::size_t switchback_pairs = 0;
-  std::chrono::milliseconds switchback_window{0};
-  /// At the end of the study, best against baseline in this many switchback pairs: the claimed
-  /// improvement (0: off, the claim is pooled from the study's windows; else at least 2).
-  std::size_t final_confirmation_pairs = 3;
-  /// After the study, guard the best: measure it window after window, and when its last
-  /// `guard_windows` windows regress, check it against the baseline by switchback pairs and roll
-  /// back to the baseline if that is now better (docs/verdicts.md). false: stop measuring.
-  bool guard_after_study = true;
-  std::size_t guard_windows = 3;
-  /// Where each effective value came from, by key ("max_delta.pool_size" for one param's limit):
-  /// "default", "preset balanced", or "file:line" where it is written.
-  std::map<std::string, std::string> origins;
-};
-
 /// The preset's word as written in YAML ("balanced"), or "none".
 [[nodiscard]] const char* preset_name(GuardrailPreset preset) noexcept;
+
+/// Where each effective guardrail value came from, for `trimtab validate --explain`.
+struct GuardrailOrigins {
+  GuardrailPreset preset = GuardrailPreset::none;
+  /// By key of the `guardrails` section ("max_delta.pool_size" for one param's limit): "default",
+  /// "preset balanced", or "file:line" where it is written.
+  std::map<std::string, std::string> by_key;
+};
 
 enum class AdapterKind { callback, http, file, command, redis, pgbouncer, postgres };
 
@@ -174,23 +113,25 @@ struct ControlConfig {
 };
 
 struct TuningConfig {
-  /// `mode: apply` (the default) tunes; `mode: recommend` measures and recommends, applying nothing.
-  TuningMode mode = TuningMode::apply;
   TargetConfig target;
-  /// In the order written; validated with validate_signal_specs.
-  std::vector<SignalSpec> signals;
-  ObjectiveConfig objective;
-  std::vector<Constraint> constraints;
+  /// What the tuning loop runs by: `mode` (apply unless written), `signals` (in the order written,
+  /// validated with validate_signal_specs), the `objective`'s direction and expression,
+  /// `constraints`, solver.budget, the `window` and `guardrails` sections, and `enabled`, false when
+  /// the environment says TRIMTAB_ENABLED=false (or 0, no, off; case ignored): the agent then
+  /// observes but never changes anything. In core's units (load_band a fraction, max_delta one
+  /// entry per param of `space`), with core's defaults for whatever the file leaves out.
+  TuningPolicy policy;
   Space space;
   SolverConfig solver;
-  WindowConfig window;
-  GuardrailsConfig guardrails;
+  GuardrailOrigins guardrail_origins;
+  /// window.in_effect_limit, >= 0: how long the agent waits, after an apply and before `settle`
+  /// starts, for the adapters to report it in effect (a pool that still holds more server
+  /// connections than its new size is not); past it the window is measured anyway and the journal
+  /// says so. 0: ask once, never wait.
+  std::chrono::milliseconds in_effect_limit{60'000};
   std::vector<AdapterConfig> adapters;
   StateConfig state;
   ControlConfig control;
-  /// False when the environment says TRIMTAB_ENABLED=false (or 0, no, off; case ignored): the
-  /// agent then observes but never changes anything. true/1/yes/on or unset/empty keep it true.
-  bool enabled = true;
 };
 
 /// Reads and validates a tuning.yaml. Throws ConfigError ("file:line:column: message"), or
