@@ -1,0 +1,271 @@
+// Confirmation by switchback pairs: a promising candidate against the incumbent, the best against
+// the baseline at the end of the study (and the claim it makes), and the guard's check of a
+// regressed best against the baseline.
+#include <trimtab/core/tuning_loop.hpp>
+
+#include "loop_score.hpp"
+
+#include <boost/math/distributions/students_t.hpp>
+
+#include <trimtab/core/number_text.hpp>
+
+namespace trimtab {
+namespace {
+
+double mean_of(const std::vector<double>& values) { return summarize(values).mean; }
+
+} // namespace
+
+void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
+  if (!switchback_) { // abandoned while this window ran
+    continue_tuning(now);
+    return;
+  }
+  auto& confirming = *switchback_;
+  if (confirming.guard_check) {
+    decide_guard_check(now, score, confirming);
+    return;
+  }
+  const auto point = applied_;
+  const bool on_candidate = point == confirming.candidate;
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  std::string problem;
+  bool broke = false;
+  if (!score.judgeable()) {
+    problem = "no data in a switchback window: " + score.why_not();
+  } else {
+    remember(point, window_evidence(score));
+    if (on_candidate && !confirming.final_check)
+      for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
+        if (score.constraints[c] > 0) {
+          problem = "breaks '" + policy_.constraints[c].text + "' (by " + number_text(score.constraints[c]) + ") in a switchback window";
+          broke = true;
+        }
+  }
+  // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
+  // side never happened: a max_delta that rounds the step back to where the service is (found by
+  // the guardrail property test, where it read an empty pair).
+  const bool in_turn = on_candidate ? confirming.candidate_values.size() < confirming.incumbent_values.size()
+                                    : point == *incumbent_ && confirming.incumbent_values.size() == confirming.candidate_values.size();
+  if (problem.empty() && !in_turn)
+    problem = std::string("the guardrails kept the pair from alternating (a window on ") +
+              (on_candidate ? "the candidate" : "a configuration outside the pair") + " out of turn)";
+  if (!problem.empty()) {
+    if (!score.judgeable()) blind_ = true;
+    if (confirming.final_check) {
+      switchback_.reset();
+      claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
+      return;
+    }
+    record_decision(confirming.candidate, score.value, broke ? DecisionVerdict::rollback : DecisionVerdict::keep, "not confirmed: " + problem, std::nullopt,
+                    std::nullopt);
+    switchback_.reset();
+    roll_back(now, broke);
+    return;
+  }
+  if (!on_candidate) {
+    confirming.incumbent_values.push_back(*score.value);
+    move_to(now, confirming.candidate, Purpose::switchback);
+    return;
+  }
+  confirming.candidate_values.push_back(*score.value);
+  const auto pair = confirming.candidate_values.size();
+  const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
+  record_switchback_pair(confirming, pair, pairs_wanted);
+  if (pair < pairs_wanted) {
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  std::vector<double> differences;
+  for (std::size_t i = 0; i < pair; ++i)
+    differences.push_back(sign * (confirming.candidate_values[i] - confirming.incumbent_values[i]));
+  const double incumbent_mean = mean_of(confirming.incumbent_values);
+  const double candidate_mean = mean_of(confirming.candidate_values);
+  if (confirming.final_check) {
+    // The best's gain over the baseline is minus the baseline's gain over the best.
+    for (auto& d : differences) d = -d;
+    switchback_.reset();
+    claim_and_finish(now, differences, candidate_mean, incumbent_mean, {});
+    return;
+  }
+  const auto test = paired_t_test(differences);
+  const double gain = sign * (candidate_mean - incumbent_mean);
+  const double effect = incumbent_mean != 0.0 ? gain / std::abs(incumbent_mean) : gain;
+  const double p = test ? test->p_greater : 1.0;
+  const auto pairs_text = std::to_string(pair) + " switchback pairs";
+  if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < 1.0 - policy_.confidence) {
+    record_decision(point, candidate_mean, DecisionVerdict::promote,
+                    "better by " + number_text(effect * 100) + "% over " + pairs_text + " (paired p=" + number_text(p) + ")", effect, p);
+    switchback_.reset();
+    make_incumbent(now, point, score, true);
+    propose(now);
+    return;
+  }
+  record_decision(point, candidate_mean, DecisionVerdict::keep,
+                  "not confirmed by " + pairs_text + ": " + number_text(effect * 100) + "% (paired p=" + number_text(p) + ")", effect, p);
+  switchback_.reset();
+  move_to(now, *incumbent_, Purpose::rollback);
+}
+
+void TuningLoop::record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of) {
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  const double a = pairs.incumbent_values.back(), b = pairs.candidate_values.back();
+  record(SwitchbackRecord{pair, of, named(pairs.candidate), named(*incumbent_), a, b, sign * (b - a), pairs.final_check, pairs.guard_check});
+}
+
+std::size_t TuningLoop::guard_check_pairs() const noexcept {
+  return policy_.final_confirmation_pairs >= 2 ? policy_.final_confirmation_pairs : 3;
+}
+
+void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchback& check) {
+  const auto point = applied_;
+  const bool on_baseline = point == check.candidate;
+  auto mark_guard = [&] { std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true; };
+  auto back_to_best = [&](const std::string& reason, std::optional<double> value) {
+    record_decision(*incumbent_, value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
+    mark_guard();
+    switchback_.reset();
+    move_to(now, *incumbent_, Purpose::final_config);
+  };
+  if (!score.judgeable()) {
+    blind_ = true;
+    back_to_best("the guard's check stopped: no data in a switchback window: " + score.why_not() + "; back to the best",
+                 std::nullopt);
+    return;
+  }
+  blind_ = false;
+  record_observation(point, score, false);
+  const auto window = window_evidence(score);
+  remember(point, window);
+  const auto broken = clearly_broken(score);
+  if (!on_baseline) {
+    check.incumbent_windows.push_back(window);
+    check.incumbent_values.push_back(*score.value);
+    check.incumbent_broke = check.incumbent_broke || !broken.empty();
+    move_to(now, check.candidate, Purpose::switchback);
+    return;
+  }
+  check.candidate_windows.push_back(window);
+  check.candidate_values.push_back(*score.value);
+  check.candidate_broke = check.candidate_broke || !broken.empty();
+  if (check.candidate_broke && !check.incumbent_broke) {
+    guard_from(pool(check.incumbent_windows), "the baseline broke a constraint in the guard's check: the best's new level");
+    back_to_best("the guard's check: the baseline breaks " + broken + " where the best does not; back to the best", score.value);
+    return;
+  }
+  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
+  const auto pair = check.candidate_values.size();
+  const auto wanted = guard_check_pairs();
+  record_switchback_pair(check, pair, wanted);
+  // A constraint the best breaks and the baseline meets needs no more pairs: safety first.
+  const bool only_best_broke = check.incumbent_broke && !check.candidate_broke;
+  if (pair < wanted && !only_best_broke) {
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  std::vector<double> differences; // positive: the baseline is the better
+  for (std::size_t i = 0; i < pair; ++i) differences.push_back(sign * (check.candidate_values[i] - check.incumbent_values[i]));
+  const auto test = paired_t_test(differences);
+  const double best_mean = mean_of(check.incumbent_values);
+  const double gain = mean_of(differences);
+  const double effect = best_mean != 0.0 ? gain / std::abs(best_mean) : gain;
+  const double p = test ? test->p_greater : 1.0;
+  const auto pairs_text = std::to_string(pair) + " switchback pairs";
+  const bool baseline_better = only_best_broke || (gain > 0 && p < 1.0 - policy_.confidence);
+  if (!baseline_better) {
+    guard_from(pool(check.incumbent_windows), "the guard's check found the baseline no better: the best's new level");
+    back_to_best("the guard's check: the baseline is no better than the best over " + pairs_text + " (" +
+                     number_text(effect * 100) + "%, paired p=" + number_text(p) +
+                     "): the service changed, not the configuration; back to the best, guarded from its new level",
+                 best_mean);
+    return;
+  }
+  // The baseline runs now (each pair ends on it): the rollback is already in force.
+  const auto best = *incumbent_;
+  record_decision(best, best_mean, DecisionVerdict::rollback,
+                  "the guard's check: the baseline is better than the best over " + pairs_text +
+                      (only_best_broke ? " (the best broke a constraint, the baseline did not)"
+                                                                       : " (by " + number_text(effect * 100) + "%, paired p=" + number_text(p) + ")") +
+                      "; back to the baseline",
+                  -effect, only_best_broke ? std::nullopt : std::optional<double>(p));
+  mark_guard();
+  const auto baseline_level = pool(check.candidate_windows);
+  switchback_.reset(); // `check` is gone from here on
+  guardrails_.record_rollback(now);
+  make_incumbent(now, point, score, false);
+  guard_from(baseline_level, "the baseline, after the guard rolled the best back");
+  if (guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
+    enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
+                             " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
+    return;
+  }
+  if (!parked(now)) begin_measurement(now, Purpose::remeasure, false);
+}
+
+void TuningLoop::claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
+                                  const std::string& note) {
+  record_claim(differences, baseline_mean, best_mean, note);
+  move_to(now, *incumbent_, Purpose::final_config);
+}
+
+void TuningLoop::record_claim(std::span<const double> differences, double baseline_mean, double best_mean,
+                              const std::string& note) {
+  claimed_ = true;
+  ClaimRecord r;
+  r.baseline = named(*baseline_);
+  r.best = named(*incumbent_);
+  r.confidence = policy_.confidence;
+  auto relative = [](double gain, double base) { return base != 0.0 ? gain / std::abs(base) : gain; };
+  auto set_estimate = [&](double base, double best, double gain, double low, double high) {
+    r.estimate = ClaimRecord::Estimate{base, best, relative(gain, base), relative(low, base), relative(high, base), base != 0.0};
+  };
+  const auto base = ledger_.unselected(*baseline_);
+  const auto best = ledger_.unselected(*incumbent_);
+  if (*incumbent_ == *baseline_) {
+    r.method = "unchanged";
+    r.reason = "nothing measured beat the baseline: it stays";
+    if (best.windows > 0) set_estimate(best.mean, best.mean, 0.0, 0.0, 0.0);
+  } else if (differences.size() >= 2) {
+    const auto spread = summarize(differences);
+    const double se = std::sqrt(spread.variance / static_cast<double>(spread.count));
+    const boost::math::students_t t(static_cast<double>(spread.count - 1));
+    const double q = boost::math::quantile(boost::math::complement(t, (1.0 - policy_.confidence) / 2.0));
+    r.method = "switchback";
+    r.pairs = differences.size();
+    r.reason = "best against baseline, " + std::to_string(differences.size()) + " switchback pairs at the end of the study";
+    set_estimate(baseline_mean, best_mean, spread.mean, spread.mean - q * se, spread.mean + q * se);
+  } else if (base.windows == 0 || best.windows == 0) {
+    r.method = "none";
+    r.reason = "the baseline's windows were discarded (the load moved): nothing to compare";
+  } else {
+    const auto test = gain_test(policy_.direction, base, best, policy_.confidence);
+    r.method = base.feasible() ? "pooled" : "feasibility";
+    r.windows = base.windows + best.windows;
+    r.reason = base.feasible() ? "from every window of both, the one that selected the best left out"
+                               : "the baseline breaks a constraint that the best meets; the objective compared as measured";
+    set_estimate(base.mean, best.mean, test.gain, test.low, test.high);
+  }
+  if (!note.empty()) r.reason += "; " + note;
+  claim_ = r;
+  record(std::move(r));
+}
+
+void TuningLoop::finish(TimePoint now, const std::string& reason) {
+  finish_reason_ = reason;
+  if (claimed_ || !incumbent_ || !baseline_) {
+    move_to(now, incumbent_.value_or(applied_), Purpose::final_config);
+    return;
+  }
+  // The claim: best against baseline by switchback pairs, when the baseline may run again (it
+  // met the constraints) and the agent may apply; otherwise from the windows already measured.
+  const auto baseline = ledger_.pooled(*baseline_);
+  if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
+      !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
+    switchback_ = Switchback{.candidate = *baseline_, .final_check = true};
+    move_to(now, *incumbent_, Purpose::switchback);
+    return;
+  }
+  claim_and_finish(now, {}, 0.0, 0.0, {});
+}
+
+} // namespace trimtab
