@@ -8,6 +8,7 @@
 #include <boost/math/distributions/students_t.hpp>
 
 #include <trimtab/core/number_text.hpp>
+#include <trimtab/core/window_verdict.hpp>
 
 namespace trimtab {
 namespace {
@@ -28,7 +29,6 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   }
   const auto point = applied_;
   const bool on_candidate = point == confirming.candidate;
-  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   std::string problem;
   bool broke = false;
   if (!score.judgeable()) {
@@ -45,8 +45,9 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
   // side never happened: a max_delta that rounds the step back to where the service is (found by
   // the guardrail property test, where it read an empty pair).
-  const bool in_turn = on_candidate ? confirming.candidate_values.size() < confirming.incumbent_values.size()
-                                    : point == *incumbent_ && confirming.incumbent_values.size() == confirming.candidate_values.size();
+  const auto& measured = confirming.pairs;
+  const bool in_turn = on_candidate ? measured.candidate.size() < measured.incumbent.size()
+                                    : point == *incumbent_ && measured.incumbent.size() == measured.candidate.size();
   if (problem.empty() && !in_turn)
     problem = std::string("the guardrails kept the pair from alternating (a window on ") +
               (on_candidate ? "the candidate" : "a configuration outside the pair") + " out of turn)";
@@ -64,53 +65,44 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     return;
   }
   if (!on_candidate) {
-    confirming.incumbent_values.push_back(*score.value);
+    confirming.pairs.incumbent.push_back(*score.value);
     move_to(now, confirming.candidate, Purpose::switchback);
     return;
   }
-  confirming.candidate_values.push_back(*score.value);
-  const auto pair = confirming.candidate_values.size();
+  confirming.pairs.candidate.push_back(*score.value);
+  const auto pair = confirming.pairs.pairs();
   const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
   record_switchback_pair(confirming, pair, pairs_wanted);
   if (pair < pairs_wanted) {
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }
-  std::vector<double> differences;
-  for (std::size_t i = 0; i < pair; ++i)
-    differences.push_back(sign * (confirming.candidate_values[i] - confirming.incumbent_values[i]));
-  const double incumbent_mean = mean_of(confirming.incumbent_values);
-  const double candidate_mean = mean_of(confirming.candidate_values);
+  const double candidate_mean = mean_of(confirming.pairs.candidate);
   if (confirming.final_check) {
     // The best's gain over the baseline is minus the baseline's gain over the best.
+    auto differences = confirming.pairs.differences(policy_.direction);
     for (auto& d : differences) d = -d;
+    const double incumbent_mean = mean_of(confirming.pairs.incumbent);
     switchback_.reset();
     claim_and_finish(now, differences, candidate_mean, incumbent_mean, {});
     return;
   }
-  const auto test = paired_t_test(differences);
-  const double gain = sign * (candidate_mean - incumbent_mean);
-  const double effect = incumbent_mean != 0.0 ? gain / std::abs(incumbent_mean) : gain;
-  const double p = test ? test->p_greater : 1.0;
-  const auto pairs_text = std::to_string(pair) + " switchback pairs";
-  if (gain >= policy_.required_improvement.around(incumbent_mean) && gain > 0 && p < 1.0 - policy_.confidence) {
-    record_decision(point, candidate_mean, DecisionVerdict::promote,
-                    "better by " + number_text(effect * 100) + "% over " + pairs_text + " (paired p=" + number_text(p) + ")", effect, p);
-    switchback_.reset();
+  const auto verdict = judge_pairs(rules_, confirming.pairs);
+  switchback_.reset();
+  if (verdict.kind == VerdictKind::promote) {
+    record_decision(point, candidate_mean, DecisionVerdict::promote, verdict.reason, verdict.effect, verdict.p_value);
     make_incumbent(now, point, score, true);
     propose(now);
     return;
   }
-  record_decision(point, candidate_mean, DecisionVerdict::keep,
-                  "not confirmed by " + pairs_text + ": " + number_text(effect * 100) + "% (paired p=" + number_text(p) + ")", effect, p);
-  switchback_.reset();
+  record_decision(point, candidate_mean, DecisionVerdict::keep, verdict.reason, verdict.effect, verdict.p_value);
   move_to(now, *incumbent_, Purpose::rollback);
 }
 
-void TuningLoop::record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of) {
+void TuningLoop::record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
-  const double a = pairs.incumbent_values.back(), b = pairs.candidate_values.back();
-  record(SwitchbackRecord{pair, of, named(pairs.candidate), named(*incumbent_), a, b, sign * (b - a), pairs.final_check, pairs.guard_check});
+  const double a = check.pairs.incumbent.back(), b = check.pairs.candidate.back();
+  record(SwitchbackRecord{pair, of, named(check.candidate), named(*incumbent_), a, b, sign * (b - a), check.final_check, check.guard_check});
 }
 
 std::size_t TuningLoop::guard_check_pairs() const noexcept {
@@ -137,57 +129,41 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   record_observation(point, score, false);
   const auto window = window_evidence(score);
   remember(point, window);
-  const auto broken = clearly_broken(score);
+  const auto broken = clearly_broken(rules_, score.constraints, score.constraint_samples);
+  auto& measured = check.pairs;
   if (!on_baseline) {
     check.incumbent_windows.push_back(window);
-    check.incumbent_values.push_back(*score.value);
-    check.incumbent_broke = check.incumbent_broke || !broken.empty();
+    measured.incumbent.push_back(*score.value);
+    measured.incumbent_broke = measured.incumbent_broke || !broken.empty();
     move_to(now, check.candidate, Purpose::switchback);
     return;
   }
   check.candidate_windows.push_back(window);
-  check.candidate_values.push_back(*score.value);
-  check.candidate_broke = check.candidate_broke || !broken.empty();
-  if (check.candidate_broke && !check.incumbent_broke) {
+  measured.candidate.push_back(*score.value);
+  measured.candidate_broke = measured.candidate_broke || !broken.empty();
+  const auto wanted = guard_check_pairs();
+  const auto verdict = judge_guard_check(rules_, measured, wanted);
+  if (verdict.kind == GuardCheckKind::baseline_broke) {
     guard_from(pool(check.incumbent_windows), "the baseline broke a constraint in the guard's check: the best's new level");
     back_to_best("the guard's check: the baseline breaks " + broken + " where the best does not; back to the best", score.value);
     return;
   }
-  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
-  const auto pair = check.candidate_values.size();
-  const auto wanted = guard_check_pairs();
-  record_switchback_pair(check, pair, wanted);
-  // A constraint the best breaks and the baseline meets needs no more pairs: safety first.
-  const bool only_best_broke = check.incumbent_broke && !check.candidate_broke;
-  if (pair < wanted && !only_best_broke) {
+  record_switchback_pair(check, measured.pairs(), wanted);
+  if (verdict.kind == GuardCheckKind::measure_more) {
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }
-  std::vector<double> differences; // positive: the baseline is the better
-  for (std::size_t i = 0; i < pair; ++i) differences.push_back(sign * (check.candidate_values[i] - check.incumbent_values[i]));
-  const auto test = paired_t_test(differences);
-  const double best_mean = mean_of(check.incumbent_values);
-  const double gain = mean_of(differences);
-  const double effect = best_mean != 0.0 ? gain / std::abs(best_mean) : gain;
-  const double p = test ? test->p_greater : 1.0;
-  const auto pairs_text = std::to_string(pair) + " switchback pairs";
-  const bool baseline_better = only_best_broke || (gain > 0 && p < 1.0 - policy_.confidence);
-  if (!baseline_better) {
+  if (verdict.kind == GuardCheckKind::best_stays) {
     guard_from(pool(check.incumbent_windows), "the guard's check found the baseline no better: the best's new level");
-    back_to_best("the guard's check: the baseline is no better than the best over " + pairs_text + " (" +
-                     number_text(effect * 100) + "%, paired p=" + number_text(p) +
-                     "): the service changed, not the configuration; back to the best, guarded from its new level",
-                 best_mean);
+    back_to_best("the guard's check: " + verdict.reason +
+                     ": the service changed, not the configuration; back to the best, guarded from its new level",
+                 verdict.best_mean);
     return;
   }
   // The baseline runs now (each pair ends on it): the rollback is already in force.
   const auto best = *incumbent_;
-  record_decision(best, best_mean, DecisionVerdict::rollback,
-                  "the guard's check: the baseline is better than the best over " + pairs_text +
-                      (only_best_broke ? " (the best broke a constraint, the baseline did not)"
-                                                                       : " (by " + number_text(effect * 100) + "%, paired p=" + number_text(p) + ")") +
-                      "; back to the baseline",
-                  -effect, only_best_broke ? std::nullopt : std::optional<double>(p));
+  record_decision(best, verdict.best_mean, DecisionVerdict::rollback, "the guard's check: " + verdict.reason + "; back to the baseline",
+                  -verdict.effect, verdict.p_value);
   mark_guard();
   const auto baseline_level = pool(check.candidate_windows);
   switchback_.reset(); // `check` is gone from here on

@@ -4,6 +4,7 @@
 #include "loop_score.hpp"
 
 #include <trimtab/core/guard.hpp>
+#include <trimtab/core/window_verdict.hpp>
 
 namespace trimtab {
 
@@ -50,7 +51,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
                      " windows): " + finding.level;
   }
   if (!finding.regressed && guard_reference_->feasible())
-    if (const auto broken = clearly_broken(score); !broken.empty()) {
+    if (const auto broken = clearly_broken(rules_, score.constraints, score.constraint_samples); !broken.empty()) {
       finding.regressed = true;
       finding.broke_constraint = true;
       finding.reason = "breaks " + broken + " in its last window, which it met when guarding began";

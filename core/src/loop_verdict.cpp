@@ -5,6 +5,7 @@
 #include "loop_score.hpp"
 
 #include <trimtab/core/number_text.hpp>
+#include <trimtab/core/window_verdict.hpp>
 
 namespace trimtab {
 
@@ -98,7 +99,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
                          number_text(*incumbent_load_) + " when the incumbent was measured (" + number_text(drift * 100) + "% apart)";
       // A broken constraint is rolled back whatever the load did: a load signal that the
       // configuration itself moves (closed-loop throughput) must not hide it.
-      if (auto broken = clearly_broken(score); !broken.empty()) {
+      if (auto broken = clearly_broken(rules_, score.constraints, score.constraint_samples); !broken.empty()) {
         ++windows_scored_;
         ++windows_since_remeasure_;
         record_observation(point, score, false);

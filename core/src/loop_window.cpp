@@ -1,10 +1,9 @@
 // Scoring a window: its scrapes into the objective, the constraints' slack, per-interval samples
-// and the evidence the verdicts weigh; the sequential tests that end a window early.
+// and the evidence the verdicts weigh.
 #include <trimtab/core/tuning_loop.hpp>
 
 #include "loop_score.hpp"
 
-#include <trimtab/core/number_text.hpp>
 #include <trimtab/core/window.hpp>
 
 namespace trimtab {
@@ -119,47 +118,6 @@ void TuningLoop::record_observation(const Point& point, const Score& score, bool
     for (double c : score.constraints) r.constraints.emplace_back(std::isfinite(c) ? std::optional<double>(c) : std::nullopt);
   }
   record(std::move(r));
-}
-
-std::string TuningLoop::clearly_bad(std::span<const double> objective_samples,
-                                    std::span<const std::vector<double>> constraint_samples) const {
-  const double evidence_needed = 1.0 / (1.0 - policy_.confidence);
-  for (std::size_t c = 0; c < constraint_samples.size(); ++c) {
-    const auto spread = summarize(constraint_samples[c]);
-    if (spread.count < 2 || !(spread.mean > 0.0)) continue;
-    const double worth_finding = 0.1 * std::max(std::abs(rules_.constraint_scales[c]), 1e-9);
-    if (mixture_likelihood_ratio(spread.mean, spread.variance / static_cast<double>(spread.count), worth_finding) >= evidence_needed)
-      return "'" + policy_.constraints[c].text + "' broken by a clear margin (mSPRT)";
-  }
-  if (!policy_.rollback_on_regression || !incumbent_) return {};
-  const auto incumbent = ledger_.pooled(*incumbent_);
-  if (incumbent.windows == 0 || !incumbent.feasible()) return {};
-  const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
-  std::vector<double> signed_samples(objective_samples.begin(), objective_samples.end());
-  for (auto& s : signed_samples) s *= sign;
-  const auto spread = summarize(signed_samples);
-  if (spread.count < 2) return {};
-  const double gain = spread.mean - sign * incumbent.mean;
-  const double threshold = policy_.regression_threshold.around(incumbent.mean);
-  if (!(-gain > threshold)) return {};
-  const double variance = spread.variance / static_cast<double>(spread.count) + incumbent.sem * incumbent.sem;
-  if (mixture_likelihood_ratio(gain, variance, std::max(threshold, 1e-12)) >= evidence_needed)
-    return "clearly worse than the incumbent (mSPRT)";
-  return {};
-}
-
-std::string TuningLoop::clearly_broken(const Score& score) const {
-  std::string broken;
-  for (std::size_t c = 0; c < score.constraints.size(); ++c) {
-    const auto spread = summarize(score.constraint_samples[c]);
-    const double margin =
-        std::max(0.1 * std::abs(rules_.constraint_scales[c]), spread.count >= 2 ? 2.0 * std::sqrt(spread.variance / static_cast<double>(spread.count)) : 0.0);
-    if (score.constraints[c] > margin) {
-      if (!broken.empty()) broken += ", ";
-      broken += "'" + policy_.constraints[c].text + "' (by " + number_text(score.constraints[c]) + ")";
-    }
-  }
-  return broken;
 }
 
 } // namespace trimtab

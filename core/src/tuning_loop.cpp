@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <trimtab/core/point_json.hpp>
+#include <trimtab/core/window_verdict.hpp>
 
 namespace trimtab {
 namespace {
@@ -146,7 +147,8 @@ std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
     // A candidate that is clearly worse, or clearly breaks a constraint, is not measured to the
     // end of its window: the mixture SPRT stays valid however often it is checked.
     if (measuring_ == Purpose::candidate && policy_.end_windows_early && incumbent_ && scrapes_.size() >= policy_.min_samples)
-      if (auto why = clearly_bad(interval_objective_, interval_constraints_); !why.empty()) decide(now, why);
+      if (auto why = end_window_early(rules_, ledger_.pooled(*incumbent_), interval_objective_, interval_constraints_); !why.empty())
+        decide(now, why);
   }
   return take();
 }

@@ -20,6 +20,7 @@
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/guardrails.hpp>
 #include <trimtab/core/journal_records.hpp>
+#include <trimtab/core/paired_verdict.hpp>
 #include <trimtab/core/scrape.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/solver.hpp>
@@ -261,14 +262,12 @@ private:
   /// A candidate under switchback confirmation: the objective of each half measured so far.
   struct Switchback {
     Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
-    std::vector<double> incumbent_values{};
-    std::vector<double> candidate_values{};
+    PairedEvidence pairs{};
     bool final_check = false;        // the end-of-study confirmation of best against baseline
     bool guard_check = false;        // the guard's check of a regressed best against the baseline
     // The windows of each half (guard checks: the level the guard takes afterwards).
     std::vector<WindowEvidence> incumbent_windows{};
     std::vector<WindowEvidence> candidate_windows{};
-    bool candidate_broke = false, incumbent_broke = false; // a window broke a constraint clearly
   };
 
   /// A close call whose incumbent is measured again before the candidate's next window (SMAC's
@@ -290,18 +289,15 @@ private:
   void decide(TimePoint now, const std::string& ended_early = {});
   void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
   void decide_switchback(TimePoint now, const Score& score);
-  /// Journals the last pair of `pairs` (pair `pair` of `of`).
-  void record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of);
+  /// Journals the last pair of `check` (pair `pair` of `of`).
+  void record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of);
   void decide_guard(TimePoint now, const Score& score);
   void decide_guard_check(TimePoint now, const Score& score, Switchback& check);
   /// Takes `level` as the guarded configuration's reference and journals it.
   void guard_from(const PooledEvidence& level, const std::string& reason);
   [[nodiscard]] std::size_t guard_check_pairs() const noexcept;
-  [[nodiscard]] std::string clearly_bad(std::span<const double> objective_samples,
-                                        std::span<const std::vector<double>> constraint_samples) const;
   void add_interval();
   void clear_window();
-  [[nodiscard]] std::string clearly_broken(const Score& score) const;
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
   [[nodiscard]] Observation solver_observation(const Score& score) const;
   void record_observation(const Point& point, const Score& score, bool failed);
