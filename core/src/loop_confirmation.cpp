@@ -58,10 +58,11 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
       claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
       return;
     }
-    record_decision(confirming.candidate, score.value, broke ? DecisionVerdict::rollback : DecisionVerdict::keep, "not confirmed: " + problem, std::nullopt,
-                    std::nullopt);
+    // Not confirmed is a keep; a broken constraint is a rollback, and counts.
+    RollbackDecision decision{confirming.candidate, score.value, "not confirmed: " + problem, std::nullopt, std::nullopt,
+                              broke ? DecisionVerdict::rollback : DecisionVerdict::keep};
     switchback_.reset();
-    roll_back(now, broke);
+    roll_back(now, decision);
     return;
   }
   if (!on_candidate) {
@@ -95,8 +96,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     propose(now);
     return;
   }
-  record_decision(point, candidate_mean, DecisionVerdict::keep, verdict.reason, verdict.effect, verdict.p_value);
-  move_to(now, *incumbent_, Purpose::rollback);
+  roll_back(now, RollbackDecision{point, candidate_mean, verdict.reason, verdict.effect, verdict.p_value, DecisionVerdict::keep});
 }
 
 void TuningLoop::record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of) {
@@ -160,7 +160,9 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
                  verdict.best_mean);
     return;
   }
-  // The baseline runs now (each pair ends on it): the rollback is already in force.
+  // The baseline runs now (each pair ends on it): the rollback is already in force, so this one
+  // does not go through roll_back(), which moves back to the incumbent and then cools down before
+  // the next proposal; here the baseline becomes the incumbent, and the guard watches it at once.
   const auto best = *incumbent_;
   record_decision(best, verdict.best_mean, DecisionVerdict::rollback, "the guard's check: " + verdict.reason + "; back to the baseline",
                   -verdict.effect, verdict.p_value);
@@ -170,11 +172,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   guardrails_.record_rollback(now);
   make_incumbent(now, point, score, false);
   guard_from(baseline_level, "the baseline, after the guard rolled the best back");
-  if (guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
-    enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
-                             " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
-    return;
-  }
+  if (enter_safe_mode_if_rollbacks_spent(now)) return;
   if (!parked(now)) begin_measurement(now, Purpose::remeasure, false);
 }
 

@@ -87,9 +87,8 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     ++windows_since_remeasure_;
     record_observation(point, score, true);
     solver_->tell(point, Observation::failure());
-    record_decision(point, score.value, DecisionVerdict::rollback, "no data: " + score.why_not(), std::nullopt, std::nullopt);
     blind_ = true;
-    roll_back(now, true);
+    roll_back(now, RollbackDecision{point, score.value, "no data: " + score.why_not()});
     return;
   }
   if (load_index_ && incumbent_load_ && score.signals[*load_index_] && *incumbent_load_ != 0.0) {
@@ -104,9 +103,7 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
         ++windows_since_remeasure_;
         record_observation(point, score, false);
         solver_->tell(point, solver_observation(score));
-        record_decision(point, score.value, DecisionVerdict::rollback, "breaks " + broken + ", although the load moved: " + moved, std::nullopt,
-                        std::nullopt);
-        roll_back(now, true);
+        roll_back(now, RollbackDecision{point, score.value, "breaks " + broken + ", although the load moved: " + moved});
         return;
       }
       solver_->cancel(point);
@@ -130,8 +127,8 @@ void TuningLoop::decide_candidate(TimePoint now, const Score& score, const std::
     promote_or_confirm(now, point, score.value, reason, verdict, score.samples, load);
     return;
   case VerdictKind::rollback:
-    record_decision(point, score.value, DecisionVerdict::rollback, reason, verdict.effect, verdict.p_value, !verdict.uncounted);
-    roll_back(now, !verdict.uncounted);
+    roll_back(now, RollbackDecision{point, score.value, reason, verdict.effect, verdict.p_value, DecisionVerdict::rollback,
+                                    !verdict.uncounted});
     return;
   case VerdictKind::extend:
     extend(now, point, score.value, reason, verdict, Intensification{point, score.samples, load});

@@ -240,7 +240,9 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
   const auto backoff = apply_backoff_.failure();
   if (failed.purpose == Purpose::candidate) solver_->cancel(failed.point);
   if (failed.purpose == Purpose::switchback) {
-    // The confirmation cannot go on: back to the incumbent, without promoting.
+    // The confirmation cannot go on: back to the incumbent, without promoting. Not roll_back(): the
+    // step back waits out the failed apply's backoff, as every retry here does, and it is journaled
+    // without the window's value, since no window ended.
     DecisionRecord decision;
     decision.point = named(switchback_ ? switchback_->candidate : failed.point);
     decision.verdict = DecisionVerdict::keep;
@@ -325,7 +327,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
     } else {
       abandon_window();
       pending_.reset();
-      move_to(now, *incumbent_, Purpose::rollback);
+      move_back(now);
       outcome.message = "rolling back to the last known good configuration";
     }
     break;
@@ -350,7 +352,7 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
     pending_.reset();
     if (applied_ != *incumbent_) {
       // Leave nothing half-measured in force: the one apply recommend mode makes.
-      move_to(now, *incumbent_, Purpose::rollback);
+      move_back(now);
       outcome.message += "; first back to the last known good configuration";
     } else {
       recommend(now);
@@ -380,7 +382,7 @@ void TuningLoop::continue_tuning(TimePoint now) {
   if (!incumbent_) {
     begin_measurement(now, Purpose::baseline);
   } else if (applied_ != *incumbent_) {
-    move_to(now, *incumbent_, Purpose::rollback);
+    move_back(now);
   } else {
     propose(now);
   }
@@ -555,11 +557,8 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     // guardrail property test).
     const bool automatic = automatic_rollback_pending_;
     automatic_rollback_pending_ = false;
-    if (automatic && !safe_mode_ &&
-        guardrails_.rollbacks_in_last_hour(now) > guardrails_.policy().max_rollbacks_per_hour) {
-      enter_safe_mode(now, std::to_string(guardrails_.rollbacks_in_last_hour(now)) +
-                               " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
-    } else if (!parked(now)) {
+    if (automatic && !safe_mode_ && enter_safe_mode_if_rollbacks_spent(now)) break;
+    if (!parked(now)) {
       phase_ = LoopPhase::cooling_down;
       wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
     }
@@ -599,12 +598,23 @@ void TuningLoop::begin_measurement(TimePoint now, Purpose purpose, bool settle) 
 
 // --- the rollback and safe mode ------------------------------------------------------------------
 
-void TuningLoop::roll_back(TimePoint now, bool counted) {
-  if (counted) {
+void TuningLoop::roll_back(TimePoint now, const RollbackDecision& decision) {
+  record_decision(decision.about, decision.value, decision.verdict, decision.reason, decision.effect, decision.p_value,
+                  decision.counted);
+  if (decision.verdict == DecisionVerdict::rollback && decision.counted) {
     guardrails_.record_rollback(now);
     automatic_rollback_pending_ = true;
   }
-  move_to(now, *incumbent_, Purpose::rollback);
+  move_back(now);
+}
+
+void TuningLoop::move_back(TimePoint now) { move_to(now, *incumbent_, Purpose::rollback); }
+
+bool TuningLoop::enter_safe_mode_if_rollbacks_spent(TimePoint now) {
+  const auto rollbacks = guardrails_.rollbacks_in_last_hour(now);
+  if (rollbacks <= guardrails_.policy().max_rollbacks_per_hour) return false;
+  enter_safe_mode(now, std::to_string(rollbacks) + " rollbacks in the last hour, more than max_rollbacks_per_hour allows");
+  return true;
 }
 
 void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
@@ -615,7 +625,7 @@ void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
   switchback_.reset();
   intensifying_.reset();
   if (incumbent_ && applied_ != *incumbent_ && policy_.enabled) {
-    move_to(now, *incumbent_, Purpose::rollback);
+    move_back(now);
   } else {
     phase_ = LoopPhase::safe_mode;
     wake(safe_mode_until_);

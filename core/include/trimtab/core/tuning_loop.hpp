@@ -319,7 +319,29 @@ private:
   /// Promotes `point` now, or confirms it first with switchback pairs when they are set.
   void promote_or_confirm(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason,
                           const Verdict& verdict, std::span<const double> samples, std::optional<double> load);
-  void roll_back(TimePoint now, bool counted);
+  /// A decision that leaves the window's configuration for the incumbent, as the journal says it.
+  struct RollbackDecision {
+    Point about;
+    std::optional<double> value;
+    std::string reason;
+    std::optional<double> effect{};
+    std::optional<double> p_value{};
+    /// keep: a confirmation that did not confirm goes back without a rollback to count.
+    DecisionVerdict verdict = DecisionVerdict::rollback;
+    /// A rollback that counts against max_rollbacks_per_hour (Verdict::uncounted is the exception).
+    bool counted = true;
+  };
+  /// The one path of a decision back to the incumbent: journals it, counts a counted rollback
+  /// against the hour's budget, and moves back; on arrival (arrived()) a spent budget means safe
+  /// mode. The guard's check, which finds the baseline already in force, is the one exception (see
+  /// decide_guard_check).
+  void roll_back(TimePoint now, const RollbackDecision& decision);
+  /// Moves back to the incumbent with nothing to journal or count: an operator's rollback, a
+  /// switch to recommend mode, a pause or safe mode that left a candidate in force.
+  void move_back(TimePoint now);
+  /// Safe mode when the rollbacks of the last hour are more than max_rollbacks_per_hour: true when
+  /// it entered it.
+  bool enter_safe_mode_if_rollbacks_spent(TimePoint now);
   /// Records the study's claim (switchback `differences` of best over baseline, signed so that
   /// positive is better; or, when empty, the pooled windows of both) and moves to the best.
   void claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
