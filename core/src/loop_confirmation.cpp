@@ -15,6 +15,13 @@ namespace {
 
 double mean_of(const std::vector<double>& values) { return summarize(values).mean; }
 
+// The first constraint a window breaks at all (`slack` > 0), in words; empty when it meets them all.
+std::string first_broken(const std::vector<double>& slack, const std::vector<std::string>& texts) {
+  for (std::size_t c = 0; c < slack.size(); ++c)
+    if (slack[c] > 0) return "breaks '" + texts[c] + "' (by " + number_text(slack[c]) + ") in a switchback window";
+  return {};
+}
+
 } // namespace
 
 void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
@@ -30,39 +37,22 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   const auto point = applied_;
   const bool on_candidate = point == confirming.candidate;
   std::string problem;
-  bool broke = false;
   if (!score.judgeable()) {
     problem = "no data in a switchback window: " + score.why_not();
   } else {
     remember(point, window_evidence(score));
-    if (on_candidate && !confirming.final_check)
-      for (std::size_t c = 0; c < score.constraints.size() && problem.empty(); ++c)
-        if (score.constraints[c] > 0) {
-          problem = "breaks '" + policy_.constraints[c].text + "' (by " + number_text(score.constraints[c]) + ") in a switchback window";
-          broke = true;
-        }
+    if (on_candidate && !confirming.final_check) problem = first_broken(score.constraints, rules_.constraint_texts);
   }
+  const bool broke = score.judgeable() && !problem.empty();
   // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
   // side never happened: a max_delta that rounds the step back to where the service is (found by
   // the guardrail property test, where it read an empty pair).
-  const auto& measured = confirming.pairs;
-  const bool in_turn = on_candidate ? measured.candidate.size() < measured.incumbent.size()
-                                    : point == *incumbent_ && measured.incumbent.size() == measured.candidate.size();
+  const bool in_turn = on_candidate ? confirming.pairs.candidate_next() : point == *incumbent_ && !confirming.pairs.candidate_next();
   if (problem.empty() && !in_turn)
     problem = std::string("the guardrails kept the pair from alternating (a window on ") +
               (on_candidate ? "the candidate" : "a configuration outside the pair") + " out of turn)";
   if (!problem.empty()) {
-    if (!score.judgeable()) blind_ = true;
-    if (confirming.final_check) {
-      switchback_.reset();
-      claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
-      return;
-    }
-    // Not confirmed is a keep; a broken constraint is a rollback, and counts.
-    RollbackDecision decision{confirming.candidate, score.value, "not confirmed: " + problem, std::nullopt, std::nullopt,
-                              broke ? DecisionVerdict::rollback : DecisionVerdict::keep};
-    switchback_.reset();
-    roll_back(now, decision);
+    stop_switchback(now, score, problem, broke);
     return;
   }
   if (!on_candidate) {
@@ -78,18 +68,37 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }
-  const double candidate_mean = mean_of(confirming.pairs.candidate);
-  if (confirming.final_check) {
-    // The best's gain over the baseline is minus the baseline's gain over the best.
-    auto differences = confirming.pairs.differences(policy_.direction);
-    for (auto& d : differences) d = -d;
-    const double incumbent_mean = mean_of(confirming.pairs.incumbent);
+  conclude_switchback(now, score);
+}
+
+void TuningLoop::stop_switchback(TimePoint now, const Score& score, const std::string& problem, bool broke) {
+  if (!score.judgeable()) blind_ = true;
+  if (switchback_->final_check) {
     switchback_.reset();
-    claim_and_finish(now, differences, candidate_mean, incumbent_mean, {});
+    claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
     return;
   }
-  const auto verdict = judge_pairs(rules_, confirming.pairs);
+  // Not confirmed is a keep; a broken constraint is a rollback, and counts.
+  RollbackDecision decision{switchback_->candidate, score.value, "not confirmed: " + problem, std::nullopt, std::nullopt,
+                            broke ? DecisionVerdict::rollback : DecisionVerdict::keep};
   switchback_.reset();
+  roll_back(now, decision);
+}
+
+void TuningLoop::conclude_switchback(TimePoint now, const Score& score) {
+  const auto pairs = std::move(switchback_->pairs);
+  const bool final_check = switchback_->final_check;
+  switchback_.reset();
+  const double candidate_mean = mean_of(pairs.candidate);
+  if (final_check) {
+    // The best's gain over the baseline is minus the baseline's gain over the best.
+    auto differences = pairs.differences(policy_.direction);
+    for (auto& d : differences) d = -d;
+    claim_and_finish(now, differences, candidate_mean, mean_of(pairs.incumbent), {});
+    return;
+  }
+  const auto point = applied_;
+  const auto verdict = judge_pairs(rules_, pairs);
   if (verdict.kind == VerdictKind::promote) {
     record_decision(point, candidate_mean, DecisionVerdict::promote, verdict.reason, verdict.effect, verdict.p_value);
     make_incumbent(now, point, score, true);

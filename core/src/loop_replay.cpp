@@ -6,11 +6,31 @@
 
 #include <trimtab/core/journal_codec.hpp>
 #include <trimtab/core/overloaded.hpp>
-#include <trimtab/core/point_json.hpp>
+#include <trimtab/core/settings.hpp>
 
 namespace trimtab {
 
+namespace {
+
 using std::chrono::milliseconds;
+
+// A record's values with NAN where it holds none (a signal that had no value).
+std::vector<double> or_nan(const std::vector<std::optional<double>>& values) {
+  std::vector<double> out;
+  for (const auto& v : values) out.push_back(v.value_or(NAN));
+  return out;
+}
+
+// The configuration a record names, in the space this loop tunes; errors name the record's field.
+Point point_in(const Space& space, const char* field, const Settings& settings) {
+  try {
+    return point_of(space, settings);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(field) + ": " + e.what());
+  }
+}
+
+} // namespace
 
 void TuningLoop::replay(std::span<const boost::json::object> records) {
   auto replay = begin_replay();
@@ -32,49 +52,14 @@ JournalLine TuningLoop::replay_record(Replay& replay, const boost::json::object&
 void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
   replay.any = true;
   const TimePoint time{std::chrono::duration_cast<TimePoint::duration>(milliseconds(line.time_ms))};
-  const auto or_nan = [](const std::vector<std::optional<double>>& values) {
-    std::vector<double> out;
-    for (const auto& v : values) out.push_back(v.value_or(NAN));
-    return out;
-  };
-  // The configuration a record names, in the space this loop tunes.
-  const auto point_in = [this](const char* field, const Settings& settings) {
-    try {
-      return point_of(solver_->space(), settings);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(std::string(field) + ": " + e.what());
-    }
-  };
+  const auto& space = solver_->space();
   std::visit(
       detail::overloaded{
-          [&](const ObservationRecord& r) {
-            const auto point = point_in("point", r.point);
-            Observation observation;
-            observation.failed = r.failed;
-            if (!r.failed) {
-              observation.value = r.value;
-              observation.constraints = or_nan(r.constraints);
-              WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
-              if (r.sem) evidence.sem = *r.sem;
-              observation.sem = evidence.sem;
-              if (r.samples) evidence.intervals = *r.samples;
-              remember(point, std::move(evidence));
-            }
-            if (!r.guard) { // the guard's windows: ledger only
-              solver_->check(point, observation);
-              replay.history.add(point, observation);
-            }
-            if (r.purpose == Purpose::candidate) {
-              ++windows_scored_;
-              ++windows_since_remeasure_;
-            } else {
-              windows_since_remeasure_ = 0;
-            }
-          },
+          [&](const ObservationRecord& r) { replay_observation(replay, r); },
           [&](const IncumbentRecord& r) {
             // samples_count/mean/variance stay in the record for older readers; verdicts now
             // come from the evidence ledger, rebuilt from the observations.
-            incumbent_ = point_in("point", r.point);
+            incumbent_ = point_in(space, "point", r.point);
             incumbent_value_ = r.value;
             if (r.selected) ledger_.mark_selected(*incumbent_);
             incumbent_load_ = r.load;
@@ -83,7 +68,7 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
             if (r.verdict == DecisionVerdict::rollback && r.counted) guardrails_.record_rollback(time);
           },
           [&](const AppliedRecord& r) {
-            const auto point = point_in("point", r.point);
+            const auto point = point_in(space, "point", r.point);
             guardrails_.record_apply(replay.last_applied.value_or(point), point, time, r.purpose);
             replay.last_applied = point;
           },
@@ -96,22 +81,13 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
             if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
           },
           [&](const DoneRecord&) { done_ = true; },
-          [&](const GuardRecord& r) {
-            PooledEvidence level;
-            level.mean = r.value;
-            level.sem = r.sem;
-            level.windows = r.windows;
-            level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
-            level.constraints = or_nan(r.constraints);
-            guard_reference_ = std::move(level);
-            guard_recent_.clear();
-          },
+          [&](const GuardRecord& r) { replay_guard(r); },
           [&](const ClaimRecord& r) {
             claimed_ = true;
             claim_ = r;
           },
           [&](const StartRecord& r) {
-            if (!baseline_) baseline_ = point_in("baseline", r.baseline);
+            if (!baseline_) baseline_ = point_in(space, "baseline", r.baseline);
             replay.started_in = r.mode;
             replay.switched = false;
           },
@@ -122,6 +98,42 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
           [](const auto&) {}, // nothing a restart needs
       },
       line.record);
+}
+
+void TuningLoop::replay_observation(Replay& replay, const ObservationRecord& r) {
+  const auto point = point_in(solver_->space(), "point", r.point);
+  Observation observation;
+  observation.failed = r.failed;
+  if (!r.failed) {
+    observation.value = r.value;
+    observation.constraints = or_nan(r.constraints);
+    WindowEvidence evidence{observation.value, 0.0, 0, observation.constraints, false};
+    if (r.sem) evidence.sem = *r.sem;
+    observation.sem = evidence.sem;
+    if (r.samples) evidence.intervals = *r.samples;
+    remember(point, std::move(evidence));
+  }
+  if (!r.guard) { // the guard's windows: ledger only
+    solver_->check(point, observation);
+    replay.history.add(point, observation);
+  }
+  if (r.purpose == Purpose::candidate) {
+    ++windows_scored_;
+    ++windows_since_remeasure_;
+  } else {
+    windows_since_remeasure_ = 0;
+  }
+}
+
+void TuningLoop::replay_guard(const GuardRecord& r) {
+  PooledEvidence level;
+  level.mean = r.value;
+  level.sem = r.sem;
+  level.windows = r.windows;
+  level.degrees_of_freedom = level.windows > 1 ? static_cast<double>(level.windows - 1) : 1.0;
+  level.constraints = or_nan(r.constraints);
+  guard_reference_ = std::move(level);
+  guard_recent_.clear();
 }
 
 void TuningLoop::finish_replay(Replay replay) {

@@ -1,6 +1,6 @@
 // The loop's events in, the apply path, the rollback and safe mode. The rest of TuningLoop lives
-// beside it by concern: loop_replay, loop_window, loop_verdict, loop_confirmation, loop_guard,
-// loop_recommendation.
+// beside it by concern: loop_commands, loop_replay, loop_window, loop_verdict, loop_confirmation,
+// loop_guard, loop_recommendation.
 #include <trimtab/core/tuning_loop.hpp>
 
 #include <algorithm>
@@ -271,109 +271,6 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
   return take();
 }
 
-CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, const std::string& source) {
-  if (phase_ == LoopPhase::stopped) return CommandOutcome{false, "the agent is stopping", {}};
-  record(OperatorRecord{command, source});
-  CommandOutcome outcome;
-  auto abandon_window = [&] {
-    if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ == Purpose::candidate)
-      solver_->cancel(applied_);
-    if (pending_ && pending_->purpose == Purpose::candidate) {
-      solver_->cancel(pending_->point);
-      pending_.reset();
-    }
-    switchback_.reset();
-    intensifying_.reset();
-  };
-  switch (command) {
-  case OperatorCommand::pause:
-    if (paused_) {
-      outcome.message = "already paused";
-      break;
-    }
-    paused_ = true;
-    if (phase_ == LoopPhase::settling || phase_ == LoopPhase::observing || phase_ == LoopPhase::cooling_down ||
-        (phase_ == LoopPhase::waiting && (!pending_ || pending_->purpose == Purpose::candidate))) {
-      abandon_window();
-      phase_ = LoopPhase::paused;
-    }
-    outcome.message = "paused: nothing more is applied until resume; the configuration in force stays";
-    break;
-  case OperatorCommand::resume:
-    if (!paused_ && !safe_mode_) {
-      outcome.message = "not paused";
-      break;
-    }
-    paused_ = false;
-    if (safe_mode_) {
-      leave_safe_mode(now, "operator resumed (" + source + ")");
-    } else if (phase_ == LoopPhase::paused) {
-      continue_tuning(now);
-    }
-    outcome.message = "resumed";
-    break;
-  case OperatorCommand::rollback:
-    if (!incumbent_) {
-      outcome.ok = false;
-      outcome.message = "there is no known good configuration yet (the baseline is still being measured)";
-    } else if (phase_ == LoopPhase::applying) {
-      outcome.ok = false;
-      outcome.message = "an apply is in flight; try again when it has finished";
-    } else if (!policy_.enabled) {
-      outcome.ok = false;
-      outcome.message = "applying is disabled (TRIMTAB_ENABLED=false)";
-    } else if (applied_ == *incumbent_) {
-      outcome.message = "already on the last known good configuration";
-    } else {
-      abandon_window();
-      pending_.reset();
-      move_back(now);
-      outcome.message = "rolling back to the last known good configuration";
-    }
-    break;
-  case OperatorCommand::recommend:
-    if (mode_ == TuningMode::recommend) {
-      outcome.message = "already recommending";
-      break;
-    }
-    if (phase_ == LoopPhase::applying) {
-      outcome.ok = false;
-      outcome.message = "an apply is in flight; try again when it has finished";
-      break;
-    }
-    mode_ = TuningMode::recommend;
-    record(ModeRecord{TuningMode::recommend, source});
-    outcome.message = "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation";
-    if (paused_ || safe_mode_ || !incumbent_ || phase_ == LoopPhase::done || phase_ == LoopPhase::disabled) break;
-    if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ != Purpose::candidate &&
-        measuring_ != Purpose::switchback)
-      break; // the running configuration's window goes on, and counts
-    abandon_window();
-    pending_.reset();
-    if (applied_ != *incumbent_) {
-      // Leave nothing half-measured in force: the one apply recommend mode makes.
-      move_back(now);
-      outcome.message += "; first back to the last known good configuration";
-    } else {
-      recommend(now);
-    }
-    break;
-  case OperatorCommand::apply:
-    if (mode_ == TuningMode::apply) {
-      outcome.message = "already applying";
-      break;
-    }
-    mode_ = TuningMode::apply;
-    record(ModeRecord{TuningMode::apply, source});
-    // The window under way (the running configuration) finishes and counts; the next is a candidate.
-    outcome.message = policy_.enabled ? "applying: tuning goes on from the recommendation's evidence"
-                                      : "mode apply, but applying is disabled (TRIMTAB_ENABLED=false)";
-    break;
-  }
-  outcome.actions = take();
-  return outcome;
-}
-
 // --- the loop ---------------------------------------------------------------------------------
 
 void TuningLoop::continue_tuning(TimePoint now) {
@@ -444,6 +341,21 @@ void TuningLoop::propose(TimePoint now) {
 }
 
 void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
+  if (held_back(now, point, purpose)) return;
+  if (point == applied_) {
+    // Nothing to change: what this apply would bring is already in force.
+    if (purpose == Purpose::candidate) begin_measurement(now, Purpose::candidate);
+    else arrived(now, purpose);
+    return;
+  }
+  if (refused(now, point, purpose)) return;
+  record(ApplyRecord{named(point), purpose});
+  pending_ = ApplyAction{point, purpose};
+  phase_ = LoopPhase::applying;
+  actions_.emplace_back(ApplyAction{std::move(point), purpose});
+}
+
+bool TuningLoop::held_back(TimePoint now, const Point& point, Purpose purpose) {
   const bool moves_to_safety = purpose == Purpose::rollback || purpose == Purpose::restore;
   const bool measured = purpose == Purpose::candidate || purpose == Purpose::remeasure;
   if (!policy_.enabled) {
@@ -452,20 +364,20 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
     disabled_refusal_recorded_ = true;
     if (purpose == Purpose::candidate) solver_->cancel(point);
     phase_ = LoopPhase::disabled;
-    return;
+    return true;
   }
   if (safe_mode_ && !moves_to_safety) {
     refuse({"safe_mode", "safe mode: only rollbacks are applied"}, &point);
     if (purpose == Purpose::candidate) solver_->cancel(point);
     phase_ = LoopPhase::safe_mode;
     wake(safe_mode_until_);
-    return;
+    return true;
   }
   if (paused_ && (measured || purpose == Purpose::switchback)) {
     if (purpose == Purpose::candidate) solver_->cancel(point);
     switchback_.reset();
     phase_ = LoopPhase::paused;
-    return;
+    return true;
   }
   if (mode_ == TuningMode::recommend && purpose != Purpose::rollback) {
     // Only a rollback to the last known good configuration is made in recommend mode (when the
@@ -475,24 +387,17 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
     switchback_.reset();
     move_target_.reset();
     begin_measurement(now, Purpose::remeasure);
-    return;
+    return true;
   }
-  if (point == applied_) {
-    // Nothing to change: what this apply would bring is already in force.
-    if (purpose == Purpose::candidate) begin_measurement(now, Purpose::candidate);
-    else arrived(now, purpose);
-    return;
-  }
+  return false;
+}
+
+bool TuningLoop::refused(TimePoint now, const Point& point, Purpose purpose) {
   if (auto refusal = guardrails_.check_step(applied_, point)) {
     refuse(*refusal, &point);
     if (purpose == Purpose::candidate) solver_->cancel(point);
-    if (++refusals_in_a_row_ >= 3) {
-      enter_safe_mode(now, "three applies in a row were refused, the last for " + refusal->reason);
-      return;
-    }
-    phase_ = LoopPhase::waiting;
-    wake(now + std::chrono::duration_cast<TimePoint::duration>(std::max<milliseconds>(policy_.settle, 1s)));
-    return;
+    wait_after_refusal(now, "three applies in a row were refused, the last for " + refusal->reason);
+    return true;
   }
   const auto earliest = guardrails_.earliest_apply(purpose, now);
   if (earliest > now) {
@@ -502,28 +407,29 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
             std::string(rate ? "max_updates_per_second" : "min_dwell") + " defers this apply by " +
                 std::to_string(wait_ms) + " ms"},
            &point);
-    pending_ = ApplyAction{std::move(point), purpose};
+    pending_ = ApplyAction{point, purpose};
     phase_ = LoopPhase::waiting;
     wake(earliest);
-    return;
+    return true;
   }
   if (veto_ && purpose == Purpose::candidate) {
     if (auto reason = veto_(point)) {
       refuse({"host_veto", *reason}, &point);
       solver_->cancel(point);
-      if (++refusals_in_a_row_ >= 3) {
-        enter_safe_mode(now, "three applies in a row were refused, the last vetoed by the host: " + *reason);
-        return;
-      }
-      phase_ = LoopPhase::waiting;
-      wake(now + std::chrono::duration_cast<TimePoint::duration>(std::max<milliseconds>(policy_.settle, 1s)));
-      return;
+      wait_after_refusal(now, "three applies in a row were refused, the last vetoed by the host: " + *reason);
+      return true;
     }
   }
-  record(ApplyRecord{named(point), purpose});
-  pending_ = ApplyAction{point, purpose};
-  phase_ = LoopPhase::applying;
-  actions_.emplace_back(ApplyAction{std::move(point), purpose});
+  return false;
+}
+
+void TuningLoop::wait_after_refusal(TimePoint now, const std::string& safe_mode_reason) {
+  if (++refusals_in_a_row_ >= 3) {
+    enter_safe_mode(now, safe_mode_reason);
+    return;
+  }
+  phase_ = LoopPhase::waiting;
+  wake(now + std::chrono::duration_cast<TimePoint::duration>(std::max<milliseconds>(policy_.settle, 1s)));
 }
 
 void TuningLoop::move_to(TimePoint now, const Point& target, Purpose purpose) {

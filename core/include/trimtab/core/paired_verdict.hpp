@@ -22,6 +22,8 @@ struct PairedEvidence {
 
   /// Complete pairs.
   [[nodiscard]] std::size_t pairs() const noexcept { return candidate.size(); }
+  /// The next window is the candidate's: the incumbent's half of the pair is in.
+  [[nodiscard]] bool candidate_next() const noexcept { return candidate.size() < incumbent.size(); }
   /// Each complete pair's candidate minus incumbent, signed so that positive is better in
   /// `direction`.
   [[nodiscard]] std::vector<double> differences(Direction direction) const;

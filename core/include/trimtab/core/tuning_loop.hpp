@@ -278,17 +278,40 @@ private:
     std::optional<double> load;        // the load signal in that window
   };
 
+  // An operator's commands (loop_commands.cpp): each says what it did, or why it did nothing.
+  [[nodiscard]] CommandOutcome pause_command();
+  [[nodiscard]] CommandOutcome resume_command(TimePoint now, const std::string& source);
+  [[nodiscard]] CommandOutcome rollback_command(TimePoint now);
+  [[nodiscard]] CommandOutcome recommend_command(TimePoint now, const std::string& source);
+  [[nodiscard]] CommandOutcome apply_command(const std::string& source);
+  /// Drops the candidate measured or waiting and any confirmation or close call under way.
+  void abandon_window();
+  // What replay_record() makes of the records that need more than a line.
+  void replay_observation(Replay& replay, const ObservationRecord& record);
+  void replay_guard(const GuardRecord& record);
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
   bool parked(TimePoint now);
   void propose(TimePoint now);
   void continue_tuning(TimePoint now);
   void request_apply(TimePoint now, Point point, Purpose purpose);
+  /// The kill switch, safe mode, a pause or recommend mode keeps this apply from being made: true
+  /// when so, with what the loop does instead under way.
+  bool held_back(TimePoint now, const Point& point, Purpose purpose);
+  /// The guardrails or the host refuse this apply, or defer it: true when so, with the wait (or
+  /// safe mode) under way.
+  bool refused(TimePoint now, const Point& point, Purpose purpose);
+  /// After a refusal: safe mode at the third in a row, else a wait before the loop goes on.
+  void wait_after_refusal(TimePoint now, const std::string& safe_mode_reason);
   void move_to(TimePoint now, const Point& target, Purpose purpose);
   void arrived(TimePoint now, Purpose purpose);
   void begin_measurement(TimePoint now, Purpose purpose, bool settle = true);
   void decide(TimePoint now, const std::string& ended_early = {});
   void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
   void decide_switchback(TimePoint now, const Score& score);
+  /// A switchback window that cannot count (`problem`): the confirmation ends without promoting.
+  void stop_switchback(TimePoint now, const Score& score, const std::string& problem, bool broke);
+  /// The last pair is in: promote or not, or (at the end of the study) claim.
+  void conclude_switchback(TimePoint now, const Score& score);
   /// Journals the last pair of `check` (pair `pair` of `of`).
   void record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of);
   void decide_guard(TimePoint now, const Score& score);
