@@ -30,7 +30,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     return;
   }
   auto& confirming = *switchback_;
-  if (confirming.guard_check) {
+  if (confirming.kind == Switchback::Kind::guard_check) {
     decide_guard_check(now, score, confirming);
     return;
   }
@@ -41,7 +41,8 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     problem = "no data in a switchback window: " + score.why_not();
   } else {
     remember(point, window_evidence(score));
-    if (on_candidate && !confirming.final_check) problem = first_broken(score.constraints, rules_.constraint_texts);
+    if (on_candidate && confirming.kind != Switchback::Kind::final_check)
+      problem = first_broken(score.constraints, rules_.constraint_texts);
   }
   const bool broke = score.judgeable() && !problem.empty();
   // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
@@ -62,7 +63,8 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
   }
   confirming.pairs.candidate.push_back(*score.value);
   const auto pair = confirming.pairs.pairs();
-  const auto pairs_wanted = confirming.final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
+  const auto pairs_wanted =
+      confirming.kind == Switchback::Kind::final_check ? policy_.final_confirmation_pairs : policy_.switchback_pairs;
   record_switchback_pair(confirming, pair, pairs_wanted);
   if (pair < pairs_wanted) {
     move_to(now, *incumbent_, Purpose::switchback);
@@ -73,7 +75,7 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
 
 void TuningLoop::stop_switchback(TimePoint now, const Score& score, const std::string& problem, bool broke) {
   if (!score.judgeable()) blind_ = true;
-  if (switchback_->final_check) {
+  if (switchback_->kind == Switchback::Kind::final_check) {
     switchback_.reset();
     claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
     return;
@@ -87,7 +89,7 @@ void TuningLoop::stop_switchback(TimePoint now, const Score& score, const std::s
 
 void TuningLoop::conclude_switchback(TimePoint now, const Score& score) {
   const auto pairs = std::move(switchback_->pairs);
-  const bool final_check = switchback_->final_check;
+  const bool final_check = switchback_->kind == Switchback::Kind::final_check;
   switchback_.reset();
   const double candidate_mean = mean_of(pairs.candidate);
   if (final_check) {
@@ -111,7 +113,9 @@ void TuningLoop::conclude_switchback(TimePoint now, const Score& score) {
 void TuningLoop::record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of) {
   const double sign = policy_.direction == Direction::maximize ? 1.0 : -1.0;
   const double a = check.pairs.incumbent.back(), b = check.pairs.candidate.back();
-  record(SwitchbackRecord{pair, of, named(check.candidate), named(*incumbent_), a, b, sign * (b - a), check.final_check, check.guard_check});
+  const bool final_check = check.kind == Switchback::Kind::final_check;
+  const bool guard_check = check.kind == Switchback::Kind::guard_check;
+  record(SwitchbackRecord{pair, of, named(check.candidate), named(*incumbent_), a, b, sign * (b - a), final_check, guard_check});
 }
 
 std::size_t TuningLoop::guard_check_pairs() const noexcept {
@@ -193,7 +197,6 @@ void TuningLoop::claim_and_finish(TimePoint now, std::span<const double> differe
 
 void TuningLoop::record_claim(std::span<const double> differences, double baseline_mean, double best_mean,
                               const std::string& note) {
-  claimed_ = true;
   ClaimRecord r;
   r.baseline = named(*baseline_);
   r.best = named(*incumbent_);
@@ -235,7 +238,7 @@ void TuningLoop::record_claim(std::span<const double> differences, double baseli
 
 void TuningLoop::finish(TimePoint now, const std::string& reason) {
   finish_reason_ = reason;
-  if (claimed_ || !incumbent_ || !baseline_) {
+  if (claim_ || !incumbent_ || !baseline_) {
     move_to(now, incumbent_.value_or(applied_), Purpose::final_config);
     return;
   }
@@ -244,7 +247,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
   const auto baseline = ledger_.pooled(*baseline_);
   if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
       !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
-    switchback_ = Switchback{.candidate = *baseline_, .final_check = true};
+    switchback_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::final_check};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }

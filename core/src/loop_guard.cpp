@@ -9,7 +9,7 @@
 namespace trimtab {
 
 bool TuningLoop::guarding() const noexcept {
-  return done_ && policy_.guard_after_study && mode_ == TuningMode::apply && policy_.enabled && incumbent_.has_value();
+  return study_done_ && policy_.guard_after_study && mode_ == TuningMode::apply && policy_.enabled && incumbent_.has_value();
 }
 
 void TuningLoop::guard_from(const PooledEvidence& level, const std::string& reason) {
@@ -70,7 +70,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
                         " switchback pairs",
                     finding.change, std::nullopt);
     mark_guard();
-    switchback_ = Switchback{.candidate = *baseline_, .guard_check = true};
+    switchback_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::guard_check};
     begin_measurement(now, Purpose::switchback);
     return;
   }

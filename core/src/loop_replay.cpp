@@ -80,12 +80,9 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
             safe_mode_ = r.entered;
             if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
           },
-          [&](const DoneRecord&) { done_ = true; },
+          [&](const DoneRecord&) { study_done_ = true; },
           [&](const GuardRecord& r) { replay_guard(r); },
-          [&](const ClaimRecord& r) {
-            claimed_ = true;
-            claim_ = r;
-          },
+          [&](const ClaimRecord& r) { claim_ = r; },
           [&](const StartRecord& r) {
             if (!baseline_) baseline_ = point_in(space, "baseline", r.baseline);
             replay.started_in = r.mode;

@@ -158,7 +158,7 @@ void TuningLoop::promote_or_confirm(TimePoint now, const Point& point, std::opti
   if (policy_.switchback_pairs >= 2 && point != *incumbent_ && ledger_.pooled(*incumbent_).feasible()) {
     record_decision(point, value, DecisionVerdict::confirm, reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
                     verdict.effect, verdict.p_value);
-    switchback_ = Switchback{.candidate = point};
+    switchback_ = Switchback{.candidate = point, .kind = Switchback::Kind::candidate};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }

@@ -115,7 +115,7 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
     // Recommending applies nothing, not even the last known good: what runs is measured.
     begin_measurement(now, Purpose::baseline);
   } else if (incumbent_) {
-    move_to(now, *incumbent_, done_ ? Purpose::final_config : Purpose::restore);
+    move_to(now, *incumbent_, study_done_ ? Purpose::final_config : Purpose::restore);
   } else {
     begin_measurement(now, Purpose::baseline);
   }
@@ -249,7 +249,7 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
     decision.reason = "not confirmed: an apply failed during switchback (" + error + ")";
     decision.incumbent_value = incumbent_value_;
     record(std::move(decision));
-    if (switchback_ && switchback_->final_check && incumbent_ && baseline_)
+    if (switchback_ && switchback_->kind == Switchback::Kind::final_check && incumbent_ && baseline_)
       record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
     switchback_.reset();
     move_target_.reset();
@@ -454,7 +454,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     break;
   case Purpose::remeasure:
   case Purpose::restore:
-    if (done_) phase_ = LoopPhase::done;
+    if (study_done_) phase_ = LoopPhase::done;
     else if (!parked(now)) begin_measurement(now, Purpose::remeasure);
     break;
   case Purpose::rollback: {
@@ -472,8 +472,8 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
   }
   case Purpose::final_config:
     phase_ = LoopPhase::done;
-    if (!done_) {
-      done_ = true;
+    if (!study_done_) {
+      study_done_ = true;
       record(DoneRecord{finish_reason_, named(applied_), incumbent_value_.value_or(0.0)});
     }
     if (guarding() && applied_ == *incumbent_) {

@@ -259,12 +259,18 @@ public:
 
 private:
   struct Score; // one window's verdict material
-  /// A candidate under switchback confirmation: the objective of each half measured so far.
+  /// A configuration under switchback confirmation against the incumbent: the objective of each
+  /// half measured so far.
   struct Switchback {
-    Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
+    /// What the pairs confirm, and so what their verdict does.
+    enum class Kind {
+      candidate,   ///< a candidate that beat the incumbent: promoted only if the pairs confirm it
+      final_check, ///< the end of the study: the best against the baseline, for the claim
+      guard_check, ///< after the study: a regressed best against the baseline, which may replace it
+    };
+    Point candidate; // final and guard checks: the baseline, confirmed against the incumbent (the best)
+    Kind kind = Kind::candidate;
     PairedEvidence pairs{};
-    bool final_check = false;        // the end-of-study confirmation of best against baseline
-    bool guard_check = false;        // the guard's check of a regressed best against the baseline
     // The windows of each half (guard checks: the level the guard takes afterwards).
     std::vector<WindowEvidence> incumbent_windows{};
     std::vector<WindowEvidence> candidate_windows{};
@@ -390,6 +396,22 @@ private:
   std::vector<std::vector<std::size_t>> constraint_inputs_; // per constraint, signal index per variable
   std::optional<std::size_t> load_index_;
 
+  // The phase says what the loop does now. The flags below it say what outlives a phase, so that
+  // none mirrors one; what holds between them:
+  // - paused_ and safe_mode_ are the operator's pause and safe mode. Both may hold at once, and
+  //   each may hold in other phases than its own (an apply in flight when the pause came, the
+  //   rollback that safe mode makes, a replayed journal before start()). phase_ == paused implies
+  //   paused_, and phase_ == safe_mode implies safe_mode_; with both, the loop parks in safe_mode
+  //   (parked()), which lifts by itself.
+  // - study_done_: the study has ended and its `done` record is journaled (now or in a replayed
+  //   journal); it never turns false. Phase done is where it rests, but guarding the best measures
+  //   on (settling, observing, switchback) with study_done_ true, and a stop leaves it as it was.
+  // - automatic_rollback_pending_: only from a counted roll_back() until arrived() back on the
+  //   incumbent, where a spent rollback budget means safe mode.
+  // - window_extended_: only in settling and observing: the window was short of min_samples once.
+  // - switchback_ and intensifying_: a confirmation and a close call under way, across several
+  //   phases; what interrupts them drops them, and continue_tuning() starts afresh.
+  // - blind_ (below) is about the data, not the phase: the last window could not be scored.
   LoopPhase phase_ = LoopPhase::not_started;
   Point applied_;
   std::optional<Point> incumbent_;
@@ -416,7 +438,7 @@ private:
   bool paused_ = false;
   bool safe_mode_ = false;
   TimePoint safe_mode_until_{};
-  bool done_ = false;
+  bool study_done_ = false;
   std::string finish_reason_;
   bool automatic_rollback_pending_ = false; // decide() ordered the rollback under way: it counts
   bool disabled_refusal_recorded_ = false;
@@ -434,8 +456,7 @@ private:
   VerdictRules rules_;
   EvidenceLedger ledger_;
   std::optional<Point> baseline_; // what ran when the study first started
-  bool claimed_ = false;
-  std::optional<ClaimRecord> claim_;
+  std::optional<ClaimRecord> claim_; // once made (or replayed), the study claims nothing more
   std::optional<PooledEvidence> guard_reference_;
   std::vector<WindowEvidence> guard_recent_;
 };
