@@ -20,6 +20,7 @@
 #include <trimtab/core/expression.hpp>
 #include <trimtab/core/guardrails.hpp>
 #include <trimtab/core/journal_records.hpp>
+#include <trimtab/core/paired_verdict.hpp>
 #include <trimtab/core/scrape.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/solver.hpp>
@@ -184,17 +185,21 @@ public:
 
 private:
   struct Score; // one window's verdict material
-  /// A candidate under switchback confirmation: the objective of each half measured so far.
+  /// A configuration under switchback confirmation against the incumbent: the objective of each
+  /// half measured so far.
   struct Switchback {
-    Point candidate; // at the end of a study: the baseline, confirmed against the incumbent
-    std::vector<double> incumbent_values{};
-    std::vector<double> candidate_values{};
-    bool final_check = false;        // the end-of-study confirmation of best against baseline
-    bool guard_check = false;        // the guard's check of a regressed best against the baseline
+    /// What the pairs confirm, and so what their verdict does.
+    enum class Kind {
+      candidate,   ///< a candidate that beat the incumbent: promoted only if the pairs confirm it
+      final_check, ///< the end of the study: the best against the baseline, for the claim
+      guard_check, ///< after the study: a regressed best against the baseline, which may replace it
+    };
+    Point candidate; // final and guard checks: the baseline, confirmed against the incumbent (the best)
+    Kind kind = Kind::candidate;
+    PairedEvidence pairs{};
     // The windows of each half (guard checks: the level the guard takes afterwards).
     std::vector<WindowEvidence> incumbent_windows{};
     std::vector<WindowEvidence> candidate_windows{};
-    bool candidate_broke = false, incumbent_broke = false; // a window broke a constraint clearly
   };
 
   /// A close call whose incumbent is measured again before the candidate's next window (SMAC's
@@ -205,29 +210,49 @@ private:
     std::optional<double> load;        // the load signal in that window
   };
 
+  // An operator's commands (loop_commands.cpp): each says what it did, or why it did nothing.
+  [[nodiscard]] CommandOutcome pause_command();
+  [[nodiscard]] CommandOutcome resume_command(TimePoint now, const std::string& source);
+  [[nodiscard]] CommandOutcome rollback_command(TimePoint now);
+  [[nodiscard]] CommandOutcome recommend_command(TimePoint now, const std::string& source);
+  [[nodiscard]] CommandOutcome apply_command(const std::string& source);
+  /// Drops the candidate measured or waiting and any confirmation or close call under way.
+  void abandon_window();
+  // What replay_record() makes of the records that need more than a line.
+  void replay_observation(Replay& replay, const ObservationRecord& record);
+  void replay_guard(const GuardRecord& record);
   /// Safe mode or a pause: the loop waits in that phase, and nothing new starts. True when so.
   bool parked(TimePoint now);
   void propose(TimePoint now);
   void continue_tuning(TimePoint now);
   void request_apply(TimePoint now, Point point, Purpose purpose);
+  /// The kill switch, safe mode, a pause or recommend mode keeps this apply from being made: true
+  /// when so, with what the loop does instead under way.
+  bool held_back(TimePoint now, const Point& point, Purpose purpose);
+  /// The guardrails or the host refuse this apply, or defer it: true when so, with the wait (or
+  /// safe mode) under way.
+  bool refused(TimePoint now, const Point& point, Purpose purpose);
+  /// After a refusal: safe mode at the third in a row, else a wait before the loop goes on.
+  void wait_after_refusal(TimePoint now, const std::string& safe_mode_reason);
   void move_to(TimePoint now, const Point& target, Purpose purpose);
   void arrived(TimePoint now, Purpose purpose);
   void begin_measurement(TimePoint now, Purpose purpose, bool settle = true);
   void decide(TimePoint now, const std::string& ended_early = {});
   void decide_candidate(TimePoint now, const Score& score, const std::string& ended_early);
   void decide_switchback(TimePoint now, const Score& score);
-  /// Journals the last pair of `pairs` (pair `pair` of `of`).
-  void record_switchback_pair(const Switchback& pairs, std::size_t pair, std::size_t of);
+  /// A switchback window that cannot count (`problem`): the confirmation ends without promoting.
+  void stop_switchback(TimePoint now, const Score& score, const std::string& problem, bool broke);
+  /// The last pair is in: promote or not, or (at the end of the study) claim.
+  void conclude_switchback(TimePoint now, const Score& score);
+  /// Journals the last pair of `check` (pair `pair` of `of`).
+  void record_switchback_pair(const Switchback& check, std::size_t pair, std::size_t of);
   void decide_guard(TimePoint now, const Score& score);
   void decide_guard_check(TimePoint now, const Score& score, Switchback& check);
   /// Takes `level` as the guarded configuration's reference and journals it.
   void guard_from(const PooledEvidence& level, const std::string& reason);
   [[nodiscard]] std::size_t guard_check_pairs() const noexcept;
-  [[nodiscard]] std::string clearly_bad(std::span<const double> objective_samples,
-                                        std::span<const std::vector<double>> constraint_samples) const;
   void add_interval();
   void clear_window();
-  [[nodiscard]] std::string clearly_broken(const Score& score) const;
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
   [[nodiscard]] Observation solver_observation(const Score& score) const;
   void record_observation(const Point& point, const Score& score, bool failed);
@@ -249,7 +274,29 @@ private:
   /// Promotes `point` now, or confirms it first with switchback pairs when they are set.
   void promote_or_confirm(TimePoint now, const Point& point, std::optional<double> value, const std::string& reason,
                           const Verdict& verdict, std::span<const double> samples, std::optional<double> load);
-  void roll_back(TimePoint now, bool counted);
+  /// A decision that leaves the window's configuration for the incumbent, as the journal says it.
+  struct RollbackDecision {
+    Point about;
+    std::optional<double> value;
+    std::string reason;
+    std::optional<double> effect{};
+    std::optional<double> p_value{};
+    /// keep: a confirmation that did not confirm goes back without a rollback to count.
+    DecisionVerdict verdict = DecisionVerdict::rollback;
+    /// A rollback that counts against max_rollbacks_per_hour (Verdict::uncounted is the exception).
+    bool counted = true;
+  };
+  /// The one path of a decision back to the incumbent: journals it, counts a counted rollback
+  /// against the hour's budget, and moves back; on arrival (arrived()) a spent budget means safe
+  /// mode. The guard's check, which finds the baseline already in force, is the one exception (see
+  /// decide_guard_check).
+  void roll_back(TimePoint now, const RollbackDecision& decision);
+  /// Moves back to the incumbent with nothing to journal or count: an operator's rollback, a
+  /// switch to recommend mode, a pause or safe mode that left a candidate in force.
+  void move_back(TimePoint now);
+  /// Safe mode when the rollbacks of the last hour are more than max_rollbacks_per_hour: true when
+  /// it entered it.
+  bool enter_safe_mode_if_rollbacks_spent(TimePoint now);
   /// Records the study's claim (switchback `differences` of best over baseline, signed so that
   /// positive is better; or, when empty, the pooled windows of both) and moves to the best.
   void claim_and_finish(TimePoint now, std::span<const double> differences, double baseline_mean, double best_mean,
@@ -275,6 +322,22 @@ private:
   std::vector<std::vector<std::size_t>> constraint_inputs_; // per constraint, signal index per variable
   std::optional<std::size_t> load_index_;
 
+  // The phase says what the loop does now. The flags below it say what outlives a phase, so that
+  // none mirrors one; what holds between them:
+  // - paused_ and safe_mode_ are the operator's pause and safe mode. Both may hold at once, and
+  //   each may hold in other phases than its own (an apply in flight when the pause came, the
+  //   rollback that safe mode makes, a replayed journal before start()). phase_ == paused implies
+  //   paused_, and phase_ == safe_mode implies safe_mode_; with both, the loop parks in safe_mode
+  //   (parked()), which lifts by itself.
+  // - study_done_: the study has ended and its `done` record is journaled (now or in a replayed
+  //   journal); it never turns false. Phase done is where it rests, but guarding the best measures
+  //   on (settling, observing, switchback) with study_done_ true, and a stop leaves it as it was.
+  // - automatic_rollback_pending_: only from a counted roll_back() until arrived() back on the
+  //   incumbent, where a spent rollback budget means safe mode.
+  // - window_extended_: only in settling and observing: the window was short of min_samples once.
+  // - switchback_ and intensifying_: a confirmation and a close call under way, across several
+  //   phases; what interrupts them drops them, and continue_tuning() starts afresh.
+  // - blind_ (below) is about the data, not the phase: the last window could not be scored.
   LoopPhase phase_ = LoopPhase::not_started;
   Point applied_;
   std::optional<Point> incumbent_;
@@ -301,7 +364,7 @@ private:
   bool paused_ = false;
   bool safe_mode_ = false;
   TimePoint safe_mode_until_{};
-  bool done_ = false;
+  bool study_done_ = false;
   std::string finish_reason_;
   bool automatic_rollback_pending_ = false; // decide() ordered the rollback under way: it counts
   bool disabled_refusal_recorded_ = false;
@@ -319,8 +382,7 @@ private:
   VerdictRules rules_;
   EvidenceLedger ledger_;
   std::optional<Point> baseline_; // what ran when the study first started
-  bool claimed_ = false;
-  std::optional<ClaimRecord> claim_;
+  std::optional<ClaimRecord> claim_; // once made (or replayed), the study claims nothing more
   std::optional<PooledEvidence> guard_reference_;
   std::vector<WindowEvidence> guard_recent_;
 };
