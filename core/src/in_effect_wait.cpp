@@ -18,6 +18,8 @@ InEffectWait::InEffectWait(std::vector<std::string> adapters, Settings applied, 
 void InEffectWait::in_effect(Clock::time_point now) { answered(std::nullopt, now); }
 
 void InEffectWait::not_in_effect(const std::string& detail, Clock::time_point now) {
+  // Out of turn there is no adapter to name (and nothing to answer).
+  if (!std::holds_alternative<InEffectAsk>(next_)) return;
   answered("adapter '" + adapters_[asking_[position_]] + "': " + detail, now);
 }
 

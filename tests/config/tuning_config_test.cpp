@@ -61,6 +61,16 @@ struct EnvGuard {
   ~EnvGuard() { unsetenv("TRIMTAB_ENABLED"); }
 };
 
+// The guardrails of the balanced preset, which both the example and a file without guardrails get.
+void check_balanced_guardrails(const TuningConfig& config) {
+  BOOST_TEST(config.policy.guardrails.max_updates_per_second == 0.05);
+  BOOST_TEST(config.policy.guardrails.min_dwell.count() == 60'000);
+  BOOST_TEST(config.policy.rollback_on_regression);
+  BOOST_TEST(config.policy.required_improvement.value == 10.0);
+  BOOST_TEST(config.policy.required_improvement.percent);
+  BOOST_TEST(config.policy.guardrails.max_rollbacks_per_hour == 3u);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(tuning_config)
@@ -161,12 +171,7 @@ BOOST_AUTO_TEST_CASE(example_loads_with_expected_values) {
   BOOST_TEST(!limits(config).at("pool_size").percent);
   BOOST_TEST(limits(config).at("timeout_ms").value == 20.0);
   BOOST_TEST(limits(config).at("timeout_ms").percent);
-  BOOST_TEST(config.policy.guardrails.max_updates_per_second == 0.05);
-  BOOST_TEST(config.policy.guardrails.min_dwell.count() == 60'000);
-  BOOST_TEST(config.policy.rollback_on_regression);
-  BOOST_TEST(config.policy.required_improvement.value == 10.0);
-  BOOST_TEST(config.policy.required_improvement.percent);
-  BOOST_TEST(config.policy.guardrails.max_rollbacks_per_hour == 3u);
+  check_balanced_guardrails(config);
 
   BOOST_REQUIRE(config.adapters.size() == 2u);
   BOOST_TEST(config.adapters[0].name == "app");
@@ -226,12 +231,7 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.in_effect_limit.count() == 60'000);
   BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").in_effect_limit.count() == 0);
   BOOST_TEST(limits(config).empty());
-  BOOST_TEST(config.policy.guardrails.max_updates_per_second == 0.05);
-  BOOST_TEST(config.policy.guardrails.min_dwell.count() == 60'000);
-  BOOST_TEST(config.policy.rollback_on_regression);
-  BOOST_TEST(config.policy.required_improvement.value == 10.0);
-  BOOST_TEST(config.policy.required_improvement.percent);
-  BOOST_TEST(config.policy.guardrails.max_rollbacks_per_hour == 3u);
+  check_balanced_guardrails(config);
   BOOST_TEST(config.state.dir.empty());
   BOOST_TEST(config.control.listen == "127.0.0.1:9464");
   BOOST_TEST(config.control.token_file.empty());

@@ -37,6 +37,8 @@ BOOST_AUTO_TEST_SUITE(in_effect_wait)
 BOOST_AUTO_TEST_CASE(nothing_changed_is_done_at_once_without_a_record) {
   InEffectWait wait({}, applied, t0, 30s);
   BOOST_TEST(!done_with(wait).has_value());
+  wait.not_in_effect("late answer", t0); // nothing was asked: ignored, and no adapter to name
+  BOOST_TEST(!done_with(wait).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(in_effect_at_the_first_look_writes_no_record) {
