@@ -4,7 +4,7 @@
 namespace trimtab {
 
 CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, const std::string& source) {
-  if (phase_ == LoopPhase::stopped) return CommandOutcome{false, "the agent is stopping", {}};
+  if (std::holds_alternative<Stopped>(phase_)) return CommandOutcome{false, "the agent is stopping", {}};
   record(OperatorRecord{command, source});
   CommandOutcome outcome;
   switch (command) {
@@ -19,11 +19,11 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
 }
 
 void TuningLoop::abandon_window() {
-  if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ == Purpose::candidate)
-    solver_->cancel(applied_);
-  if (pending_ && pending_->purpose == Purpose::candidate) {
-    solver_->cancel(pending_->point);
-    pending_.reset();
+  if (measuring() == Purpose::candidate) solver_->cancel(applied_);
+  if (auto* waiting = std::get_if<Waiting>(&phase_); waiting != nullptr && waiting->retry &&
+                                                     waiting->retry->purpose == Purpose::candidate) {
+    solver_->cancel(waiting->retry->point);
+    waiting->retry.reset();
   }
   switchback_.reset();
   intensifying_.reset();
@@ -32,20 +32,23 @@ void TuningLoop::abandon_window() {
 CommandOutcome TuningLoop::pause_command() {
   if (paused_) return {true, "already paused", {}};
   paused_ = true;
-  if (phase_ == LoopPhase::settling || phase_ == LoopPhase::observing || phase_ == LoopPhase::cooling_down ||
-      (phase_ == LoopPhase::waiting && (!pending_ || pending_->purpose == Purpose::candidate))) {
+  const auto* waiting = std::get_if<Waiting>(&phase_);
+  // An apply other than a candidate's, waiting for its time (a move back, a retry), is still made;
+  // the pause takes hold where it arrives.
+  const bool apply_waits = waiting != nullptr && waiting->retry && waiting->retry->purpose != Purpose::candidate;
+  if (measuring() || std::holds_alternative<CoolingDown>(phase_) || (waiting != nullptr && !apply_waits)) {
     abandon_window();
-    phase_ = LoopPhase::paused;
+    phase_ = Paused{};
   }
   return {true, "paused: nothing more is applied until resume; the configuration in force stays", {}};
 }
 
 CommandOutcome TuningLoop::resume_command(TimePoint now, const std::string& source) {
-  if (!paused_ && !safe_mode_) return {true, "not paused", {}};
+  if (!paused_ && !safe_mode_until_) return {true, "not paused", {}};
   paused_ = false;
-  if (safe_mode_) {
+  if (safe_mode_until_) {
     leave_safe_mode(now, "operator resumed (" + source + ")");
-  } else if (phase_ == LoopPhase::paused) {
+  } else if (std::holds_alternative<Paused>(phase_)) {
     continue_tuning(now);
   }
   return {true, "resumed", {}};
@@ -53,27 +56,26 @@ CommandOutcome TuningLoop::resume_command(TimePoint now, const std::string& sour
 
 CommandOutcome TuningLoop::rollback_command(TimePoint now) {
   if (!incumbent_) return {false, "there is no known good configuration yet (the baseline is still being measured)", {}};
-  if (phase_ == LoopPhase::applying) return {false, "an apply is in flight; try again when it has finished", {}};
+  if (std::holds_alternative<Applying>(phase_)) return {false, "an apply is in flight; try again when it has finished", {}};
   if (!policy_.enabled) return {false, "applying is disabled (TRIMTAB_ENABLED=false)", {}};
   if (applied_ == *incumbent_) return {true, "already on the last known good configuration", {}};
   abandon_window();
-  pending_.reset();
   move_back(now);
   return {true, "rolling back to the last known good configuration", {}};
 }
 
 CommandOutcome TuningLoop::recommend_command(TimePoint now, const std::string& source) {
   if (mode_ == TuningMode::recommend) return {true, "already recommending", {}};
-  if (phase_ == LoopPhase::applying) return {false, "an apply is in flight; try again when it has finished", {}};
+  if (std::holds_alternative<Applying>(phase_)) return {false, "an apply is in flight; try again when it has finished", {}};
   mode_ = TuningMode::recommend;
   record(ModeRecord{TuningMode::recommend, source});
   CommandOutcome outcome{true, "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation", {}};
-  if (paused_ || safe_mode_ || !incumbent_ || phase_ == LoopPhase::done || phase_ == LoopPhase::disabled) return outcome;
-  if ((phase_ == LoopPhase::settling || phase_ == LoopPhase::observing) && measuring_ != Purpose::candidate &&
-      measuring_ != Purpose::switchback)
+  if (paused_ || safe_mode_until_ || !incumbent_ || std::holds_alternative<Done>(phase_) ||
+      std::holds_alternative<Disabled>(phase_))
+    return outcome;
+  if (const auto purpose = measuring(); purpose && *purpose != Purpose::candidate && *purpose != Purpose::switchback)
     return outcome; // the running configuration's window goes on, and counts
   abandon_window();
-  pending_.reset();
   if (applied_ != *incumbent_) {
     // Leave nothing half-measured in force: the one apply recommend mode makes.
     move_back(now);

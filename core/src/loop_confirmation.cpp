@@ -246,7 +246,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
   // met the constraints) and the agent may apply; otherwise from the windows already measured.
   const auto baseline = ledger_.pooled(*baseline_);
   if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
-      !safe_mode_ && baseline.windows > 0 && baseline.feasible()) {
+      !safe_mode_until_ && baseline.windows > 0 && baseline.feasible()) {
     switchback_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::final_check};
     move_to(now, *incumbent_, Purpose::switchback);
     return;

@@ -77,8 +77,8 @@ void TuningLoop::replay_record(Replay& replay, const JournalLine& line) {
             if (r.action == OperatorCommand::resume) paused_ = false;
           },
           [&](const SafeModeRecord& r) {
-            safe_mode_ = r.entered;
-            if (safe_mode_) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
+            safe_mode_until_.reset();
+            if (r.entered) safe_mode_until_ = time + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
           },
           [&](const DoneRecord&) { study_done_ = true; },
           [&](const GuardRecord& r) { replay_guard(r); },

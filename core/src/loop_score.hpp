@@ -14,6 +14,7 @@
 namespace trimtab {
 
 struct TuningLoop::Score {
+  Purpose purpose = Purpose::baseline; // what the window was measured for
   std::vector<std::optional<double>> signals;
   std::optional<double> value;     // the objective over the whole window, when it can be judged
   std::vector<double> constraints; // slack form, <= 0 holds

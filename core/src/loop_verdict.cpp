@@ -39,17 +39,18 @@ void TuningLoop::make_incumbent(const Point& point, std::span<const double> wind
 }
 
 void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
-  const auto score = score_window();
+  // The window is scored once, here; what follows changes the phase and with it the window.
+  const auto score = score_window(std::get<Observing>(phase_).window);
   last_signals_ = score.signals;
-  if (measuring_ == Purpose::switchback) {
+  if (score.purpose == Purpose::switchback) {
     decide_switchback(now, score);
     return;
   }
-  if (measuring_ == Purpose::candidate) {
+  if (score.purpose == Purpose::candidate) {
     decide_candidate(now, score, ended_early);
     return;
   }
-  if (measuring_ == Purpose::remeasure && guarding()) {
+  if (score.purpose == Purpose::remeasure && guarding()) {
     decide_guard(now, score);
     return;
   }
@@ -58,22 +59,22 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   if (!score.judgeable()) {
     blind_ = true;
     record_decision(point, score.value, DecisionVerdict::discard,
-                    "cannot score the " + std::string(purpose_name(measuring_)) + " window: " + score.why_not(), std::nullopt,
+                    "cannot score the " + std::string(purpose_name(score.purpose)) + " window: " + score.why_not(), std::nullopt,
                     std::nullopt);
-    begin_measurement(now, measuring_);
+    begin_measurement(now, score.purpose);
     return;
   }
   record_observation(point, score, false);
   remember(point, window_evidence(score));
   solver_->tell(point, solver_observation(score));
   blind_ = false;
-  std::string reason = measuring_ == Purpose::baseline ? "baseline measured" : "incumbent measured again";
+  std::string reason = score.purpose == Purpose::baseline ? "baseline measured" : "incumbent measured again";
   for (std::size_t c = 0; c < score.constraints.size(); ++c)
     if (score.constraints[c] > 0) reason += "; it breaks '" + policy_.constraints[c].text + "'";
   record_decision(point, score.value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
   make_incumbent(now, point, score, false);
   windows_since_remeasure_ = 0;
-  if (intensifying_ && measuring_ == Purpose::remeasure) {
+  if (intensifying_ && score.purpose == Purpose::remeasure) {
     judge_intensified(now);
     return;
   }

@@ -8,14 +8,15 @@
 
 namespace trimtab {
 
-std::chrono::milliseconds TuningLoop::window_duration() const noexcept {
-  return measuring_ == Purpose::switchback ? policy_.switchback_duration : policy_.duration;
+std::chrono::milliseconds TuningLoop::window_duration(Purpose purpose) const noexcept {
+  return purpose == Purpose::switchback ? policy_.switchback_duration : policy_.duration;
 }
 
-TuningLoop::Score TuningLoop::score_window() const {
+TuningLoop::Score TuningLoop::score_window(const Measurement& measured) const {
   Score score;
+  score.purpose = measured.purpose;
   Window window(policy_.signals);
-  for (const auto& scrape : scrapes_) window.add(scrape);
+  for (const auto& scrape : measured.scrapes) window.add(scrape);
   for (const auto& spec : policy_.signals) score.signals.push_back(window.value(spec.name));
 
   auto gather = [&](const std::vector<std::size_t>& inputs, const std::vector<std::optional<double>>& signals,
@@ -43,19 +44,19 @@ TuningLoop::Score TuningLoop::score_window() const {
     score.constraints.push_back(gather(constraint_inputs_[c], score.signals, values) ? policy_.constraints[c].slack(values)
                                                                                        : NAN);
   // Per-interval objective and constraint values, gathered scrape by scrape (add_interval).
-  score.samples = interval_objective_;
-  score.constraint_samples = interval_constraints_;
+  score.samples = measured.interval_objective;
+  score.constraint_samples = measured.interval_constraints;
   score.constraint_samples.resize(policy_.constraints.size()); // no interval yet: none each
   return score;
 }
 
-void TuningLoop::add_interval() {
+void TuningLoop::add_interval(Measurement& window) const {
   // The interval between the last two scrapes: the spread behind each window's standard error and
   // the sequential test. Computed once per scrape, not again for every check of the window.
-  interval_constraints_.resize(policy_.constraints.size());
+  window.interval_constraints.resize(policy_.constraints.size());
   Window pair(policy_.signals);
-  pair.add(scrapes_[scrapes_.size() - 2]);
-  pair.add(scrapes_.back());
+  pair.add(window.scrapes[window.scrapes.size() - 2]);
+  pair.add(window.scrapes.back());
   std::vector<std::optional<double>> signals;
   for (const auto& spec : policy_.signals) signals.push_back(pair.value(spec.name));
   std::vector<double> values;
@@ -69,19 +70,13 @@ void TuningLoop::add_interval() {
   };
   if (gather(objective_inputs_)) {
     const double value = policy_.objective.evaluate(values);
-    if (std::isfinite(value)) interval_objective_.push_back(value);
+    if (std::isfinite(value)) window.interval_objective.push_back(value);
   }
   for (std::size_t c = 0; c < policy_.constraints.size(); ++c)
     if (gather(constraint_inputs_[c])) {
       const double slack = policy_.constraints[c].slack(values);
-      if (std::isfinite(slack)) interval_constraints_[c].push_back(slack);
+      if (std::isfinite(slack)) window.interval_constraints[c].push_back(slack);
     }
-}
-
-void TuningLoop::clear_window() {
-  scrapes_.clear();
-  interval_objective_.clear();
-  interval_constraints_.clear();
 }
 
 Observation TuningLoop::solver_observation(const Score& score) const {
@@ -106,11 +101,11 @@ WindowEvidence TuningLoop::window_evidence(const Score& score) const {
 void TuningLoop::record_observation(const Point& point, const Score& score, bool failed) {
   ObservationRecord r;
   r.point = named(point);
-  r.purpose = measuring_;
+  r.purpose = score.purpose;
   for (std::size_t i = 0; i < policy_.signals.size(); ++i) r.signals.emplace_back(policy_.signals[i].name, score.signals[i]);
   r.samples = score.samples.size();
-  r.window = measuring_ == Purpose::candidate ? windows_scored_ : 0;
-  r.guard = guarding() && (measuring_ == Purpose::remeasure || measuring_ == Purpose::switchback);
+  r.window = score.purpose == Purpose::candidate ? windows_scored_ : 0;
+  r.guard = guarding() && (score.purpose == Purpose::remeasure || score.purpose == Purpose::switchback);
   r.failed = failed;
   if (!failed) {
     r.value = *score.value;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include <trimtab/core/point_json.hpp>
 #include <trimtab/core/window_verdict.hpp>
@@ -97,6 +98,12 @@ void TuningLoop::wake(TimePoint at) {
   actions_.emplace_back(WakeAction{at});
 }
 
+std::optional<Purpose> TuningLoop::measuring() const noexcept {
+  if (const auto* settling = std::get_if<Settling>(&phase_)) return settling->purpose;
+  if (const auto* observing = std::get_if<Observing>(&phase_)) return observing->window.purpose;
+  return std::nullopt;
+}
+
 void TuningLoop::refuse(const Refusal& refusal, const Point* point) {
   record(RefusalRecord{refusal.reason, refusal.detail, point != nullptr ? std::optional(named(*point)) : std::nullopt});
 }
@@ -104,7 +111,7 @@ void TuningLoop::refuse(const Refusal& refusal, const Point* point) {
 // --- start ---------------------------------------------------------------------------------------
 
 std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
-  if (phase_ != LoopPhase::not_started) throw std::logic_error("TuningLoop::start called twice");
+  if (!std::holds_alternative<NotStarted>(phase_)) throw std::logic_error("TuningLoop::start called twice");
   if (auto why = solver_->space().check(running)) throw std::invalid_argument("the running configuration: " + *why);
   applied_ = running;
   if (!baseline_) baseline_ = running;
@@ -125,36 +132,40 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
 // --- events -----------------------------------------------------------------------------------
 
 std::vector<LoopAction> TuningLoop::on_stop(StopTarget target) {
-  if (phase_ == LoopPhase::stopped) return take();
-  phase_ = LoopPhase::stopped;
-  pending_.reset();
+  if (std::holds_alternative<Stopped>(phase_)) return take();
+  phase_ = Stopped{};
   switchback_.reset();
-  move_target_.reset();
+  move_.reset();
   std::optional<Point> to;
   if (target == StopTarget::last_known_good) to = incumbent_;
   if (target == StopTarget::baseline) to = baseline_;
   if (!to || *to == applied_ || !policy_.enabled || mode_ == TuningMode::recommend || paused_) return take();
   record(ApplyRecord{named(*to), Purpose::restore});
-  pending_ = ApplyAction{*to, Purpose::restore};
+  phase_ = Stopped{ApplyAction{*to, Purpose::restore}};
   actions_.emplace_back(ApplyAction{*to, Purpose::restore});
   return take();
 }
 
 std::vector<LoopAction> TuningLoop::on_scrape(TimePoint now, Scrape scrape) {
-  if (phase_ == LoopPhase::observing && (scrapes_.empty() || scrape.time_seconds > scrapes_.back().time_seconds)) {
-    scrapes_.push_back(std::move(scrape));
-    if (scrapes_.size() >= 2) add_interval();
+  auto* observing = std::get_if<Observing>(&phase_);
+  if (observing == nullptr) return take();
+  auto& window = observing->window;
+  if (window.scrapes.empty() || scrape.time_seconds > window.scrapes.back().time_seconds) {
+    window.scrapes.push_back(std::move(scrape));
+    if (window.scrapes.size() >= 2) add_interval(window);
     // A candidate that is clearly worse, or clearly breaks a constraint, is not measured to the
     // end of its window: the mixture SPRT stays valid however often it is checked.
-    if (measuring_ == Purpose::candidate && policy_.end_windows_early && incumbent_ && scrapes_.size() >= policy_.min_samples)
-      if (auto why = end_window_early(rules_, ledger_.pooled(*incumbent_), interval_objective_, interval_constraints_); !why.empty())
+    if (window.purpose == Purpose::candidate && policy_.end_windows_early && incumbent_ &&
+        window.scrapes.size() >= policy_.min_samples)
+      if (auto why = end_window_early(rules_, ledger_.pooled(*incumbent_), window.interval_objective, window.interval_constraints);
+          !why.empty())
         decide(now, why);
   }
   return take();
 }
 
 std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
-  if (phase_ == LoopPhase::stopped) return take();
+  if (std::holds_alternative<Stopped>(phase_)) return take();
   if (now < phase_deadline_) {
     // Woken early. A little: the wall clock runs differently from the agent's timer; wait again.
     // A lot: the wall clock jumped back, and the timer's own clock says the time has come; waiting
@@ -165,49 +176,40 @@ std::vector<LoopAction> TuningLoop::on_timer(TimePoint now) {
     }
     phase_deadline_ = now;
   }
-  switch (phase_) {
-  case LoopPhase::waiting:
-    if (pending_) {
-      auto pending = std::move(*pending_);
-      pending_.reset();
-      request_apply(now, std::move(pending.point), pending.purpose);
-    } else {
-      continue_tuning(now);
-    }
-    break;
-  case LoopPhase::settling:
-    phase_ = LoopPhase::observing;
-    clear_window();
-    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
-    break;
-  case LoopPhase::observing:
-    if (scrapes_.size() < policy_.min_samples && !window_extended_) {
-      window_extended_ = true;
-      wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
+  if (auto* waiting = std::get_if<Waiting>(&phase_)) {
+    if (auto retry = std::exchange(waiting->retry, std::nullopt)) request_apply(now, std::move(retry->point), retry->purpose);
+    else continue_tuning(now);
+  } else if (const auto* settling = std::get_if<Settling>(&phase_)) {
+    const auto purpose = settling->purpose;
+    phase_ = Observing{Measurement{purpose}};
+    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration(purpose)));
+  } else if (auto* observing = std::get_if<Observing>(&phase_)) {
+    auto& window = observing->window;
+    if (window.scrapes.size() < policy_.min_samples && !window.extended) {
+      window.extended = true;
+      wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration(window.purpose)));
     } else {
       decide(now);
     }
-    break;
-  case LoopPhase::cooling_down: propose(now); break;
-  case LoopPhase::safe_mode:
-    if (now >= safe_mode_until_) leave_safe_mode(now, "recovery time passed");
-    else wake(safe_mode_until_);
-    break;
-  default: break;
+  } else if (std::holds_alternative<CoolingDown>(phase_)) {
+    propose(now);
+  } else if (std::holds_alternative<SafeMode>(phase_)) {
+    if (now >= safe_mode_until_.value_or(now)) leave_safe_mode(now, "recovery time passed");
+    else wake(*safe_mode_until_);
   }
   return take();
 }
 
 std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
-  if (phase_ == LoopPhase::stopped && pending_) {
-    guardrails_.record_apply(applied_, pending_->point, now, pending_->purpose);
-    applied_ = pending_->point;
-    record(AppliedRecord{named(applied_), pending_->purpose});
-    pending_.reset();
+  if (auto* stopped = std::get_if<Stopped>(&phase_); stopped != nullptr && stopped->restore) {
+    guardrails_.record_apply(applied_, stopped->restore->point, now, stopped->restore->purpose);
+    applied_ = stopped->restore->point;
+    record(AppliedRecord{named(applied_), stopped->restore->purpose});
+    stopped->restore.reset();
   }
-  if (phase_ != LoopPhase::applying || !pending_) return take();
-  auto done = std::move(*pending_);
-  pending_.reset();
+  auto* applying = std::get_if<Applying>(&phase_);
+  if (applying == nullptr) return take();
+  const auto done = std::move(applying->apply); // what follows sets the next phase
   guardrails_.record_apply(applied_, done.point, now, done.purpose);
   applied_ = done.point;
   apply_backoff_.reset();
@@ -216,12 +218,12 @@ std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
   if (done.purpose == Purpose::candidate) {
     if (paused_) {
       solver_->cancel(applied_);
-      phase_ = LoopPhase::paused;
+      phase_ = Paused{};
     } else {
       begin_measurement(now, Purpose::candidate);
     }
-  } else if (move_target_ && applied_ != *move_target_) {
-    request_apply(now, guardrails_.step_toward(applied_, *move_target_), done.purpose);
+  } else if (move_ && applied_ != move_->target) {
+    request_apply(now, guardrails_.step_toward(applied_, move_->target), done.purpose);
   } else {
     arrived(now, done.purpose);
   }
@@ -229,13 +231,13 @@ std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
 }
 
 std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::string& error) {
-  if (phase_ == LoopPhase::stopped && pending_) {
-    record(ApplyFailedRecord{named(pending_->point), pending_->purpose, error});
-    pending_.reset();
+  if (auto* stopped = std::get_if<Stopped>(&phase_); stopped != nullptr && stopped->restore) {
+    record(ApplyFailedRecord{named(stopped->restore->point), stopped->restore->purpose, error});
+    stopped->restore.reset();
   }
-  if (phase_ != LoopPhase::applying || !pending_) return take();
-  auto failed = std::move(*pending_);
-  pending_.reset();
+  auto* applying = std::get_if<Applying>(&phase_);
+  if (applying == nullptr) return take();
+  auto failed = std::move(applying->apply); // what follows sets the next phase
   record(ApplyFailedRecord{named(failed.point), failed.purpose, error});
   const auto backoff = apply_backoff_.failure();
   if (failed.purpose == Purpose::candidate) solver_->cancel(failed.point);
@@ -252,21 +254,22 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
     if (switchback_ && switchback_->kind == Switchback::Kind::final_check && incumbent_ && baseline_)
       record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
     switchback_.reset();
-    move_target_.reset();
+    move_.reset();
     if (incumbent_ && applied_ != *incumbent_) {
-      move_target_ = *incumbent_;
+      move_ = Move{*incumbent_};
       failed = ApplyAction{guardrails_.step_toward(applied_, *incumbent_), Purpose::rollback};
     } else {
       failed.purpose = Purpose::candidate; // nothing to retry: on the incumbent already
     }
   }
-  if (apply_backoff_.failures() >= policy_.max_apply_failures && !safe_mode_) {
+  if (apply_backoff_.failures() >= policy_.max_apply_failures && !safe_mode_until_) {
     enter_safe_mode(now, std::to_string(apply_backoff_.failures()) + " applies failed in a row, the last with: " + error);
-    if (phase_ != LoopPhase::safe_mode) return take(); // a rollback is under way
+    if (!std::holds_alternative<SafeMode>(phase_)) return take(); // a rollback is under way
   }
   // A candidate is simply dropped; anything that moves back to safety is retried until it works.
-  if (failed.purpose != Purpose::candidate) pending_ = std::move(failed);
-  phase_ = LoopPhase::waiting;
+  Waiting waiting;
+  if (failed.purpose != Purpose::candidate) waiting.retry = std::move(failed);
+  phase_ = std::move(waiting);
   wake(now + std::chrono::duration_cast<TimePoint::duration>(backoff));
   return take();
 }
@@ -286,13 +289,13 @@ void TuningLoop::continue_tuning(TimePoint now) {
 }
 
 bool TuningLoop::parked(TimePoint now) {
-  if (safe_mode_) {
-    phase_ = LoopPhase::safe_mode;
-    wake(std::max(now, safe_mode_until_));
+  if (safe_mode_until_) {
+    phase_ = SafeMode{};
+    wake(std::max(now, *safe_mode_until_));
     return true;
   }
   if (paused_) {
-    phase_ = LoopPhase::paused;
+    phase_ = Paused{};
     return true;
   }
   return false;
@@ -317,7 +320,7 @@ void TuningLoop::propose(TimePoint now) {
     if (!disabled_refusal_recorded_)
       refuse({"disabled", "TRIMTAB_ENABLED=false: the agent measures but applies nothing"}, nullptr);
     disabled_refusal_recorded_ = true;
-    phase_ = LoopPhase::disabled;
+    phase_ = Disabled{};
     return;
   }
   if (policy_.remeasure_every > 0 && windows_since_remeasure_ >= policy_.remeasure_every) {
@@ -350,8 +353,7 @@ void TuningLoop::request_apply(TimePoint now, Point point, Purpose purpose) {
   }
   if (refused(now, point, purpose)) return;
   record(ApplyRecord{named(point), purpose});
-  pending_ = ApplyAction{point, purpose};
-  phase_ = LoopPhase::applying;
+  phase_ = Applying{ApplyAction{point, purpose}};
   actions_.emplace_back(ApplyAction{std::move(point), purpose});
 }
 
@@ -363,20 +365,20 @@ bool TuningLoop::held_back(TimePoint now, const Point& point, Purpose purpose) {
       refuse({"disabled", "TRIMTAB_ENABLED=false: the agent measures but applies nothing"}, &point);
     disabled_refusal_recorded_ = true;
     if (purpose == Purpose::candidate) solver_->cancel(point);
-    phase_ = LoopPhase::disabled;
+    phase_ = Disabled{};
     return true;
   }
-  if (safe_mode_ && !moves_to_safety) {
+  if (safe_mode_until_ && !moves_to_safety) {
     refuse({"safe_mode", "safe mode: only rollbacks are applied"}, &point);
     if (purpose == Purpose::candidate) solver_->cancel(point);
-    phase_ = LoopPhase::safe_mode;
-    wake(safe_mode_until_);
+    phase_ = SafeMode{};
+    wake(*safe_mode_until_);
     return true;
   }
   if (paused_ && (measured || purpose == Purpose::switchback)) {
     if (purpose == Purpose::candidate) solver_->cancel(point);
     switchback_.reset();
-    phase_ = LoopPhase::paused;
+    phase_ = Paused{};
     return true;
   }
   if (mode_ == TuningMode::recommend && purpose != Purpose::rollback) {
@@ -385,7 +387,7 @@ bool TuningLoop::held_back(TimePoint now, const Point& point, Purpose purpose) {
     refuse({"recommend_only", "mode recommend: the agent applies nothing"}, &point);
     if (purpose == Purpose::candidate) solver_->cancel(point);
     switchback_.reset();
-    move_target_.reset();
+    move_.reset();
     begin_measurement(now, Purpose::remeasure);
     return true;
   }
@@ -407,8 +409,7 @@ bool TuningLoop::refused(TimePoint now, const Point& point, Purpose purpose) {
             std::string(rate ? "max_updates_per_second" : "min_dwell") + " defers this apply by " +
                 std::to_string(wait_ms) + " ms"},
            &point);
-    pending_ = ApplyAction{point, purpose};
-    phase_ = LoopPhase::waiting;
+    phase_ = Waiting{ApplyAction{point, purpose}};
     wake(earliest);
     return true;
   }
@@ -428,12 +429,16 @@ void TuningLoop::wait_after_refusal(TimePoint now, const std::string& safe_mode_
     enter_safe_mode(now, safe_mode_reason);
     return;
   }
-  phase_ = LoopPhase::waiting;
+  phase_ = Waiting{};
   wake(now + std::chrono::duration_cast<TimePoint::duration>(std::max<milliseconds>(policy_.settle, 1s)));
 }
 
-void TuningLoop::move_to(TimePoint now, const Point& target, Purpose purpose) {
-  move_target_ = target;
+void TuningLoop::move_to(TimePoint now, const Point& target, Purpose purpose, bool counted_rollback) {
+  // Whoever else asks for the same move while a counted rollback is under way (an operator's
+  // rollback, recommend mode, safe mode) does not waive its check on arrival (found by the
+  // guardrail property test).
+  const bool counted = counted_rollback || (move_ && move_->counted_rollback && move_->target == target);
+  move_ = Move{target, counted};
   if (applied_ == target) {
     arrived(now, purpose);
     return;
@@ -442,7 +447,8 @@ void TuningLoop::move_to(TimePoint now, const Point& target, Purpose purpose) {
 }
 
 void TuningLoop::arrived(TimePoint now, Purpose purpose) {
-  move_target_.reset();
+  const bool counted_rollback = move_ && move_->counted_rollback;
+  move_.reset();
   switch (purpose) {
   case Purpose::candidate:
   case Purpose::baseline: begin_measurement(now, purpose); break;
@@ -454,24 +460,20 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
     break;
   case Purpose::remeasure:
   case Purpose::restore:
-    if (study_done_) phase_ = LoopPhase::done;
+    if (study_done_) phase_ = Done{};
     else if (!parked(now)) begin_measurement(now, Purpose::remeasure);
     break;
   case Purpose::rollback: {
-    // Only the rollbacks decide() ordered count against the budget, whoever else asked for the same
-    // move while it waited (an operator's rollback must not waive the check; found by the
-    // guardrail property test).
-    const bool automatic = automatic_rollback_pending_;
-    automatic_rollback_pending_ = false;
-    if (automatic && !safe_mode_ && enter_safe_mode_if_rollbacks_spent(now)) break;
+    // Only the rollbacks decide() ordered count against the budget (see move_to()).
+    if (counted_rollback && !safe_mode_until_ && enter_safe_mode_if_rollbacks_spent(now)) break;
     if (!parked(now)) {
-      phase_ = LoopPhase::cooling_down;
+      phase_ = CoolingDown{};
       wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
     }
     break;
   }
   case Purpose::final_config:
-    phase_ = LoopPhase::done;
+    phase_ = Done{};
     if (!study_done_) {
       study_done_ = true;
       record(DoneRecord{finish_reason_, named(applied_), incumbent_value_.value_or(0.0)});
@@ -490,15 +492,12 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
 }
 
 void TuningLoop::begin_measurement(TimePoint now, Purpose purpose, bool settle) {
-  measuring_ = purpose;
-  clear_window();
-  window_extended_ = false;
   if (settle && policy_.settle > 0ms) {
-    phase_ = LoopPhase::settling;
+    phase_ = Settling{purpose};
     wake(now + std::chrono::duration_cast<TimePoint::duration>(policy_.settle));
   } else {
-    phase_ = LoopPhase::observing;
-    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration()));
+    phase_ = Observing{Measurement{purpose}};
+    wake(now + std::chrono::duration_cast<TimePoint::duration>(window_duration(purpose)));
   }
 }
 
@@ -507,14 +506,14 @@ void TuningLoop::begin_measurement(TimePoint now, Purpose purpose, bool settle) 
 void TuningLoop::roll_back(TimePoint now, const RollbackDecision& decision) {
   record_decision(decision.about, decision.value, decision.verdict, decision.reason, decision.effect, decision.p_value,
                   decision.counted);
-  if (decision.verdict == DecisionVerdict::rollback && decision.counted) {
-    guardrails_.record_rollback(now);
-    automatic_rollback_pending_ = true;
-  }
-  move_back(now);
+  const bool counted = decision.verdict == DecisionVerdict::rollback && decision.counted;
+  if (counted) guardrails_.record_rollback(now);
+  move_back(now, counted);
 }
 
-void TuningLoop::move_back(TimePoint now) { move_to(now, *incumbent_, Purpose::rollback); }
+void TuningLoop::move_back(TimePoint now, bool counted_rollback) {
+  move_to(now, *incumbent_, Purpose::rollback, counted_rollback);
+}
 
 bool TuningLoop::enter_safe_mode_if_rollbacks_spent(TimePoint now) {
   const auto rollbacks = guardrails_.rollbacks_in_last_hour(now);
@@ -524,28 +523,26 @@ bool TuningLoop::enter_safe_mode_if_rollbacks_spent(TimePoint now) {
 }
 
 void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
-  safe_mode_ = true;
   safe_mode_until_ = now + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
   record(SafeModeRecord{true, reason});
-  pending_.reset();
   switchback_.reset();
   intensifying_.reset();
   if (incumbent_ && applied_ != *incumbent_ && policy_.enabled) {
     move_back(now);
   } else {
-    phase_ = LoopPhase::safe_mode;
-    wake(safe_mode_until_);
+    phase_ = SafeMode{};
+    wake(*safe_mode_until_);
   }
 }
 
 void TuningLoop::leave_safe_mode(TimePoint now, const std::string& reason) {
-  safe_mode_ = false;
+  safe_mode_until_.reset();
   refusals_in_a_row_ = 0;
   apply_backoff_.reset();
   record(SafeModeRecord{false, reason});
   // An apply in flight (the rollback safe mode started) continues the loop when it completes;
   // starting another now would put two applies in flight (found by the guardrail property test).
-  if (phase_ != LoopPhase::applying) continue_tuning(now);
+  if (!std::holds_alternative<Applying>(phase_)) continue_tuning(now);
 }
 
 } // namespace trimtab

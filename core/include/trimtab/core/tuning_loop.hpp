@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -152,13 +153,13 @@ public:
   void set_veto(Veto veto) { veto_ = std::move(veto); }
 
   // What /status shows.
-  [[nodiscard]] LoopPhase phase() const noexcept { return phase_; }
+  [[nodiscard]] LoopPhase phase() const noexcept { return static_cast<LoopPhase>(phase_.index()); }
   [[nodiscard]] const Point& applied() const noexcept { return applied_; }
   [[nodiscard]] const std::optional<Point>& incumbent() const noexcept { return incumbent_; }
   [[nodiscard]] std::optional<double> incumbent_value() const noexcept { return incumbent_value_; }
   [[nodiscard]] std::uint64_t windows_scored() const noexcept { return windows_scored_; }
   [[nodiscard]] bool paused() const noexcept { return paused_; }
-  [[nodiscard]] bool in_safe_mode() const noexcept { return safe_mode_; }
+  [[nodiscard]] bool in_safe_mode() const noexcept { return safe_mode_until_.has_value(); }
   [[nodiscard]] TuningMode mode() const noexcept { return mode_; }
   /// The last `recommendation` record (recommend mode), without seq and time.
   [[nodiscard]] const std::optional<RecommendationRecord>& recommendation() const noexcept { return recommendation_; }
@@ -210,6 +211,52 @@ private:
     std::optional<double> load;        // the load signal in that window
   };
 
+  // The phase: what the loop does now, each alternative with what only that phase has, in the
+  // order of LoopPhase (phase() is the index).
+  /// The window being measured: what for, and its scrapes and per-interval samples so far.
+  struct Measurement {
+    Purpose purpose;
+    bool extended = false; // it was short of min_samples at its end once, and was given another duration
+    std::vector<Scrape> scrapes{};
+    std::vector<double> interval_objective{};
+    std::vector<std::vector<double>> interval_constraints{}; // each constraint's slack per interval
+  };
+  struct NotStarted {};
+  struct Applying {
+    ApplyAction apply; // on_apply_done or on_apply_failed is awaited for it
+  };
+  struct Waiting {
+    std::optional<ApplyAction> retry; // made at the wake (deferred, or a move to safety that failed); else tuning goes on
+  };
+  struct Settling {
+    Purpose purpose; // of the window measured once the service has settled
+  };
+  struct Observing {
+    Measurement window;
+  };
+  struct CoolingDown {};
+  struct Paused {};
+  struct SafeMode {}; // until safe_mode_until_
+  struct Done {};
+  struct Disabled {};
+  struct Stopped {
+    std::optional<ApplyAction> restore; // the apply on_stop asked for, until its result is in
+  };
+  using Phase = std::variant<NotStarted, Applying, Waiting, Settling, Observing, CoolingDown, Paused, SafeMode, Done,
+                             Disabled, Stopped>;
+  static_assert(std::variant_size_v<Phase> == static_cast<std::size_t>(LoopPhase::stopped) + 1 &&
+                    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(LoopPhase::observing), Phase>, Observing> &&
+                    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(LoopPhase::safe_mode), Phase>, SafeMode>,
+                "phase() is the index of the phase's alternative: Phase lists them in LoopPhase's order");
+  /// What a window in settling or observing is measured for; nothing in other phases.
+  [[nodiscard]] std::optional<Purpose> measuring() const noexcept;
+  /// A move of one or more guardrail steps toward `target`, under way while applying or waiting.
+  struct Move {
+    Point target;
+    /// decide() ordered it as a rollback that counts: on arrival a spent budget means safe mode.
+    bool counted_rollback = false;
+  };
+
   // An operator's commands (loop_commands.cpp): each says what it did, or why it did nothing.
   [[nodiscard]] CommandOutcome pause_command();
   [[nodiscard]] CommandOutcome resume_command(TimePoint now, const std::string& source);
@@ -234,7 +281,7 @@ private:
   bool refused(TimePoint now, const Point& point, Purpose purpose);
   /// After a refusal: safe mode at the third in a row, else a wait before the loop goes on.
   void wait_after_refusal(TimePoint now, const std::string& safe_mode_reason);
-  void move_to(TimePoint now, const Point& target, Purpose purpose);
+  void move_to(TimePoint now, const Point& target, Purpose purpose, bool counted_rollback = false);
   void arrived(TimePoint now, Purpose purpose);
   void begin_measurement(TimePoint now, Purpose purpose, bool settle = true);
   void decide(TimePoint now, const std::string& ended_early = {});
@@ -251,8 +298,7 @@ private:
   /// Takes `level` as the guarded configuration's reference and journals it.
   void guard_from(const PooledEvidence& level, const std::string& reason);
   [[nodiscard]] std::size_t guard_check_pairs() const noexcept;
-  void add_interval();
-  void clear_window();
+  void add_interval(Measurement& window) const;
   [[nodiscard]] WindowEvidence window_evidence(const Score& score) const;
   [[nodiscard]] Observation solver_observation(const Score& score) const;
   void record_observation(const Point& point, const Score& score, bool failed);
@@ -293,7 +339,7 @@ private:
   void roll_back(TimePoint now, const RollbackDecision& decision);
   /// Moves back to the incumbent with nothing to journal or count: an operator's rollback, a
   /// switch to recommend mode, a pause or safe mode that left a candidate in force.
-  void move_back(TimePoint now);
+  void move_back(TimePoint now, bool counted_rollback = false);
   /// Safe mode when the rollbacks of the last hour are more than max_rollbacks_per_hour: true when
   /// it entered it.
   bool enter_safe_mode_if_rollbacks_spent(TimePoint now);
@@ -303,7 +349,7 @@ private:
                         const std::string& note);
   void record_claim(std::span<const double> differences, double baseline_mean, double best_mean, const std::string& note);
   void recommend(TimePoint now);
-  [[nodiscard]] std::chrono::milliseconds window_duration() const noexcept;
+  [[nodiscard]] std::chrono::milliseconds window_duration(Purpose purpose) const noexcept;
   void finish(TimePoint now, const std::string& reason);
   void enter_safe_mode(TimePoint now, const std::string& reason);
   void leave_safe_mode(TimePoint now, const std::string& reason);
@@ -312,7 +358,7 @@ private:
   /// A point as records hold it.
   [[nodiscard]] Settings named(const Point& point) const { return settings_of(solver_->space(), point); }
   void refuse(const Refusal& refusal, const Point* point);
-  [[nodiscard]] Score score_window() const;
+  [[nodiscard]] Score score_window(const Measurement& window) const;
   [[nodiscard]] std::vector<LoopAction> take();
 
   std::unique_ptr<Solver> solver_;
@@ -322,39 +368,28 @@ private:
   std::vector<std::vector<std::size_t>> constraint_inputs_; // per constraint, signal index per variable
   std::optional<std::size_t> load_index_;
 
-  // The phase says what the loop does now. The flags below it say what outlives a phase, so that
-  // none mirrors one; what holds between them:
-  // - paused_ and safe_mode_ are the operator's pause and safe mode. Both may hold at once, and
-  //   each may hold in other phases than its own (an apply in flight when the pause came, the
-  //   rollback that safe mode makes, a replayed journal before start()). phase_ == paused implies
-  //   paused_, and phase_ == safe_mode implies safe_mode_; with both, the loop parks in safe_mode
+  // The phase says what the loop does now, and holds what only it has (the apply in flight, the
+  // window's scrapes). The members below it outlive a phase; what holds between them:
+  // - paused_ and safe_mode_until_ are the operator's pause and safe mode. Both may hold at once,
+  //   and each may hold in other phases than its own (an apply in flight when the pause came, the
+  //   rollback that safe mode makes, a replayed journal before start()). Phase Paused implies
+  //   paused_, and phase SafeMode implies safe_mode_until_; with both, the loop parks in SafeMode
   //   (parked()), which lifts by itself.
   // - study_done_: the study has ended and its `done` record is journaled (now or in a replayed
-  //   journal); it never turns false. Phase done is where it rests, but guarding the best measures
+  //   journal); it never turns false. Phase Done is where it rests, but guarding the best measures
   //   on (settling, observing, switchback) with study_done_ true, and a stop leaves it as it was.
-  // - automatic_rollback_pending_: only from a counted roll_back() until arrived() back on the
-  //   incumbent, where a spent rollback budget means safe mode.
-  // - window_extended_: only in settling and observing: the window was short of min_samples once.
+  // - move_: a move toward a target, which may take several applies (and waits between them).
   // - switchback_ and intensifying_: a confirmation and a close call under way, across several
   //   phases; what interrupts them drops them, and continue_tuning() starts afresh.
   // - blind_ (below) is about the data, not the phase: the last window could not be scored.
-  LoopPhase phase_ = LoopPhase::not_started;
+  Phase phase_;
   Point applied_;
   std::optional<Point> incumbent_;
   std::optional<double> incumbent_value_;
   std::optional<double> incumbent_load_;
 
-  // The apply under way or waiting, and where a multi-step move is heading.
-  std::optional<ApplyAction> pending_;
-  std::optional<Point> move_target_;
-  // The window being measured.
-  Purpose measuring_ = Purpose::baseline;
-  TimePoint phase_deadline_{};
-  bool window_extended_ = false;
-  std::vector<Scrape> scrapes_;
-  // Each interval between consecutive scrapes of the window: the objective, and each constraint's slack.
-  std::vector<double> interval_objective_;
-  std::vector<std::vector<double>> interval_constraints_;
+  std::optional<Move> move_;
+  TimePoint phase_deadline_{}; // the wake the loop last asked for
 
   std::uint64_t windows_scored_ = 0;
   std::size_t windows_since_remeasure_ = 0;
@@ -362,11 +397,9 @@ private:
   Backoff apply_backoff_{std::chrono::seconds(1), std::chrono::seconds(60)};
   std::size_t refusals_in_a_row_ = 0;
   bool paused_ = false;
-  bool safe_mode_ = false;
-  TimePoint safe_mode_until_{};
+  std::optional<TimePoint> safe_mode_until_; // in safe mode, until then
   bool study_done_ = false;
   std::string finish_reason_;
-  bool automatic_rollback_pending_ = false; // decide() ordered the rollback under way: it counts
   bool disabled_refusal_recorded_ = false;
   bool resumed_ = false;
   std::vector<std::optional<double>> last_signals_;
