@@ -25,8 +25,7 @@ void TuningLoop::abandon_window() {
     solver_->cancel(waiting->retry->point);
     waiting->retry.reset();
   }
-  switchback_.reset();
-  intensifying_.reset();
+  comparison_ = std::monostate{};
 }
 
 CommandOutcome TuningLoop::pause_command() {

@@ -25,11 +25,11 @@ std::string first_broken(const std::vector<double>& slack, const std::vector<std
 } // namespace
 
 void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
-  if (!switchback_) { // abandoned while this window ran
+  if (switchback() == nullptr) { // abandoned while this window ran
     continue_tuning(now);
     return;
   }
-  auto& confirming = *switchback_;
+  auto& confirming = *switchback();
   if (confirming.kind == Switchback::Kind::guard_check) {
     decide_guard_check(now, score, confirming);
     return;
@@ -75,22 +75,22 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
 
 void TuningLoop::stop_switchback(TimePoint now, const Score& score, const std::string& problem, bool broke) {
   if (!score.judgeable()) blind_ = true;
-  if (switchback_->kind == Switchback::Kind::final_check) {
-    switchback_.reset();
+  if (switchback()->kind == Switchback::Kind::final_check) {
+    comparison_ = std::monostate{};
     claim_and_finish(now, {}, 0.0, 0.0, "the confirmation stopped: " + problem);
     return;
   }
   // Not confirmed is a keep; a broken constraint is a rollback, and counts.
-  RollbackDecision decision{switchback_->candidate, score.value, "not confirmed: " + problem, std::nullopt, std::nullopt,
+  RollbackDecision decision{switchback()->candidate, score.value, "not confirmed: " + problem, std::nullopt, std::nullopt,
                             broke ? DecisionVerdict::rollback : DecisionVerdict::keep};
-  switchback_.reset();
+  comparison_ = std::monostate{};
   roll_back(now, decision);
 }
 
 void TuningLoop::conclude_switchback(TimePoint now, const Score& score) {
-  const auto pairs = std::move(switchback_->pairs);
-  const bool final_check = switchback_->kind == Switchback::Kind::final_check;
-  switchback_.reset();
+  const auto pairs = std::move(switchback()->pairs);
+  const bool final_check = switchback()->kind == Switchback::Kind::final_check;
+  comparison_ = std::monostate{};
   const double candidate_mean = mean_of(pairs.candidate);
   if (final_check) {
     // The best's gain over the baseline is minus the baseline's gain over the best.
@@ -129,7 +129,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   auto back_to_best = [&](const std::string& reason, std::optional<double> value) {
     record_decision(*incumbent_, value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
     mark_guard();
-    switchback_.reset();
+    comparison_ = std::monostate{};
     move_to(now, *incumbent_, Purpose::final_config);
   };
   if (!score.judgeable()) {
@@ -181,7 +181,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
                   -verdict.effect, verdict.p_value);
   mark_guard();
   const auto baseline_level = pool(check.candidate_windows);
-  switchback_.reset(); // `check` is gone from here on
+  comparison_ = std::monostate{}; // `check` is gone from here on
   guardrails_.record_rollback(now);
   make_incumbent(now, point, score, false);
   guard_from(baseline_level, "the baseline, after the guard rolled the best back");
@@ -247,7 +247,7 @@ void TuningLoop::finish(TimePoint now, const std::string& reason) {
   const auto baseline = ledger_.pooled(*baseline_);
   if (*incumbent_ != *baseline_ && policy_.final_confirmation_pairs >= 2 && mode_ == TuningMode::apply && policy_.enabled &&
       !safe_mode_until_ && baseline.windows > 0 && baseline.feasible()) {
-    switchback_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::final_check};
+    comparison_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::final_check};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }

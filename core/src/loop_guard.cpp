@@ -70,7 +70,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
                         " switchback pairs",
                     finding.change, std::nullopt);
     mark_guard();
-    switchback_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::guard_check};
+    comparison_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::guard_check};
     begin_measurement(now, Purpose::switchback);
     return;
   }

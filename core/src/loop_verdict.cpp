@@ -4,6 +4,8 @@
 
 #include "loop_score.hpp"
 
+#include <utility>
+
 #include <trimtab/core/number_text.hpp>
 #include <trimtab/core/window_verdict.hpp>
 
@@ -74,7 +76,7 @@ void TuningLoop::decide(TimePoint now, const std::string& ended_early) {
   record_decision(point, score.value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
   make_incumbent(now, point, score, false);
   windows_since_remeasure_ = 0;
-  if (intensifying_ && score.purpose == Purpose::remeasure) {
+  if (std::holds_alternative<Intensification>(comparison_) && score.purpose == Purpose::remeasure) {
     judge_intensified(now);
     return;
   }
@@ -159,7 +161,7 @@ void TuningLoop::promote_or_confirm(TimePoint now, const Point& point, std::opti
   if (policy_.switchback_pairs >= 2 && point != *incumbent_ && ledger_.pooled(*incumbent_).feasible()) {
     record_decision(point, value, DecisionVerdict::confirm, reason + "; confirming with " + std::to_string(policy_.switchback_pairs) + " switchback pairs",
                     verdict.effect, verdict.p_value);
-    switchback_ = Switchback{.candidate = point, .kind = Switchback::Kind::candidate};
+    comparison_ = Switchback{.candidate = point, .kind = Switchback::Kind::candidate};
     move_to(now, *incumbent_, Purpose::switchback);
     return;
   }
@@ -182,7 +184,7 @@ void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double>
   if (point != *incumbent_ && ledger_.unselected_windows(*incumbent_) < ledger_.windows(point).size()) {
     record_decision(point, value, DecisionVerdict::extend, reason + "; measuring the incumbent again, then the candidate", verdict.effect,
                     verdict.p_value);
-    intensifying_ = std::move(next);
+    comparison_ = std::move(next);
     move_to(now, *incumbent_, Purpose::remeasure);
     return;
   }
@@ -195,8 +197,7 @@ void TuningLoop::extend(TimePoint now, const Point& point, std::optional<double>
 }
 
 void TuningLoop::judge_intensified(TimePoint now) {
-  auto close_call = std::move(*intensifying_);
-  intensifying_.reset();
+  auto close_call = std::get<Intensification>(std::exchange(comparison_, std::monostate{}));
   const auto point = close_call.candidate; // a copy: close_call moves on
   const auto candidate = ledger_.pooled(point);
   const auto verdict = judge(rules_, incumbent_evidence(), candidate);

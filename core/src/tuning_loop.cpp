@@ -134,7 +134,7 @@ std::vector<LoopAction> TuningLoop::start(TimePoint now, const Point& running) {
 std::vector<LoopAction> TuningLoop::on_stop(StopTarget target) {
   if (std::holds_alternative<Stopped>(phase_)) return take();
   phase_ = Stopped{};
-  switchback_.reset();
+  comparison_ = std::monostate{};
   move_.reset();
   std::optional<Point> to;
   if (target == StopTarget::last_known_good) to = incumbent_;
@@ -246,14 +246,15 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
     // step back waits out the failed apply's backoff, as every retry here does, and it is journaled
     // without the window's value, since no window ended.
     DecisionRecord decision;
-    decision.point = named(switchback_ ? switchback_->candidate : failed.point);
+    const auto* confirming = switchback();
+    decision.point = named(confirming != nullptr ? confirming->candidate : failed.point);
     decision.verdict = DecisionVerdict::keep;
     decision.reason = "not confirmed: an apply failed during switchback (" + error + ")";
     decision.incumbent_value = incumbent_value_;
     record(std::move(decision));
-    if (switchback_ && switchback_->kind == Switchback::Kind::final_check && incumbent_ && baseline_)
+    if (confirming != nullptr && confirming->kind == Switchback::Kind::final_check && incumbent_ && baseline_)
       record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
-    switchback_.reset();
+    comparison_ = std::monostate{};
     move_.reset();
     if (incumbent_ && applied_ != *incumbent_) {
       move_ = Move{*incumbent_};
@@ -277,8 +278,7 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
 // --- the loop ---------------------------------------------------------------------------------
 
 void TuningLoop::continue_tuning(TimePoint now) {
-  switchback_.reset(); // a confirmation interrupted by a pause, a veto or safe mode starts afresh
-  intensifying_.reset();
+  comparison_ = std::monostate{}; // a confirmation interrupted by a pause, a veto or safe mode starts afresh
   if (!incumbent_) {
     begin_measurement(now, Purpose::baseline);
   } else if (applied_ != *incumbent_) {
@@ -302,7 +302,7 @@ bool TuningLoop::parked(TimePoint now) {
 }
 
 void TuningLoop::propose(TimePoint now) {
-  intensifying_.reset();
+  if (std::holds_alternative<Intensification>(comparison_)) comparison_ = std::monostate{};
   if (parked(now)) return;
   if (mode_ == TuningMode::recommend) {
     recommend(now);
@@ -377,7 +377,7 @@ bool TuningLoop::held_back(TimePoint now, const Point& point, Purpose purpose) {
   }
   if (paused_ && (measured || purpose == Purpose::switchback)) {
     if (purpose == Purpose::candidate) solver_->cancel(point);
-    switchback_.reset();
+    comparison_ = std::monostate{};
     phase_ = Paused{};
     return true;
   }
@@ -386,7 +386,7 @@ bool TuningLoop::held_back(TimePoint now, const Point& point, Purpose purpose) {
     // switch came in the middle of a candidate's window); everything else is measured where it is.
     refuse({"recommend_only", "mode recommend: the agent applies nothing"}, &point);
     if (purpose == Purpose::candidate) solver_->cancel(point);
-    switchback_.reset();
+    comparison_ = std::monostate{};
     move_.reset();
     begin_measurement(now, Purpose::remeasure);
     return true;
@@ -454,7 +454,7 @@ void TuningLoop::arrived(TimePoint now, Purpose purpose) {
   case Purpose::baseline: begin_measurement(now, purpose); break;
   case Purpose::switchback:
     if (!parked(now)) {
-      if (switchback_) begin_measurement(now, purpose);
+      if (switchback() != nullptr) begin_measurement(now, purpose);
       else continue_tuning(now);
     }
     break;
@@ -525,8 +525,7 @@ bool TuningLoop::enter_safe_mode_if_rollbacks_spent(TimePoint now) {
 void TuningLoop::enter_safe_mode(TimePoint now, const std::string& reason) {
   safe_mode_until_ = now + std::chrono::duration_cast<TimePoint::duration>(policy_.safe_mode_recovery);
   record(SafeModeRecord{true, reason});
-  switchback_.reset();
-  intensifying_.reset();
+  comparison_ = std::monostate{};
   if (incumbent_ && applied_ != *incumbent_ && policy_.enabled) {
     move_back(now);
   } else {

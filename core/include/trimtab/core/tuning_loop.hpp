@@ -165,7 +165,7 @@ public:
   [[nodiscard]] const std::optional<RecommendationRecord>& recommendation() const noexcept { return recommendation_; }
   /// True while a promising candidate (or, at the end, the best against the baseline) is being
   /// confirmed by switchback pairs.
-  [[nodiscard]] bool confirming() const noexcept { return switchback_.has_value(); }
+  [[nodiscard]] bool confirming() const noexcept { return std::holds_alternative<Switchback>(comparison_); }
   /// The last `claim` record (the improvement the study claims over the baseline), without seq and
   /// time.
   [[nodiscard]] const std::optional<ClaimRecord>& claim() const noexcept { return claim_; }
@@ -263,6 +263,8 @@ private:
   [[nodiscard]] CommandOutcome rollback_command(TimePoint now);
   [[nodiscard]] CommandOutcome recommend_command(TimePoint now, const std::string& source);
   [[nodiscard]] CommandOutcome apply_command(const std::string& source);
+  /// The confirmation under way, if one is.
+  [[nodiscard]] Switchback* switchback() noexcept { return std::get_if<Switchback>(&comparison_); }
   /// Drops the candidate measured or waiting and any confirmation or close call under way.
   void abandon_window();
   // What replay_record() makes of the records that need more than a line.
@@ -379,7 +381,7 @@ private:
   //   journal); it never turns false. Phase Done is where it rests, but guarding the best measures
   //   on (settling, observing, switchback) with study_done_ true, and a stop leaves it as it was.
   // - move_: a move toward a target, which may take several applies (and waits between them).
-  // - switchback_ and intensifying_: a confirmation and a close call under way, across several
+  // - comparison_: a confirmation or a close call under way (never both), across several
   //   phases; what interrupts them drops them, and continue_tuning() starts afresh.
   // - blind_ (below) is about the data, not the phase: the last window could not be scored.
   Phase phase_;
@@ -408,8 +410,7 @@ private:
   // The last window had no data (metrics down, garbage, NaN): no new candidate is applied until a
   // window of the incumbent can be scored again, so a blind agent holds what is known to be good.
   bool blind_ = false;
-  std::optional<Switchback> switchback_;
-  std::optional<Intensification> intensifying_;
+  std::variant<std::monostate, Switchback, Intensification> comparison_;
   std::optional<RecommendationRecord> recommendation_;
   Veto veto_;
   VerdictRules rules_;
