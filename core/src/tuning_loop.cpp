@@ -266,6 +266,9 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
   if (apply_backoff_.failures() >= policy_.max_apply_failures && !safe_mode_until_) {
     enter_safe_mode(now, std::to_string(apply_backoff_.failures()) + " applies failed in a row, the last with: " + error);
     if (!std::holds_alternative<SafeMode>(phase_)) return take(); // a rollback is under way
+    // A candidate has nothing to retry: the loop parks in safe mode now, not after the backoff
+    // (where /status said "waiting").
+    if (failed.purpose == Purpose::candidate) return take();
   }
   // A candidate is simply dropped; anything that moves back to safety is retried until it works.
   Waiting waiting;

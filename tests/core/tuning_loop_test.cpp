@@ -154,6 +154,20 @@ BOOST_AUTO_TEST_CASE(failed_applies_are_dropped_and_repeated_failures_mean_safe_
   BOOST_TEST(sim.records("safe_mode").front()->at("reason").as_string().find("connection refused") != std::string::npos);
 }
 
+// The failure that spends max_apply_failures parks the loop in safe mode at once: a failed
+// candidate has nothing to retry, so /status must not say "waiting" for the backoff first.
+BOOST_AUTO_TEST_CASE(the_last_failed_candidate_parks_the_loop_in_safe_mode_at_once) {
+  auto policy = service_policy();
+  policy.budget = 100;
+  Simulation sim(policy);
+  sim.apply_error = [](const Point&) { return std::optional<std::string>("adapter 'app': connection refused"); };
+  sim.start();
+  for (int second = 0; second < 120 && sim.count("apply_failed") < 3; ++second) sim.advance(1s);
+  BOOST_REQUIRE(sim.count("apply_failed") == 3u);
+  BOOST_TEST(sim.loop.in_safe_mode());
+  BOOST_TEST(sim.loop.phase() == LoopPhase::safe_mode);
+}
+
 BOOST_AUTO_TEST_CASE(a_slow_update_rate_defers_applies_and_says_so) {
   auto policy = service_policy();
   policy.guardrails.max_updates_per_second = 1.0 / 60.0;
