@@ -125,10 +125,9 @@ std::size_t TuningLoop::guard_check_pairs() const noexcept {
 void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchback& check) {
   const auto point = applied_;
   const bool on_baseline = point == check.candidate;
-  auto mark_guard = [&] { std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true; };
   auto back_to_best = [&](const std::string& reason, std::optional<double> value) {
     record_decision(*incumbent_, value, DecisionVerdict::keep, reason, std::nullopt, std::nullopt);
-    mark_guard();
+    mark_last_decision_as_guard();
     comparison_ = std::monostate{};
     move_to(now, *incumbent_, Purpose::final_config);
   };
@@ -179,7 +178,7 @@ void TuningLoop::decide_guard_check(TimePoint now, const Score& score, Switchbac
   const auto best = *incumbent_;
   record_decision(best, verdict.best_mean, DecisionVerdict::rollback, "the guard's check: " + verdict.reason + "; back to the baseline",
                   -verdict.effect, verdict.p_value);
-  mark_guard();
+  mark_last_decision_as_guard();
   const auto baseline_level = pool(check.candidate_windows);
   comparison_ = std::monostate{}; // `check` is gone from here on
   guardrails_.record_rollback(now);

@@ -22,12 +22,11 @@ void TuningLoop::guard_from(const PooledEvidence& level, const std::string& reas
 
 void TuningLoop::decide_guard(TimePoint now, const Score& score) {
   const auto point = applied_;
-  auto mark_guard = [&] { std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true; };
   if (!score.judgeable()) {
     blind_ = true;
     record_decision(point, score.value, DecisionVerdict::discard, "cannot score the guard window: " + score.why_not(), std::nullopt,
                     std::nullopt);
-    mark_guard();
+    mark_last_decision_as_guard();
     begin_measurement(now, Purpose::remeasure);
     return;
   }
@@ -58,7 +57,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
     }
   if (!finding.regressed) {
     record_decision(point, score.value, DecisionVerdict::keep, "guarding the best: " + finding.reason, finding.change, std::nullopt);
-    mark_guard();
+    mark_last_decision_as_guard();
     begin_measurement(now, Purpose::remeasure);
     return;
   }
@@ -69,7 +68,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
                     "the best " + finding.reason + "; checking it against the baseline by " + std::to_string(pairs) +
                         " switchback pairs",
                     finding.change, std::nullopt);
-    mark_guard();
+    mark_last_decision_as_guard();
     comparison_ = Switchback{.candidate = *baseline_, .kind = Switchback::Kind::guard_check};
     begin_measurement(now, Purpose::switchback);
     return;
@@ -82,7 +81,7 @@ void TuningLoop::decide_guard(TimePoint now, const Score& score) {
                                                           "to") +
                       "; guarding goes on from this level",
                   finding.change, std::nullopt);
-  mark_guard();
+  mark_last_decision_as_guard();
   guard_from(pool(guard_recent_), "the best regressed with nothing known better to return to: its new level");
   begin_measurement(now, Purpose::remeasure);
 }

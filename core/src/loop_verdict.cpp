@@ -20,6 +20,10 @@ void TuningLoop::record_decision(const Point& about, std::optional<double> value
   record(std::move(r));
 }
 
+void TuningLoop::mark_last_decision_as_guard() {
+  std::get<DecisionRecord>(std::get<RecordAction>(actions_.back()).record).guard = true;
+}
+
 void TuningLoop::make_incumbent(TimePoint /*now*/, const Point& point, const Score& score, bool selected) {
   make_incumbent(point, score.samples, load_index_ ? score.signals[*load_index_] : std::nullopt, selected);
 }

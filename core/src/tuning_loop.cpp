@@ -245,13 +245,10 @@ std::vector<LoopAction> TuningLoop::on_apply_failed(TimePoint now, const std::st
     // The confirmation cannot go on: back to the incumbent, without promoting. Not roll_back(): the
     // step back waits out the failed apply's backoff, as every retry here does, and it is journaled
     // without the window's value, since no window ended.
-    DecisionRecord decision;
     const auto* confirming = switchback();
-    decision.point = named(confirming != nullptr ? confirming->candidate : failed.point);
-    decision.verdict = DecisionVerdict::keep;
-    decision.reason = "not confirmed: an apply failed during switchback (" + error + ")";
-    decision.incumbent_value = incumbent_value_;
-    record(std::move(decision));
+    record_decision(confirming != nullptr ? confirming->candidate : failed.point, std::nullopt, DecisionVerdict::keep,
+                    "not confirmed: an apply failed during switchback (" + error + ")", std::nullopt, std::nullopt);
+    if (confirming != nullptr && confirming->kind == Switchback::Kind::guard_check) mark_last_decision_as_guard();
     if (confirming != nullptr && confirming->kind == Switchback::Kind::final_check && incumbent_ && baseline_)
       record_claim({}, 0.0, 0.0, "the confirmation stopped: an apply failed");
     comparison_ = std::monostate{};

@@ -306,6 +306,8 @@ private:
   void record_observation(const Point& point, const Score& score, bool failed);
   void record_decision(const Point& about, std::optional<double> value, DecisionVerdict verdict, const std::string& reason,
                        std::optional<double> effect, std::optional<double> p, bool counted = true);
+  /// Marks the decision just recorded as the guard's (made after the study, about the best).
+  void mark_last_decision_as_guard();
   void make_incumbent(TimePoint now, const Point& point, const Score& score, bool selected);
   void make_incumbent(const Point& point, std::span<const double> samples, std::optional<double> load, bool selected);
   /// The incumbent's evidence a candidate is judged against: without the window that selected it
