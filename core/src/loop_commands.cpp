@@ -72,8 +72,13 @@ CommandOutcome TuningLoop::recommend_command(TimePoint now, const std::string& s
   if (paused_ || safe_mode_until_ || !incumbent_ || std::holds_alternative<Done>(phase_) ||
       std::holds_alternative<Disabled>(phase_))
     return outcome;
-  if (const auto purpose = measuring(); purpose && *purpose != Purpose::candidate && *purpose != Purpose::switchback)
-    return outcome; // the running configuration's window goes on, and counts
+  if (const auto purpose = measuring(); purpose && *purpose != Purpose::candidate && *purpose != Purpose::switchback) {
+    // The running configuration's window goes on, and counts; a close call it was measured for
+    // ends, since its candidate cannot be applied (judged, it would make a configuration that
+    // does not run the incumbent).
+    comparison_ = std::monostate{};
+    return outcome;
+  }
   abandon_window();
   if (applied_ != *incumbent_) {
     // Leave nothing half-measured in force: the one apply recommend mode makes.

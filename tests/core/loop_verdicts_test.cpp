@@ -180,6 +180,49 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
   for (const auto* r : sim.records("observation")) BOOST_TEST(r->at("sem").to_number<double>() > 0.0);
 }
 
+// A close call's incumbent window that is under way when the operator switches to recommend mode
+// goes on and counts, but settles nothing: the candidate cannot be applied, so it must not become
+// the incumbent, which the agent saves as the configuration to restore.
+BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is_under_way) {
+  auto policy = scripted_policy();
+  policy.max_candidate_windows = 4;
+  policy.switchback_pairs = 0;
+  Simulation sim(policy, std::make_unique<ScriptedSolver>(service_space(), policy.direction, std::vector<Point>{at(20)}));
+  // Deterministic noise: +-10 % in alternate seconds, so pool 20's 7 % is a close call every time.
+  sim.noise_fraction = 0.0;
+  bool recommending = false;
+  // Once recommending, the incumbent's window is poor: judged, the close call would promote pool 20.
+  sim.rate = [&](const Point& p) {
+    const double swing = sim.now.time_since_epoch() / 1s % 2 == 0 ? 1.1 : 0.9;
+    return swing * (p == at(20) ? 1070.0 : recommending ? 900.0 : 1000.0);
+  };
+  sim.start();
+  auto remeasuring = [&] {
+    const auto decisions = sim.records("decision");
+    return !decisions.empty() && decisions.back()->at("verdict").as_string() == "extend" &&
+           std::string(decisions.back()->at("reason").as_string()).find("measuring the incumbent again") != std::string::npos &&
+           sim.service == sim.space.default_point() &&
+           (sim.loop.phase() == LoopPhase::settling || sim.loop.phase() == LoopPhase::observing);
+  };
+  for (int second = 0; second < 900 && !remeasuring(); ++second) sim.advance(1s);
+  BOOST_REQUIRE(remeasuring());
+  auto outcome = sim.loop.on_command(sim.now, OperatorCommand::recommend, "test");
+  BOOST_REQUIRE(outcome.ok);
+  sim.run(std::move(outcome.actions));
+  recommending = true;
+  const auto seen = sim.journal.size();
+  sim.advance(120s);
+  BOOST_TEST(sim.service == sim.space.default_point()); // nothing applied in recommend mode
+  for (std::size_t i = seen; i < sim.journal.size(); ++i) {
+    const auto& r = sim.journal[i];
+    if (r.at("type").as_string() == "incumbent") BOOST_TEST(point_from_json(sim.space, r.at("point")) == sim.service);
+    if (r.at("type").as_string() == "decision") BOOST_TEST(r.at("verdict").as_string() != "promote");
+  }
+  BOOST_REQUIRE(sim.loop.incumbent().has_value());
+  BOOST_TEST(*sim.loop.incumbent() == sim.service);
+  BOOST_TEST(sim.saved_best.back() == sim.service);
+}
+
 BOOST_AUTO_TEST_CASE(a_close_call_against_a_lucky_incumbent_measures_the_incumbent_again) {
   // Pool 20 is promoted on a window 10 % luckier than it is (1100 for 1000); pool 24 is really 14 %
   // better (1140) but looks only 3.6 % better than that luck, short of the required 5 %. Judged
