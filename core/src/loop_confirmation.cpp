@@ -44,7 +44,10 @@ void TuningLoop::decide_switchback(TimePoint now, const Score& score) {
     if (on_candidate && confirming.kind != Switchback::Kind::final_check)
       problem = first_broken(score.constraints, rules_.constraint_texts);
   }
-  const bool broke = score.judgeable() && !problem.empty();
+  // A broken constraint ends the confirmation; only a clear break, by the margin the guard and the
+  // load-shift rule use, is a rollback that counts: noise at the limit must not spend the budget.
+  const bool broke = score.judgeable() && !problem.empty() &&
+                     !clearly_broken(rules_, score.constraints, score.constraint_samples).empty();
   // Pairs alternate, the incumbent's window first. A window out of turn means the move to the other
   // side never happened: a max_delta that rounds the step back to where the service is (found by
   // the guardrail property test, where it read an empty pair).

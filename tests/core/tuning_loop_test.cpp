@@ -522,6 +522,34 @@ BOOST_AUTO_TEST_CASE(switchback_promotes_a_candidate_that_is_really_better) {
   check_every_step_within_guardrails(sim, policy);
 }
 
+// A candidate that breaks a constraint in a switchback window is not confirmed; only a clear
+// break (the guard's margin: a tenth of the limit, or two standard errors) is a rollback that
+// counts against the hour's budget, so noise at the limit cannot spend it.
+BOOST_AUTO_TEST_CASE(a_switchback_window_that_breaks_a_constraint_counts_only_a_clear_break) {
+  for (const double candidate_p99 : {252.0, 400.0}) {
+    BOOST_TEST_CONTEXT("p99 in the candidate's switchback windows: " << candidate_p99) {
+      auto policy = service_policy();
+      policy.budget = 1;
+      policy.switchback_pairs = 2;
+      policy.switchback_duration = 6s;
+      Simulation sim(policy, proposing({pool16_batch8}));
+      sim.noise_fraction = 0.0;
+      sim.p99 = [&](const Point& p) { return p == pool16_batch8 && sim.loop.confirming() ? candidate_p99 : 120.0; };
+      sim.start();
+      sim.advance(200s);
+      const bool clear = candidate_p99 > 275.0;
+      BOOST_TEST(sim.count("decision", "verdict", "promote") == 0u);
+      BOOST_TEST(sim.count("decision", "verdict", "rollback") == (clear ? 1u : 0u));
+      BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == (clear ? 1u : 0u));
+      bool not_confirmed = false;
+      for (const auto* d : sim.records("decision"))
+        not_confirmed = not_confirmed || d->at("reason").as_string().find("not confirmed: breaks 'p99_ms <= 250'") == 0;
+      BOOST_TEST(not_confirmed);
+      BOOST_TEST(sim.service == sim.space.default_point());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_pause_during_switchback_abandons_the_confirmation) {
   auto policy = service_policy();
   policy.budget = 5;
