@@ -33,6 +33,7 @@
 #include <trimtab/core/overloaded.hpp>
 #include <trimtab/core/param_owners.hpp>
 #include <trimtab/core/point_json.hpp>
+#include <trimtab/core/running_config.hpp>
 
 #include "record_log_line.hpp"
 
@@ -473,34 +474,24 @@ struct Agent::State {
     if (const auto& record = std::get<InEffectDone>(wait.next()).record) journal_record(*record);
   }
 
+  // What the adapters run now, as core's running_config_from makes it of their answers.
   asio::awaitable<Point> read_running_config() {
-    boost::json::object values;
+    std::vector<AdapterReading> readings;
     for (auto& adapter : adapters) {
       auto answer = co_await call_current(*adapter);
-      auto& [result, settings] = answer;
-      if (result.error == AdapterError::cannot_read) {
-        // A command or a file the adapter cannot read back: the params' defaults stand for what runs.
-        for (const auto& name : adapter->params()) {
-          const auto index = config.space.find(name);
-          const auto& param = config.space.params()[index.value()];
-          if (!param.default_value)
-            throw std::runtime_error("cannot read the running configuration: " + result.message + "; give param '" +
-                                     name + "' a default, the value the service starts with");
-          values[name] = value_to_json(*param.default_value);
-        }
-        log(LogLevel::info, result.message + "; taking the params' defaults as the running values");
-        continue;
-      }
-      if (!result)
-        throw std::runtime_error("cannot read the running configuration: " +
-                                 (result.message.empty() ? adapter->name() + ": " + result.error.message() : result.message));
-      for (auto& [name, value] : settings) values[name] = value_to_json(value);
+      readings.push_back(reading_of(*adapter, answer.first, std::move(answer.second)));
     }
-    try {
-      co_return point_from_json(config.space, values);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("the running configuration the adapters report does not fit the params: ") + e.what());
-    }
+    auto running = running_config_from(config.space, readings);
+    for (const auto& note : running.notes) log(LogLevel::info, note);
+    if (!running.point) throw std::runtime_error(running.error);
+    co_return std::move(*running.point);
+  }
+
+  static AdapterReading reading_of(const Adapter& adapter, const AdapterResult& result, Settings settings) {
+    using Kind = AdapterReading::Kind;
+    if (result) return {adapter.params(), Kind::settings, std::move(settings), {}};
+    const auto kind = result.error == AdapterError::cannot_read ? Kind::cannot_read : Kind::failed;
+    return {adapter.params(), kind, {}, failure_text(adapter, result)};
   }
 
   // --- scraping -------------------------------------------------------------------------------
