@@ -836,8 +836,8 @@ private:
           });
       });
     fill_in_preset_max_delta(policy, origins);
-    // A switchback window measures for as long as written, else for half of a window's measured time.
-    policy.switchback_duration = switchback_window.value_or(policy.duration / 2);
+    // Once window.duration is read: core's default follows it.
+    policy.switchback_duration = switchback_window.value_or(default_switchback_duration(policy.duration));
   }
 
   void read_preset(const YAML::Node& value, TuningPolicy& policy, GuardrailOrigins& origins) const {

@@ -16,6 +16,12 @@
 
 namespace trimtab {
 
+/// A switchback window's measured time when tuning.yaml does not say (guardrails.switchback_window):
+/// half of a window's measured time, `duration`.
+[[nodiscard]] constexpr std::chrono::milliseconds default_switchback_duration(std::chrono::milliseconds duration) noexcept {
+  return duration / 2;
+}
+
 /// How the loop judges windows and paces itself. config/ reads it from tuning.yaml (mode, signals,
 /// objective, constraints, solver.budget, and the window and guardrails sections): every default and
 /// unit is the one stated here, and a setting the file leaves out keeps it.
@@ -91,9 +97,10 @@ struct TuningPolicy {
   /// (paired t-test) and as large as required_improvement. A drift in traffic moves both halves of
   /// a pair alike and cancels out. 0: off; otherwise at least 2.
   std::size_t switchback_pairs = 0;
-  /// Each switchback window's measured time: half of `duration` unless tuning.yaml says otherwise
-  /// (guardrails.switchback_window).
-  std::chrono::milliseconds switchback_duration{30'000};
+  /// Each switchback window's measured time: default_switchback_duration(duration) unless
+  /// tuning.yaml says otherwise (guardrails.switchback_window). Its initial value follows the
+  /// initial `duration`; whoever changes `duration` afterwards (config/) sets this too.
+  std::chrono::milliseconds switchback_duration = default_switchback_duration(duration);
 };
 
 } // namespace trimtab
