@@ -452,7 +452,7 @@ struct Agent::State {
         names.push_back(adapter->name());
       }
     InEffectWait wait(std::move(names), settings_of(config.space, target), std::chrono::steady_clock::now(),
-                      config.in_effect_limit);
+                      config.policy.in_effect_limit);
     while (!std::holds_alternative<InEffectDone>(wait.next())) {
       if (const auto* ask = std::get_if<InEffectAsk>(&wait.next())) {
         auto& adapter = *changed[ask->index];

@@ -608,8 +608,7 @@ public:
     read_params_section();
     SolverConfig solver;
     read_solver_section(solver, policy.budget);
-    std::optional<milliseconds> in_effect_limit;
-    read_window_section(policy, in_effect_limit);
+    read_window_section(policy);
     GuardrailOrigins guardrail_origins;
     read_guardrails_section(policy, guardrail_origins);
     std::vector<AdapterConfig> adapters;
@@ -620,7 +619,7 @@ public:
     read_control_section(control);
     reader_.attempt([&] { policy.enabled = read_enabled(reader_); });
     errors_.throw_if_any();
-    TuningConfig config{.target = std::move(target),
+    return TuningConfig{.target = std::move(target),
                         .policy = std::move(policy),
                         .space = std::move(*space_),
                         .solver = std::move(solver),
@@ -628,8 +627,6 @@ public:
                         .adapters = std::move(adapters),
                         .state = std::move(state),
                         .control = std::move(control)};
-    if (in_effect_limit) config.in_effect_limit = *in_effect_limit;
-    return config;
   }
 
 private:
@@ -777,16 +774,15 @@ private:
       });
   }
 
-  void read_window_section(TuningPolicy& policy, std::optional<milliseconds>& in_effect_limit) {
+  void read_window_section(TuningPolicy& policy) {
     if (const auto* node = optional("window"))
       reader_.attempt([&] {
         for (const auto& [key, value] : reader_.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
-          reader_.attempt([&, &key = key, &value = value] { read_window_key(key.Scalar(), value, policy, in_effect_limit); });
+          reader_.attempt([&, &key = key, &value = value] { read_window_key(key.Scalar(), value, policy); });
       });
   }
 
-  void read_window_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy,
-                       std::optional<milliseconds>& in_effect_limit) const {
+  void read_window_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy) const {
     if (name == "settle") {
       policy.settle = reader_.duration(value, "settle", true);
     } else if (name == "duration") {
@@ -809,7 +805,7 @@ private:
     } else if (name == "end_early") {
       policy.end_windows_early = reader_.boolean(value, name);
     } else if (name == "in_effect_limit") {
-      in_effect_limit = reader_.duration(value, "in_effect_limit", true);
+      policy.in_effect_limit = reader_.duration(value, "in_effect_limit", true);
     } else {
       policy.remeasure_every = static_cast<std::size_t>(reader_.count(value, "remeasure_every", 0));
     }

@@ -124,11 +124,6 @@ struct TuningConfig {
   Space space;
   SolverConfig solver;
   GuardrailOrigins guardrail_origins;
-  /// window.in_effect_limit, >= 0: how long the agent waits, after an apply and before `settle`
-  /// starts, for the adapters to report it in effect (a pool that still holds more server
-  /// connections than its new size is not); past it the window is measured anyway and the journal
-  /// says so. 0: ask once, never wait.
-  std::chrono::milliseconds in_effect_limit{60'000};
   std::vector<AdapterConfig> adapters;
   StateConfig state;
   ControlConfig control;

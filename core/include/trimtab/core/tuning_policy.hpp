@@ -35,6 +35,11 @@ struct TuningPolicy {
   std::chrono::milliseconds settle{10'000};
   /// Measured time per window.
   std::chrono::milliseconds duration{60'000};
+  /// After an apply and before `settle` starts, how long the agent waits for the adapters it
+  /// changed to report the change in effect (core's InEffectWait; a pool that still holds more
+  /// server connections than its new size is not); past it the window is measured anyway and the
+  /// journal says so. 0: ask once, never wait.
+  std::chrono::milliseconds in_effect_limit{60'000};
   /// Scrapes a window needs to be scored; a window short of them is extended once by `duration`.
   std::size_t min_samples = 5;
 
