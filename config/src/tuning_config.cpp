@@ -27,6 +27,8 @@
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/param_owners.hpp>
 
+#include "yaml_scalars.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -149,7 +151,7 @@ private:
   std::vector<ConfigError> errors_;
 };
 
-class Reader {
+class Reader : public detail::YamlScalars<Reader> {
 public:
   Reader(const std::string& file, ErrorList& errors, std::string_view text) : file_(file), errors_(errors) {
     for (std::size_t start = 0; start <= text.size();) {
@@ -195,41 +197,17 @@ public:
     return out;
   }
 
-  std::string scalar(const YAML::Node& node, std::string_view what) const {
-    if (!node.IsScalar()) fail(node.Mark(), std::string(what) + " must be a single value");
-    return node.Scalar();
-  }
-
   std::string text(const YAML::Node& node, std::string_view what) const {
     auto value = scalar(node, what);
     if (value.empty()) fail(node.Mark(), std::string(what) + " must not be empty");
     return value;
   }
 
-  double number(const YAML::Node& node, std::string_view what) const {
-    const auto value_text = scalar(node, what);
-    double value = 0;
-    if (!YAML::convert<double>::decode(node, value) || !std::isfinite(value))
-      fail(node.Mark(), std::string(what) + " must be a finite number, not '" + value_text + "'");
-    return value;
-  }
-
   std::uint64_t count(const YAML::Node& node, std::string_view what, std::uint64_t at_least) const {
-    const auto value_text = scalar(node, what);
-    std::int64_t value = 0;
-    if (!YAML::convert<std::int64_t>::decode(node, value))
-      fail(node.Mark(), std::string(what) + " must be a whole number, not '" + value_text + "'");
+    const auto value = whole_number(node, what);
     if (value < static_cast<std::int64_t>(at_least))
-      fail(node.Mark(), std::string(what) + " must be at least " + std::to_string(at_least) + ", not " + value_text);
+      fail(node.Mark(), std::string(what) + " must be at least " + std::to_string(at_least) + ", not " + node.Scalar());
     return static_cast<std::uint64_t>(value);
-  }
-
-  bool boolean(const YAML::Node& node, std::string_view what) const {
-    const auto value_text = scalar(node, what);
-    bool value = false;
-    if (!YAML::convert<bool>::decode(node, value))
-      fail(node.Mark(), std::string(what) + " must be true or false, not '" + value_text + "'");
-    return value;
   }
 
   milliseconds duration(const YAML::Node& node, std::string_view what, bool allow_zero) const {
