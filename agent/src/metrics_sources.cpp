@@ -143,8 +143,7 @@ asio::awaitable<SourcesScrape> MetricsSources::scrape(asio::any_io_executor exec
       merge_scrapes(scrape, std::move(result.scrape));
       continue;
     }
-    ExpositionParser parser(reader.format == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics
-                                                                         : ExpositionFormat::prometheus);
+    ExpositionParser parser(exposition_format(fetched[i].content_type, reader.format));
     reader.collector->start(time);
     const auto report = parser.parse(fetched[i].body, *reader.collector);
     if (!report.ok()) {
