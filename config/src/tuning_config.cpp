@@ -38,16 +38,14 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "signals",   "objective",
                                                     "constraints", "params", "solver",    "window",
                                                     "guardrails", "adapters", "state",    "control"};
-// mode_names, format_names, preset_names and adapter_kinds are the words of their enums' values, in
-// the enums' order (choice() takes a word's position for the value); each is the one list of them.
+// mode_names, preset_names and adapter_kinds (and core's metrics_format_names()) are the words of
+// their enums' values, in the enums' order (choice() takes a word's position for the value); each
+// is the one list of them.
 const std::array<std::string_view, 2> mode_names{mode_name(TuningMode::apply), mode_name(TuningMode::recommend)};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 10> metrics_keys{"name",    "url",      "format",       "interval",
                                                        "timeout", "dsn",      "address",      "username",
                                                        "password_env", "password_file"};
-constexpr std::array<std::string_view, 6> format_names{"prometheus", "openmetrics", "json",
-                                                       "pgbouncer",  "redis",       "postgres"};
-static_assert(format_names.size() == static_cast<std::size_t>(MetricsFormat::postgres) + 1);
 constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "quantile_label", "histogram",
                                                        "summary", "gauge",    "reduce",         "ratio",
                                                        "match",   "scale",    "source"};
@@ -319,7 +317,7 @@ MetricsSourceConfig read_source(const Reader& reader, const YAML::Node& node, co
         if (!source.url.starts_with("http://") && !source.url.starts_with("https://") && !source.url.starts_with("file://"))
           reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + source.url + "'");
       } else if (name == "format") {
-        source.format = reader.choice<MetricsFormat>(value, "format", format_names);
+        source.format = reader.choice<MetricsFormat>(value, "format", metrics_format_names());
       } else if (name == "interval") {
         interval.emplace(reader.duration(value, "interval", false), value);
       } else if (name == "timeout") {
@@ -1031,14 +1029,6 @@ TuningConfig load_tuning_config(const std::filesystem::path& path) {
   text << in.rdbuf();
   if (!in.good() && !in.eof()) throw ConfigError(file, 0, 0, "cannot read the file");
   return parse_tuning_config(text.str(), file);
-}
-
-const char* metrics_format_name(MetricsFormat format) noexcept {
-  return format_names[static_cast<std::size_t>(format)].data();
-}
-
-bool is_built_in(MetricsFormat format) noexcept {
-  return format == MetricsFormat::pgbouncer || format == MetricsFormat::redis || format == MetricsFormat::postgres;
 }
 
 const char* preset_name(GuardrailPreset preset) noexcept {
