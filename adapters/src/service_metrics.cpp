@@ -82,7 +82,7 @@ void write_rows(Writer& out, const pg::Result& result, const std::array<Column, 
 
 class PgStatistics : public ServiceMetrics {
 public:
-  PgStatistics(ServiceKind kind, const std::string& name, const std::map<std::string, std::string>& options,
+  PgStatistics(MetricsFormat kind, const std::string& name, const std::map<std::string, std::string>& options,
                std::chrono::milliseconds timeout)
       : kind_(kind), who_("metrics source '" + name + "'"), timeout_(timeout) {
     const auto fail = [&](const std::string& what) { throw std::invalid_argument(who_ + ": " + what); };
@@ -97,11 +97,11 @@ public:
     if (timeout.count() <= 0) fail("the timeout must be positive");
     try {
       target_ = pg::make_target(dsn, pg::read_password(password_env, password_file),
-                                kind == ServiceKind::pgbouncer ? "pgbouncer" : "");
+                                kind == MetricsFormat::pgbouncer ? "pgbouncer" : "");
     } catch (const std::exception& e) { // a bad dsn, an unreadable password, no libpq
       fail(e.what());
     }
-    if (kind == ServiceKind::pgbouncer && !target_.dsn_dbname.empty() && target_.dsn_dbname != "pgbouncer")
+    if (kind == MetricsFormat::pgbouncer && !target_.dsn_dbname.empty() && target_.dsn_dbname != "pgbouncer")
       fail("option 'dsn' names the database '" + target_.dsn_dbname + "'; PgBouncer's admin console is the database pgbouncer");
   }
 
@@ -112,7 +112,7 @@ public:
     const auto opened = co_await pg::open(connection, target_, deadline);
     if (!opened) co_return failed(opened, "connect");
     Writer out;
-    if (kind_ == ServiceKind::pgbouncer) {
+    if (kind_ == MetricsFormat::pgbouncer) {
       static constexpr std::array<const char*, 2> shows{"SHOW STATS", "SHOW POOLS"};
       for (const char* show : shows) {
         const std::string sql = show;
@@ -147,7 +147,7 @@ public:
   }
 
 private:
-  [[nodiscard]] std::string kind_name() const { return kind_ == ServiceKind::pgbouncer ? "pgbouncer" : "postgres"; }
+  [[nodiscard]] std::string kind_name() const { return metrics_format_name(kind_); }
 
   [[nodiscard]] ServiceMetricsReading failed(const pg::Outcome& outcome, const std::string& doing) const {
     std::string message = who_ + ": " + doing + ": " + outcome.message;
@@ -199,7 +199,7 @@ private:
     }
   }
 
-  ServiceKind kind_;
+  MetricsFormat kind_; // pgbouncer or postgres
   std::string who_;
   std::chrono::milliseconds timeout_;
   pg::Target target_;
@@ -207,11 +207,14 @@ private:
 
 } // namespace
 
-std::unique_ptr<ServiceMetrics> make_service_metrics(ServiceKind kind, const std::string& name,
+std::unique_ptr<ServiceMetrics> make_service_metrics(MetricsFormat format, const std::string& name,
                                                      const std::map<std::string, std::string>& options,
                                                      std::chrono::milliseconds timeout) {
-  if (kind == ServiceKind::redis) return make_redis_metrics(name, options, timeout);
-  return std::make_unique<PgStatistics>(kind, name, options, timeout);
+  if (!is_built_in(format))
+    throw std::invalid_argument("metrics source '" + name + "': format " + metrics_format_name(format) +
+                                " is not read by trimtab itself");
+  if (format == MetricsFormat::redis) return make_redis_metrics(name, options, timeout);
+  return std::make_unique<PgStatistics>(format, name, options, timeout);
 }
 
 } // namespace trimtab

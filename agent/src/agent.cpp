@@ -33,6 +33,7 @@
 #include <trimtab/core/overloaded.hpp>
 #include <trimtab/core/param_owners.hpp>
 #include <trimtab/core/point_json.hpp>
+#include <trimtab/core/running_config.hpp>
 
 #include "record_log_line.hpp"
 
@@ -146,6 +147,7 @@ struct Agent::State {
   // gives it, in the order the adapter takes its settings), once the last of them is registered.
   std::optional<ParamOwners> owners;
 
+  // Where the adapter stands in config.adapters (its size when it is not there).
   std::size_t config_position(const std::string& adapter_name) const {
     const auto it = std::find_if(config.adapters.begin(), config.adapters.end(),
                                  [&](const AdapterConfig& c) { return c.name == adapter_name; });
@@ -163,8 +165,18 @@ struct Agent::State {
     owners.emplace(config.space, names, owned);
   }
 
-  Settings settings_for(const Adapter& adapter, const Point& point) const {
-    return owners->settings_for(config_position(adapter.name()), config.space, point);
+  // What adapters[position] sets for `point`. Once running, adapters[i] is config.adapters[i]
+  // (order_adapters_as_configured), the i-th adapter of `owners`.
+  Settings settings_for(std::size_t position, const Point& point) const {
+    return owners->settings_for(position, config.space, point);
+  }
+
+  // The positions of the adapters whose settings differ between two configurations.
+  std::vector<std::size_t> adapters_changed(const Point& from, const Point& to) const {
+    std::vector<std::size_t> changed;
+    for (std::size_t i = 0; i < adapters.size(); ++i)
+      if (settings_for(i, from) != settings_for(i, to)) changed.push_back(i);
+    return changed;
   }
 
   // --- journal --------------------------------------------------------------------------------
@@ -286,11 +298,8 @@ struct Agent::State {
         if (adapter_for(c.name) == nullptr) missing += " '" + c.name + "'";
       throw std::runtime_error("no adapter registered for" + missing);
     }
-    auto position = [&](const std::string& name) {
-      return std::find_if(config.adapters.begin(), config.adapters.end(), [&](const AdapterConfig& c) { return c.name == name; }) -
-             config.adapters.begin();
-    };
-    std::sort(adapters.begin(), adapters.end(), [&](const auto& a, const auto& b) { return position(a->name()) < position(b->name()); });
+    std::sort(adapters.begin(), adapters.end(),
+              [&](const auto& a, const auto& b) { return config_position(a->name()) < config_position(b->name()); });
   }
 
   // Record by record as the journal is read: the status page's fold, the loop and the recent
@@ -400,11 +409,9 @@ struct Agent::State {
     const auto started = std::chrono::steady_clock::now();
     std::vector<AdapterChange> changes;
     std::vector<Adapter*> changed;
-    for (auto& adapter : adapters) {
-      auto wanted = settings_for(*adapter, target), before = settings_for(*adapter, running_config);
-      if (wanted == before) continue;
-      changes.push_back(AdapterChange{adapter->name(), std::move(before), std::move(wanted)});
-      changed.push_back(adapter.get());
+    for (const auto i : adapters_changed(running_config, target)) {
+      changes.push_back(AdapterChange{adapters[i]->name(), settings_for(i, running_config), settings_for(i, target)});
+      changed.push_back(adapters[i].get());
     }
     ApplyTransaction transaction(std::move(changes));
     boost::system::error_code apply_error;
@@ -443,19 +450,15 @@ struct Agent::State {
   // Waits until the service runs what was applied, as core's InEffectWait says (its header gives
   // the rule); the loop hears of the apply only then.
   asio::awaitable<void> wait_in_effect(const Point& before, const Point& target) {
-    std::vector<Adapter*> changed;
+    const auto changed = adapters_changed(before, target);
     std::vector<std::string> names;
-    for (auto& adapter : adapters)
-      if (settings_for(*adapter, target) != settings_for(*adapter, before)) {
-        changed.push_back(adapter.get());
-        names.push_back(adapter->name());
-      }
+    for (const auto i : changed) names.push_back(adapters[i]->name());
     InEffectWait wait(std::move(names), settings_of(config.space, target), std::chrono::steady_clock::now(),
-                      config.in_effect_limit);
+                      config.policy.in_effect_limit);
     while (!std::holds_alternative<InEffectDone>(wait.next())) {
       if (const auto* ask = std::get_if<InEffectAsk>(&wait.next())) {
-        auto& adapter = *changed[ask->index];
-        auto [result, found] = co_await call_in_effect(adapter, settings_for(adapter, target));
+        const auto position = changed[ask->index];
+        auto [result, found] = co_await call_in_effect(*adapters[position], settings_for(position, target));
         const auto now = std::chrono::steady_clock::now();
         if (!result) wait.cannot_tell(result.message, now);
         else if (found.in_effect) wait.in_effect(now);
@@ -473,34 +476,24 @@ struct Agent::State {
     if (const auto& record = std::get<InEffectDone>(wait.next()).record) journal_record(*record);
   }
 
+  // What the adapters run now, as core's running_config_from makes it of their answers.
   asio::awaitable<Point> read_running_config() {
-    boost::json::object values;
+    std::vector<AdapterReading> readings;
     for (auto& adapter : adapters) {
       auto answer = co_await call_current(*adapter);
-      auto& [result, settings] = answer;
-      if (result.error == AdapterError::cannot_read) {
-        // A command or a file the adapter cannot read back: the params' defaults stand for what runs.
-        for (const auto& name : adapter->params()) {
-          const auto index = config.space.find(name);
-          const auto& param = config.space.params()[index.value()];
-          if (!param.default_value)
-            throw std::runtime_error("cannot read the running configuration: " + result.message + "; give param '" +
-                                     name + "' a default, the value the service starts with");
-          values[name] = value_to_json(*param.default_value);
-        }
-        log(LogLevel::info, result.message + "; taking the params' defaults as the running values");
-        continue;
-      }
-      if (!result)
-        throw std::runtime_error("cannot read the running configuration: " +
-                                 (result.message.empty() ? adapter->name() + ": " + result.error.message() : result.message));
-      for (auto& [name, value] : settings) values[name] = value_to_json(value);
+      readings.push_back(reading_of(*adapter, answer.first, std::move(answer.second)));
     }
-    try {
-      co_return point_from_json(config.space, values);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("the running configuration the adapters report does not fit the params: ") + e.what());
-    }
+    auto running = running_config_from(config.space, readings);
+    for (const auto& note : running.notes) log(LogLevel::info, note);
+    if (!running.point) throw std::runtime_error(running.error);
+    co_return std::move(*running.point);
+  }
+
+  static AdapterReading reading_of(const Adapter& adapter, const AdapterResult& result, Settings settings) {
+    using Kind = AdapterReading::Kind;
+    if (result) return {adapter.params(), Kind::settings, std::move(settings), {}};
+    const auto kind = result.error == AdapterError::cannot_read ? Kind::cannot_read : Kind::failed;
+    return {adapter.params(), kind, {}, failure_text(adapter, result)};
   }
 
   // --- scraping -------------------------------------------------------------------------------
@@ -615,14 +608,15 @@ Agent::~Agent() = default;
 
 void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
   auto& s = *state_;
-  const auto it = std::find_if(s.config.adapters.begin(), s.config.adapters.end(),
-                               [&](const AdapterConfig& c) { return c.name == adapter->name(); });
-  if (it == s.config.adapters.end())
+  const auto position = s.config_position(adapter->name());
+  if (position == s.config.adapters.size())
     throw std::invalid_argument("adapter '" + adapter->name() + "' is not in the config's adapters");
   if (s.adapter_for(adapter->name()) != nullptr)
     throw std::invalid_argument("adapter '" + adapter->name() + "' is registered twice");
-  if (std::set<std::string>(adapter->params().begin(), adapter->params().end()) !=
-      std::set<std::string>(it->params.begin(), it->params.end()))
+  // Its entry's params, in any order (its own is the one it takes settings in). Not core's ownership
+  // rule: ParamOwners checks that on every adapter's list once the last is registered.
+  const auto& given = s.config.adapters[position].params;
+  if (std::set<std::string>(adapter->params().begin(), adapter->params().end()) != std::set<std::string>(given.begin(), given.end()))
     throw std::invalid_argument("adapter '" + adapter->name() + "' sets other params than the config gives it");
   s.adapters.push_back(std::move(adapter));
   if (s.adapters.size() == s.config.adapters.size()) try {

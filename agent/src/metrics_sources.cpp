@@ -11,20 +11,11 @@ namespace {
 
 namespace asio = boost::asio;
 
-ServiceKind service_kind(MetricsFormat format) {
-  switch (format) {
-  case MetricsFormat::pgbouncer: return ServiceKind::pgbouncer;
-  case MetricsFormat::redis: return ServiceKind::redis;
-  default: break;
-  }
-  return ServiceKind::postgres;
-}
-
 } // namespace
 
 MetricsSource::MetricsSource(MetricsSourceConfig config) : config_(std::move(config)) {
   if (is_built_in(config_.format))
-    built_in_ = make_service_metrics(service_kind(config_.format), config_.name, config_.options, config_.timeout);
+    built_in_ = make_service_metrics(config_.format, config_.name, config_.options, config_.timeout);
 }
 
 std::string MetricsSource::where() const {
@@ -143,8 +134,7 @@ asio::awaitable<SourcesScrape> MetricsSources::scrape(asio::any_io_executor exec
       merge_scrapes(scrape, std::move(result.scrape));
       continue;
     }
-    ExpositionParser parser(reader.format == MetricsFormat::openmetrics ? ExpositionFormat::openmetrics
-                                                                         : ExpositionFormat::prometheus);
+    ExpositionParser parser(exposition_format(fetched[i].content_type, reader.format));
     reader.collector->start(time);
     const auto report = parser.parse(fetched[i].body, *reader.collector);
     if (!report.ok()) {

@@ -11,6 +11,8 @@
 
 #include <trimtab/core/did_you_mean.hpp>
 
+#include "yaml_scalars.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -25,7 +27,7 @@ bool key_applies(std::string_view kind, std::string_view key) {
   return key == "choices";
 }
 
-class ParamReader {
+class ParamReader : public detail::YamlScalars<ParamReader> {
 public:
   explicit ParamReader(const std::string& file) : file_(file) {}
 
@@ -33,34 +35,6 @@ public:
     if (mark.is_null()) throw ConfigError(file_, 0, 0, message);
     throw ConfigError(file_, static_cast<std::size_t>(mark.line) + 1, static_cast<std::size_t>(mark.column) + 1,
                       message);
-  }
-
-  std::string scalar(const YAML::Node& node, std::string_view what) const {
-    if (!node.IsScalar()) fail(node.Mark(), std::string(what) + " must be a single value");
-    return node.Scalar();
-  }
-
-  std::int64_t whole_number(const YAML::Node& node, std::string_view what) const {
-    const auto text = scalar(node, what);
-    std::int64_t value = 0;
-    if (!YAML::convert<std::int64_t>::decode(node, value))
-      fail(node.Mark(), std::string(what) + " must be a whole number, not '" + text + "'");
-    return value;
-  }
-
-  double number(const YAML::Node& node, std::string_view what) const {
-    const auto text = scalar(node, what);
-    double value = 0;
-    if (!YAML::convert<double>::decode(node, value) || !std::isfinite(value))
-      fail(node.Mark(), std::string(what) + " must be a finite number, not '" + text + "'");
-    return value;
-  }
-
-  bool boolean(const YAML::Node& node, std::string_view what) const {
-    const auto text = scalar(node, what);
-    bool value = false;
-    if (!YAML::convert<bool>::decode(node, value)) fail(node.Mark(), std::string(what) + " must be true or false, not '" + text + "'");
-    return value;
   }
 
   const YAML::Node& sequence(const YAML::Node& node, std::string_view what) const {

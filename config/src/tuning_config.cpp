@@ -27,6 +27,8 @@
 #include <trimtab/core/make_solver.hpp>
 #include <trimtab/core/param_owners.hpp>
 
+#include "yaml_scalars.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -36,16 +38,14 @@ using Keys = std::span<const std::string_view>;
 constexpr std::array<std::string_view, 12> top_keys{"mode",       "target",  "signals",   "objective",
                                                     "constraints", "params", "solver",    "window",
                                                     "guardrails", "adapters", "state",    "control"};
-// mode_names, format_names, preset_names and adapter_kinds are the words of their enums' values, in
-// the enums' order (choice() takes a word's position for the value); each is the one list of them.
+// mode_names, preset_names and adapter_kinds (and core's metrics_format_names()) are the words of
+// their enums' values, in the enums' order (choice() takes a word's position for the value); each
+// is the one list of them.
 const std::array<std::string_view, 2> mode_names{mode_name(TuningMode::apply), mode_name(TuningMode::recommend)};
 constexpr std::array<std::string_view, 1> target_keys{"metrics"};
 constexpr std::array<std::string_view, 10> metrics_keys{"name",    "url",      "format",       "interval",
                                                        "timeout", "dsn",      "address",      "username",
                                                        "password_env", "password_file"};
-constexpr std::array<std::string_view, 6> format_names{"prometheus", "openmetrics", "json",
-                                                       "pgbouncer",  "redis",       "postgres"};
-static_assert(format_names.size() == static_cast<std::size_t>(MetricsFormat::postgres) + 1);
 constexpr std::array<std::string_view, 11> signal_keys{"rate",   "quantile", "quantile_label", "histogram",
                                                        "summary", "gauge",    "reduce",         "ratio",
                                                        "match",   "scale",    "source"};
@@ -149,7 +149,7 @@ private:
   std::vector<ConfigError> errors_;
 };
 
-class Reader {
+class Reader : public detail::YamlScalars<Reader> {
 public:
   Reader(const std::string& file, ErrorList& errors, std::string_view text) : file_(file), errors_(errors) {
     for (std::size_t start = 0; start <= text.size();) {
@@ -195,41 +195,17 @@ public:
     return out;
   }
 
-  std::string scalar(const YAML::Node& node, std::string_view what) const {
-    if (!node.IsScalar()) fail(node.Mark(), std::string(what) + " must be a single value");
-    return node.Scalar();
-  }
-
   std::string text(const YAML::Node& node, std::string_view what) const {
     auto value = scalar(node, what);
     if (value.empty()) fail(node.Mark(), std::string(what) + " must not be empty");
     return value;
   }
 
-  double number(const YAML::Node& node, std::string_view what) const {
-    const auto value_text = scalar(node, what);
-    double value = 0;
-    if (!YAML::convert<double>::decode(node, value) || !std::isfinite(value))
-      fail(node.Mark(), std::string(what) + " must be a finite number, not '" + value_text + "'");
-    return value;
-  }
-
   std::uint64_t count(const YAML::Node& node, std::string_view what, std::uint64_t at_least) const {
-    const auto value_text = scalar(node, what);
-    std::int64_t value = 0;
-    if (!YAML::convert<std::int64_t>::decode(node, value))
-      fail(node.Mark(), std::string(what) + " must be a whole number, not '" + value_text + "'");
+    const auto value = whole_number(node, what);
     if (value < static_cast<std::int64_t>(at_least))
-      fail(node.Mark(), std::string(what) + " must be at least " + std::to_string(at_least) + ", not " + value_text);
+      fail(node.Mark(), std::string(what) + " must be at least " + std::to_string(at_least) + ", not " + node.Scalar());
     return static_cast<std::uint64_t>(value);
-  }
-
-  bool boolean(const YAML::Node& node, std::string_view what) const {
-    const auto value_text = scalar(node, what);
-    bool value = false;
-    if (!YAML::convert<bool>::decode(node, value))
-      fail(node.Mark(), std::string(what) + " must be true or false, not '" + value_text + "'");
-    return value;
   }
 
   milliseconds duration(const YAML::Node& node, std::string_view what, bool allow_zero) const {
@@ -341,7 +317,7 @@ MetricsSourceConfig read_source(const Reader& reader, const YAML::Node& node, co
         if (!source.url.starts_with("http://") && !source.url.starts_with("https://") && !source.url.starts_with("file://"))
           reader.fail(value.Mark(), "url must start with http://, https:// or file://, not '" + source.url + "'");
       } else if (name == "format") {
-        source.format = reader.choice<MetricsFormat>(value, "format", format_names);
+        source.format = reader.choice<MetricsFormat>(value, "format", metrics_format_names());
       } else if (name == "interval") {
         interval.emplace(reader.duration(value, "interval", false), value);
       } else if (name == "timeout") {
@@ -608,8 +584,7 @@ public:
     read_params_section();
     SolverConfig solver;
     read_solver_section(solver, policy.budget);
-    std::optional<milliseconds> in_effect_limit;
-    read_window_section(policy, in_effect_limit);
+    read_window_section(policy);
     GuardrailOrigins guardrail_origins;
     read_guardrails_section(policy, guardrail_origins);
     std::vector<AdapterConfig> adapters;
@@ -620,7 +595,7 @@ public:
     read_control_section(control);
     reader_.attempt([&] { policy.enabled = read_enabled(reader_); });
     errors_.throw_if_any();
-    TuningConfig config{.target = std::move(target),
+    return TuningConfig{.target = std::move(target),
                         .policy = std::move(policy),
                         .space = std::move(*space_),
                         .solver = std::move(solver),
@@ -628,8 +603,6 @@ public:
                         .adapters = std::move(adapters),
                         .state = std::move(state),
                         .control = std::move(control)};
-    if (in_effect_limit) config.in_effect_limit = *in_effect_limit;
-    return config;
   }
 
 private:
@@ -777,16 +750,15 @@ private:
       });
   }
 
-  void read_window_section(TuningPolicy& policy, std::optional<milliseconds>& in_effect_limit) {
+  void read_window_section(TuningPolicy& policy) {
     if (const auto* node = optional("window"))
       reader_.attempt([&] {
         for (const auto& [key, value] : reader_.map(*node, "window", window_keys, "{settle: 10s, duration: 60s}"))
-          reader_.attempt([&, &key = key, &value = value] { read_window_key(key.Scalar(), value, policy, in_effect_limit); });
+          reader_.attempt([&, &key = key, &value = value] { read_window_key(key.Scalar(), value, policy); });
       });
   }
 
-  void read_window_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy,
-                       std::optional<milliseconds>& in_effect_limit) const {
+  void read_window_key(const std::string& name, const YAML::Node& value, TuningPolicy& policy) const {
     if (name == "settle") {
       policy.settle = reader_.duration(value, "settle", true);
     } else if (name == "duration") {
@@ -809,7 +781,7 @@ private:
     } else if (name == "end_early") {
       policy.end_windows_early = reader_.boolean(value, name);
     } else if (name == "in_effect_limit") {
-      in_effect_limit = reader_.duration(value, "in_effect_limit", true);
+      policy.in_effect_limit = reader_.duration(value, "in_effect_limit", true);
     } else {
       policy.remeasure_every = static_cast<std::size_t>(reader_.count(value, "remeasure_every", 0));
     }
@@ -836,8 +808,8 @@ private:
           });
       });
     fill_in_preset_max_delta(policy, origins);
-    // A switchback window measures for as long as written, else for half of a window's measured time.
-    policy.switchback_duration = switchback_window.value_or(policy.duration / 2);
+    // Once window.duration is read: core's default follows it.
+    policy.switchback_duration = switchback_window.value_or(default_switchback_duration(policy.duration));
   }
 
   void read_preset(const YAML::Node& value, TuningPolicy& policy, GuardrailOrigins& origins) const {
@@ -1057,14 +1029,6 @@ TuningConfig load_tuning_config(const std::filesystem::path& path) {
   text << in.rdbuf();
   if (!in.good() && !in.eof()) throw ConfigError(file, 0, 0, "cannot read the file");
   return parse_tuning_config(text.str(), file);
-}
-
-const char* metrics_format_name(MetricsFormat format) noexcept {
-  return format_names[static_cast<std::size_t>(format)].data();
-}
-
-bool is_built_in(MetricsFormat format) noexcept {
-  return format == MetricsFormat::pgbouncer || format == MetricsFormat::redis || format == MetricsFormat::postgres;
 }
 
 const char* preset_name(GuardrailPreset preset) noexcept {

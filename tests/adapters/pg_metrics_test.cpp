@@ -33,7 +33,7 @@ double series(const std::string& text, const std::string& selector) {
   return std::strtod(text.c_str() + at + selector.size() + 2, nullptr);
 }
 
-std::string construction_error(ServiceKind kind, std::map<std::string, std::string> options) {
+std::string construction_error(MetricsFormat kind, std::map<std::string, std::string> options) {
   try {
     (void)make_service_metrics(kind, "db", options, 2s);
   } catch (const std::invalid_argument& e) {
@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(pgbouncer_stats_and_pools_become_series) {
     PlainConnection client(bouncer.dsn() + " dbname=postgres password=" + admin_password);
     for (int i = 0; i < 5; ++i) (void)client.value("SELECT 1");
     ::setenv("TRIMTAB_TEST_BOUNCER_PASSWORD", admin_password, 1);
-    const auto source = make_service_metrics(ServiceKind::pgbouncer, "pool",
+    const auto source = make_service_metrics(MetricsFormat::pgbouncer, "pool",
                                              {{"dsn", bouncer.dsn()}, {"password_env", "TRIMTAB_TEST_BOUNCER_PASSWORD"}}, 2s);
     const auto reading = read_now(*source);
     BOOST_REQUIRE_MESSAGE(reading, reading.message);
@@ -79,7 +79,7 @@ BOOST_AUTO_TEST_CASE(pgbouncer_stats_and_pools_become_series) {
   }
   // The password was needed (md5), and is never shown when wrong.
   ::setenv("TRIMTAB_TEST_BOUNCER_PASSWORD", "not-the-password", 1);
-  const auto wrong = make_service_metrics(ServiceKind::pgbouncer, "pool",
+  const auto wrong = make_service_metrics(MetricsFormat::pgbouncer, "pool",
                                           {{"dsn", bouncer.dsn()}, {"password_env", "TRIMTAB_TEST_BOUNCER_PASSWORD"}}, 2s);
   const auto refused = read_now(*wrong);
   BOOST_TEST(!refused);
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(postgres_statistics_views_become_series) {
     for (int i = 0; i < 3; ++i) (void)client.row("INSERT INTO trimtab_metrics_probe VALUES (1)");
     database = client.value("SELECT current_database()");
   } // a backend that ends flushes its statistics; an idle one may wait 10 s
-  const auto source = make_service_metrics(ServiceKind::postgres, "db", {}, 2s); // the PG* variables
+  const auto source = make_service_metrics(MetricsFormat::postgres, "db", {}, 2s); // the PG* variables
   // The flush reaches pg_stat_database shortly after.
   ServiceMetricsReading reading;
   const auto deadline = std::chrono::steady_clock::now() + 5s;
@@ -122,17 +122,17 @@ BOOST_AUTO_TEST_CASE(postgres_statistics_views_become_series) {
 }
 
 BOOST_AUTO_TEST_CASE(options_are_checked_without_connecting) {
-  BOOST_TEST(construction_error(ServiceKind::postgres, {{"dns", "host=x"}}) ==
+  BOOST_TEST(construction_error(MetricsFormat::postgres, {{"dns", "host=x"}}) ==
              "metrics source 'db': unknown option 'dns' (did you mean 'dsn'?) (format postgres takes dsn, password_env "
              "and password_file)");
-  BOOST_TEST(construction_error(ServiceKind::pgbouncer, {{"dsn", "host=127.0.0.1 dbname=postgres"}}) ==
+  BOOST_TEST(construction_error(MetricsFormat::pgbouncer, {{"dsn", "host=127.0.0.1 dbname=postgres"}}) ==
              "metrics source 'db': option 'dsn' names the database 'postgres'; PgBouncer's admin console is the database "
              "pgbouncer");
-  const auto unparsable = construction_error(ServiceKind::postgres, {{"dsn", "host=x password=hunter2 bogus"}});
+  const auto unparsable = construction_error(MetricsFormat::postgres, {{"dsn", "host=x password=hunter2 bogus"}});
   BOOST_TEST(contains(unparsable, "metrics source 'db': "), unparsable);
   BOOST_TEST(!contains(unparsable, "hunter2"), unparsable);
   // Nothing listens on port 1: building the source does not try.
-  BOOST_TEST(construction_error(ServiceKind::postgres, {{"dsn", "host=127.0.0.1 port=1"}}) == "accepted");
+  BOOST_TEST(construction_error(MetricsFormat::postgres, {{"dsn", "host=127.0.0.1 port=1"}}) == "accepted");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -25,7 +25,7 @@ using test::read_now;
 namespace {
 
 std::unique_ptr<ServiceMetrics> source(std::map<std::string, std::string> options) {
-  return make_service_metrics(ServiceKind::redis, "cache", options, 2s);
+  return make_service_metrics(MetricsFormat::redis, "cache", options, 2s);
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

@@ -160,6 +160,13 @@ struct Harness {
   explicit Harness(const std::string& extra_guardrails = "", const std::string& constraint = "latency_ms <= 40")
       : yaml(config_yaml(state.path / "state", extra_guardrails, constraint)) {}
 
+  // Registers the adapters `yaml` names: by default its one adapter, which sets both knobs.
+  std::function<void(Agent&)> add_adapters = [this](Agent& agent) {
+    agent.add_adapter(std::make_unique<CallbackAdapter>(
+        io.get_executor(), "service", std::vector<std::string>{"pool_size", "batch"},
+        [this](const Settings& s) { return service.apply(s); }, [this] { return service.current(); }));
+  };
+
   // Runs a fresh Agent over the service as the plan says.
   Run run(const RunPlan& plan) {
     const Agent* running = nullptr;
@@ -168,9 +175,7 @@ struct Harness {
     if (plan.ready) options.on_ready = [&] { plan.ready(*running); };
     Agent agent(io.get_executor(), parse_tuning_config(yaml, "agent_test.yaml"), options);
     running = &agent;
-    agent.add_adapter(std::make_unique<CallbackAdapter>(
-        io.get_executor(), "service", std::vector<std::string>{"pool_size", "batch"},
-        [this](const Settings& s) { return service.apply(s); }, [this] { return service.current(); }));
+    add_adapters(agent);
     agent.set_metrics_source([this] { return service.metrics_text(); });
     Run result;
     bool stopping = false;
@@ -262,6 +267,36 @@ BOOST_AUTO_TEST_CASE(promotes_a_better_candidate_and_leaves_it_running) {
                const auto* d = std::get_if<DecisionRecord>(&l.record);
                return d != nullptr && d->verdict == DecisionVerdict::promote;
              }) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(adapters_registered_out_of_config_order_are_each_given_their_own_params) {
+  Harness h;
+  const std::string one = "  - {name: service, kind: callback, params: [pool_size, batch]}\n";
+  h.yaml.replace(h.yaml.find(one), one.size(),
+                 "  - {name: pool, kind: callback, params: [pool_size]}\n"
+                 "  - {name: batching, kind: callback, params: [batch]}\n");
+  std::vector<Settings> pool_given, batching_given;
+  // An adapter that sets one knob of the service and notes what it was given.
+  const auto one_knob = [&h](std::string name, std::string param, std::int64_t& knob, std::vector<Settings>& given) {
+    return std::make_unique<CallbackAdapter>(
+        h.io.get_executor(), std::move(name), std::vector<std::string>{param},
+        [&knob, &given, param](const Settings& s) {
+          given.push_back(s);
+          knob = int_setting(s, param);
+          return AdapterResult{};
+        },
+        [&knob, param] { return Settings{{param, knob}}; });
+  };
+  h.add_adapters = [&](Agent& agent) {
+    agent.add_adapter(one_knob("batching", "batch", h.service.batch, batching_given));
+    agent.add_adapter(one_knob("pool", "pool_size", h.service.pool_size, pool_given));
+  };
+  const auto run = h.run({.stop_when = [](const Run& r, const AgentEvent&) { return r.count(AgentEventKind::applied) >= 4; }});
+  require_clean_end(run);
+  BOOST_TEST(!pool_given.empty());
+  BOOST_TEST(!batching_given.empty());
+  for (const auto& given : pool_given) BOOST_TEST((given.size() == 1 && given[0].first == "pool_size"));
+  for (const auto& given : batching_given) BOOST_TEST((given.size() == 1 && given[0].first == "batch"));
 }
 
 BOOST_AUTO_TEST_CASE(rolls_back_a_candidate_that_breaks_the_constraint) {

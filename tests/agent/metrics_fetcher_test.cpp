@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <trimtab/agent/metrics_fetcher.hpp>
+#include <trimtab/agent/metrics_sources.hpp>
 
 using namespace trimtab;
 using namespace std::chrono_literals;
@@ -123,6 +124,27 @@ BOOST_AUTO_TEST_CASE(serves_body_and_content_type) {
   BOOST_CHECK(server.request().starts_with("GET /metrics?x=1 HTTP/1.1\r\n"));
   BOOST_CHECK(server.request().find("Host: 127.0.0.1:") != std::string::npos);
   BOOST_CHECK(server.request().find("Accept: " + FetchOptions{}.accept + "\r\n") != std::string::npos);
+}
+
+// The scrape reads a body in the grammar its Content-Type names, as probe does: a target that answers
+// the Accept header's first choice with OpenMetrics (an exemplar, which Prometheus text has no room
+// for) is read as OpenMetrics though the source's format is the default, prometheus.
+BOOST_AUTO_TEST_CASE(a_scrape_reads_a_body_in_the_grammar_its_content_type_names) {
+  asio::io_context io;
+  const std::string openmetrics = "# TYPE requests counter\nrequests_total 5 # {trace_id=\"a\"} 1\n# EOF\n";
+  TestServer server(io, {http_response("200 OK", "application/openmetrics-text; version=1.0.0; charset=utf-8", openmetrics)});
+  TargetConfig target;
+  target.sources.emplace_back().url = server.url();
+  MetricsSources sources(target, {SignalSpec::rate("rps", "requests_total")});
+  std::optional<SourcesScrape> scraped;
+  asio::co_spawn(io, sources.scrape(io.get_executor(), [] { return 1.0; }), [&](std::exception_ptr error, SourcesScrape got) {
+    if (error) std::rethrow_exception(error);
+    scraped = std::move(got);
+  });
+  io.run();
+  BOOST_REQUIRE(scraped.has_value());
+  BOOST_TEST(scraped->malformed == 0u, scraped->error);
+  BOOST_TEST(scraped->scrape.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(chunked_and_close_delimited_bodies) {

@@ -228,8 +228,8 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.policy.settle.count() == 10'000);
   BOOST_TEST(config.policy.duration.count() == 60'000);
   BOOST_TEST(config.policy.min_samples == 5u);
-  BOOST_TEST(config.in_effect_limit.count() == 60'000);
-  BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").in_effect_limit.count() == 0);
+  BOOST_TEST(config.policy.in_effect_limit.count() == 60'000);
+  BOOST_TEST(parse(minimal + "window: {in_effect_limit: 0s}\n").policy.in_effect_limit.count() == 0);
   BOOST_TEST(limits(config).empty());
   check_balanced_guardrails(config);
   BOOST_TEST(config.state.dir.empty());
@@ -253,6 +253,7 @@ BOOST_AUTO_TEST_CASE(what_the_file_leaves_out_keeps_the_loops_own_default) {
   BOOST_TEST(policy.settle == loops_own.settle);
   BOOST_TEST(policy.duration == loops_own.duration);
   BOOST_TEST(policy.min_samples == loops_own.min_samples);
+  BOOST_TEST(policy.in_effect_limit == loops_own.in_effect_limit);
   BOOST_TEST(policy.budget == loops_own.budget);
   BOOST_TEST(!policy.load_signal.has_value());
   BOOST_TEST(policy.load_band == loops_own.load_band);
@@ -279,7 +280,8 @@ BOOST_AUTO_TEST_CASE(window_settings_are_read_in_the_loops_units) {
   BOOST_TEST(policy.load_signal.value_or("") == "rps");
   BOOST_TEST(policy.load_band == 0.4); // written as a percentage, held as a fraction
   BOOST_TEST(!policy.end_windows_early);
-  BOOST_TEST(policy.switchback_duration.count() == 60'000); // half of the measured time, unless written
+  BOOST_TEST(policy.switchback_duration == default_switchback_duration(policy.duration)); // unless written
+  BOOST_TEST(policy.switchback_duration.count() == 60'000);
   const auto written = parse(minimal + "window: {duration: 120s}\nguardrails: {switchback_window: 10s}\n").policy;
   BOOST_TEST(written.switchback_duration.count() == 10'000);
 }

@@ -103,9 +103,10 @@ private:
   std::string_view text_;
 };
 
-int probe_file(const std::string& file, const std::string& format) {
-  if (format != "prometheus" && format != "openmetrics") {
-    std::cerr << "trimtab probe: unknown format '" << format << "' (prometheus or openmetrics)\n";
+int probe_file(const std::string& file, const std::string& format_name) {
+  const auto format = metrics_format_from_name(format_name);
+  if (format != MetricsFormat::prometheus && format != MetricsFormat::openmetrics) {
+    std::cerr << "trimtab probe: unknown format '" << format_name << "' (prometheus or openmetrics)\n";
     return 1;
   }
   std::ifstream in(file, std::ios::binary);
@@ -116,7 +117,7 @@ int probe_file(const std::string& file, const std::string& format) {
   const FileText contents(file, in);
   const std::string_view text = contents.text();
 
-  ExpositionParser parser(format == "openmetrics" ? ExpositionFormat::openmetrics : ExpositionFormat::prometheus);
+  ExpositionParser parser(exposition_format({}, *format));
   FamilyCounter counter;
   const auto report = parser.parse(text, counter);
 

@@ -13,6 +13,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <trimtab/core/metrics_format.hpp>
+
 namespace trimtab {
 
 /// What one reading gave: the series as Prometheus text 0.0.4, or what failed.
@@ -37,15 +39,13 @@ public:
   [[nodiscard]] virtual boost::asio::awaitable<ServiceMetricsReading> read(boost::asio::any_io_executor executor) const = 0;
 };
 
-/// The built-in kinds, as `target.metrics.format` names them.
-enum class ServiceKind { pgbouncer, redis, postgres };
-
-/// A source of `kind` named `name`, from its connection keys as written: `dsn`, `password_env`,
-/// `password_file` (pgbouncer, postgres; the dsn as for the adapters of those kinds, the console's
-/// database always pgbouncer) or `address`, `username`, `password_env`, `password_file` (redis).
-/// The password is read now. Throws std::invalid_argument as "metrics source 'NAME': …" for an
-/// unknown key, a dsn libpq cannot parse (never quoted), a bad address, a password that cannot be
-/// read, or a timeout that is not positive. Connects to nothing: `trimtab validate` builds them.
+/// A source of a built-in `format` (pgbouncer, redis or postgres: is_built_in) named `name`, from
+/// its connection keys as written: `dsn`, `password_env`, `password_file` (pgbouncer, postgres;
+/// the dsn as for the adapters of those kinds, the console's database always pgbouncer) or
+/// `address`, `username`, `password_env`, `password_file` (redis). The password is read now.
+/// Throws std::invalid_argument as "metrics source 'NAME': …" for a format that is not built in,
+/// an unknown key, a dsn libpq cannot parse (never quoted), a bad address, a password that cannot
+/// be read, or a timeout that is not positive. Connects to nothing: `trimtab validate` builds them.
 ///
 /// Series (every counter ends in _total; see docs/configuration.md for the full list):
 /// - pgbouncer: SHOW STATS per `database` (pgbouncer_stats_sql_transactions_pooled_total,
@@ -57,7 +57,7 @@ enum class ServiceKind { pgbouncer, redis, postgres };
 ///   redis_latency_percentiles_usec{cmd,quantile}, …).
 /// - postgres: pg_stat_database per `datname` (pg_stat_database_xact_commit, …), and
 ///   pg_stat_statements per `datname` where the extension is installed in the database connected to.
-[[nodiscard]] std::unique_ptr<ServiceMetrics> make_service_metrics(ServiceKind kind, const std::string& name,
+[[nodiscard]] std::unique_ptr<ServiceMetrics> make_service_metrics(MetricsFormat format, const std::string& name,
                                                                    const std::map<std::string, std::string>& options,
                                                                    std::chrono::milliseconds timeout);
 

@@ -13,22 +13,12 @@
 
 #include <trimtab/config/quantities.hpp>
 #include <trimtab/core/expression.hpp>
+#include <trimtab/core/metrics_format.hpp>
 #include <trimtab/core/signal.hpp>
 #include <trimtab/core/space.hpp>
 #include <trimtab/core/tuning_policy.hpp>
 
 namespace trimtab {
-
-/// How a metrics source is read: a document in one of three formats (fetched from a URL), or one
-/// of the systems trimtab has built-in readers for (no exporter needed), which yield Prometheus
-/// series.
-enum class MetricsFormat { prometheus, openmetrics, json, pgbouncer, redis, postgres };
-
-/// The format's word as written in YAML ("prometheus", "pgbouncer").
-[[nodiscard]] const char* metrics_format_name(MetricsFormat format) noexcept;
-
-/// True for pgbouncer, redis and postgres: read by trimtab itself over the system's own protocol.
-[[nodiscard]] bool is_built_in(MetricsFormat format) noexcept;
 
 /// One source of `target.metrics` (the map, or one entry of the list).
 struct MetricsSourceConfig {
@@ -38,6 +28,7 @@ struct MetricsSourceConfig {
   /// http://… or https://… (scraped), or file://… (read; for tests and replays). Empty for the
   /// built-in formats.
   std::string url;
+  /// How it is read (core's metrics_format.hpp).
   MetricsFormat format = MetricsFormat::prometheus;
   /// Must be > 0; it may exceed the interval (a slow scrape simply delays the next one).
   std::chrono::milliseconds timeout{2000};
@@ -124,11 +115,6 @@ struct TuningConfig {
   Space space;
   SolverConfig solver;
   GuardrailOrigins guardrail_origins;
-  /// window.in_effect_limit, >= 0: how long the agent waits, after an apply and before `settle`
-  /// starts, for the adapters to report it in effect (a pool that still holds more server
-  /// connections than its new size is not); past it the window is measured anyway and the journal
-  /// says so. 0: ask once, never wait.
-  std::chrono::milliseconds in_effect_limit{60'000};
   std::vector<AdapterConfig> adapters;
   StateConfig state;
   ControlConfig control;

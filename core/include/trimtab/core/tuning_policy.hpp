@@ -16,6 +16,12 @@
 
 namespace trimtab {
 
+/// A switchback window's measured time when tuning.yaml does not say (guardrails.switchback_window):
+/// half of a window's measured time, `duration`.
+[[nodiscard]] constexpr std::chrono::milliseconds default_switchback_duration(std::chrono::milliseconds duration) noexcept {
+  return duration / 2;
+}
+
 /// How the loop judges windows and paces itself. config/ reads it from tuning.yaml (mode, signals,
 /// objective, constraints, solver.budget, and the window and guardrails sections): every default and
 /// unit is the one stated here, and a setting the file leaves out keeps it.
@@ -29,6 +35,11 @@ struct TuningPolicy {
   std::chrono::milliseconds settle{10'000};
   /// Measured time per window.
   std::chrono::milliseconds duration{60'000};
+  /// After an apply and before `settle` starts, how long the agent waits for the adapters it
+  /// changed to report the change in effect (core's InEffectWait; a pool that still holds more
+  /// server connections than its new size is not); past it the window is measured anyway and the
+  /// journal says so. 0: ask once, never wait.
+  std::chrono::milliseconds in_effect_limit{60'000};
   /// Scrapes a window needs to be scored; a window short of them is extended once by `duration`.
   std::size_t min_samples = 5;
 
@@ -91,9 +102,10 @@ struct TuningPolicy {
   /// (paired t-test) and as large as required_improvement. A drift in traffic moves both halves of
   /// a pair alike and cancels out. 0: off; otherwise at least 2.
   std::size_t switchback_pairs = 0;
-  /// Each switchback window's measured time: half of `duration` unless tuning.yaml says otherwise
-  /// (guardrails.switchback_window).
-  std::chrono::milliseconds switchback_duration{30'000};
+  /// Each switchback window's measured time: default_switchback_duration(duration) unless
+  /// tuning.yaml says otherwise (guardrails.switchback_window). Its initial value follows the
+  /// initial `duration`; whoever changes `duration` afterwards (config/) sets this too.
+  std::chrono::milliseconds switchback_duration = default_switchback_duration(duration);
 };
 
 } // namespace trimtab
