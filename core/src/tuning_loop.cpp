@@ -61,7 +61,9 @@ TuningLoop::TuningLoop(std::unique_ptr<Solver> solver, TuningPolicy policy)
   if (policy_.min_samples < 2) policy_.min_samples = 2; // one scrape has no interval to judge
   if (policy_.switchback_pairs == 1)
     throw std::invalid_argument("switchback needs at least 2 pairs (a paired test of one pair has no spread), or 0 for off");
-  if (policy_.switchback_pairs > 0 && policy_.switchback_duration <= 0ms)
+  // Switchback windows measure a candidate's confirmation, the study's final check and the guard's.
+  if ((policy_.switchback_pairs > 0 || policy_.final_confirmation_pairs > 0 || policy_.guard_after_study) &&
+      policy_.switchback_duration <= 0ms)
     throw std::invalid_argument("switchback windows must be longer than 0");
   if (policy_.final_confirmation_pairs == 1)
     throw std::invalid_argument("final_confirmation_pairs must be 0 (off) or at least 2: a paired test of one pair has no spread");

@@ -140,6 +140,21 @@ BOOST_AUTO_TEST_CASE(pause_holds_everything_until_resume_and_rollback_returns_to
   BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == sim.count("decision", "verdict", "rollback"));
 }
 
+// The study's final check and the guard measure switchback windows too, not only switchback_pairs.
+BOOST_AUTO_TEST_CASE(switchback_windows_of_no_length_are_refused_wherever_they_are_used) {
+  auto policy = service_policy();
+  policy.switchback_pairs = 0;
+  policy.final_confirmation_pairs = 3;
+  policy.switchback_duration = 0ms;
+  BOOST_CHECK_THROW(Simulation{policy}, std::invalid_argument);
+  policy.final_confirmation_pairs = 0;
+  policy.guard_after_study = true;
+  BOOST_CHECK_THROW(Simulation{policy}, std::invalid_argument);
+  policy.guard_after_study = false;
+  BOOST_CHECK_NO_THROW(Simulation{policy}); // nothing measures one
+  BOOST_TEST(default_switchback_duration(1ms).count() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(failed_applies_are_dropped_and_repeated_failures_mean_safe_mode) {
   auto policy = service_policy();
   policy.budget = 100;

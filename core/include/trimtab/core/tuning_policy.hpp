@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,9 +18,9 @@
 namespace trimtab {
 
 /// A switchback window's measured time when tuning.yaml does not say (guardrails.switchback_window):
-/// half of a window's measured time, `duration`.
+/// half of a window's measured time, `duration`, and never 0 (a 1 ms window would halve to nothing).
 [[nodiscard]] constexpr std::chrono::milliseconds default_switchback_duration(std::chrono::milliseconds duration) noexcept {
-  return duration / 2;
+  return std::max(duration / 2, std::chrono::milliseconds{1});
 }
 
 /// How the loop judges windows and paces itself. config/ reads it from tuning.yaml (mode, signals,
