@@ -613,10 +613,13 @@ void Agent::add_adapter(std::unique_ptr<Adapter> adapter) {
     throw std::invalid_argument("adapter '" + adapter->name() + "' is not in the config's adapters");
   if (s.adapter_for(adapter->name()) != nullptr)
     throw std::invalid_argument("adapter '" + adapter->name() + "' is registered twice");
-  // Its entry's params, in any order (its own is the one it takes settings in). Not core's ownership
-  // rule: ParamOwners checks that on every adapter's list once the last is registered.
+  // Its entry's params, in any order (its own is the one it takes settings in), each once: a param
+  // it lists twice is refused here, where it is named, not when the last adapter is registered,
+  // which may be another. Not core's ownership rule: ParamOwners checks that on every adapter's
+  // list once the last is registered.
   const auto& given = s.config.adapters[position].params;
-  if (std::set<std::string>(adapter->params().begin(), adapter->params().end()) != std::set<std::string>(given.begin(), given.end()))
+  if (std::multiset<std::string>(adapter->params().begin(), adapter->params().end()) !=
+      std::multiset<std::string>(given.begin(), given.end()))
     throw std::invalid_argument("adapter '" + adapter->name() + "' sets other params than the config gives it");
   s.adapters.push_back(std::move(adapter));
   if (s.adapters.size() == s.config.adapters.size()) try {

@@ -299,6 +299,30 @@ BOOST_AUTO_TEST_CASE(adapters_registered_out_of_config_order_are_each_given_thei
   for (const auto& given : batching_given) BOOST_TEST((given.size() == 1 && given[0].first == "batch"));
 }
 
+// An adapter must set exactly its config entry's params, each once; the refusal names it and
+// leaves it unregistered, so the host can register a correct one.
+BOOST_AUTO_TEST_CASE(an_adapter_whose_params_differ_from_its_entry_is_refused_by_name) {
+  Harness h;
+  AgentOptions options;
+  options.control_server = false;
+  Agent agent(h.io.get_executor(), parse_tuning_config(h.yaml, "agent_test.yaml"), options);
+  const auto with_params = [&h](std::vector<std::string> params) {
+    return std::make_unique<CallbackAdapter>(
+        h.io.get_executor(), "service", std::move(params), [](const Settings&) { return AdapterResult{}; },
+        [] { return Settings{}; });
+  };
+  for (auto params : {std::vector<std::string>{"pool_size"}, std::vector<std::string>{"pool_size", "batch", "batch"},
+                      std::vector<std::string>{"pool_size", "batch", "extra"}}) {
+    try {
+      agent.add_adapter(with_params(params));
+      BOOST_ERROR("accepted params of " << params.size());
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()) == "adapter 'service' sets other params than the config gives it");
+    }
+  }
+  BOOST_CHECK_NO_THROW(agent.add_adapter(with_params({"batch", "pool_size"})));
+}
+
 BOOST_AUTO_TEST_CASE(rolls_back_a_candidate_that_breaks_the_constraint) {
   // Every batch above 4 breaks latency <= 30; the service starts at batch 2 (latency 20).
   Harness h("", "latency_ms <= 30");
