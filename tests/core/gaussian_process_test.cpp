@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "bayes/gaussian_process.hpp"
 #include "bayes/noisy_improvement.hpp"
@@ -35,6 +36,31 @@ GaussianProcess trained_gp(std::size_t dimensions, int points, std::uint64_t see
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(gaussian_process)
+
+// Coordinate 0 is a number; 1 and 2 are the indicators of a category with two values. The data
+// are measured under the first value only; the question is what they say about the second.
+BOOST_AUTO_TEST_CASE(a_category_indicator_starts_correlated_with_the_other_values) {
+  Eigen::MatrixXd x(3, 3);
+  x << 0.2, 0.5, 0.8, //
+      1.0, 1.0, 1.0,  //
+      0.0, 0.0, 0.0;
+  Eigen::VectorXd y(3);
+  y << -1.0, -2.0, 0.0;
+  const std::vector<std::size_t> indicators{1, 2};
+  GaussianProcess with(3, indicators), without(3);
+  for (auto* gp : {&with, &without}) {
+    gp->set_data(x, y);
+    BOOST_REQUIRE(gp->condition()); // the prior's hyperparameters, not fitted
+  }
+  BOOST_TEST(with.lengthscale(0) == without.lengthscale(0));
+  BOOST_TEST(with.lengthscale(1) == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(without.lengthscale(1) < 0.4);
+  const double other_value[3] = {0.5, 0.0, 1.0};
+  // The dip measured at 0.5 under the first value carries over, in part, to the second...
+  BOOST_TEST(with.predict(other_value).mean < -0.3);
+  // ...where at a third of the cube the second value saw nothing of it.
+  BOOST_TEST(std::abs(without.predict(other_value).mean) < 0.05);
+}
 
 BOOST_AUTO_TEST_CASE(likelihood_gradient_matches_finite_differences) {
   const auto gp = trained_gp(3, 15, 1);

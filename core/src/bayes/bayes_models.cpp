@@ -112,6 +112,12 @@ void BayesModels::TrainingData::cap_infeasible_losses() {
     if (!measured_feasible(r)) losses[r] = std::min(losses[r], *worst_feasible);
 }
 
+BayesModels::BayesModels(const Space& space) : space_(&space) {
+  for (std::size_t i = 0; i < space.size(); ++i)
+    if (std::holds_alternative<CategoricalChoices>(space.params()[i].domain))
+      for (std::size_t c = 0; c < encoded_width(space.params()[i]); ++c) indicators_.push_back(space.offset(i) + c);
+}
+
 void BayesModels::update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
                          std::mt19937_64& rng) {
   TrainingData data(history, *space_, direction);
@@ -142,7 +148,7 @@ void BayesModels::fit_objective(const TrainingData& data, FitBudget budget, std:
     objective_.reset();
     return;
   }
-  if (!objective_) objective_.emplace(space_->dimensions());
+  if (!objective_) objective_.emplace(new_model());
   // Shifted so the worst evaluation sits at 0, the prior mean: far from every evaluation the
   // model expects nothing better than the worst seen, so expected improvement comes from real
   // evidence near good points rather than from the variance at the corners of the cube.
@@ -173,7 +179,7 @@ void BayesModels::fit_constraints(const TrainingData& data, FitBudget budget, st
     for (std::size_t r = 0; r < data.rows.size(); ++r) values.push_back(data.constraint_mean(r, j));
     double limit = 0.0;
     const auto y = standardise(values, 0.0, limit);
-    ConstraintModel model{j < previous.size() ? previous[j].gp : GaussianProcess(dimensions), limit};
+    ConstraintModel model{j < previous.size() ? previous[j].gp : new_model(), limit};
     model.gp.set_data(as_matrix(data.inputs, dimensions), y, data.shares);
     model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));
@@ -182,7 +188,7 @@ void BayesModels::fit_constraints(const TrainingData& data, FitBudget budget, st
     double limit = 0.0;
     const auto y = standardise(data.failures, 0.0, limit);
     const bool had = previous.size() > data.constraint_count;
-    ConstraintModel model{had ? previous.back().gp : GaussianProcess(dimensions), limit};
+    ConstraintModel model{had ? previous.back().gp : new_model(), limit};
     model.gp.set_data(as_matrix(data.all_inputs, dimensions), y);
     model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));

@@ -19,7 +19,7 @@ namespace trimtab::detail {
 
 class BayesModels {
 public:
-  explicit BayesModels(const Space& space) : space_(&space) {}
+  explicit BayesModels(const Space& space);
 
   /// Rebuilds every model from `history`, one data point per configuration, and refits the
   /// hyperparameters (warm-started from the previous fit) as `measurements`, every tell so far,
@@ -76,7 +76,10 @@ private:
   void choose_acquisition(const TrainingData& data, std::mt19937_64& rng);
   void build_noisy_improvement(const std::vector<std::vector<double>>& pending);
 
+  [[nodiscard]] GaussianProcess new_model() const { return GaussianProcess(space_->dimensions(), indicators_); }
+
   const Space* space_;
+  std::vector<std::size_t> indicators_; // cube coordinates that encode a category
   std::optional<GaussianProcess> objective_;
   OutputWarping warping_;
   std::vector<ConstraintModel> constraints_; // the user's, then one for failures when any occurred

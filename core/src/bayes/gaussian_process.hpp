@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <random>
+#include <span>
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -27,7 +28,9 @@ struct GpPrediction {
 /// units). The learned part is the floor the known errors do not explain.
 class GaussianProcess {
 public:
-  explicit GaussianProcess(std::size_t dimensions);
+  /// `indicator_coordinates`: the coordinates that encode a category (one-hot), whose lengthscale
+  /// priors are wider (see gaussian_process.cpp).
+  explicit GaussianProcess(std::size_t dimensions, std::span<const std::size_t> indicator_coordinates = {});
 
   /// Replaces the training data: one column of `x` per point. `noise_share` and `known_noise` (per
   /// point, see above) default to 1 and 0: homoscedastic noise, all of it learned.
@@ -86,6 +89,7 @@ private:
   Eigen::VectorXd y_;
   Eigen::VectorXd noise_share_, known_noise_; // per point, see the class comment
   Eigen::VectorXd theta_;
+  Eigen::VectorXd prior_mean_; // of each log hyperparameter, in theta's order
   Eigen::VectorXd lower_, upper_;
   [[nodiscard]] double kernel(const double* a, const double* b) const; // without noise
   Eigen::MatrixXd factor_; // Cholesky factor of the kernel matrix
