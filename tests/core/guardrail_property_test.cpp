@@ -860,9 +860,11 @@ BOOST_AUTO_TEST_CASE(a_candidate_equal_to_the_incumbent_survives_switchback) {
   BOOST_TEST(run->checker().violations.empty());
 }
 
-// An operator rollback while an automatic one waits for the update interval marks the rollback as the
-// operator's (operator_rollback_), so arrived() skips the budget check: with max_rollbacks_per_hour 0
-// the loop tunes on instead of entering safe mode. (The recommend command does the same.)
+// An operator rollback while an automatic one waits for the update interval must not waive the
+// waiting rollback's budget check: move_to() keeps a move counted when the new one has the same
+// target. With max_rollbacks_per_hour 0 the rollback's arrival enters safe mode, as it would have
+// without the operator's command. (Once the operator's rollback marked the move as the operator's,
+// the loop tuned on instead.)
 BOOST_AUTO_TEST_CASE(an_operator_rollback_does_not_waive_the_rollback_budget) {
   auto policy = breaking_policy();
   policy.guardrails.max_rollbacks_per_hour = 0;
