@@ -8,6 +8,8 @@
 #include <optional>
 #include <utility>
 
+#include "quoted.hpp"
+
 namespace trimtab {
 namespace {
 
@@ -15,7 +17,7 @@ namespace {
 constexpr std::array<std::pair<std::string_view, double>, 4> duration_units{{
     {"h", 3'600'000.0}, {"m", 60'000.0}, {"s", 1'000.0}, {"ms", 1.0}}};
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+using detail::quoted;
 
 // The number at the start of `text` and how many characters it took; nothing when there is none.
 std::optional<std::pair<double, std::size_t>> leading_number(std::string_view text) {

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "quoted.hpp"
+
 namespace trimtab {
 JsonPathError::JsonPathError(std::size_t column, const std::string& message)
     : std::invalid_argument("column " + std::to_string(column) + ": " + message), column_(column) {}
@@ -51,7 +53,7 @@ JsonPath::JsonPath(std::string_view text) : text_(text) {
 std::variant<double, std::string> JsonPath::read(const boost::json::value& document) const {
   // How the path reads up to step `count`, for messages: 'stats.pool', 'workers[0]'.
   auto where = [&](std::size_t count) {
-    return count == 0 ? std::string("the top") : "'" + text_.substr(0, ends_[count - 1]) + "'";
+    return count == 0 ? std::string("the top") : detail::quoted(std::string_view(text_).substr(0, ends_[count - 1]));
   };
   const boost::json::value* at = &document;
   for (std::size_t k = 0; k < steps_.size(); ++k) {

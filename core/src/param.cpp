@@ -9,10 +9,14 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "quoted.hpp"
+
 namespace trimtab {
 namespace {
 
 using detail::overloaded;
+
+std::string quoted(const Value& value) { return detail::quoted(format_value(value)); }
 
 std::uint64_t int_value_count(const IntRange& r) noexcept {
   // Unsigned difference: max - min overflows int64 for ranges wider than half the type.
@@ -106,7 +110,7 @@ std::optional<std::string> check_value(const Param& param, const Value& value) {
       overloaded{
           [&](const IntRange& r) -> std::optional<std::string> {
             const auto* v = std::get_if<std::int64_t>(&value);
-            if (!v) return "'" + format_value(value) + "' is not a whole number";
+            if (!v) return quoted(value) + " is not a whole number";
             if (*v < r.min || *v > r.max)
               return format_value(value) + " is outside [" + std::to_string(r.min) + ", " + std::to_string(r.max) + "]";
             const auto from_min = static_cast<std::uint64_t>(*v) - static_cast<std::uint64_t>(r.min);
@@ -117,7 +121,7 @@ std::optional<std::string> check_value(const Param& param, const Value& value) {
           },
           [&](const FloatRange& r) -> std::optional<std::string> {
             const auto* v = std::get_if<double>(&value);
-            if (!v) return "'" + format_value(value) + "' is not a number";
+            if (!v) return quoted(value) + " is not a number";
             if (!(*v >= r.min && *v <= r.max))
               return format_value(value) + " is outside [" + format_value(r.min) + ", " + format_value(r.max) + "]";
             return std::nullopt;
@@ -125,13 +129,13 @@ std::optional<std::string> check_value(const Param& param, const Value& value) {
           [&](const OrdinalChoices& o) -> std::optional<std::string> {
             const auto* v = std::get_if<double>(&value);
             if (!v || std::find(o.choices.begin(), o.choices.end(), *v) == o.choices.end())
-              return "'" + format_value(value) + "' is not one of the choices";
+              return quoted(value) + " is not one of the choices";
             return std::nullopt;
           },
           [&](const CategoricalChoices& c) -> std::optional<std::string> {
             const auto* v = std::get_if<std::string>(&value);
             if (!v || std::find(c.choices.begin(), c.choices.end(), *v) == c.choices.end())
-              return "'" + format_value(value) + "' is not one of the choices";
+              return quoted(value) + " is not one of the choices";
             return std::nullopt;
           }},
       param.domain);
