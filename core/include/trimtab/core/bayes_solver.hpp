@@ -22,7 +22,8 @@ struct BayesOptions {
 /// weighted by the probability that it is feasible and will not fail.
 ///
 /// - Model: Matérn-5/2 kernel with a lengthscale per cube coordinate, learned noise, fitted by
-///   maximum a posteriori from the previous fit plus random restarts; losses go through a robust
+///   maximum a posteriori from the previous fit plus random restarts (a categorical label's one-hot
+///   coordinates start from longer lengthscales, so labels begin related); losses go through a robust
 ///   monotone warping first, so heavy-tailed latencies do not dominate. A measurement's standard
 ///   error (Observation::sem) is its own known noise on top of the learned floor, carried through
 ///   the warping by its slope. Repeated measurements of one configuration pool into one data point:
