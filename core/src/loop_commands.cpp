@@ -55,8 +55,12 @@ CommandOutcome TuningLoop::resume_command(TimePoint now, const std::string& sour
 
 CommandOutcome TuningLoop::rollback_command(TimePoint now) {
   if (!incumbent_) return {false, "there is no known good configuration yet (the baseline is still being measured)", {}};
-  if (std::holds_alternative<Applying>(phase_)) return {false, "an apply is in flight; try again when it has finished", {}};
   if (!policy_.enabled) return {false, "applying is disabled (TRIMTAB_ENABLED=false)", {}};
+  if (auto* applying = std::get_if<Applying>(&phase_)) {
+    // Made by on_apply_done(), where the apply lands (a failed apply heads back by itself).
+    applying->then_roll_back = true;
+    return {true, "rolling back to the last known good configuration once the apply in flight has finished", {}};
+  }
   if (applied_ == *incumbent_) return {true, "already on the last known good configuration", {}};
   abandon_window();
   move_back(now);
@@ -65,10 +69,15 @@ CommandOutcome TuningLoop::rollback_command(TimePoint now) {
 
 CommandOutcome TuningLoop::recommend_command(TimePoint now, const std::string& source) {
   if (mode_ == TuningMode::recommend) return {true, "already recommending", {}};
-  if (std::holds_alternative<Applying>(phase_)) return {false, "an apply is in flight; try again when it has finished", {}};
   mode_ = TuningMode::recommend;
   record(ModeRecord{TuningMode::recommend, source});
   CommandOutcome outcome{true, "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation", {}};
+  if (std::holds_alternative<Applying>(phase_)) {
+    // The apply in flight finishes; on_apply_done() then moves back from a candidate or a
+    // switchback step instead of measuring it.
+    outcome.message += "; the apply in flight finishes first";
+    return outcome;
+  }
   if (paused_ || safe_mode_until_ || !incumbent_ || std::holds_alternative<Done>(phase_) ||
       std::holds_alternative<Disabled>(phase_))
     return outcome;

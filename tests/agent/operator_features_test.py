@@ -84,19 +84,6 @@ class OperatorFeatures(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         return result.stdout
 
-    def cli_between_applies(self, *args):
-        """A mode switch the agent refuses while an apply is in flight ("try again when it has
-        finished"), tried again as an operator would: the verdict the test waits for is often
-        followed at once by the next apply, and a slow machine makes that apply long."""
-        deadline = time.time() + 30
-        while True:
-            result = subprocess.run([TRIMTAB, *args, self.config], capture_output=True, text=True, timeout=30)
-            in_flight = "an apply is in flight" in result.stdout + result.stderr
-            if result.returncode == 0 or not in_flight or time.time() > deadline:
-                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-                return result.stdout
-            time.sleep(0.5)
-
     def agent_log(self):
         with open(os.path.join(self.dir, "agent.log")) as f:
             return f.read()
@@ -140,15 +127,16 @@ class OperatorFeatures(unittest.TestCase):
             return any(r["type"] == "decision" and r["verdict"] in ("promote", "keep") for r in later)
         wait_for(switchback_verdict, 30, "the switchback's verdict")
 
-        # 3. Back to recommending: at most one rollback, then nothing applied.
-        self.assertIn("recommend-only", self.cli_between_applies("recommend"))
+        # 3. Back to recommending: at most one rollback started, then nothing. The switch is taken
+        # even while an apply is in flight (that apply lands after the mode record).
+        self.assertIn("recommend-only", self.cli("recommend"))
         wait_for(lambda: self.of_type("mode")[-1]["mode"] == "recommend", 10, "the mode record")
         time.sleep(4)
         records = read_journal(self.state)
         switched = records.index(self.of_type("mode", records)[-1])
-        after = [r for r in records[switched:] if r["type"] == "applied"]
-        self.assertLessEqual(len(after), 1)
-        self.assertTrue(all(r["purpose"] == "rollback" for r in after))
+        started = [r for r in records[switched:] if r["type"] == "apply"]
+        self.assertLessEqual(len(started), 1)
+        self.assertTrue(all(r["purpose"] == "rollback" for r in started))
         applied_before = len(self.of_type("applied", records))
         wait_for(lambda: len(self.of_type("recommendation")) >= len(self.of_type("recommendation", records)) + 2, 30,
                  "two more recommendations")

@@ -95,6 +95,8 @@ struct Simulation {
     return 1000.0 - 0.3 * (pool - 40) * (pool - 40) - 0.8 * (batch - 16) * (batch - 16);
   };
   std::function<double(const Point&)> p99 = [](const Point& p) { return as_int(p, 0) < 4 ? 900.0 : 120.0; };
+  bool hold_applies = false;               // an apply stays in flight until finish_apply()
+  std::optional<ApplyAction> in_flight;
   std::mt19937 noise{3};
   double noise_fraction = 0.01;
   bool scraping = true;
@@ -106,6 +108,8 @@ struct Simulation {
         record["seq"] = journal.size() + 1;
         record["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         journal.push_back(std::move(record));
+      } else if (auto* a = std::get_if<ApplyAction>(&action); a != nullptr && hold_applies) {
+        in_flight = *a;
       } else if (auto* a = std::get_if<ApplyAction>(&action)) {
         if (auto error = apply_error(a->point)) {
           run(loop.on_apply_failed(now, *error));
@@ -120,6 +124,14 @@ struct Simulation {
         saved_best.push_back(s->point);
       }
     }
+  }
+
+  void finish_apply() {
+    const auto done = *in_flight;
+    in_flight.reset();
+    service = done.point;
+    applied.push_back({now, done.point, done.purpose});
+    run(loop.on_apply_done(now));
   }
 
   Scrape scrape() {

@@ -435,6 +435,84 @@ BOOST_AUTO_TEST_CASE(switching_to_recommend_mid_candidate_rolls_back_once_then_a
   BOOST_TEST(edited.loop.mode() == TuningMode::recommend);
 }
 
+// The commands that come while an apply is in flight. `sim` holds its applies: the first
+// candidate's stays in flight until the test lands it.
+struct CandidateInFlight {
+  explicit CandidateInFlight(TuningPolicy policy) : sim(policy) {
+    sim.hold_applies = true;
+    sim.start();
+    sim.advance(17s); // the baseline scored, the first candidate's apply under way
+    BOOST_REQUIRE(sim.in_flight);
+    BOOST_REQUIRE((sim.in_flight->purpose == Purpose::candidate));
+    candidate = sim.in_flight->point;
+  }
+
+  // Sends `command`: it must be taken, with `message` in its reply.
+  void send(OperatorCommand command, std::string_view message) {
+    auto outcome = sim.loop.on_command(sim.now, command, "test");
+    BOOST_TEST(outcome.ok);
+    BOOST_TEST(outcome.message.find(message) != std::string::npos);
+    sim.run(std::move(outcome.actions));
+  }
+
+  // Lands the candidate; once the update interval allows, the service goes back to the default.
+  void land_then_expect_the_move_back() {
+    sim.finish_apply();
+    BOOST_TEST(sim.count("observation") == 1u); // the baseline's only: the candidate is not measured
+    sim.advance(5s);
+    BOOST_REQUIRE(sim.in_flight);
+    BOOST_TEST((sim.in_flight->purpose == Purpose::rollback));
+    BOOST_TEST(sim.in_flight->point == sim.space.default_point());
+    sim.finish_apply();
+    sim.hold_applies = false;
+  }
+
+  void expect_the_candidate_never_judged() {
+    for (const auto* decision : sim.records("decision"))
+      BOOST_TEST(point_from_json(sim.space, decision->at("point")) != candidate);
+    BOOST_TEST(sim.loop.guardrails().rollbacks_in_last_hour(sim.now) == 0u); // the operator's, not counted
+  }
+
+  Simulation sim;
+  Point candidate;
+};
+
+TuningPolicy patient_policy() {
+  auto policy = service_policy();
+  policy.budget = 100;
+  return policy;
+}
+
+// Recommend mode asked for while a candidate is being applied: the switch is not refused; the
+// candidate lands, is not measured, and the service goes back to the last known good.
+BOOST_AUTO_TEST_CASE(switching_to_recommend_during_a_candidates_apply_waits_for_it_then_moves_back) {
+  CandidateInFlight run(patient_policy());
+  auto& sim = run.sim;
+  run.send(OperatorCommand::recommend, "the apply in flight finishes first");
+  BOOST_TEST(sim.count("mode", "mode", "recommend") == 1u);
+  BOOST_TEST(sim.loop.mode() == TuningMode::recommend);
+  run.land_then_expect_the_move_back();
+  sim.advance(200s);
+  BOOST_TEST(sim.applied.size() == 2u); // nothing more
+  BOOST_TEST(sim.service == sim.space.default_point());
+  BOOST_TEST(sim.count("recommendation") >= 5u);
+  run.expect_the_candidate_never_judged();
+}
+
+// An operator's rollback while a candidate is being applied: not refused; made once it lands.
+BOOST_AUTO_TEST_CASE(a_rollback_during_a_candidates_apply_is_made_once_the_apply_lands) {
+  CandidateInFlight run(patient_policy());
+  auto& sim = run.sim;
+  run.send(OperatorCommand::rollback, "once the apply in flight has finished");
+  BOOST_TEST(sim.in_flight->point == run.candidate); // still the candidate's apply: nothing new meanwhile
+  run.land_then_expect_the_move_back();
+  run.expect_the_candidate_never_judged();
+  // Tuning goes on afterwards, in apply mode.
+  sim.advance(60s);
+  BOOST_TEST(sim.applied.size() > 2u);
+  BOOST_TEST((sim.applied[2].purpose == Purpose::candidate));
+}
+
 // --- switchback -------------------------------------------------------------------------------
 
 // Every configuration serves the same, but traffic steps up 20 % at `step`: a candidate measured

@@ -224,6 +224,7 @@ private:
   struct NotStarted {};
   struct Applying {
     ApplyAction apply; // on_apply_done or on_apply_failed is awaited for it
+    bool then_roll_back = false; // an operator's rollback came meanwhile: made once the apply is done
   };
   struct Waiting {
     std::optional<ApplyAction> retry; // made at the wake (deferred, or a move to safety that failed); else tuning goes on
