@@ -18,6 +18,11 @@ CommandOutcome TuningLoop::on_command(TimePoint now, OperatorCommand command, co
   return outcome;
 }
 
+void TuningLoop::abandon_landed(Purpose purpose) {
+  if (purpose == Purpose::candidate) solver_->cancel(applied_);
+  comparison_ = std::monostate{};
+}
+
 void TuningLoop::abandon_window() {
   if (measuring() == Purpose::candidate) solver_->cancel(applied_);
   if (auto* waiting = std::get_if<Waiting>(&phase_); waiting != nullptr && waiting->retry &&
@@ -74,7 +79,10 @@ CommandOutcome TuningLoop::recommend_command(TimePoint now, const std::string& s
   CommandOutcome outcome{true, "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation", {}};
   if (std::holds_alternative<Applying>(phase_)) {
     // The apply in flight finishes; on_apply_done() then moves back from a candidate or a
-    // switchback step instead of measuring it.
+    // switchback step instead of measuring it. A close call or a confirmation ends now: judged
+    // later (the move back for a close call's incumbent window may be this apply), it could
+    // promote a candidate recommend mode never applies.
+    comparison_ = std::monostate{};
     outcome.message += "; the apply in flight finishes first";
     return outcome;
   }

@@ -221,16 +221,14 @@ std::vector<LoopAction> TuningLoop::on_apply_done(TimePoint now) {
   if (then_roll_back && incumbent_ && applied_ != *incumbent_) {
     // The operator's rollback that came while this apply was in flight (rollback_command()). The
     // move under way stays for move_to() to see: a counted rollback's step keeps its count.
-    if (done.purpose == Purpose::candidate) solver_->cancel(applied_);
-    comparison_ = std::monostate{};
+    abandon_landed(done.purpose);
     move_back(now);
   } else if (mode_ == TuningMode::recommend &&
              (done.purpose == Purpose::candidate || done.purpose == Purpose::switchback)) {
     // Recommend mode came while this apply was in flight (see recommend_command()): what it applied
     // is not measured, and the one apply recommend mode makes takes the service back to the last
     // known good configuration.
-    if (done.purpose == Purpose::candidate) solver_->cancel(applied_);
-    comparison_ = std::monostate{};
+    abandon_landed(done.purpose);
     move_.reset(); // a switchback's steps, abandoned (a counted rollback's steps are rollbacks)
     if (!parked(now)) continue_tuning(now);
   } else if (done.purpose == Purpose::candidate) {

@@ -108,16 +108,9 @@ struct Simulation {
         record["seq"] = journal.size() + 1;
         record["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
         journal.push_back(std::move(record));
-      } else if (auto* a = std::get_if<ApplyAction>(&action); a != nullptr && hold_applies) {
-        in_flight = *a;
       } else if (auto* a = std::get_if<ApplyAction>(&action)) {
-        if (auto error = apply_error(a->point)) {
-          run(loop.on_apply_failed(now, *error));
-        } else {
-          service = a->point;
-          applied.push_back({now, a->point, a->purpose});
-          run(loop.on_apply_done(now));
-        }
+        if (hold_applies) in_flight = *a;
+        else land(*a);
       } else if (auto* w = std::get_if<WakeAction>(&action)) {
         wake = w->at;
       } else if (auto* s = std::get_if<SaveBestAction>(&action)) {
@@ -126,12 +119,22 @@ struct Simulation {
     }
   }
 
-  void finish_apply() {
-    const auto done = *in_flight;
-    in_flight.reset();
-    service = done.point;
-    applied.push_back({now, done.point, done.purpose});
+  // The apply ends: done, or failed when apply_error says so.
+  void land(const ApplyAction& apply) {
+    if (auto error = apply_error(apply.point)) {
+      run(loop.on_apply_failed(now, *error));
+      return;
+    }
+    service = apply.point;
+    applied.push_back({now, apply.point, apply.purpose});
     run(loop.on_apply_done(now));
+  }
+
+  // Lands the apply held in flight (see hold_applies).
+  void finish_apply() {
+    const auto apply = *in_flight;
+    in_flight.reset();
+    land(apply);
   }
 
   Scrape scrape() {

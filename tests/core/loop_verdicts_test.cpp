@@ -182,8 +182,9 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
 
 // A close call's incumbent window that is under way when the operator switches to recommend mode
 // goes on and counts, but settles nothing: the candidate cannot be applied, so it must not become
-// the incumbent, which the agent saves as the configuration to restore.
-BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is_under_way) {
+// the incumbent, which the agent saves as the configuration to restore. The same when the switch
+// comes while the move back to the incumbent for that window is still being applied.
+void recommend_mode_drops_a_close_call(bool while_the_move_back_is_applied) {
   auto policy = scripted_policy();
   policy.max_candidate_windows = 4;
   policy.switchback_pairs = 0;
@@ -196,21 +197,29 @@ BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is
     const double swing = sim.now.time_since_epoch() / 1s % 2 == 0 ? 1.1 : 0.9;
     return swing * (p == at(20) ? 1070.0 : recommending ? 900.0 : 1000.0);
   };
+  sim.hold_applies = while_the_move_back_is_applied;
   sim.start();
   auto remeasuring = [&] {
     const auto decisions = sim.records("decision");
-    return !decisions.empty() && decisions.back()->at("verdict").as_string() == "extend" &&
-           std::string(decisions.back()->at("reason").as_string()).find("measuring the incumbent again") != std::string::npos &&
-           sim.service == sim.space.default_point() &&
+    const bool asked = !decisions.empty() && decisions.back()->at("verdict").as_string() == "extend" &&
+                       std::string(decisions.back()->at("reason").as_string()).find("measuring the incumbent again") !=
+                           std::string::npos;
+    if (while_the_move_back_is_applied) return asked && sim.in_flight && sim.in_flight->point == sim.space.default_point();
+    return asked && sim.service == sim.space.default_point() &&
            (sim.loop.phase() == LoopPhase::settling || sim.loop.phase() == LoopPhase::observing);
   };
-  for (int second = 0; second < 900 && !remeasuring(); ++second) sim.advance(1s);
+  for (int second = 0; second < 900 && !remeasuring(); ++second) {
+    if (sim.in_flight) sim.finish_apply();
+    else sim.advance(1s);
+  }
   BOOST_REQUIRE(remeasuring());
   auto outcome = sim.loop.on_command(sim.now, OperatorCommand::recommend, "test");
   BOOST_REQUIRE(outcome.ok);
   sim.run(std::move(outcome.actions));
   recommending = true;
   const auto seen = sim.journal.size();
+  if (sim.in_flight) sim.finish_apply();
+  sim.hold_applies = false;
   sim.advance(120s);
   BOOST_TEST(sim.service == sim.space.default_point()); // nothing applied in recommend mode
   for (std::size_t i = seen; i < sim.journal.size(); ++i) {
@@ -221,6 +230,14 @@ BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is
   BOOST_REQUIRE(sim.loop.incumbent().has_value());
   BOOST_TEST(*sim.loop.incumbent() == sim.service);
   BOOST_TEST(sim.saved_best.back() == sim.service);
+}
+
+BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is_under_way) {
+  recommend_mode_drops_a_close_call(false);
+}
+
+BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_move_back_is_being_applied) {
+  recommend_mode_drops_a_close_call(true);
 }
 
 BOOST_AUTO_TEST_CASE(a_close_call_against_a_lucky_incumbent_measures_the_incumbent_again) {

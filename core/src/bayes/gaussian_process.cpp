@@ -18,7 +18,7 @@ constexpr double lengthscale_prior_mean = -1.1; // log 0.33
 // A category's indicator coordinate starts from the cube's side instead: two configurations that
 // differ only in a category are then correlated about 0.3 a priori, so what the model learned of
 // the numeric knobs under one category carries to the others until the data says otherwise. At a
-// third of the cube the categories started out independent (correlation 6e-4), and a search that
+// third of the cube the categories started out independent (correlation 3e-3), and a search that
 // found a fair basin under one category saw every other category as unexplored, at the prior
 // mean, the worst value: on bench/solvers' `service`, 17 of 40 runs ended under a worse policy.
 constexpr double indicator_lengthscale_prior_mean = 0.0; // log 1

@@ -268,6 +268,9 @@ private:
   [[nodiscard]] Switchback* switchback() noexcept { return std::get_if<Switchback>(&comparison_); }
   /// Drops the candidate measured or waiting and any confirmation or close call under way.
   void abandon_window();
+  /// The same for an apply that just landed and will not be measured: an operator's rollback or
+  /// recommend mode came while it was applied.
+  void abandon_landed(Purpose purpose);
   // What replay_record() makes of the records that need more than a line.
   void replay_observation(Replay& replay, const ObservationRecord& record);
   void replay_guard(const GuardRecord& record);
