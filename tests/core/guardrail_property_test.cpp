@@ -20,6 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -114,7 +115,11 @@ void measure_with_gauges(TuningPolicy& policy) {
   policy.constraints = {Constraint::parse_constraint("lat <= 100")};
 }
 
-TuningPolicy random_policy(const Space& space, Rng& rng) {
+// One sequence in four is made of close calls: configurations a few percent apart, measured with
+// noise of that size, against a required improvement of that size, with an operator who reacts to
+// a close call within seconds while applies take time. It reaches what the wide ranges of the other
+// sequences seldom do: a command that comes while a close call is being measured.
+TuningPolicy random_policy(const Space& space, Rng& rng, bool close_calls) {
   TuningPolicy policy;
   measure_with_gauges(policy);
   policy.direction = rng.chance(0.5) ? Direction::maximize : Direction::minimize;
@@ -150,6 +155,17 @@ TuningPolicy random_policy(const Space& space, Rng& rng) {
   policy.mode = rng.chance(0.05) ? TuningMode::recommend : TuningMode::apply;
   policy.switchback_pairs = rng.pick<std::size_t>({0, 0, 2, 3});
   policy.switchback_duration = milliseconds(rng.integer(500, 5000));
+  if (close_calls) {
+    policy.required_improvement = Amount{rng.uniform(1.0, 6.0), true};
+    // An incumbent known only from the window that promoted it: a close call measures it again.
+    policy.remeasure_every = 0;
+    policy.switchback_pairs = rng.pick<std::size_t>({0, 0, 0, 2});
+    policy.rollback_on_regression = rng.chance(0.5);
+    policy.guardrails.max_rollbacks_per_hour = rng.pick<std::uint64_t>({5, 20, 100});
+    policy.guardrails.min_dwell = milliseconds(rng.chance(0.5) ? 0 : rng.integer(1, 10'000));
+    policy.guardrails.max_updates_per_second = rng.log_uniform(0.1, 5.0);
+    policy.enabled = true;
+  }
   return policy;
 }
 
@@ -272,7 +288,7 @@ private:
 
 struct Totals {
   std::uint64_t sequences = 0, proposals = 0, applies = 0, rollbacks = 0, safe_mode_entries = 0, clock_jumps = 0,
-                violations = 0;
+                incumbent_remeasures = 0, recommends_in_flight = 0, violations = 0;
 };
 
 /// Holds every apply the loop asks for, and the journal records it writes, to the policy. Time is
@@ -310,6 +326,13 @@ public:
       const auto& action = r.at("action").as_string();
       if (action == "pause") paused_ = true;
       if (action == "resume") paused_ = false;
+    } else if (type == "decision" && r.at("verdict").as_string() == "extend" &&
+               std::string_view(r.at("reason").as_string()).find("measuring the incumbent again") != std::string_view::npos) {
+      ++totals.incumbent_remeasures;
+    } else if (type == "decision" && r.at("verdict").as_string() == "promote" && recommending_) {
+      // Recommend mode keeps what runs: a close call or a confirmation under way ends with the
+      // command, or it could make an incumbent of a configuration the service does not run.
+      violation("promote of " + boost::json::serialize(r.at("point")) + " in recommend mode");
     } else if (type == "decision" && r.at("verdict").as_string() == "rollback" &&
                !(r.contains("counted") && !r.at("counted").as_bool())) {
       // A rollback to an infeasible incumbent is not charged to the budget (docs/verdicts.md).
@@ -446,13 +469,15 @@ struct Environment {
   double missing_objective = 0.0; // chance a scrape lacks the objective
   double constraint_break = 0.0;  // chance a scrape shows the latency constraint broken
   double noise = 0.05;
+  double spread = 20.0; // how far apart configurations' objectives are, around 100
   std::optional<Duration> command_every; // mean gap between operator commands
+  bool commands_follow_close_calls = false; // an operator who sees a close call acts within seconds
   std::optional<Duration> jump_every;    // mean gap between clock jumps
   std::function<bool(const Point&)> breaks; // instead of constraint_break, when set
   std::function<double(Duration real)> objective; // instead of a noisy function of the configuration
 };
 
-Environment random_environment(Rng& rng) {
+Environment random_environment(Rng& rng, bool close_calls) {
   Environment env;
   env.apply_failure = rng.pick<double>({0.0, 0.0, 0.02, 0.1, 0.3});
   env.instant_apply = rng.uniform(0.0, 1.0);
@@ -463,6 +488,16 @@ Environment random_environment(Rng& rng) {
   env.noise = rng.log_uniform(0.001, 0.5);
   if (rng.chance(0.8)) env.command_every = as_duration(rng.log_uniform(10.0, 900.0));
   if (rng.chance(0.7)) env.jump_every = as_duration(rng.log_uniform(120.0, 20'000.0));
+  if (close_calls) {
+    env.spread = rng.uniform(1.0, 6.0);
+    env.noise = rng.uniform(0.005, 0.05);
+    env.constraint_break = rng.pick<double>({0.0, 0.0, 0.02});
+    env.apply_failure = rng.pick<double>({0.0, 0.0, 0.02});
+    env.instant_apply = rng.uniform(0.0, 0.3);
+    env.max_apply_latency = milliseconds(rng.integer(1000, 5000));
+    env.command_every = as_duration(rng.log_uniform(30.0, 600.0));
+    env.commands_follow_close_calls = true;
+  }
   return env;
 }
 
@@ -504,6 +539,7 @@ public:
     consider(wake_at_, 1);
     if (loop_.phase() == LoopPhase::observing) consider(std::max(next_scrape_, real_), 2);
     consider(next_command_, 3);
+    consider(follow_up_at_, 5);
     consider(next_jump_, 4);
     if (!next) return false;
     real_ = std::max(real_, *next);
@@ -517,6 +553,10 @@ public:
       break;
     case 2: scrape(); break;
     case 3: command(); break;
+    case 5:
+      follow_up_at_.reset();
+      command(*follow_up_);
+      break;
     default:
       next_jump_ = real_ + rng_.gap(*env_.jump_every);
       jump(rng_.chance(0.5) ? -as_duration(rng_.uniform(0.001, 3600.0)) : as_duration(rng_.log_uniform(1.0, 86400.0)));
@@ -530,7 +570,7 @@ public:
     while (true) {
       // Stop short of the first event after `end`.
       auto earliest = [&](std::optional<Duration> at) { return at && *at <= end; };
-      if (!(earliest(apply_done_at_) || earliest(wake_at_) || earliest(next_command_) || earliest(next_jump_) ||
+      if (!(earliest(apply_done_at_) || earliest(wake_at_) || earliest(next_command_) || earliest(follow_up_at_) || earliest(next_jump_) ||
             (loop_.phase() == LoopPhase::observing && next_scrape_ <= end)))
         break;
       if (!step()) break;
@@ -546,6 +586,7 @@ public:
 
   void command(OperatorCommand command) {
     note(std::string("operator: ") + command_name(command));
+    if (command == OperatorCommand::recommend && applying()) ++checker_.totals.recommends_in_flight;
     auto outcome = loop_.on_command(now(), command, "property test");
     carry_out(std::move(outcome.actions));
   }
@@ -566,6 +607,11 @@ private:
         const auto record = encode_record(r->record);
         if (trace) note("record " + boost::json::serialize(record));
         checker_.record(record, now());
+        if (env_.commands_follow_close_calls && record.at("type").as_string() == "decision" &&
+            record.at("verdict").as_string() == "extend") {
+          follow_up_ = rng_.pick(std::vector<OperatorCommand>{OperatorCommand::recommend, OperatorCommand::rollback, OperatorCommand::pause});
+          follow_up_at_ = real_ + as_duration(rng_.uniform(0.0, 3.0));
+        }
       } else if (auto* a = std::get_if<ApplyAction>(&action)) {
         note(std::string("apply ") + purpose_name(a->purpose) + " " + text(a->point));
         checker_.apply(*a, real_, now());
@@ -604,7 +650,7 @@ private:
     } else if (!rng_.chance(env_.missing_objective)) {
       double base = 100.0;
       for (std::size_t i = 0; i < service_.values.size(); ++i)
-        base += 20.0 * std::sin(1.7 * numeric(service_.values[i]).value_or(3.0) + double(i));
+        base += env_.spread * std::sin(1.7 * numeric(service_.values[i]).value_or(3.0) + double(i));
       s.values["objective"][{}] = base * (1.0 + env_.noise * gauss(rng_.engine));
     }
     const bool broken = env_.breaks ? env_.breaks(service_) : rng_.chance(env_.constraint_break);
@@ -632,6 +678,8 @@ private:
   std::optional<ApplyAction> in_flight_;
   bool apply_fails_ = false;
   std::optional<Duration> apply_done_at_, wake_at_, next_command_, next_jump_;
+  std::optional<Duration> follow_up_at_; // an operator's reaction to a close call
+  std::optional<OperatorCommand> follow_up_;
   Duration next_scrape_{};
 };
 
@@ -673,8 +721,9 @@ struct Outcome {
 Outcome run_sequence(std::uint64_t seed, std::uint64_t quota, std::deque<std::string>* trace) {
   Rng rng{std::mt19937_64(seed)};
   auto space = random_space(rng);
-  auto policy = random_policy(space, rng);
-  auto env = random_environment(rng);
+  const bool close_calls = rng.chance(0.25);
+  auto policy = random_policy(space, rng, close_calls);
+  auto env = random_environment(rng, close_calls);
   HostileSolver* solver = nullptr;
   Run run(std::move(space), std::move(policy), std::move(env), seed, [&](const Space& s, const Point& service) {
     auto made = std::make_unique<HostileSolver>(s, seed, service);
@@ -756,6 +805,8 @@ BOOST_AUTO_TEST_CASE(no_applied_step_breaks_the_guardrails_whatever_the_solver_p
     totals.rollbacks += t.rollbacks;
     totals.safe_mode_entries += t.safe_mode_entries;
     totals.clock_jumps += t.clock_jumps;
+    totals.incumbent_remeasures += t.incumbent_remeasures;
+    totals.recommends_in_flight += t.recommends_in_flight;
     totals.violations += t.violations;
     if (!outcome.violations.empty() && !failing_seed) {
       failing_seed = seed;
@@ -774,7 +825,8 @@ BOOST_AUTO_TEST_CASE(no_applied_step_breaks_the_guardrails_whatever_the_solver_p
   std::ostringstream summary;
   summary << "guardrail property: " << totals.sequences << " sequences, " << totals.proposals << " proposals, " << totals.applies
           << " applies checked, " << totals.rollbacks << " rollbacks, " << totals.safe_mode_entries << " safe-mode entries, "
-          << totals.clock_jumps << " clock jumps, " << totals.violations << " violations";
+          << totals.clock_jumps << " clock jumps, " << totals.incumbent_remeasures << " close calls measuring the incumbent again, " << totals.recommends_in_flight
+          << " recommends during an apply, " << totals.violations << " violations";
   BOOST_TEST_MESSAGE(summary.str());
   std::cout << summary.str() << std::endl;
   BOOST_TEST(totals.violations == 0u);
@@ -786,6 +838,8 @@ BOOST_AUTO_TEST_CASE(no_applied_step_breaks_the_guardrails_whatever_the_solver_p
   BOOST_TEST(totals.rollbacks > 0u);
   BOOST_TEST(totals.safe_mode_entries > 0u);
   BOOST_TEST(totals.clock_jumps > 0u);
+  BOOST_TEST(totals.incumbent_remeasures > 0u);
+  BOOST_TEST(totals.recommends_in_flight > 0u);
 }
 
 // The next apply after a jump back of an hour comes no sooner, in real time, than the update
