@@ -4,6 +4,7 @@
 // loop asks for and every journal record it writes, and holds each to the policy.
 
 #include <trimtab/core/journal_codec.hpp>
+#include <trimtab/core/point_json.hpp>
 #include <trimtab/core/tuning_loop.hpp>
 
 #include <algorithm>
@@ -326,6 +327,9 @@ public:
       const auto& action = r.at("action").as_string();
       if (action == "pause") paused_ = true;
       if (action == "resume") paused_ = false;
+    } else if (type == "incumbent" && recommending_ && !in_flight_ && point_from_json(space_, r.at("point")) != current_) {
+      // What recommend mode keeps is what runs (a rollback that has not landed yet aside).
+      violation("incumbent " + boost::json::serialize(r.at("point")) + " in recommend mode while " + text(current_) + " runs");
     } else if (type == "decision" && r.at("verdict").as_string() == "extend" &&
                std::string_view(r.at("reason").as_string()).find("measuring the incumbent again") != std::string_view::npos) {
       ++totals.incumbent_remeasures;
