@@ -118,8 +118,8 @@ void measure_with_gauges(TuningPolicy& policy) {
 
 // One sequence in four is made of close calls: configurations a few percent apart, measured with
 // noise of that size, against a required improvement of that size, with an operator who reacts to
-// a close call within seconds while applies take time. It reaches what the wide ranges of the other
-// sequences seldom do: a command that comes while a close call is being measured.
+// a close call or a switchback confirmation within seconds while applies take time. It reaches what
+// the wide ranges of the other sequences seldom do: a command that comes while one is measured.
 TuningPolicy random_policy(const Space& space, Rng& rng, bool close_calls) {
   TuningPolicy policy;
   measure_with_gauges(policy);
@@ -475,7 +475,7 @@ struct Environment {
   double noise = 0.05;
   double spread = 20.0; // how far apart configurations' objectives are, around 100
   std::optional<Duration> command_every; // mean gap between operator commands
-  bool commands_follow_close_calls = false; // an operator who sees a close call acts within seconds
+  bool commands_follow_close_calls = false; // an operator who sees a close call or a confirmation acts within seconds
   std::optional<Duration> jump_every;    // mean gap between clock jumps
   std::function<bool(const Point&)> breaks; // instead of constraint_break, when set
   std::function<double(Duration real)> objective; // instead of a noisy function of the configuration
@@ -612,7 +612,7 @@ private:
         if (trace) note("record " + boost::json::serialize(record));
         checker_.record(record, now());
         if (env_.commands_follow_close_calls && record.at("type").as_string() == "decision" &&
-            record.at("verdict").as_string() == "extend") {
+            (record.at("verdict").as_string() == "extend" || record.at("verdict").as_string() == "confirm")) {
           follow_up_ = rng_.pick(std::vector<OperatorCommand>{OperatorCommand::recommend, OperatorCommand::rollback, OperatorCommand::pause});
           follow_up_at_ = real_ + as_duration(rng_.uniform(0.0, 3.0));
         }
