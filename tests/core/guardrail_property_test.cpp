@@ -682,7 +682,7 @@ private:
   std::optional<ApplyAction> in_flight_;
   bool apply_fails_ = false;
   std::optional<Duration> apply_done_at_, wake_at_, next_command_, next_jump_;
-  std::optional<Duration> follow_up_at_; // an operator's reaction to a close call
+  std::optional<Duration> follow_up_at_; // an operator's reaction to a close call or a confirmation
   std::optional<OperatorCommand> follow_up_;
   Duration next_scrape_{};
 };
