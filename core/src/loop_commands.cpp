@@ -76,26 +76,23 @@ CommandOutcome TuningLoop::recommend_command(TimePoint now, const std::string& s
   if (mode_ == TuningMode::recommend) return {true, "already recommending", {}};
   mode_ = TuningMode::recommend;
   record(ModeRecord{TuningMode::recommend, source});
+  // A close call or a confirmation ends here, whatever the phase: its candidate cannot be applied
+  // any more, and judged later (after the incumbent's window, which may be under way or being
+  // applied) it would make an incumbent of a configuration that does not run.
+  comparison_ = std::monostate{};
   CommandOutcome outcome{true, "recommend-only: nothing more is applied; the agent measures what runs and publishes its recommendation", {}};
   if (std::holds_alternative<Applying>(phase_)) {
     // The apply in flight finishes; on_apply_done() then moves back from a candidate or a
-    // switchback step instead of measuring it. A close call or a confirmation ends now: judged
-    // later (the move back for a close call's incumbent window may be this apply), it could
-    // promote a candidate recommend mode never applies.
-    comparison_ = std::monostate{};
+    // switchback step instead of measuring it.
     outcome.message += "; the apply in flight finishes first";
     return outcome;
   }
   if (paused_ || safe_mode_until_ || !incumbent_ || std::holds_alternative<Done>(phase_) ||
       std::holds_alternative<Disabled>(phase_))
     return outcome;
-  if (const auto purpose = measuring(); purpose && *purpose != Purpose::candidate && *purpose != Purpose::switchback) {
-    // The running configuration's window goes on, and counts; a close call it was measured for
-    // ends, since its candidate cannot be applied (judged, it would make a configuration that
-    // does not run the incumbent).
-    comparison_ = std::monostate{};
+  // The running configuration's window goes on, and counts.
+  if (const auto purpose = measuring(); purpose && *purpose != Purpose::candidate && *purpose != Purpose::switchback)
     return outcome;
-  }
   abandon_window();
   if (applied_ != *incumbent_) {
     // Leave nothing half-measured in force: the one apply recommend mode makes.

@@ -180,11 +180,19 @@ BOOST_AUTO_TEST_CASE(an_ambiguous_window_is_extended) {
   for (const auto* r : sim.records("observation")) BOOST_TEST(r->at("sem").to_number<double>() > 0.0);
 }
 
+// When the operator switches to recommend mode during a close call.
+enum class RecommendComes {
+  during_the_incumbent_window, // the close call's window of the incumbent is under way
+  during_the_move_back,        // the move back to the incumbent for that window is being applied
+  while_paused,                // paused during the move back, recommend, then resume
+};
+
 // A close call's incumbent window that is under way when the operator switches to recommend mode
 // goes on and counts, but settles nothing: the candidate cannot be applied, so it must not become
-// the incumbent, which the agent saves as the configuration to restore. The same when the switch
-// comes while the move back to the incumbent for that window is still being applied.
-void recommend_mode_drops_a_close_call(bool while_the_move_back_is_applied) {
+// the incumbent, which the agent saves as the configuration to restore. The same however the
+// switch comes.
+void recommend_mode_drops_a_close_call(RecommendComes when) {
+  const bool while_the_move_back_is_applied = when != RecommendComes::during_the_incumbent_window;
   auto policy = scripted_policy();
   policy.max_candidate_windows = 4;
   policy.switchback_pairs = 0;
@@ -213,13 +221,21 @@ void recommend_mode_drops_a_close_call(bool while_the_move_back_is_applied) {
     else sim.advance(1s);
   }
   BOOST_REQUIRE(remeasuring());
-  auto outcome = sim.loop.on_command(sim.now, OperatorCommand::recommend, "test");
-  BOOST_REQUIRE(outcome.ok);
-  sim.run(std::move(outcome.actions));
-  recommending = true;
   const auto seen = sim.journal.size();
+  auto command = [&](OperatorCommand c) {
+    auto outcome = sim.loop.on_command(sim.now, c, "test");
+    BOOST_REQUIRE(outcome.ok);
+    sim.run(std::move(outcome.actions));
+  };
+  if (when == RecommendComes::while_paused) {
+    command(OperatorCommand::pause);
+    sim.finish_apply();
+  }
+  command(OperatorCommand::recommend);
+  recommending = true;
   if (sim.in_flight) sim.finish_apply();
   sim.hold_applies = false;
+  if (when == RecommendComes::while_paused) command(OperatorCommand::resume);
   sim.advance(120s);
   BOOST_TEST(sim.service == sim.space.default_point()); // nothing applied in recommend mode
   for (std::size_t i = seen; i < sim.journal.size(); ++i) {
@@ -233,11 +249,15 @@ void recommend_mode_drops_a_close_call(bool while_the_move_back_is_applied) {
 }
 
 BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_incumbent_window_is_under_way) {
-  recommend_mode_drops_a_close_call(false);
+  recommend_mode_drops_a_close_call(RecommendComes::during_the_incumbent_window);
 }
 
 BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_whose_move_back_is_being_applied) {
-  recommend_mode_drops_a_close_call(true);
+  recommend_mode_drops_a_close_call(RecommendComes::during_the_move_back);
+}
+
+BOOST_AUTO_TEST_CASE(recommend_mode_drops_a_close_call_that_a_pause_interrupted) {
+  recommend_mode_drops_a_close_call(RecommendComes::while_paused);
 }
 
 BOOST_AUTO_TEST_CASE(a_close_call_against_a_lucky_incumbent_measures_the_incumbent_again) {
