@@ -15,16 +15,28 @@ targets=()
 for source in fuzz/*_fuzz.cpp; do targets+=("$(basename "$source" .cpp)"); done
 cmake --build "$build" --target "${targets[@]}" --parallel "$(nproc)"
 
+# libFuzzer is single-threaded: one target a core at a time, their reports printed in order after.
+run_target() { # target
+  local name=${1%_fuzz}
+  mkdir -p "$build/corpus/$name" "$build/findings/$name"
+  "$build/fuzz/$1" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$build/findings/$name/" \
+    "$build/corpus/$name" "fuzz/corpus/$name" >"$build/logs/$name.log" 2>&1 || true
+}
+mkdir -p "$build/logs"
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  run_target "$target" &
+done
+wait
+
+crashed=false
 for target in "${targets[@]}"; do
   name=${target%_fuzz}
-  scratch="$build/corpus/$name"
-  findings="$build/findings/$name"
-  mkdir -p "$scratch" "$findings"
   echo "== fuzz $name for ${seconds}s"
-  "$build/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$findings/" \
-    "$scratch" "fuzz/corpus/$name" 2>&1 | grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY)" || true
-  if [ -n "$(ls -A "$findings")" ]; then
-    echo "fuzz: $name found a crash: $(ls "$findings")" >&2
-    exit 1
+  grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY)" "$build/logs/$name.log" || true
+  if [ -n "$(ls -A "$build/findings/$name")" ]; then
+    echo "fuzz: $name found a crash: $(ls "$build/findings/$name")" >&2
+    crashed=true
   fi
 done
+! $crashed
