@@ -15,9 +15,10 @@ scripts/install-deps.sh chromium redis-server pgbouncer postgresql wrk golang-gi
   dpkg-dev file lintian systemd
 
 jobs=$(nproc)
-# The integration suites mostly wait on windows and on real servers: at two per core the release
-# suite took 128 s instead of 216 s and the sanitized one 276 s instead of 394 s (2 cores,
-# 2026-12-07, no cost data yet, as in a fresh clone).
+# The integration suites mostly wait on windows and on real servers (the release suite kept 0.9 of
+# 2 cores busy at one per core). At two per core, with no cost data as in a fresh clone, the release
+# suite took 128 s and the sanitized one 276 s, against 216 s and 394 s at one per core with the
+# costs recorded (2 cores, 2026-12-07).
 test_jobs=$((2 * jobs))
 echo "== build and test"
 BUILD_DIR=build scripts/build.sh -DCMAKE_CXX_FLAGS=-Werror
