@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "normal_tail.hpp"
+#include "training_rows.hpp"
 
 namespace trimtab::detail {
 namespace {
@@ -45,13 +46,15 @@ Eigen::VectorXd standardise(const std::vector<double>& values, double limit, dou
 
 } // namespace
 
-// One data point per configuration measured successfully, at the pooled value of its
+// One data point per configuration measured successfully (of those training_rows() picks), at
+// the pooled value of its
 // measurements with the noise of a mean (shares below, and the known variance the told standard
 // errors give). One row per configuration rather than one per measurement keeps the kernel
 // matrix well conditioned (no duplicate inputs), the warping fitted to configurations rather
 // than to however often each was measured, and costs less.
 struct BayesModels::TrainingData {
-  TrainingData(std::span<const Evaluation> evaluations, const Space& space, Direction direction);
+  TrainingData(std::span<const Evaluation> evaluations, std::span<const std::size_t> picked, const Space& space,
+               Direction direction);
 
   // Row r's mean value of constraint j (it holds at 0 or below).
   [[nodiscard]] double constraint_mean(std::size_t row, std::size_t j) const {
@@ -66,20 +69,22 @@ struct BayesModels::TrainingData {
 
   std::span<const Evaluation> history;
   std::vector<std::size_t> rows;               // indexes in history
-  std::vector<std::vector<double>> all_inputs; // every configuration's cube point, failed or not
-  std::vector<double> failures;                // every configuration's balance of failures
+  std::vector<std::vector<double>> all_inputs; // every picked configuration's cube point, failed or not
+  std::vector<double> failures;                // every picked configuration's balance of failures
   std::vector<std::vector<double>> inputs;     // the rows' cube points
   std::vector<double> losses;                  // the rows' values, as minimised
   Eigen::VectorXd shares;                      // the rows' noise, relative: one share per success
   std::size_t constraint_count = 0;
   bool known_noise = false; // some measurement came with a standard error
+  bool any_failures = false; // some picked configuration failed a measurement
 };
 
-BayesModels::TrainingData::TrainingData(std::span<const Evaluation> evaluations, const Space& space,
-                                        Direction direction)
+BayesModels::TrainingData::TrainingData(std::span<const Evaluation> evaluations, std::span<const std::size_t> picked,
+                                        const Space& space, Direction direction)
     : history(evaluations) {
-  for (std::size_t e = 0; e < history.size(); ++e) {
+  for (std::size_t e : picked) {
     const auto& evaluation = history[e];
+    any_failures = any_failures || evaluation.failures > 0;
     all_inputs.push_back(space.encode(evaluation.point));
     // +1 when every measurement failed, -1 when none did, the balance in between.
     failures.push_back((static_cast<double>(evaluation.failures) - static_cast<double>(evaluation.successes())) /
@@ -120,7 +125,8 @@ BayesModels::BayesModels(const Space& space) : space_(&space) {
 
 void BayesModels::update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
                          std::mt19937_64& rng) {
-  TrainingData data(history, *space_, direction);
+  const auto picked = training_rows(history, direction, incumbent_evaluation_);
+  TrainingData data(history, picked, *space_, direction);
   data.cap_infeasible_losses();
   const FitBudget budget = plan_fit(measurements);
   fit_objective(data, budget, rng);
@@ -184,7 +190,7 @@ void BayesModels::fit_constraints(const TrainingData& data, FitBudget budget, st
     model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));
   }
-  if (std::any_of(data.history.begin(), data.history.end(), [](const Evaluation& e) { return e.failures > 0; })) {
+  if (data.any_failures) {
     double limit = 0.0;
     const auto y = standardise(data.failures, 0.0, limit);
     const bool had = previous.size() > data.constraint_count;

@@ -21,7 +21,8 @@ class BayesModels {
 public:
   explicit BayesModels(const Space& space);
 
-  /// Rebuilds every model from `history`, one data point per configuration, and refits the
+  /// Rebuilds every model from `history`, one data point per configuration (all of them up to
+  /// max_training_rows, then the ones training_rows() picks), and refits the
   /// hyperparameters (warm-started from the previous fit) as `measurements`, every tell so far,
   /// grows.
   void update(std::span<const Evaluation> history, std::size_t measurements, Direction direction,
