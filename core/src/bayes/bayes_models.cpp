@@ -47,11 +47,10 @@ Eigen::VectorXd standardise(const std::vector<double>& values, double limit, dou
 } // namespace
 
 // One data point per configuration measured successfully (of those training_rows() picks), at
-// the pooled value of its
-// measurements with the noise of a mean (shares below, and the known variance the told standard
-// errors give). One row per configuration rather than one per measurement keeps the kernel
-// matrix well conditioned (no duplicate inputs), the warping fitted to configurations rather
-// than to however often each was measured, and costs less.
+// the pooled value of its measurements with the noise of a mean (shares below, and the known
+// variance the told standard errors give). One row per configuration rather than one per
+// measurement keeps the kernel matrix well conditioned (no duplicate inputs), the warping fitted to
+// configurations rather than to however often each was measured, and costs less.
 struct BayesModels::TrainingData {
   TrainingData(std::span<const Evaluation> evaluations, std::span<const std::size_t> picked, const Space& space,
                Direction direction);
