@@ -31,6 +31,14 @@ void update(detail::BayesModels& models, const EvaluationHistory& history, std::
 
 BOOST_AUTO_TEST_SUITE(bayes_models)
 
+BOOST_AUTO_TEST_CASE(hyperparameters_are_refitted_often_early_and_at_least_every_100_measurements) {
+  BOOST_TEST(detail::hyperparameters_due(39, 38));   // short history: every change
+  BOOST_TEST(!detail::hyperparameters_due(43, 40));  // then a tenth of growth
+  BOOST_TEST(detail::hyperparameters_due(44, 40));
+  BOOST_TEST(!detail::hyperparameters_due(5099, 5000)); // a tenth would be 500 measurements
+  BOOST_TEST(detail::hyperparameters_due(5100, 5000));
+}
+
 BOOST_AUTO_TEST_CASE(an_infeasible_evaluation_enters_the_objective_no_worse_than_the_worst_feasible) {
   // An overload: 1000 against values of 1 to 5, breaking the constraint. Left as measured it would
   // be the worst target by far (the prior mean sits at the worst), and every unexplored region

@@ -14,6 +14,8 @@ namespace {
 constexpr int fit_evaluations = 120;
 constexpr int fit_restarts = 2;
 constexpr std::size_t always_refit_below = 40;
+// See hyperparameters_due().
+constexpr std::size_t refit_at_least_every = 100;
 // Noise variance, relative to the (standardised) spread of the warped losses, from which the models
 // count as noisy (see noisy()): 1% of the spread, as a standard deviation.
 constexpr double noticeable_noise = 1e-4;
@@ -135,11 +137,14 @@ void BayesModels::update(std::span<const Evaluation> history, std::size_t measur
   choose_acquisition(data, rng);
 }
 
-// Hyperparameters move little once there is data: refit them on every change while the history
-// is short, then whenever it has grown by a tenth, and otherwise only refactorise (a few
-// milliseconds at 100 points instead of tens). Every third fit adds random restarts.
+bool hyperparameters_due(std::size_t measurements, std::size_t fitted_at) {
+  return measurements < always_refit_below || measurements * 10 >= fitted_at * 11 ||
+         measurements >= fitted_at + refit_at_least_every;
+}
+
+// Every third fit adds random restarts.
 BayesModels::FitBudget BayesModels::plan_fit(std::size_t measurements) {
-  const bool refit = measurements < always_refit_below || measurements * 10 >= fitted_size_ * 11;
+  const bool refit = hyperparameters_due(measurements, fitted_size_);
   const FitBudget budget{refit && fits_ % 3 == 0 ? fit_restarts : 0, refit ? fit_evaluations : 0};
   if (refit) {
     ++fits_;
