@@ -18,10 +18,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -103,20 +103,28 @@ struct Row {
 int main(int argc, char** argv) {
   std::size_t evaluations = 10000, seeds = 3, first_seed = 0;
   std::string out = "bench/solvers/results";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--evaluations") evaluations = std::stoul(argv[i + 1]);
-    else if (flag == "--seeds") seeds = std::stoul(argv[i + 1]);
-    else if (flag == "--first-seed") first_seed = std::stoul(argv[i + 1]);
-    else if (flag == "--out") out = argv[i + 1];
-    else {
-      std::cerr << "usage: trimtab_bench_long_study [--evaluations N] [--seeds S] [--first-seed K] [--out DIR]\n";
-      return 2;
-    }
-  }
-  if (argc % 2 == 0) {
+  const auto usage = [] {
     std::cerr << "usage: trimtab_bench_long_study [--evaluations N] [--seeds S] [--first-seed K] [--out DIR]\n";
     return 2;
+  };
+  if (argc % 2 == 0) return usage();
+  try {
+    for (int i = 1; i + 1 < argc; i += 2) {
+      const std::string flag = argv[i];
+      if (flag == "--evaluations") evaluations = std::stoul(argv[i + 1]);
+      else if (flag == "--seeds") seeds = std::stoul(argv[i + 1]);
+      else if (flag == "--first-seed") first_seed = std::stoul(argv[i + 1]);
+      else if (flag == "--out") out = argv[i + 1];
+      else return usage();
+    }
+  } catch (const std::logic_error&) { // std::stoul: not a number, or out of range
+    return usage();
+  }
+  if (evaluations == 0 || seeds == 0) return usage();
+  std::ofstream csv(out + "/long_study.csv");
+  if (!csv) {
+    std::cerr << "trimtab_bench_long_study: cannot write " << out << "/long_study.csv\n";
+    return 1;
   }
 
   const Space space = soak_space();
@@ -153,7 +161,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::ofstream csv(out + "/long_study.csv");
   csv << "seed,evaluations,rss_mib,heap_mib,median_step_ms,max_step_ms,regret\n";
   for (const auto& r : rows)
     csv << r.seed << ',' << r.evaluations << ',' << r.rss_mib << ',' << r.heap_mib << ',' << r.median_ms << ','

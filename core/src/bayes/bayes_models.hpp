@@ -24,7 +24,7 @@ namespace trimtab::detail {
 /// 100 measurements. The last rule is for long studies: past max_training_rows the models' data
 /// turns over while a tenth of the history grows to hundreds of tells, and hyperparameters left
 /// that stale made bench/solvers' long study pick a configuration 14 % off after 10,000
-/// evaluations (seed 1; 1 % with this rule).
+/// evaluations (seed 1; 0.25 % off with this rule).
 [[nodiscard]] bool hyperparameters_due(std::size_t measurements, std::size_t fitted_at);
 
 class BayesModels {
