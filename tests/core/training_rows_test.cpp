@@ -71,6 +71,24 @@ BOOST_AUTO_TEST_CASE(the_best_half_puts_feasible_configurations_first_and_follow
   BOOST_TEST(!contains(minimised, 100)); // infeasible, however well it scores, and not latest
 }
 
+BOOST_AUTO_TEST_CASE(violations_are_compared_in_units_of_each_constraints_spread) {
+  // Nothing is feasible. A latency constraint's slacks spread over hundreds of milliseconds and an
+  // error ratio's over hundredths. The first 20 configurations break the latency one by 2 ms (a
+  // hundredth of its spread) and the error ratio not at all: nearly feasible. The next 20 break the
+  // ratio by 0.05 (five times its spread), a smaller raw number. The best half (10 of 20) must come
+  // from the nearly feasible ones; the 160 behind them all break both by far.
+  EvaluationHistory history;
+  std::mt19937_64 draw(3);
+  std::uniform_real_distribution<double> latency(50.0, 800.0), ratio(0.0, 0.03);
+  for (std::size_t i = 0; i < 200; ++i) {
+    const double latency_slack = i < 20 ? 2.0 : i < 40 ? -100.0 : latency(draw);
+    const double ratio_slack = i < 20 ? -0.01 : i < 40 ? 0.05 : ratio(draw);
+    history.add(Point{{static_cast<double>(i) / 200.0}}, Observation{1.0, {latency_slack, ratio_slack}, false});
+  }
+  const auto rows = detail::training_rows(history.all(), Direction::minimize, std::nullopt, 20);
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(contains(rows, i), "nearly feasible " << i);
+}
+
 BOOST_AUTO_TEST_CASE(a_reading_again_makes_a_configuration_recent) {
   auto history = line_history(100, [](std::size_t i) { return double(i); }, [](std::size_t) { return false; });
   const std::size_t limit = 20;

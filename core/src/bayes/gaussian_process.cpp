@@ -33,9 +33,6 @@ const double log_lengthscale_min = std::log(0.01), log_lengthscale_max = std::lo
 const double log_signal_min = std::log(0.01), log_signal_max = std::log(100.0);
 const double log_noise_min = std::log(1e-12), log_noise_max = std::log(1.0);
 
-// The most points the likelihood is fitted on; see fit().
-constexpr Eigen::Index max_fit_points = 120;
-
 // Added to the diagonal relative to the signal variance, so duplicate inputs stay factorisable.
 constexpr double base_jitter = 1e-12;
 
@@ -205,36 +202,6 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
     condition();
     return;
   }
-  // Past max_fit_points the likelihood is evaluated on a subset (the lowest targets, which decide
-  // where the optimum is, and an even spread of the rest): each evaluation costs O(n^3), and the
-  // hyperparameters a few hundred points imply differ little from those of a hundred.
-  Eigen::MatrixXd all_x;
-  Eigen::VectorXd all_y, all_share, all_known;
-  if (y_.size() > max_fit_points) {
-    all_x = x_;
-    all_y = y_;
-    all_share = noise_share_;
-    all_known = known_noise_;
-    std::vector<Eigen::Index> order(static_cast<std::size_t>(y_.size()));
-    for (Eigen::Index i = 0; i < y_.size(); ++i) order[static_cast<std::size_t>(i)] = i;
-    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return all_y[a] < all_y[b]; });
-    const auto half = max_fit_points / 2;
-    std::vector<Eigen::Index> keep(order.begin(), order.begin() + half);
-    const double stride = static_cast<double>(order.size() - static_cast<std::size_t>(half)) / static_cast<double>(max_fit_points - half);
-    for (Eigen::Index k = 0; k < max_fit_points - half; ++k)
-      keep.push_back(order[static_cast<std::size_t>(half) + static_cast<std::size_t>(static_cast<double>(k) * stride)]);
-    x_.resize(all_x.rows(), max_fit_points);
-    y_.resize(max_fit_points);
-    noise_share_.resize(max_fit_points);
-    known_noise_.resize(max_fit_points);
-    for (Eigen::Index k = 0; k < max_fit_points; ++k) {
-      const auto from = keep[static_cast<std::size_t>(k)];
-      x_.col(k) = all_x.col(from);
-      y_[k] = all_y[from];
-      noise_share_[k] = all_share[from];
-      known_noise_[k] = all_known[from];
-    }
-  }
   const auto parameters = static_cast<unsigned>(theta_.size());
   nlopt_opt optimiser = nlopt_create(NLOPT_LD_LBFGS, parameters);
   FitContext context{this};
@@ -265,12 +232,6 @@ void GaussianProcess::fit(std::mt19937_64& rng, int extra_starts, int max_evalua
   }
   nlopt_destroy(optimiser);
   theta_ = best;
-  if (all_y.size() > 0) {
-    x_ = std::move(all_x);
-    y_ = std::move(all_y);
-    noise_share_ = std::move(all_share);
-    known_noise_ = std::move(all_known);
-  }
   condition();
 }
 

@@ -1,17 +1,50 @@
 #include "training_rows.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <tuple>
+#include <utility>
+
+#include <trimtab/core/statistics.hpp>
 
 namespace trimtab::detail {
 namespace {
 
-// How far a configuration breaks its constraints: the sum of its positive mean slacks.
-double violation(const Evaluation& evaluation) {
+// Per constraint, the standard deviation of the configurations' mean slacks (1 where they do not
+// vary): the solver knows no limits, so this is what makes slacks in milliseconds and in ratios
+// comparable.
+std::vector<double> slack_scales(std::span<const Evaluation> history) {
+  std::vector<std::vector<double>> slacks;
+  for (const auto& evaluation : history) {
+    if (evaluation.successes() == 0) continue;
+    slacks.resize(std::max(slacks.size(), evaluation.constraint_sums.size()));
+    for (std::size_t j = 0; j < evaluation.constraint_sums.size(); ++j) slacks[j].push_back(evaluation.constraint(j));
+  }
+  std::vector<double> scales;
+  for (const auto& values : slacks) {
+    const double sd = std::sqrt(summarize(values).variance);
+    scales.push_back(sd > 0.0 && std::isfinite(sd) ? sd : 1.0);
+  }
+  return scales;
+}
+
+// How far a configuration breaks its constraints: the sum of its positive mean slacks, each in
+// units of its constraint's scale.
+double violation(const Evaluation& evaluation, const std::vector<double>& scales) {
   double total = 0.0;
-  for (std::size_t j = 0; j < evaluation.constraint_sums.size(); ++j) total += std::max(0.0, evaluation.constraint(j));
+  for (std::size_t j = 0; j < evaluation.constraint_sums.size(); ++j)
+    total += std::max(0.0, evaluation.constraint(j)) / (j < scales.size() ? scales[j] : 1.0);
   return total;
+}
+
+// `keys` with its first `wanted` in ascending order, the rest cut off.
+template <typename Key> std::vector<Key>& first_in_order(std::vector<Key>& keys, std::size_t wanted) {
+  const auto end = keys.begin() + static_cast<std::ptrdiff_t>(std::min(wanted, keys.size()));
+  std::partial_sort(keys.begin(), end, keys.end());
+  keys.erase(end, keys.end());
+  return keys;
 }
 
 } // namespace
@@ -32,25 +65,29 @@ std::vector<std::size_t> training_rows(std::span<const Evaluation> history, Dire
   };
   if (keep && *keep < history.size()) choose(*keep);
 
-  // Feasible first by loss, then measured ones by violation; never measured successfully: last.
-  const auto rank = [&](std::size_t index) {
+  // Feasible first by loss, then the rest measured successfully by violation; the index last, so
+  // ties keep history order whatever the sort. Only the first half-plus-one can be taken (`keep`
+  // may be among them), so a partial sort keeps a tell at O(n log limit) past thousands of
+  // evaluations.
+  const auto scales = slack_scales(history);
+  std::vector<std::tuple<int, double, std::size_t>> by_rank;
+  for (std::size_t index : all) {
     const auto& evaluation = history[index];
-    if (evaluation.successes() == 0) return std::tuple{2, 0.0};
+    if (evaluation.successes() == 0) continue;
     if (evaluation.feasible())
-      return std::tuple{0, direction == Direction::maximize ? -evaluation.value() : evaluation.value()};
-    return std::tuple{1, violation(evaluation)};
-  };
-  std::vector<std::size_t> ranked;
-  for (std::size_t index : all)
-    if (history[index].successes() > 0) ranked.push_back(index);
-  std::stable_sort(ranked.begin(), ranked.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
-  for (std::size_t i = 0; i < ranked.size() && count < limit / 2; ++i) choose(ranked[i]);
+      by_rank.emplace_back(0, direction == Direction::maximize ? -evaluation.value() : evaluation.value(), index);
+    else
+      by_rank.emplace_back(1, violation(evaluation, scales), index);
+  }
+  for (const auto& key : first_in_order(by_rank, count + limit / 2))
+    if (count < limit / 2) choose(std::get<2>(key));
 
-  std::vector<std::size_t> recent = all;
-  std::stable_sort(recent.begin(), recent.end(),
-                   [&](std::size_t a, std::size_t b) { return history[a].last_told > history[b].last_told; });
+  // Newest first. At most `count` of the first `recent_target` are already chosen.
+  std::vector<std::pair<std::size_t, std::size_t>> by_recency;
+  for (std::size_t index : all) by_recency.emplace_back(std::numeric_limits<std::size_t>::max() - history[index].last_told, index);
   const std::size_t recent_target = std::min(limit, count + limit / 4);
-  for (std::size_t i = 0; i < recent.size() && count < recent_target; ++i) choose(recent[i]);
+  for (const auto& key : first_in_order(by_recency, recent_target))
+    if (count < recent_target) choose(key.second);
 
   std::vector<std::size_t> rest;
   for (std::size_t index : all)

@@ -23,8 +23,9 @@ inline constexpr std::size_t max_training_rows = 128;
 /// most `limit`; beyond that, `limit` of them:
 /// - `keep` (the models' last incumbent), so the incumbent cannot drop out by accident;
 /// - the best half: feasible configurations by pooled value, then the rest measured successfully
-///   by how far they break their constraints (the sum of the positive mean slacks), so the region
-///   worth polishing stays sharp;
+///   by how far they break their constraints (the sum of the positive mean slacks, each over the
+///   standard deviation of its constraint's slacks across the history, so that a constraint in
+///   milliseconds does not drown one in ratios), so the region worth polishing stays sharp;
 /// - the most recently measured quarter, so the local region's latest steps are judged (see
 ///   BayesSolver::refresh_models) and a service that drifts is followed;
 /// - the rest spread evenly over the remaining history in the order it was measured, which keeps
