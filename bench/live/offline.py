@@ -12,7 +12,7 @@ and the extra windows of a close call. So this ranks solvers on the landscape ch
 seeds; bench.py remains the measurement that counts.
 
     /usr/bin/python3 bench/live/offline.py [--seeds 50] [--budget 24] [--solvers bayes,random,grid]
-        [--threshold 0.95] [--sem 0.015] [--trimtab build/agent/trimtab]
+        [--threshold 0.95] [--sem 0.015] [--trimtab build/agent/trimtab] [--power 10]
 """
 
 import argparse
@@ -42,6 +42,10 @@ def parse_args():
     parser.add_argument("--trimtab", default="build/agent/trimtab")
     parser.add_argument("--sweep", default=os.path.join(HERE, "results", "sweep_windows.csv"))
     parser.add_argument("--config", default=os.path.join(HERE, "bench.yaml"))
+    parser.add_argument("--power", type=int, default=0, metavar="N",
+                        help="also print each solver's share of runs that kept one within the threshold by each "
+                             "evaluation, and how often N runs of the first solver have a lower median (kept) "
+                             "than N runs of each other one, resampling these runs")
     return parser.parse_args()
 
 
@@ -102,6 +106,7 @@ def main():
         with open(space_path, "w") as f:
             f.write(problem.space_yaml())
         print("| solver | evaluated | incumbent |\n|---|---|---|")
+        kept_by_solver = {}
         for solver in args.solvers.split(","):
             evaluated, kept = [], []
             for seed in range(args.seeds):
@@ -111,6 +116,29 @@ def main():
                 evaluated.append(first_within([r for _, r in replay.evaluated], tolerance))
                 kept.append(first_within(regrets, tolerance))
             print(f"| {solver} | {summary(evaluated, args.budget)} | {summary(kept, args.budget)} |", flush=True)
+            kept_by_solver[solver] = [args.budget + 1 if k is None else k for k in kept]
+    if args.power:
+        print_power(kept_by_solver, args.power)
+
+
+def print_power(kept_by_solver, runs, draws=20000):
+    """What a live comparison of `runs` seeds per solver would conclude, if the live runs were
+    distributed as these: the chance that the first solver's median is lower, equal, higher."""
+    for solver, kept in kept_by_solver.items():
+        print(f"{solver}: share of runs with one kept by evaluation 1, 2, ...: " +
+              " ".join(f"{sum(k <= n for k in kept) / len(kept):.2f}" for n in range(1, 13)))
+    rng = random.Random(1)
+    first, *others = kept_by_solver
+    for other in others:
+        lower = equal = 0
+        for _ in range(draws):
+            a = statistics.median(rng.choices(kept_by_solver[first], k=runs))
+            b = statistics.median(rng.choices(kept_by_solver[other], k=runs))
+            lower += a < b
+            equal += a == b
+        print(f"{runs} runs each, median evaluations until kept: {first} lower than {other} in "
+              f"{100 * lower / draws:.0f} % of {draws} resamples, equal in {100 * equal / draws:.0f} %, "
+              f"higher in {100 * (draws - lower - equal) / draws:.0f} %")
 
 
 if __name__ == "__main__":
