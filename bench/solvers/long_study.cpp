@@ -13,6 +13,7 @@
 // DIR/long_study.csv. Run one at a time: the memory figures are the process's own.
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>

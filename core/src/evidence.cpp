@@ -9,14 +9,18 @@ bool PooledEvidence::feasible() const noexcept {
   return std::all_of(constraints.begin(), constraints.end(), [](double c) { return c <= 0.0; });
 }
 
-double PooledEvidence::violation(std::span<const double> scales) const noexcept {
+double constraint_violation(std::span<const double> slacks, std::span<const double> scales) noexcept {
   double total = 0.0;
-  for (std::size_t c = 0; c < constraints.size(); ++c) {
-    if (!(constraints[c] > 0.0)) continue;
+  for (std::size_t c = 0; c < slacks.size(); ++c) {
+    if (!(slacks[c] > 0.0)) continue;
     const double scale = c < scales.size() ? std::max(std::abs(scales[c]), 1e-9) : 1.0;
-    total += constraints[c] / scale;
+    total += slacks[c] / scale;
   }
   return total;
+}
+
+double PooledEvidence::violation(std::span<const double> scales) const noexcept {
+  return constraint_violation(constraints, scales);
 }
 
 PooledEvidence pool(std::span<const WindowEvidence> windows, const WindowNoise& study) {

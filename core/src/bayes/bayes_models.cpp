@@ -77,7 +77,6 @@ struct BayesModels::TrainingData {
   Eigen::VectorXd shares;                      // the rows' noise, relative: one share per success
   std::size_t constraint_count = 0;
   bool known_noise = false; // some measurement came with a standard error
-  bool any_failures = false; // some picked configuration failed a measurement
 };
 
 BayesModels::TrainingData::TrainingData(std::span<const Evaluation> evaluations, std::span<const std::size_t> picked,
@@ -85,7 +84,6 @@ BayesModels::TrainingData::TrainingData(std::span<const Evaluation> evaluations,
     : history(evaluations) {
   for (std::size_t e : picked) {
     const auto& evaluation = history[e];
-    any_failures = any_failures || evaluation.failures > 0;
     all_inputs.push_back(space.encode(evaluation.point));
     // +1 when every measurement failed, -1 when none did, the balance in between.
     failures.push_back((static_cast<double>(evaluation.failures) - static_cast<double>(evaluation.successes())) /
@@ -194,7 +192,8 @@ void BayesModels::fit_constraints(const TrainingData& data, FitBudget budget, st
     model.gp.fit(rng, budget.restarts, budget.evaluations);
     constraints_.push_back(std::move(model));
   }
-  if (data.any_failures) {
+  // A balance above -1: some measurement of that configuration failed.
+  if (std::any_of(data.failures.begin(), data.failures.end(), [](double balance) { return balance > -1.0; })) {
     double limit = 0.0;
     const auto y = standardise(data.failures, 0.0, limit);
     const bool had = previous.size() > data.constraint_count;

@@ -7,14 +7,15 @@
 #include <tuple>
 #include <utility>
 
+#include <trimtab/core/evidence.hpp>
 #include <trimtab/core/statistics.hpp>
 
 namespace trimtab::detail {
 namespace {
 
 // Per constraint, the standard deviation of the configurations' mean slacks (1 where they do not
-// vary): the solver knows no limits, so this is what makes slacks in milliseconds and in ratios
-// comparable.
+// vary): the scales of constraint_violation(). The solver knows no limits, so this is what makes
+// slacks in milliseconds and in ratios comparable.
 std::vector<double> slack_scales(std::span<const Evaluation> history) {
   std::vector<std::vector<double>> slacks;
   for (const auto& evaluation : history) {
@@ -28,15 +29,6 @@ std::vector<double> slack_scales(std::span<const Evaluation> history) {
     scales.push_back(sd > 0.0 && std::isfinite(sd) ? sd : 1.0);
   }
   return scales;
-}
-
-// How far a configuration breaks its constraints: the sum of its positive mean slacks, each in
-// units of its constraint's scale.
-double violation(const Evaluation& evaluation, const std::vector<double>& scales) {
-  double total = 0.0;
-  for (std::size_t j = 0; j < evaluation.constraint_sums.size(); ++j)
-    total += std::max(0.0, evaluation.constraint(j)) / (j < scales.size() ? scales[j] : 1.0);
-  return total;
 }
 
 // `keys` with its first `wanted` in ascending order, the rest cut off.
@@ -77,7 +69,7 @@ std::vector<std::size_t> training_rows(std::span<const Evaluation> history, Dire
     if (evaluation.feasible())
       by_rank.emplace_back(0, direction == Direction::maximize ? -evaluation.value() : evaluation.value(), index);
     else
-      by_rank.emplace_back(1, violation(evaluation, scales), index);
+      by_rank.emplace_back(1, constraint_violation(evaluation.constraints(), scales), index);
   }
   for (const auto& key : first_in_order(by_rank, count + limit / 2))
     if (count < limit / 2) choose(std::get<2>(key));

@@ -52,6 +52,11 @@ struct PooledEvidence {
   [[nodiscard]] double violation(std::span<const double> scales) const noexcept;
 };
 
+/// The measure behind PooledEvidence::violation, for any constraint slacks (positive = broken):
+/// the sum over broken constraints of slack / max(|scale|, 1e-9); a constraint without a scale
+/// counts at scale 1.
+[[nodiscard]] double constraint_violation(std::span<const double> slacks, std::span<const double> scales) noexcept;
+
 /// How much a window's value strays from its configuration's level, estimated over every
 /// configuration measured more than once: the variance of a window's value relative to its
 /// configuration's mean, with its degrees of freedom (the windows beyond the first of each).
